@@ -1,0 +1,121 @@
+/**
+ * The library's one seeded random generator, so that a run is reproducible end to end:
+ * weight initialisation, the VAE's noise and the data shuffling all draw from `globalGenerator`
+ * unless given a generator of their own.
+ *
+ * xoshiro128** (Blackman & Vigna) uses only 32-bit integer operations, which JavaScript does
+ * exactly with Math.imul and `>>> 0`; its state is seeded through splitmix32 so that nearby seeds
+ * give unrelated streams.
+ */
+export class Generator {
+  private s0 = 0;
+  private s1 = 0;
+  private s2 = 0;
+  private s3 = 0;
+  /** Box–Muller makes normals in pairs; the second waits here for the next call. */
+  private spareNormal: number | null = null;
+
+  constructor(seed = 0) {
+    this.manualSeed(seed);
+  }
+
+  /** Restart the stream: the same seed gives the same numbers on every machine. */
+  manualSeed(seed: number): this {
+    if (!Number.isInteger(seed)) throw new Error(`Generator.manualSeed: seed must be an integer, got ${seed}`);
+    let x = seed >>> 0;
+    const splitmix32 = (): number => {
+      x = (x + 0x9e3779b9) >>> 0;
+      let z = x;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    this.s0 = splitmix32();
+    this.s1 = splitmix32();
+    this.s2 = splitmix32();
+    this.s3 = splitmix32();
+    this.spareNormal = null;
+    return this;
+  }
+
+  /** The next 32 random bits as an unsigned integer. */
+  nextUint32(): number {
+    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
+    const t = this.s1 << 9;
+    this.s2 ^= this.s0;
+    this.s3 ^= this.s1;
+    this.s1 ^= this.s2;
+    this.s0 ^= this.s3;
+    this.s2 ^= t;
+    this.s3 = rotl(this.s3, 11);
+    return result;
+  }
+
+  /** Uniform in [0, 1) with 53 random bits, so float64 users get a full-precision value. */
+  uniform(): number {
+    const hi = this.nextUint32() >>> 5; // 27 bits
+    const lo = this.nextUint32() >>> 6; // 26 bits
+    return (hi * 67108864 + lo) / 9007199254740992;
+  }
+
+  /** Standard normal by the Box–Muller transform: sqrt(-2 ln u1) · (cos, sin)(2π u2). */
+  normal(): number {
+    if (this.spareNormal !== null) {
+      const spare = this.spareNormal;
+      this.spareNormal = null;
+      return spare;
+    }
+    let u1 = this.uniform();
+    while (u1 === 0) u1 = this.uniform(); // ln 0 would be -Infinity
+    const u2 = this.uniform();
+    const radius = Math.sqrt(-2 * Math.log(u1));
+    this.spareNormal = radius * Math.sin(2 * Math.PI * u2);
+    return radius * Math.cos(2 * Math.PI * u2);
+  }
+
+  /** An integer in [0, n). */
+  int(n: number): number {
+    return Math.floor(this.uniform() * n);
+  }
+
+  /** A random permutation of 0..n-1 (Fisher–Yates). */
+  permutation(n: number): Int32Array {
+    const p = new Int32Array(n);
+    for (let i = 0; i < n; i++) p[i] = i;
+    for (let i = n - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const tmp = p[i];
+      p[i] = p[j];
+      p[j] = tmp;
+    }
+    return p;
+  }
+
+  /** The whole state, for checkpoints: restoring it continues the same stream. */
+  getState(): GeneratorState {
+    return { s: [this.s0, this.s1, this.s2, this.s3], spareNormal: this.spareNormal };
+  }
+
+  setState(state: GeneratorState): this {
+    [this.s0, this.s1, this.s2, this.s3] = state.s;
+    this.spareNormal = state.spareNormal;
+    return this;
+  }
+}
+
+export interface GeneratorState {
+  s: [number, number, number, number];
+  spareNormal: number | null;
+}
+
+function rotl(x: number, k: number): number {
+  return ((x << k) | (x >>> (32 - k))) >>> 0;
+}
+
+/** The generator every random function uses by default. */
+export const globalGenerator = new Generator(0);
+
+/** Seed the library's global generator (like torch.manual_seed). */
+export function manualSeed(seed: number): void {
+  globalGenerator.manualSeed(seed);
+}
