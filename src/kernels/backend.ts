@@ -1,0 +1,98 @@
+/**
+ * The Backend interface: the small set of primitives every op of the autodiff engine runs on.
+ *
+ * Autograd calls only these methods and never looks inside a Storage, so a backend can keep its
+ * numbers anywhere — typed arrays (cpu), WebAssembly memory (wasm), GPU textures or buffers (gpu) —
+ * and the same model runs on any of them. In the spirit of MiniTorch (map / zip / reduce /
+ * matrix multiply) and tinygrad: keep the set small and compose everything else in autograd.
+ *
+ * Every array is row-major and contiguous; shapes travel beside the storage as plain arrays.
+ */
+
+export type DType = "float32" | "float64";
+export type TypedArray = Float32Array | Float64Array;
+export type Shape = readonly number[];
+
+/**
+ * An opaque handle to a backend's buffer of `size` numbers of `dtype`. Only the backend that made
+ * it may look inside; everyone else passes it back to that backend.
+ */
+export interface Storage {
+  readonly dtype: DType;
+  readonly size: number;
+}
+
+/** Elementwise maps of one input (MiniTorch's `map`). `step` is 1 where x > 0, else 0 (relu's slope). */
+export type UnaryOp =
+  | "neg"
+  | "exp"
+  | "log"
+  | "sqrt"
+  | "relu"
+  | "step"
+  | "sigmoid"
+  | "tanh"
+  | "softplus"
+  | "abs"
+  | "sign";
+
+/**
+ * Elementwise maps of two inputs with NumPy broadcasting (MiniTorch's `zip`).
+ * `pow` is a^b; `eq` is 1 where a == b, else 0 (the mask that routes max's gradient).
+ */
+export type BinaryOp = "add" | "sub" | "mul" | "div" | "pow" | "max" | "min" | "eq";
+
+export type ReduceOp = "sum" | "max";
+
+/** How many buffers a backend holds alive now, and their bytes: a leak shows as a count that grows. */
+export interface MemoryInfo {
+  buffers: number;
+  bytes: number;
+}
+
+export interface Backend {
+  /** "cpu", "wasm", "gpu", ... */
+  readonly name: string;
+  /** True when results may still be in flight, so reads must be awaited (`read`) rather than `readSync`. */
+  readonly asyncRead: boolean;
+
+  /** A new storage holding a copy of `data`, in `data`'s dtype. */
+  fromArray(data: TypedArray): Storage;
+  /** A new storage of `size` copies of `value`. */
+  fill(size: number, value: number, dtype: DType): Storage;
+  /** The values, once they are ready. Always works. */
+  read(x: Storage): Promise<TypedArray>;
+  /** The values now; throws on a backend whose results arrive asynchronously. */
+  readSync(x: Storage): TypedArray;
+  /** Free the buffer now; using it afterwards is an error. Disposing twice is harmless. */
+  dispose(x: Storage): void;
+  memory(): MemoryInfo;
+
+  /** A copy converted to `dtype` (also a plain copy when the dtype is the same). */
+  cast(x: Storage, dtype: DType): Storage;
+
+  unary(op: UnaryOp, x: Storage): Storage;
+  /** out = a op b, where `aShape` and `bShape` broadcast to `outShape` by NumPy rules. */
+  binary(op: BinaryOp, a: Storage, aShape: Shape, b: Storage, bShape: Shape, outShape: Shape): Storage;
+  /**
+   * Reduce over `axes` of `shape` (sorted, distinct). The result holds the kept dimensions in order;
+   * its layout is the same with or without keepdims, so the caller picks the shape it reports.
+   */
+  reduce(op: ReduceOp, x: Storage, shape: Shape, axes: readonly number[]): Storage;
+  /** Copy of `x` (of shape `shape`) repeated along size-1 dimensions to `outShape` (NumPy broadcast_to). */
+  broadcastTo(x: Storage, shape: Shape, outShape: Shape): Storage;
+  /** The axes of `x` reordered: out.shape[i] = shape[perm[i]]. */
+  permute(x: Storage, shape: Shape, perm: readonly number[]): Storage;
+
+  /**
+   * C[m×n] = op(A) · op(B), op(X) = Xᵀ when its flag is set. A is stored m×k (or k×m when
+   * transA), B is stored k×n (or n×k when transB). The flags let backward use Aᵀ·G and G·Bᵀ
+   * without ever materialising a transpose.
+   */
+  matmul(a: Storage, b: Storage, m: number, k: number, n: number, transA: boolean, transB: boolean): Storage;
+
+  /** Rows `indices` of a rows×cols matrix, stacked: out is indices.length × cols. */
+  gatherRows(x: Storage, cols: number, indices: Int32Array): Storage;
+  /** The adjoint of gatherRows: a rows×cols matrix of zeros with each row of `x` added at `indices[i]`. */
+  scatterAddRows(x: Storage, cols: number, indices: Int32Array, rows: number): Storage;
+}
