@@ -1,0 +1,52 @@
+/**
+ * Matrix multiply of 2-D tensors, C = op(A)·op(B), where op(X) is X or Xᵀ.
+ *
+ * Its backward is two more matrix multiplies. For C = A·B:
+ *   dA = G·Bᵀ   (m×n · n×k)
+ *   dB = Aᵀ·G   (k×m · m×n)
+ * The transpose flags let the backend read Aᵀ and Bᵀ in place, so no transpose is ever copied;
+ * and with the flags on the forward too, a Linear layer stores W as out×in like PyTorch and
+ * computes x·Wᵀ directly.
+ */
+import { formatShape } from "../../kernels/shape.ts";
+import { Tensor } from "../tensor.ts";
+
+export interface MatmulOptions {
+  /** Use Aᵀ: A is stored k×m. */
+  transA?: boolean;
+  /** Use Bᵀ: B is stored n×k. */
+  transB?: boolean;
+}
+
+export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
+  const transA = options.transA ?? false;
+  const transB = options.transB ?? false;
+  const what = `matmul(${formatShape(a.shape)}${transA ? "ᵀ" : ""}, ${formatShape(b.shape)}${transB ? "ᵀ" : ""})`;
+  if (a.ndim !== 2 || b.ndim !== 2) throw new Error(`${what}: both operands must be 2-D matrices`);
+  if (a.dtype !== b.dtype) throw new Error(`${what}: dtypes differ (${a.dtype} and ${b.dtype})`);
+  if (a.backend !== b.backend) throw new Error(`${what}: operands on different backends (${a.backend.name}, ${b.backend.name})`);
+  const [m, k] = transA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
+  const [kb, n] = transB ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
+  if (k !== kb) throw new Error(`${what}: inner dimensions differ (${k} vs ${kb})`);
+
+  const storage = a.backend.matmul(a.storage, b.storage, m, k, n, transA, transB);
+  return Tensor.fromOp("matmul", storage, [m, n], [a, b], (g, needs) => {
+    // Each line is the rule dA = G·Bᵀ, dB = Aᵀ·G with the stored layouts of A and B put in.
+    if (!transA && !transB) {
+      return [needs[0] ? matmul(g, b, { transB: true }) : null, needs[1] ? matmul(a, g, { transA: true }) : null];
+    }
+    if (transA && !transB) {
+      // C = Aᵀ·B: dA = (G·Bᵀ)ᵀ = B·Gᵀ, dB = A·G
+      return [needs[0] ? matmul(b, g, { transB: true }) : null, needs[1] ? matmul(a, g) : null];
+    }
+    if (!transA && transB) {
+      // C = A·Bᵀ: dA = G·B, dB = (Aᵀ·G)ᵀ = Gᵀ·A
+      return [needs[0] ? matmul(g, b) : null, needs[1] ? matmul(g, a, { transA: true }) : null];
+    }
+    // C = Aᵀ·Bᵀ: dA = (G·B)ᵀ = Bᵀ·Gᵀ, dB = (Aᵀ·G)ᵀ = Gᵀ·Aᵀ
+    return [
+      needs[0] ? matmul(b, g, { transA: true, transB: true }) : null,
+      needs[1] ? matmul(g, a, { transA: true, transB: true }) : null,
+    ];
+  });
+}

@@ -1,0 +1,104 @@
+/**
+ * Reductions over all axes or chosen ones, with or without keepdims.
+ *
+ * Their backward passes broadcast the gradient back over the reduced axes: every input element
+ * that went into a sum gets the sum's gradient (d sum/dx_i = 1); for max only the elements that
+ * were the maximum do.
+ */
+import type { ReduceOp, Shape } from "../../kernels/backend.ts";
+import { formatShape, sizeOf } from "../../kernels/shape.ts";
+import { Tensor } from "../tensor.ts";
+import { noGrad } from "../engine.ts";
+import { add, div, exp, log, mul, sub } from "./elementwise.ts";
+import { broadcastTo, reshape } from "./shape.ts";
+
+/** Axes as a sorted list of non-negative numbers; undefined means all of them. */
+export function normalizeAxes(op: string, shape: Shape, axes: number | readonly number[] | undefined): number[] {
+  if (axes === undefined) return shape.map((_, i) => i);
+  const list = typeof axes === "number" ? [axes] : axes;
+  const out = list.map((a) => {
+    if (!Number.isInteger(a) || a < -shape.length || a >= shape.length) {
+      throw new Error(`${op}: axis ${a} is out of range for a tensor of shape ${formatShape(shape)}`);
+    }
+    return a < 0 ? a + shape.length : a;
+  });
+  if (new Set(out).size !== out.length) throw new Error(`${op}: repeated axis in [${list.join(", ")}]`);
+  return out.sort((x, y) => x - y);
+}
+
+/** The shape after reducing `axes`: size-1 dimensions kept (keepdims) or dropped. */
+function reducedShape(shape: Shape, axes: readonly number[], keepdims: boolean): number[] {
+  return keepdims ? shape.map((d, i) => (axes.includes(i) ? 1 : d)) : shape.filter((_, i) => !axes.includes(i));
+}
+
+function reduceForward(op: ReduceOp, x: Tensor, axes: readonly number[], keepdims: boolean): { storage: ReturnType<Tensor["backend"]["reduce"]>; shape: number[] } {
+  if (op === "max" && axes.some((a) => x.shape[a] === 0)) {
+    throw new Error(`max: cannot reduce an empty axis of a tensor of shape ${formatShape(x.shape)}`);
+  }
+  return { storage: x.backend.reduce(op, x.storage, x.shape, axes), shape: reducedShape(x.shape, axes, keepdims) };
+}
+
+/** Put back the reduced axes as size-1 dimensions, so a reduced tensor broadcasts against x. */
+function keepDims(t: Tensor, xShape: Shape, axes: readonly number[]): Tensor {
+  return reshape(t, reducedShape(xShape, axes, true));
+}
+
+// d(Σ x)/dx_i = 1: the gradient is copied to every element that was summed
+export function sum(x: Tensor, axes?: number | readonly number[], keepdims = false): Tensor {
+  const ax = normalizeAxes("sum", x.shape, axes);
+  const { storage, shape } = reduceForward("sum", x, ax, keepdims);
+  return Tensor.fromOp("sum", storage, shape, [x], (g) => [broadcastTo(keepDims(g, x.shape, ax), x.shape)]);
+}
+
+// mean = sum / n, so d mean/dx_i = 1/n
+export function mean(x: Tensor, axes?: number | readonly number[], keepdims = false): Tensor {
+  const ax = normalizeAxes("mean", x.shape, axes);
+  const n = sizeOf(ax.map((a) => x.shape[a]));
+  return div(sum(x, ax, keepdims), n);
+}
+
+// d max/dx_i = 1 where x_i is the maximum, else 0; ties share the gradient equally (as torch.amax)
+export function max(x: Tensor, axes?: number | readonly number[], keepdims = false): Tensor {
+  const ax = normalizeAxes("max", x.shape, axes);
+  const { storage, shape } = reduceForward("max", x, ax, keepdims);
+  const out: Tensor = Tensor.fromOp("max", storage, shape, [x], (g) => {
+    const m = keepDims(out, x.shape, ax);
+    const isMax = new Tensor(x.backend.binary("eq", x.storage, x.shape, m.storage, m.shape, x.shape), x.shape, x.backend);
+    const ties = sum(isMax, ax, true);
+    return [mul(isMax, div(keepDims(g, x.shape, ax), ties))];
+  });
+  return out;
+}
+
+/**
+ * log Σ exp(x) over one axis, computed stably as m + log Σ exp(x − m) with m = max(x), so that
+ * no exp overflows.
+ */
+// d lse/dx_i = exp(x_i − lse) = softmax(x)_i
+export function logsumexp(x: Tensor, axis: number, keepdims = false): Tensor {
+  const ax = normalizeAxes("logsumexp", x.shape, axis);
+  const lse = noGrad(() => {
+    const m = max(x, ax, true);
+    // A row of ±Infinity would give inf − inf = NaN; shifting by the largest finite number instead
+    // gives the right ±Infinity, and leaves every finite maximum unchanged.
+    const largest = x.dtype === "float32" ? 3.4028234663852886e38 : Number.MAX_VALUE;
+    const shift = minimum(maximum(m, -largest), largest);
+    return add(log(sum(exp(sub(x, shift)), ax, true)), shift);
+  });
+  const shape = reducedShape(x.shape, ax, keepdims);
+  const out: Tensor = Tensor.fromOp("logsumexp", lse.storage, shape, [x], (g) => [
+    mul(exp(sub(x, lse)), keepDims(g, x.shape, ax)),
+  ]);
+  return out;
+}
+
+/** Elementwise max(x, c) without a gradient: only used to clamp. */
+function maximum(x: Tensor, c: number): Tensor {
+  const b = x.backend;
+  return new Tensor(b.binary("max", x.storage, x.shape, b.fill(1, c, x.dtype), [], x.shape), x.shape, b);
+}
+
+function minimum(x: Tensor, c: number): Tensor {
+  const b = x.backend;
+  return new Tensor(b.binary("min", x.storage, x.shape, b.fill(1, c, x.dtype), [], x.shape), x.shape, b);
+}

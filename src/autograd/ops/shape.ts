@@ -1,0 +1,81 @@
+/**
+ * Ops that move numbers without changing them: reshape, transpose, broadcast, and taking rows.
+ * Their backward passes move the gradient back the opposite way.
+ */
+import type { Shape } from "../../kernels/backend.ts";
+import { broadcastShapes, formatShape, sameShape, sizeOf } from "../../kernels/shape.ts";
+import { Tensor } from "../tensor.ts";
+import { sumToShape } from "./elementwise.ts";
+
+/** The same values in a new shape with as many elements; one dimension may be -1 (inferred). */
+export function reshape(x: Tensor, shape: Shape): Tensor {
+  const inferred = inferShape(x, shape);
+  if (sameShape(inferred, x.shape)) return x;
+  const storage = x.backend.cast(x.storage, x.dtype); // a copy: every tensor owns its storage
+  // d reshape(x)/dx: the gradient reshaped back
+  return Tensor.fromOp("reshape", storage, inferred, [x], (g) => [reshape(g, x.shape)]);
+}
+
+function inferShape(x: Tensor, shape: Shape): number[] {
+  const unknown = shape.filter((d) => d === -1).length;
+  const known = sizeOf(shape.filter((d) => d !== -1));
+  if (unknown > 1 || shape.some((d) => !Number.isInteger(d) || d < -1)) {
+    throw new Error(`reshape: invalid target shape ${formatShape(shape)}`);
+  }
+  const out = shape.map((d) => (d === -1 ? x.size / known : d));
+  if (sizeOf(out) !== x.size || out.some((d) => !Number.isInteger(d))) {
+    throw new Error(`reshape: cannot reshape ${formatShape(x.shape)} (${x.size} elements) to ${formatShape(shape)}`);
+  }
+  return out;
+}
+
+/** Reorder the axes (default: reverse them, so a matrix becomes its transpose). */
+export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
+  const p = perm ?? x.shape.map((_, i) => x.ndim - 1 - i);
+  const valid = p.length === x.ndim && [...p].sort((a, b) => a - b).every((v, i) => v === i);
+  if (!valid) throw new Error(`transpose: [${p.join(", ")}] is not a permutation of the axes of ${formatShape(x.shape)}`);
+  const inverse = new Array<number>(p.length);
+  p.forEach((axis, i) => {
+    inverse[axis] = i;
+  });
+  const shape = p.map((axis) => x.shape[axis]);
+  // d transpose(x)/dx: the gradient transposed back by the inverse permutation
+  return Tensor.fromOp("transpose", x.backend.permute(x.storage, x.shape, p), shape, [x], (g) => [transpose(g, inverse)]);
+}
+
+/** Repeat x along its size-1 (or missing leading) dimensions to `shape`. */
+export function broadcastTo(x: Tensor, shape: Shape): Tensor {
+  const out = broadcastShapes(x.shape, shape);
+  if (out === null || !sameShape(out, shape)) {
+    throw new Error(`broadcastTo: cannot broadcast ${formatShape(x.shape)} to ${formatShape(shape)}`);
+  }
+  if (sameShape(x.shape, shape)) return x;
+  // d broadcast(x)/dx: each copy's gradient summed back into the one element it came from
+  return Tensor.fromOp("broadcastTo", x.backend.broadcastTo(x.storage, x.shape, shape), shape, [x], (g) => [
+    sumToShape(g, x.shape),
+  ]);
+}
+
+/** Rows `indices` of x (along the first axis), e.g. a minibatch out of a dataset. */
+export function gatherRows(x: Tensor, indices: Int32Array | readonly number[]): Tensor {
+  if (x.ndim < 1) throw new Error("gatherRows: needs a tensor with at least one dimension, got a scalar");
+  const rows = x.shape[0];
+  const idx = indices instanceof Int32Array ? indices : Int32Array.from(indices);
+  for (const i of idx) {
+    if (!(i >= 0 && i < rows)) throw new Error(`gatherRows: index ${i} is out of range for ${rows} rows (shape ${formatShape(x.shape)})`);
+  }
+  const cols = rows === 0 ? 0 : x.size / rows;
+  const shape = [idx.length, ...x.shape.slice(1)];
+  // d gather(x)/dx: each row's gradient added back at the row it came from (a row taken twice gets both)
+  return Tensor.fromOp("gatherRows", x.backend.gatherRows(x.storage, cols, idx), shape, [x], (g) => [
+    new Tensor(g.backend.scatterAddRows(g.storage, cols, idx, rows), x.shape, g.backend),
+  ]);
+}
+
+/** Rows start ≤ i < end, like x[start:end] in NumPy. */
+export function sliceRows(x: Tensor, start: number, end: number): Tensor {
+  if (x.ndim < 1 || !(0 <= start && start <= end && end <= x.shape[0])) {
+    throw new Error(`sliceRows: rows ${start}..${end} are out of range for shape ${formatShape(x.shape)}`);
+  }
+  return gatherRows(x, Int32Array.from({ length: end - start }, (_, i) => start + i));
+}

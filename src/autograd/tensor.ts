@@ -1,0 +1,261 @@
+/**
+ * Tensor: an n-dimensional, row-major array of float32 or float64 numbers held by a backend,
+ * plus what reverse-mode autodiff needs: the op that made it, its inputs, and a function that
+ * turns the gradient of its output into gradients of its inputs (the vector-Jacobian product).
+ *
+ * Tensors are immutable values: every op returns a new tensor with storage of its own. The one
+ * exception is `assign`, which an optimizer uses to replace a parameter's values in place.
+ */
+import type { Backend, DType, Shape, Storage, TypedArray } from "../kernels/backend.ts";
+import { getBackend } from "../kernels/registry.ts";
+import { formatShape, sizeOf } from "../kernels/shape.ts";
+import { backward, isGradEnabled } from "./engine.ts";
+import * as ew from "./ops/elementwise.ts";
+import * as mm from "./ops/matmul.ts";
+import * as red from "./ops/reduce.ts";
+import * as sh from "./ops/shape.ts";
+
+/**
+ * Given the gradient of the loss with respect to an op's output, return the gradient with respect
+ * to each input (null where `needsGrad[i]` is false, so no work is wasted on it).
+ */
+export type BackwardFn = (grad: Tensor, needsGrad: readonly boolean[]) => (Tensor | null)[];
+
+export type Operand = Tensor | number;
+
+export class Tensor {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly backend: Backend;
+  /** The backend's handle to the values. Only backends look inside it. */
+  storage: Storage;
+  /** Whether gradients flow to this tensor. Set it on the leaves you want `.grad` for. */
+  requiresGrad: boolean;
+  /** d(loss)/d(this), accumulated by `backward()` into leaves (and tensors that `retainGrad()`). */
+  grad: Tensor | null = null;
+  /** The op that made this tensor ("leaf" for tensors made from data). */
+  readonly op: string;
+  /** The op's inputs: the edges of the graph, followed backwards by `backward()`. */
+  readonly inputs: readonly Tensor[];
+  /** The op's vector-Jacobian product; null for leaves and for tensors made under noGrad. */
+  readonly backwardFn: BackwardFn | null;
+  /** Keep `.grad` on this non-leaf too (PyTorch's retain_grad). */
+  retainsGrad = false;
+  /** An optional label, shown by toDot(). */
+  name: string | undefined;
+
+  constructor(
+    storage: Storage,
+    shape: Shape,
+    backend: Backend,
+    options: { requiresGrad?: boolean; op?: string; inputs?: readonly Tensor[]; backwardFn?: BackwardFn | null } = {},
+  ) {
+    if (storage.size !== sizeOf(shape)) {
+      throw new Error(
+        `Tensor: shape ${formatShape(shape)} holds ${sizeOf(shape)} elements but the data has ${storage.size}`,
+      );
+    }
+    this.storage = storage;
+    this.shape = Object.freeze([...shape]);
+    this.dtype = storage.dtype;
+    this.backend = backend;
+    this.requiresGrad = options.requiresGrad ?? false;
+    this.op = options.op ?? "leaf";
+    this.inputs = options.inputs ?? [];
+    this.backwardFn = options.backwardFn ?? null;
+  }
+
+  /** The output of an op: records its inputs and backward only when a gradient could flow through it. */
+  static fromOp(op: string, storage: Storage, shape: Shape, inputs: readonly Tensor[], backwardFn: BackwardFn): Tensor {
+    const backend = inputs[0].backend;
+    const tracked = isGradEnabled() && inputs.some((t) => t.requiresGrad);
+    if (!tracked) return new Tensor(storage, shape, backend, { op });
+    return new Tensor(storage, shape, backend, { requiresGrad: true, op, inputs, backwardFn });
+  }
+
+  get size(): number {
+    return this.storage.size;
+  }
+
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  /** A leaf has no op behind it: it is data or a parameter. */
+  get isLeaf(): boolean {
+    return this.backwardFn === null;
+  }
+
+  /** The values, once the backend has them ready (on asynchronous backends, after pending kernels). */
+  data(): Promise<TypedArray> {
+    return this.backend.read(this.storage);
+  }
+
+  /** The values now. Throws on a backend whose results arrive asynchronously: use `await data()`. */
+  dataSync(): TypedArray {
+    return this.backend.readSync(this.storage);
+  }
+
+  /** The value of a one-element tensor as a number. */
+  item(): number {
+    if (this.size !== 1) throw new Error(`item: tensor of shape ${formatShape(this.shape)} has ${this.size} elements, not 1`);
+    return this.dataSync()[0];
+  }
+
+  /** The values as nested arrays, for printing and tests. */
+  toArray(): NestedArray {
+    return nest(this.dataSync(), this.shape, 0, 0);
+  }
+
+  toString(): string {
+    return `Tensor(${JSON.stringify(this.toArray())}, shape=${formatShape(this.shape)}, dtype=${this.dtype})`;
+  }
+
+  /** The same values, cut off from the graph: no gradient flows back through the result. */
+  detach(): Tensor {
+    return new Tensor(this.backend.cast(this.storage, this.dtype), this.shape, this.backend);
+  }
+
+  /** A copy in another dtype (gradients flow back, cast to the input's dtype). */
+  to(dtype: DType): Tensor {
+    return ew.cast(this, dtype);
+  }
+
+  /**
+   * Backpropagate from this tensor: adds d(this)/d(leaf) into every leaf's `.grad`.
+   * Without an argument this must be a one-element tensor (a loss). Calling it twice adds twice:
+   * clear gradients with `zeroGrad()` (or an optimizer's zeroGrad) between steps.
+   */
+  backward(grad?: Tensor): void {
+    backward(this, grad);
+  }
+
+  /** Forget the accumulated gradient. */
+  zeroGrad(): void {
+    this.grad = null;
+  }
+
+  /** Keep `.grad` for this intermediate tensor too. */
+  retainGrad(): this {
+    this.retainsGrad = true;
+    return this;
+  }
+
+  /**
+   * Replace this tensor's values in place (the optimizer's update). It must have the same shape
+   * and dtype; the old storage is freed. Not recorded in any graph.
+   */
+  assign(values: Tensor): void {
+    if (values.dtype !== this.dtype || values.size !== this.size || values.backend !== this.backend) {
+      throw new Error(
+        `assign: cannot put ${values.dtype} ${formatShape(values.shape)} values on ${values.backend.name} into a ${this.dtype} ${formatShape(this.shape)} tensor on ${this.backend.name}`,
+      );
+    }
+    const old = this.storage;
+    this.storage = values.backend.cast(values.storage, this.dtype);
+    this.backend.dispose(old);
+  }
+
+  /** Free the storage now instead of waiting for the garbage collector (matters for GPU memory). */
+  dispose(): void {
+    this.backend.dispose(this.storage);
+  }
+
+  // Ops as methods, so that models read like PyTorch: x.matmul(w).add(b).relu()
+  add(other: Operand): Tensor {
+    return ew.add(this, other);
+  }
+  sub(other: Operand): Tensor {
+    return ew.sub(this, other);
+  }
+  mul(other: Operand): Tensor {
+    return ew.mul(this, other);
+  }
+  div(other: Operand): Tensor {
+    return ew.div(this, other);
+  }
+  neg(): Tensor {
+    return ew.neg(this);
+  }
+  pow(exponent: number): Tensor {
+    return ew.pow(this, exponent);
+  }
+  exp(): Tensor {
+    return ew.exp(this);
+  }
+  log(): Tensor {
+    return ew.log(this);
+  }
+  sqrt(): Tensor {
+    return ew.sqrt(this);
+  }
+  relu(): Tensor {
+    return ew.relu(this);
+  }
+  sigmoid(): Tensor {
+    return ew.sigmoid(this);
+  }
+  tanh(): Tensor {
+    return ew.tanh(this);
+  }
+  softplus(): Tensor {
+    return ew.softplus(this);
+  }
+  matmul(other: Tensor, options?: mm.MatmulOptions): Tensor {
+    return mm.matmul(this, other, options);
+  }
+  sum(axes?: number | readonly number[], keepdims = false): Tensor {
+    return red.sum(this, axes, keepdims);
+  }
+  mean(axes?: number | readonly number[], keepdims = false): Tensor {
+    return red.mean(this, axes, keepdims);
+  }
+  max(axes?: number | readonly number[], keepdims = false): Tensor {
+    return red.max(this, axes, keepdims);
+  }
+  logsumexp(axis: number, keepdims = false): Tensor {
+    return red.logsumexp(this, axis, keepdims);
+  }
+  reshape(shape: Shape): Tensor {
+    return sh.reshape(this, shape);
+  }
+  transpose(perm?: readonly number[]): Tensor {
+    return sh.transpose(this, perm);
+  }
+  broadcastTo(shape: Shape): Tensor {
+    return sh.broadcastTo(this, shape);
+  }
+  gatherRows(indices: Int32Array | readonly number[]): Tensor {
+    return sh.gatherRows(this, indices);
+  }
+  sliceRows(start: number, end: number): Tensor {
+    return sh.sliceRows(this, start, end);
+  }
+}
+
+export type NestedArray = number | NestedArray[];
+
+function nest(data: TypedArray, shape: Shape, dim: number, offset: number): NestedArray {
+  if (dim === shape.length) return data[offset];
+  const stride = sizeOf(shape.slice(dim + 1));
+  return Array.from({ length: shape[dim] }, (_, i) => nest(data, shape, dim + 1, offset + i * stride));
+}
+
+/** A tensor of shape [] holding `value`, on the same backend and in the same dtype as `like`. */
+export function scalarLike(value: number, like: Tensor): Tensor {
+  return new Tensor(like.backend.fill(1, value, like.dtype), [], like.backend);
+}
+
+/** Lift a number operand to a tensor next to `like`. */
+export function toTensor(x: Operand, like: Tensor): Tensor {
+  return typeof x === "number" ? scalarLike(x, like) : x;
+}
+
+/** A leaf on the current backend from a typed array and a shape (dtype follows the array). */
+export function fromTypedArray(data: TypedArray, shape: Shape, options: { requiresGrad?: boolean } = {}): Tensor {
+  if (data.length !== sizeOf(shape)) {
+    throw new Error(`tensor: shape ${formatShape(shape)} needs ${sizeOf(shape)} values but the data has ${data.length}`);
+  }
+  const backend = getBackend();
+  return new Tensor(backend.fromArray(data), shape, backend, options);
+}

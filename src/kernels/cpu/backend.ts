@@ -1,0 +1,162 @@
+/**
+ * The CPU backend: storage is a Float32Array or Float64Array, every kernel a loop over it.
+ * It is the readable reference the other backends are tested against, and the fallback.
+ */
+import type {
+  Backend,
+  BinaryOp,
+  DType,
+  MemoryInfo,
+  ReduceOp,
+  Shape,
+  Storage,
+  TypedArray,
+  UnaryOp,
+} from "../backend.ts";
+import { sizeOf } from "../shape.ts";
+import { binaryFunctions, mapInto, unaryFunctions, zipInto } from "./elementwise.ts";
+import { matmulInto } from "./matmul.ts";
+import { broadcastInto, permuteInto, reduceInto } from "./reduce.ts";
+
+export class CpuStorage implements Storage {
+  constructor(
+    public data: TypedArray,
+    readonly dtype: DType,
+  ) {}
+  get size(): number {
+    return this.data.length;
+  }
+}
+
+export function allocate(size: number, dtype: DType): TypedArray {
+  return dtype === "float64" ? new Float64Array(size) : new Float32Array(size);
+}
+
+export function dtypeOf(data: TypedArray): DType {
+  return data instanceof Float64Array ? "float64" : "float32";
+}
+
+export class CpuBackend implements Backend {
+  readonly name: string = "cpu";
+  readonly asyncRead = false;
+  private live = 0;
+  private liveBytes = 0;
+  // Storages dropped without dispose() are counted down when the garbage collector takes them.
+  private readonly collected = new FinalizationRegistry<number>((bytes) => this.forget(bytes));
+  private readonly disposed = new WeakSet<CpuStorage>();
+
+  protected wrap(data: TypedArray): CpuStorage {
+    const s = new CpuStorage(data, dtypeOf(data));
+    this.live++;
+    this.liveBytes += data.byteLength;
+    this.collected.register(s, data.byteLength, s);
+    return s;
+  }
+
+  private forget(bytes: number): void {
+    this.live--;
+    this.liveBytes -= bytes;
+  }
+
+  /** The typed array behind a storage, with a clear error if it is not ours or was disposed. */
+  protected get(x: Storage): TypedArray {
+    if (!(x instanceof CpuStorage)) throw new Error(`${this.name} backend: got a storage made by another backend`);
+    if (this.disposed.has(x)) throw new Error(`${this.name} backend: storage used after dispose()`);
+    return x.data;
+  }
+
+  protected empty(size: number, dtype: DType): TypedArray {
+    return allocate(size, dtype);
+  }
+
+  fromArray(data: TypedArray): Storage {
+    return this.wrap(data.slice());
+  }
+
+  fill(size: number, value: number, dtype: DType): Storage {
+    return this.wrap(allocate(size, dtype).fill(value));
+  }
+
+  read(x: Storage): Promise<TypedArray> {
+    return Promise.resolve(this.readSync(x));
+  }
+
+  readSync(x: Storage): TypedArray {
+    return this.get(x).slice();
+  }
+
+  dispose(x: Storage): void {
+    if (!(x instanceof CpuStorage) || this.disposed.has(x)) return;
+    this.disposed.add(x);
+    this.collected.unregister(x);
+    this.forget(x.data.byteLength);
+    x.data = allocate(0, x.dtype);
+  }
+
+  memory(): MemoryInfo {
+    return { buffers: this.live, bytes: this.liveBytes };
+  }
+
+  cast(x: Storage, dtype: DType): Storage {
+    const out = allocate(x.size, dtype);
+    out.set(this.get(x));
+    return this.wrap(out);
+  }
+
+  unary(op: UnaryOp, x: Storage): Storage {
+    const out = allocate(x.size, x.dtype);
+    mapInto(unaryFunctions[op], this.get(x), out);
+    return this.wrap(out);
+  }
+
+  binary(op: BinaryOp, a: Storage, aShape: Shape, b: Storage, bShape: Shape, outShape: Shape): Storage {
+    const out = allocate(sizeOf(outShape), a.dtype);
+    zipInto(binaryFunctions[op], this.get(a), aShape, this.get(b), bShape, outShape, out);
+    return this.wrap(out);
+  }
+
+  reduce(op: ReduceOp, x: Storage, shape: Shape, axes: readonly number[]): Storage {
+    const keptSize = sizeOf(shape.filter((_, i) => !axes.includes(i)));
+    const out = allocate(keptSize, x.dtype);
+    reduceInto(op, this.get(x), shape, axes, out);
+    return this.wrap(out);
+  }
+
+  broadcastTo(x: Storage, shape: Shape, outShape: Shape): Storage {
+    const out = allocate(sizeOf(outShape), x.dtype);
+    broadcastInto(this.get(x), shape, outShape, out);
+    return this.wrap(out);
+  }
+
+  permute(x: Storage, shape: Shape, perm: readonly number[]): Storage {
+    const out = allocate(x.size, x.dtype);
+    permuteInto(this.get(x), shape, perm, out);
+    return this.wrap(out);
+  }
+
+  matmul(a: Storage, b: Storage, m: number, k: number, n: number, transA: boolean, transB: boolean): Storage {
+    const out = allocate(m * n, a.dtype);
+    matmulInto(this.get(a), this.get(b), m, k, n, transA, transB, out);
+    return this.wrap(out);
+  }
+
+  gatherRows(x: Storage, cols: number, indices: Int32Array): Storage {
+    const src = this.get(x);
+    const out = allocate(indices.length * cols, x.dtype);
+    for (let r = 0; r < indices.length; r++) {
+      out.set(src.subarray(indices[r] * cols, indices[r] * cols + cols), r * cols);
+    }
+    return this.wrap(out);
+  }
+
+  scatterAddRows(x: Storage, cols: number, indices: Int32Array, rows: number): Storage {
+    const src = this.get(x);
+    const out = allocate(rows * cols, x.dtype);
+    for (let r = 0; r < indices.length; r++) {
+      const o = indices[r] * cols;
+      const s = r * cols;
+      for (let j = 0; j < cols; j++) out[o + j] += src[s + j];
+    }
+    return this.wrap(out);
+  }
+}
