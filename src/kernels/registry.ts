@@ -1,18 +1,24 @@
 /**
- * Which backend new tensors live on. `cpu` is always there; the others are loaded on first use
- * (gpu.js only when asked for), so a CPU-only user never pays for, or breaks on, a GPU library.
+ * Which backend new tensors live on. `cpu` is always there; every other backend is loaded on
+ * first use through a dynamic import, so a CPU-only user never pays for, or breaks on, a library
+ * that only another backend needs (gpu.js, its native modules).
  *
- * Choose with `await useBackend("wasm")`, the `--backend` flag of the scripts, or the environment
+ * Choose with `await useBackend("cpu")`, the `--backend` flag of the scripts, or the environment
  * variable ELBO_BACKEND.
  */
 import type { Backend } from "./backend.ts";
 import { CpuBackend } from "./cpu/backend.ts";
 
-export type BackendName = "cpu";
-export const backendNames: readonly BackendName[] = ["cpu"];
-
 const cpu = new CpuBackend();
 let current: Backend = cpu;
+
+/** How to load each backend by name. Each entry is imported only when it is chosen. */
+const loaders = {
+  cpu: async (): Promise<Backend> => cpu,
+} satisfies Record<string, () => Promise<Backend>>;
+
+export type BackendName = keyof typeof loaders;
+export const backendNames = Object.keys(loaders) as BackendName[];
 
 /** The backend that new tensors are created on. */
 export function getBackend(): Backend {
@@ -24,20 +30,27 @@ export function setBackend(backend: Backend): void {
   current = backend;
 }
 
+/** The always-available reference backend. */
 export function cpuBackend(): CpuBackend {
   return cpu;
 }
 
-/** Load (if needed) and switch to the named backend; returns it. */
-export async function useBackend(name: BackendName | string): Promise<Backend> {
-  if (!backendNames.includes(name as BackendName)) {
-    throw new Error(`useBackend: unknown backend "${name}"; choose one of ${backendNames.join(", ")}`);
+/** Load the named backend (once) without switching to it. */
+export async function loadBackend(name: string): Promise<Backend> {
+  if (!(name in loaders)) {
+    throw new Error(`unknown backend "${name}": choose one of ${backendNames.join(", ")}`);
   }
-  current = cpu;
+  return loaders[name as BackendName]();
+}
+
+/** Load the named backend and make it the current one; returns it. */
+export async function useBackend(name: string): Promise<Backend> {
+  current = await loadBackend(name);
   return current;
 }
 
-/** The backend named by ELBO_BACKEND, or cpu when it is unset. */
-export function backendFromEnvironment(): string {
-  return process.env.ELBO_BACKEND ?? "cpu";
+/** The backend named by the environment variable ELBO_BACKEND, if it is set (Node only). */
+export function backendFromEnvironment(): string | undefined {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  return env?.ELBO_BACKEND || undefined;
 }

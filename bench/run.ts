@@ -1,0 +1,32 @@
+/**
+ * `npm run bench [-- --json] [--quick] [--only NAME]`: every benchmark section, each measured
+ * against a baseline in the same run. Sections are listed below; add yours here.
+ */
+import { matmulSection } from "./matmul.ts";
+import { type BenchSection, type BenchTable, formatTable } from "./table.ts";
+
+const sections: BenchSection[] = [matmulSection];
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const json = args.includes("--json");
+  const quick = args.includes("--quick");
+  const onlyAt = args.indexOf("--only");
+  const only = onlyAt >= 0 ? args[onlyAt + 1] : undefined;
+  const unknown = args.filter((a, i) => !["--json", "--quick", "--only"].includes(a) && i !== onlyAt + 1);
+  if (unknown.length > 0 || (onlyAt >= 0 && !sections.some((s) => s.name === only))) {
+    console.error(`bench: unknown argument ${unknown.join(" ") || `--only ${only}`}; sections: ${sections.map((s) => s.name).join(", ")}`);
+    console.error("usage: npm run bench -- [--json] [--quick] [--only SECTION]");
+    process.exit(2);
+  }
+  const results: { section: string; tables: BenchTable[] }[] = [];
+  for (const s of sections) {
+    if (only !== undefined && s.name !== only) continue;
+    const tables = await s.run({ quick });
+    results.push({ section: s.name, tables });
+    if (!json) for (const t of tables) console.log(`${formatTable(t)}\n`);
+  }
+  if (json) console.log(JSON.stringify({ node: process.version, date: new Date().toISOString(), results }, null, 2));
+}
+
+await main();
