@@ -1,7 +1,7 @@
 /** elbo: reverse-mode tensor autodiff, neural-network pieces and a VAE, from scratch. */
 export { full, ones, rand, randn, tensor, zeros } from "./autograd/create.ts";
 export type { CreateOptions, RandomOptions } from "./autograd/create.ts";
-export { backward, noGrad, isGradEnabled, topologicalOrder } from "./autograd/engine.ts";
+export { backward, isGradEnabled, noGrad, releaseGraph, topologicalOrder } from "./autograd/engine.ts";
 export { add, cast, div, exp, log, mul, neg, pow, relu, sigmoid, softplus, sqrt, sub, tanh } from "./autograd/ops/elementwise.ts";
 export { matmul } from "./autograd/ops/matmul.ts";
 export type { MatmulOptions } from "./autograd/ops/matmul.ts";

@@ -110,3 +110,15 @@ export function backward(root: Tensor, grad?: Tensor): void {
     }
   });
 }
+
+/**
+ * Free the storage of every intermediate tensor that `root` was computed from (and of root), now,
+ * rather than when the garbage collector gets to them. Leaves (parameters, data) and their `.grad`
+ * are kept. A training loop calls this once per step, after the optimizer, so that a backend can
+ * reuse the same buffers every step; the released tensors must not be used afterwards.
+ */
+export function releaseGraph(root: Tensor): void {
+  for (const node of topologicalOrder(root)) {
+    if (!node.isLeaf) node.dispose();
+  }
+}
