@@ -13,3 +13,6 @@ export { fromTypedArray, Tensor } from "./autograd/tensor.ts";
 export type { BackwardFn, NestedArray, Operand } from "./autograd/tensor.ts";
 export type { Backend, BinaryOp, DType, MemoryInfo, ReduceOp, Shape, Storage, TypedArray, UnaryOp } from "./kernels/backend.ts";
 export { getBackend, setBackend, useBackend } from "./kernels/registry.ts";
+export { gradcheck } from "./autograd/gradcheck.ts";
+export type { GradcheckOptions, GradcheckReport, InputReport } from "./autograd/gradcheck.ts";
+export { summarize, toDot } from "./autograd/graph.ts";

@@ -1,0 +1,124 @@
+/**
+ * gradcheck: compare the gradients that backward() computes with centered finite differences,
+ *   ∂f/∂x_j ≈ (f(x + h·e_j) − f(x − h·e_j)) / 2h,
+ * in float64, where the truncation error is O(h²) and rounding does not swamp it.
+ *
+ * A function with a non-scalar output is checked through a fixed random projection, L = Σ v ⊙ f(x):
+ * backward then checks exactly the vector-Jacobian product vᵀJ that an op's backward computes.
+ */
+import { formatShape, stridesOf } from "../kernels/shape.ts";
+import { noGrad } from "./engine.ts";
+import { Generator } from "./random.ts";
+import { fromTypedArray, Tensor } from "./tensor.ts";
+
+export interface GradcheckOptions {
+  /** Finite-difference step. */
+  eps?: number;
+  /** An element passes when |analytic − numeric| ≤ atol + rtol·|numeric| (as numpy.allclose). */
+  atol?: number;
+  rtol?: number;
+  /** Seed of the random projection used for non-scalar outputs. */
+  seed?: number;
+}
+
+export interface InputReport {
+  input: number;
+  shape: number[];
+  /** Largest |analytic − numeric| over the elements of this input. */
+  maxAbsError: number;
+  /** Largest |analytic − numeric| / max(|analytic|, |numeric|) over the elements (0 where both are 0). */
+  maxRelError: number;
+  /** The element that fails the tolerance by the most (or the largest error when all pass). */
+  worstIndex: number[];
+  analytic: number;
+  numeric: number;
+  passed: boolean;
+}
+
+export interface GradcheckReport {
+  passed: boolean;
+  inputs: InputReport[];
+  /** One line per failing input, naming the element and both derivatives; "" when all pass. */
+  message: string;
+}
+
+/**
+ * Check the gradient of `fn` with respect to each of `inputs`. The inputs are copied to float64
+ * leaves that require grad; `fn` must build its result from them with ops only (any constants it
+ * uses should be float64 too).
+ */
+export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly Tensor[], options: GradcheckOptions = {}): GradcheckReport {
+  const eps = options.eps ?? 1e-6;
+  const atol = options.atol ?? 1e-5;
+  const rtol = options.rtol ?? 1e-3;
+  const values = inputs.map((x) => Float64Array.from(noGrad(() => x.to("float64")).dataSync()));
+  const leaves = (arrays: Float64Array[], requiresGrad: boolean) =>
+    arrays.map((a, i) => fromTypedArray(a, inputs[i].shape, { requiresGrad }));
+
+  // The scalar being differentiated: f itself, or Σ v ⊙ f with v fixed for the whole check.
+  let projection: Tensor | null = null;
+  const objective = (xs: Tensor[]): Tensor => {
+    const out = fn(...xs);
+    if (out.dtype !== "float64") throw new Error(`gradcheck: fn returned ${out.dtype}; build it from the float64 inputs it is given`);
+    if (out.size === 1) return out.sum();
+    if (projection === null) {
+      const g = new Generator(options.seed ?? 0);
+      projection = fromTypedArray(Float64Array.from({ length: out.size }, () => g.normal()), out.shape);
+    }
+    return out.mul(projection).sum();
+  };
+
+  const x = leaves(values, true);
+  objective(x).backward();
+  const analytic = x.map((t) => (t.grad === null ? new Float64Array(t.size) : Float64Array.from(t.grad.dataSync())));
+
+  const reports = values.map((v, i): InputReport => {
+    let worst = { score: Number.NEGATIVE_INFINITY, j: 0, a: 0, n: 0 };
+    let maxAbs = 0;
+    let maxRel = 0;
+    for (let j = 0; j < v.length; j++) {
+      const original = v[j];
+      const at = (delta: number): number => {
+        v[j] = original + delta;
+        const f = noGrad(() => objective(leaves(values, false)).item());
+        v[j] = original;
+        return f;
+      };
+      const numeric = (at(eps) - at(-eps)) / (2 * eps);
+      const a = analytic[i][j];
+      const abs = Math.abs(a - numeric);
+      const scale = Math.max(Math.abs(a), Math.abs(numeric));
+      maxAbs = Math.max(maxAbs, abs);
+      maxRel = Math.max(maxRel, scale === 0 ? 0 : abs / scale);
+      // How far past its tolerance this element is (≤ 0 means it passes); NaN counts as the worst.
+      const score = Number.isNaN(abs) ? Number.POSITIVE_INFINITY : abs - (atol + rtol * Math.abs(numeric));
+      if (score > worst.score) worst = { score, j, a, n: numeric };
+    }
+    return {
+      input: i,
+      shape: [...inputs[i].shape],
+      maxAbsError: maxAbs,
+      maxRelError: maxRel,
+      worstIndex: unravel(worst.j, inputs[i].shape),
+      analytic: worst.a,
+      numeric: worst.n,
+      passed: v.length === 0 || worst.score <= 0,
+    };
+  });
+
+  const failures = reports.filter((r) => !r.passed);
+  const message = failures
+    .map(
+      (r) =>
+        `gradcheck: input ${r.input} (shape ${formatShape(r.shape)}) at index [${r.worstIndex.join(", ")}]: ` +
+        `backward gives ${r.analytic} but finite differences give ${r.numeric} ` +
+        `(abs error ${r.maxAbsError.toExponential(2)}, rel error ${r.maxRelError.toExponential(2)}; tolerance atol ${atol}, rtol ${rtol})`,
+    )
+    .join("\n");
+  return { passed: failures.length === 0, inputs: reports, message };
+}
+
+function unravel(flat: number, shape: readonly number[]): number[] {
+  const strides = stridesOf(shape);
+  return strides.map((s, d) => Math.floor(flat / s) % shape[d]);
+}
