@@ -23,14 +23,14 @@ export interface IdxArray {
 
 /** The only element type MNIST uses; the others are named so that an error can say what it found. */
 const UNSIGNED_BYTE = 0x08;
-const TYPE_NAMES: Record<number, string> = {
-  0x08: "unsigned byte",
-  0x09: "signed byte",
-  0x0b: "int16",
-  0x0c: "int32",
-  0x0d: "float32",
-  0x0e: "float64",
-};
+const TYPE_NAMES = new Map<number, string>([
+  [0x08, "unsigned byte"],
+  [0x09, "signed byte"],
+  [0x0b, "int16"],
+  [0x0c, "int32"],
+  [0x0d, "float32"],
+  [0x0e, "float64"],
+]);
 
 /**
  * Parse an IDX file of unsigned bytes. `file` only names the file in error messages. The payload
@@ -40,18 +40,25 @@ const TYPE_NAMES: Record<number, string> = {
 export function parseIdx(bytes: Uint8Array, file: string): IdxArray {
   if (bytes.length < 4) throw new Error(`${file}: too short for an IDX header (${bytes.length} bytes)`);
   if (bytes[0] !== 0 || bytes[1] !== 0) {
-    const gzipHint = bytes[0] === 0x1f && bytes[1] === 0x8b ? " (it looks gzip-compressed: name it *.gz)" : "";
-    throw new Error(`${file}: not an IDX file: magic number ${hex32(bytes)} should start with two zero bytes${gzipHint}`);
+    const gzipHint =
+      bytes[0] === 0x1f && bytes[1] === 0x8b ? " (it looks gzip-compressed: name it *.gz)" : "";
+    throw new Error(
+      `${file}: not an IDX file: magic number ${hex32(bytes)} should start with two zero bytes${gzipHint}`,
+    );
   }
   const type = bytes[2];
   if (type !== UNSIGNED_BYTE) {
-    const name = TYPE_NAMES[type] ?? "unknown";
-    throw new Error(`${file}: IDX type code 0x${hex(type, 2)} (${name}) is not supported, only 0x08 (unsigned byte)`);
+    const name = TYPE_NAMES.get(type) ?? "unknown";
+    throw new Error(
+      `${file}: IDX type code 0x${hex(type, 2)} (${name}) is not supported, only 0x08 (unsigned byte)`,
+    );
   }
   const rank = bytes[3];
   const headerBytes = 4 + 4 * rank;
   if (bytes.length < headerBytes) {
-    throw new Error(`${file}: truncated header: ${rank} dims need ${headerBytes} bytes but the file holds ${bytes.length}`);
+    throw new Error(
+      `${file}: truncated header: ${rank} dims need ${headerBytes} bytes but the file holds ${bytes.length}`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const dims: number[] = [];
