@@ -2,7 +2,7 @@
 export { full, ones, rand, randn, tensor, zeros } from "./autograd/create.ts";
 export type { CreateOptions, RandomOptions } from "./autograd/create.ts";
 export { backward, isGradEnabled, noGrad, releaseGraph, topologicalOrder } from "./autograd/engine.ts";
-export { add, cast, div, exp, log, mul, neg, pow, relu, sigmoid, softplus, sqrt, sub, tanh } from "./autograd/ops/elementwise.ts";
+export { add, cast, div, exp, log, maximum, minimum, mul, neg, pow, relu, sigmoid, softplus, sqrt, sub, tanh } from "./autograd/ops/elementwise.ts";
 export { matmul } from "./autograd/ops/matmul.ts";
 export type { MatmulOptions } from "./autograd/ops/matmul.ts";
 export { logsumexp, max, mean, sum } from "./autograd/ops/reduce.ts";

@@ -76,6 +76,32 @@ export function div(a: Tensor, b: Operand): Tensor {
   ]);
 }
 
+// d max(a,b)/da = 1 where a > b, ½ where a = b (ties share, as PyTorch), else 0; likewise for b
+export function maximum(a: Tensor, b: Operand): Tensor {
+  const bt = toTensor(b, a);
+  return binaryOp("max", a, bt, (g, needs) => {
+    const [wa, wb] = tieSplit(a, bt, "max");
+    return [needs[0] ? mul(g, wa) : null, needs[1] ? mul(g, wb) : null];
+  });
+}
+
+// d min(a,b)/da = 1 where a < b, ½ where a = b, else 0; likewise for b
+export function minimum(a: Tensor, b: Operand): Tensor {
+  const bt = toTensor(b, a);
+  return binaryOp("min", a, bt, (g, needs) => {
+    const [wa, wb] = tieSplit(a, bt, "min");
+    return [needs[0] ? mul(g, wa) : null, needs[1] ? mul(g, wb) : null];
+  });
+}
+
+/** Weights (wa, wb) saying how much of the gradient of max/min(a, b) goes to each side. */
+function tieSplit(a: Tensor, b: Tensor, op: "max" | "min"): [Tensor, Tensor] {
+  const winsA = step(op === "max" ? sub(a, b) : sub(b, a));
+  const tie = mul(new Tensor(a.backend.binary("eq", a.storage, a.shape, b.storage, b.shape, broadcastShapes(a.shape, b.shape)!), broadcastShapes(a.shape, b.shape)!, a.backend), 0.5);
+  const wa = add(winsA, tie);
+  return [wa, sub(toTensor(1, wa), wa)];
+}
+
 // d(-x)/dx = -1
 export function neg(x: Tensor): Tensor {
   return unaryOp("neg", x, (g) => neg(g));

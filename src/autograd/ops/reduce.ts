@@ -9,7 +9,7 @@ import type { ReduceOp, Shape } from "../../kernels/backend.ts";
 import { formatShape, sizeOf } from "../../kernels/shape.ts";
 import { Tensor } from "../tensor.ts";
 import { noGrad } from "../engine.ts";
-import { add, div, exp, log, mul, sub } from "./elementwise.ts";
+import { add, div, exp, log, maximum, minimum, mul, sub } from "./elementwise.ts";
 import { broadcastTo, reshape } from "./shape.ts";
 
 /** Axes as a sorted list of non-negative numbers; undefined means all of them. */
@@ -90,15 +90,4 @@ export function logsumexp(x: Tensor, axis: number, keepdims = false): Tensor {
     mul(exp(sub(x, lse)), keepDims(g, x.shape, ax)),
   ]);
   return out;
-}
-
-/** Elementwise max(x, c) without a gradient: only used to clamp. */
-function maximum(x: Tensor, c: number): Tensor {
-  const b = x.backend;
-  return new Tensor(b.binary("max", x.storage, x.shape, b.fill(1, c, x.dtype), [], x.shape), x.shape, b);
-}
-
-function minimum(x: Tensor, c: number): Tensor {
-  const b = x.backend;
-  return new Tensor(b.binary("min", x.storage, x.shape, b.fill(1, c, x.dtype), [], x.shape), x.shape, b);
 }
