@@ -1,0 +1,14 @@
+/** Parameter initialisation, drawn from the library's seeded generator. */
+import { rand } from "../autograd/create.ts";
+import type { Generator } from "../autograd/random.ts";
+import type { Tensor } from "../autograd/tensor.ts";
+import type { DType, Shape } from "../kernels/backend.ts";
+
+/**
+ * Uniform in ±1/√fanIn: PyTorch's default for nn.Linear's weight (kaiming_uniform with a = √5
+ * works out to this bound) and bias. It keeps each layer's output variance near its input's.
+ */
+export function uniformFanIn(shape: Shape, fanIn: number, options: { generator?: Generator; dtype?: DType } = {}): Tensor {
+  const bound = 1 / Math.sqrt(fanIn);
+  return rand(shape, { low: -bound, high: bound, generator: options.generator, dtype: options.dtype });
+}

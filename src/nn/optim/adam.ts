@@ -1,0 +1,75 @@
+/**
+ * Adam (Kingma & Ba, 2015) with PyTorch's semantics. For each parameter p with gradient g, at step t:
+ *   m ← β₁m + (1 − β₁)g          running mean of gradients
+ *   v ← β₂v + (1 − β₂)g²         running mean of squared gradients
+ *   p ← p − lr · (m / (1 − β₁ᵗ)) / (√(v / (1 − β₂ᵗ)) + ε)
+ * The divisions by 1 − βᵗ undo the bias of m and v towards their zero start.
+ */
+import { noGrad } from "../../autograd/engine.ts";
+import type { Tensor } from "../../autograd/tensor.ts";
+import { Optimizer, type OptimizerState } from "./optimizer.ts";
+
+export interface AdamOptions {
+  lr?: number;
+  betas?: [number, number];
+  eps?: number;
+  /** L2 penalty added to the gradient (PyTorch's Adam weight_decay, not AdamW). */
+  weightDecay?: number;
+}
+
+export class Adam extends Optimizer {
+  readonly lr: number;
+  readonly betas: [number, number];
+  readonly eps: number;
+  readonly weightDecay: number;
+  private t = 0;
+  private m: (Tensor | null)[];
+  private v: (Tensor | null)[];
+
+  constructor(params: Iterable<Tensor>, options: AdamOptions = {}) {
+    super(params);
+    this.lr = options.lr ?? 1e-3;
+    this.betas = options.betas ?? [0.9, 0.999];
+    this.eps = options.eps ?? 1e-8;
+    this.weightDecay = options.weightDecay ?? 0;
+    if (!(this.lr >= 0)) throw new Error(`Adam: lr must be ≥ 0, got ${this.lr}`);
+    for (const b of this.betas) if (!(b >= 0 && b < 1)) throw new Error(`Adam: betas must be in [0, 1), got [${this.betas}]`);
+    this.m = this.params.map(() => null);
+    this.v = this.params.map(() => null);
+  }
+
+  step(): void {
+    this.t++;
+    const [b1, b2] = this.betas;
+    const correction1 = 1 - b1 ** this.t;
+    const correction2 = 1 - b2 ** this.t;
+    noGrad(() => {
+      this.params.forEach((p, i) => {
+        if (p.grad === null) return;
+        const g = this.weightDecay === 0 ? p.grad : p.grad.add(p.mul(this.weightDecay));
+        const m = this.m[i] === null ? g.mul(1 - b1) : this.m[i]!.mul(b1).add(g.mul(1 - b1));
+        const v = this.v[i] === null ? g.mul(g).mul(1 - b2) : this.v[i]!.mul(b2).add(g.mul(g).mul(1 - b2));
+        this.m[i]?.dispose();
+        this.v[i]?.dispose();
+        this.m[i] = m;
+        this.v[i] = v;
+        const denominator = v.div(correction2).sqrt().add(this.eps);
+        p.assign(p.sub(m.div(denominator).mul(this.lr / correction1)));
+      });
+    });
+  }
+
+  stateDict(): OptimizerState {
+    return { step: this.t, buffers: { m: this.m.map((t) => t?.detach() ?? null), v: this.v.map((t) => t?.detach() ?? null) } };
+  }
+
+  loadStateDict(state: OptimizerState): void {
+    const { m, v } = state.buffers;
+    if (m === undefined || v === undefined || m.length !== this.params.length || v.length !== this.params.length) {
+      throw new Error(`Adam.loadStateDict: expected buffers m and v for ${this.params.length} parameters`);
+    }
+    this.t = state.step;
+    this.m = m.map((t) => t?.detach() ?? null);
+    this.v = v.map((t) => t?.detach() ?? null);
+  }
+}
