@@ -107,12 +107,16 @@ export function neg(x: Tensor): Tensor {
   return unaryOp("neg", x, (g) => neg(g));
 }
 
-// d(xᵖ)/dx = p·xᵖ⁻¹ (the exponent is a constant number)
+// d(xᵖ)/dx = p·xᵖ⁻¹ (the exponent is a constant number); for p = 0 it is 0, not 0·x⁻¹ = NaN at x = 0
 export function pow(x: Tensor, p: number): Tensor {
   const pt = toTensor(p, x);
   const shape = checkPair("pow", x, pt);
   const storage = x.backend.binary("pow", x.storage, x.shape, pt.storage, pt.shape, shape);
-  return Tensor.fromOp("pow", storage, shape, [x], (g) => [mul(g, mul(pow(x, p - 1), p))]);
+  return Tensor.fromOp("pow", storage, shape, [x], (g) => [
+    p === 0
+      ? new Tensor(x.backend.fill(x.size, 0, x.dtype), x.shape, x.backend)
+      : mul(g, mul(pow(x, p - 1), p)),
+  ]);
 }
 
 // d(eˣ)/dx = eˣ = out
