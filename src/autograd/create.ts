@@ -47,7 +47,7 @@ function shapeOfNested(data: NestedArray): number[] {
 
 function flattenInto(data: NestedArray, shape: Shape, dim: number, out: TypedArray, offset: number): number {
   if (dim === shape.length) {
-    if (typeof data !== "number") throw new Error(`tensor: ragged nested array: expected a number at depth ${dim}`);
+    if (typeof data !== "number") throw new Error(`tensor: ragged nested array: expected a number at depth ${dim} (shape ${formatShape(shape)})`);
     out[offset] = data;
     return offset + 1;
   }
