@@ -1,0 +1,409 @@
+/**
+ * The CPU backend's kernels against references written the slow, obvious way: a triple loop for
+ * matmul, and per-element index arithmetic (unravel the output index, find the input element) for
+ * broadcasting, reductions and permutes.
+ *
+ * Tolerances: permute, broadcast, max and each elementwise op do one operation per element (or
+ * none), so they must match exactly. Sums and dot products of n float64 numbers may round
+ * differently in another order; they must agree within n·2⁻⁵²·Σ|terms| (the recursive summation
+ * bound, doubled).
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { BinaryOp, DType, Shape, TypedArray } from "../../src/kernels/backend.ts";
+import { CpuBackend } from "../../src/kernels/cpu/backend.ts";
+import { binaryFunctions } from "../../src/kernels/cpu/elementwise.ts";
+import { sizeOf } from "../../src/kernels/shape.ts";
+
+const RUNS = { numRuns: 50 };
+const EPS64 = 2 ** -52;
+const cpu = new CpuBackend();
+
+/** Odd and even sizes around the 4×4 register block: edge tiles in every direction. */
+const dimArb = fc.constantFrom(1, 2, 3, 4, 5, 7, 8, 9);
+const shapeArb = fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 0, maxLength: 4 });
+
+function valuesArb(size: number): fc.Arbitrary<number[]> {
+  return fc.array(fc.double({ min: -10, max: 10, noNaN: true }), { minLength: size, maxLength: size });
+}
+
+function typed(values: number[], dtype: DType): TypedArray {
+  return dtype === "float64" ? Float64Array.from(values) : Float32Array.from(values);
+}
+
+function read(storage: ReturnType<CpuBackend["fromArray"]>): number[] {
+  return Array.from(cpu.readSync(storage));
+}
+
+/** The multi-index of flat position `flat` in a row-major array of `shape`. */
+function unravel(flat: number, shape: Shape): number[] {
+  const index = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    index[d] = flat % shape[d];
+    flat = Math.floor(flat / shape[d]);
+  }
+  return index;
+}
+
+/** The flat position of `index` in a row-major array of `shape`. */
+function ravel(index: readonly number[], shape: Shape): number {
+  let flat = 0;
+  for (let d = 0; d < shape.length; d++) flat = flat * shape[d] + index[d];
+  return flat;
+}
+
+/** The element of an array of `shape` that output index `outIndex` reads after broadcasting. */
+function broadcastSource(outIndex: readonly number[], shape: Shape): number {
+  const offset = outIndex.length - shape.length;
+  return ravel(
+    shape.map((d, i) => (d === 1 ? 0 : outIndex[i + offset])),
+    shape,
+  );
+}
+
+/** Two shapes that broadcast: suffixes of a common shape with some dimensions set to 1. */
+const broadcastPairArb = shapeArb.chain((out) => {
+  const operand = fc
+    .tuple(fc.integer({ min: 0, max: out.length }), fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }))
+    .map(([rank, ones]) => out.slice(out.length - rank).map((d, i) => (ones[i] ? 1 : d)));
+  return fc.tuple(operand, operand);
+});
+
+describe("matmul: packed 4×4 kernel vs a naive triple loop", () => {
+  function naive(a: TypedArray, b: TypedArray, m: number, k: number, n: number, tA: boolean, tB: boolean) {
+    const c = new Float64Array(m * n);
+    const abs = new Float64Array(m * n);
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        for (let p = 0; p < k; p++) {
+          const term = (tA ? a[p * m + i] : a[i * k + p]) * (tB ? b[j * k + p] : b[p * n + j]);
+          c[i * n + j] += term;
+          abs[i * n + j] += Math.abs(term);
+        }
+      }
+    }
+    return { c, abs };
+  }
+
+  for (const transA of [false, true]) {
+    for (const transB of [false, true]) {
+      it(`transA=${transA}, transB=${transB}, odd sizes`, () => {
+        const arb = fc
+          .tuple(dimArb, dimArb, dimArb)
+          .chain(([m, k, n]) =>
+            fc.tuple(fc.constant([m, k, n] as const), valuesArb(m * k), valuesArb(k * n)),
+          );
+        fc.assert(
+          fc.property(arb, ([[m, k, n], av, bv]) => {
+            const a = Float64Array.from(av);
+            const b = Float64Array.from(bv);
+            const out = read(cpu.matmul(cpu.fromArray(a), cpu.fromArray(b), m, k, n, transA, transB));
+            const { c, abs } = naive(a, b, m, k, n, transA, transB);
+            expect(out).toHaveLength(m * n);
+            for (let i = 0; i < m * n; i++) {
+              expect(Math.abs(out[i] - c[i]), `C[${i}] with m=${m} k=${k} n=${n}`).toBeLessThanOrEqual(
+                k * EPS64 * abs[i],
+              );
+            }
+          }),
+          RUNS,
+        );
+      });
+    }
+  }
+
+  it("float32 in, float32 out; k = 0 gives zeros", () => {
+    const c = cpu.matmul(
+      cpu.fromArray(new Float32Array([1, 2, 3, 4])),
+      cpu.fromArray(new Float32Array([1, 1])),
+      2,
+      2,
+      1,
+      false,
+      false,
+    );
+    expect(c.dtype).toBe("float32");
+    expect(read(c)).toEqual([3, 7]);
+    expect(
+      read(
+        cpu.matmul(
+          cpu.fromArray(new Float64Array(0)),
+          cpu.fromArray(new Float64Array(0)),
+          3,
+          0,
+          2,
+          false,
+          false,
+        ),
+      ),
+    ).toEqual([0, 0, 0, 0, 0, 0]);
+  });
+
+  it("products of different sizes in turn (the packing buffers are reused between calls)", () => {
+    // Small integers, so every sum is exact and the comparison can be exact too.
+    const product = (m: number, k: number, n: number) => {
+      const a = Float64Array.from({ length: m * k }, (_, i) => (i % 7) - 3);
+      const b = Float64Array.from({ length: k * n }, (_, i) => (i % 5) - 2);
+      const out = read(cpu.matmul(cpu.fromArray(a), cpu.fromArray(b), m, k, n, false, false));
+      expect(out).toEqual(Array.from(naive(a, b, m, k, n, false, false).c));
+    };
+    for (const [m, k, n] of [
+      [33, 17, 9],
+      [3, 2, 5],
+      [1, 1, 1],
+      [6, 40, 7],
+      [33, 17, 9],
+    ]) {
+      product(m, k, n);
+    }
+  });
+});
+
+describe("binary ops with broadcasting vs naive index computation", () => {
+  const ops: BinaryOp[] = ["add", "sub", "mul", "div", "max", "min", "eq", "pow"];
+  for (const dtype of ["float64", "float32"] as const) {
+    it(`every op, ${dtype}`, () => {
+      const arb = broadcastPairArb.chain(([aShape, bShape]) =>
+        fc.tuple(
+          fc.constant(aShape),
+          fc.constant(bShape),
+          valuesArb(sizeOf(aShape)),
+          valuesArb(sizeOf(bShape)),
+          fc.constantFrom(...ops),
+        ),
+      );
+      fc.assert(
+        fc.property(arb, ([aShape, bShape, av, bv, op]) => {
+          const n = Math.max(aShape.length, bShape.length);
+          const outShape = Array.from({ length: n }, (_, i) =>
+            Math.max(aShape[aShape.length - n + i] ?? 1, bShape[bShape.length - n + i] ?? 1),
+          );
+          const a = typed(av, dtype);
+          const b = typed(bv, dtype);
+          const out = cpu.binary(op, cpu.fromArray(a), aShape, cpu.fromArray(b), bShape, outShape);
+          expect(out.dtype).toBe(dtype);
+          const expected = typed(
+            Array.from({ length: sizeOf(outShape) }, (_, i) => {
+              const index = unravel(i, outShape);
+              return binaryFunctions[op](
+                a[broadcastSource(index, aShape)],
+                b[broadcastSource(index, bShape)],
+              );
+            }),
+            dtype,
+          );
+          expect(read(out)).toEqual(Array.from(expected));
+        }),
+        RUNS,
+      );
+    });
+  }
+
+  it("the scalar functions themselves", () => {
+    const cases: [BinaryOp, number, number, number][] = [
+      ["add", 2, 3, 5],
+      ["sub", 2, 3, -1],
+      ["mul", 2, 3, 6],
+      ["div", 3, 2, 1.5],
+      ["pow", 2, 3, 8],
+      ["max", 2, 3, 3],
+      ["min", 2, 3, 2],
+      ["eq", 2, 2, 1],
+      ["eq", 2, 3, 0],
+    ];
+    for (const [op, a, b, expected] of cases) {
+      expect(
+        read(
+          cpu.binary(
+            op,
+            cpu.fromArray(new Float64Array([a])),
+            [],
+            cpu.fromArray(new Float64Array([b])),
+            [],
+            [],
+          ),
+        ),
+      ).toEqual([expected]);
+    }
+  });
+});
+
+describe("unary ops", () => {
+  it("match their definitions, and sigmoid/softplus stay finite for large |x|", () => {
+    const x = new Float64Array([-800, -3, -0.5, 0, 0.5, 3, 800]);
+    const run = (op: Parameters<CpuBackend["unary"]>[0]) => read(cpu.unary(op, cpu.fromArray(x)));
+    const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
+    expect(run("neg")).toEqual(Array.from(x, (v) => -v));
+    expect(run("relu")).toEqual(Array.from(x, (v) => Math.max(v, 0)));
+    expect(run("step")).toEqual([0, 0, 0, 0, 1, 1, 1]);
+    expect(run("abs")).toEqual(Array.from(x, Math.abs));
+    expect(run("sign")).toEqual(Array.from(x, Math.sign));
+    const s = run("sigmoid");
+    expect(s[0]).toBe(0);
+    expect(s[6]).toBe(1);
+    for (let i = 1; i < 6; i++) expect(s[i]).toBeCloseTo(sigmoid(x[i]), 15);
+    const sp = run("softplus");
+    expect(sp[0]).toBe(0);
+    expect(sp[6]).toBe(800);
+    for (let i = 1; i < 6; i++) expect(sp[i]).toBeCloseTo(Math.log(1 + Math.exp(x[i])), 14);
+  });
+});
+
+describe("reduce over arbitrary axes vs a naive reference", () => {
+  for (const dtype of ["float64", "float32"] as const) {
+    it(`sum and max, ${dtype}`, () => {
+      const arb = shapeArb.chain((shape) =>
+        fc.tuple(
+          fc.constant(shape),
+          valuesArb(sizeOf(shape)),
+          fc.subarray(shape.map((_, i) => i)),
+          fc.constantFrom("sum" as const, "max" as const),
+        ),
+      );
+      fc.assert(
+        fc.property(arb, ([shape, values, axes, op]) => {
+          const x = typed(values, dtype);
+          const keptShape = shape.filter((_, i) => !axes.includes(i));
+          const size = sizeOf(keptShape);
+          // Each input element folded into the output element its kept coordinates name.
+          const acc = new Float64Array(size).fill(op === "sum" ? 0 : Number.NEGATIVE_INFINITY);
+          const abs = new Float64Array(size);
+          for (let i = 0; i < x.length; i++) {
+            const index = unravel(i, shape);
+            const o = ravel(
+              index.filter((_, d) => !axes.includes(d)),
+              keptShape,
+            );
+            acc[o] = op === "sum" ? acc[o] + x[i] : Math.max(acc[o], x[i]);
+            abs[o] += Math.abs(x[i]);
+          }
+          const out = cpu.reduce(op, cpu.fromArray(x), shape, axes);
+          expect(out.dtype).toBe(dtype);
+          const got = read(out);
+          expect(got).toHaveLength(size);
+          const n = sizeOf(axes.map((a) => shape[a]));
+          // float32 accumulation rounds at each step; float64 accumulation only in the order of terms.
+          const unit = dtype === "float64" ? EPS64 : 2 ** -23;
+          for (let o = 0; o < size; o++) {
+            const expected = dtype === "float64" ? acc[o] : Math.fround(acc[o]);
+            // == rather than Object.is: the maximum of −0 and +0 may be either.
+            if (op === "max") expect(got[o] === expected, `output ${o}: ${got[o]} vs ${expected}`).toBe(true);
+            else
+              expect(Math.abs(got[o] - acc[o]), `output ${o}`).toBeLessThanOrEqual(
+                n * unit * abs[o] + unit * Math.abs(acc[o]),
+              );
+          }
+        }),
+        RUNS,
+      );
+    });
+  }
+
+  it("max propagates NaN, whatever its position", () => {
+    for (const x of [
+      [Number.NaN, 1, 2],
+      [1, Number.NaN, 2],
+      [1, 2, Number.NaN],
+    ]) {
+      expect(read(cpu.reduce("max", cpu.fromArray(Float64Array.from(x)), [3], [0]))).toEqual([Number.NaN]);
+      expect(read(cpu.reduce("max", cpu.fromArray(Float64Array.from(x)), [3, 1], [0]))).toEqual([Number.NaN]);
+    }
+  });
+
+  it("empty axes: a sum over nothing is 0, a reduction over no axes is a copy", () => {
+    expect(read(cpu.reduce("sum", cpu.fromArray(new Float64Array(0)), [2, 0], [1]))).toEqual([0, 0]);
+    expect(read(cpu.reduce("sum", cpu.fromArray(new Float64Array([1, 2, 3])), [3], []))).toEqual([1, 2, 3]);
+    expect(read(cpu.reduce("max", cpu.fromArray(new Float64Array([4])), [], []))).toEqual([4]);
+  });
+});
+
+describe("broadcastTo and permute vs naive index computation", () => {
+  it("broadcastTo", () => {
+    const arb = broadcastPairArb.chain(([shape, other]) => {
+      const n = Math.max(shape.length, other.length);
+      const outShape = Array.from({ length: n }, (_, i) =>
+        Math.max(shape[shape.length - n + i] ?? 1, other[other.length - n + i] ?? 1),
+      );
+      return fc.tuple(fc.constant(shape), fc.constant(outShape), valuesArb(sizeOf(shape)));
+    });
+    fc.assert(
+      fc.property(arb, ([shape, outShape, values]) => {
+        const x = Float64Array.from(values);
+        const out = read(cpu.broadcastTo(cpu.fromArray(x), shape, outShape));
+        const expected = Array.from(
+          { length: sizeOf(outShape) },
+          (_, i) => x[broadcastSource(unravel(i, outShape), shape)],
+        );
+        expect(out).toEqual(expected);
+      }),
+      RUNS,
+    );
+  });
+
+  it("permute", () => {
+    const arb = shapeArb.chain((shape) =>
+      fc.tuple(
+        fc.constant(shape),
+        fc.shuffledSubarray(
+          shape.map((_, i) => i),
+          { minLength: shape.length, maxLength: shape.length },
+        ),
+        valuesArb(sizeOf(shape)),
+      ),
+    );
+    fc.assert(
+      fc.property(arb, ([shape, perm, values]) => {
+        const x = Float64Array.from(values);
+        const outShape = perm.map((p) => shape[p]);
+        const out = read(cpu.permute(cpu.fromArray(x), shape, perm));
+        // out[i₀…] = x[j] with j[perm[d]] = i[d]
+        const expected = Array.from({ length: x.length }, (_, flat) => {
+          const i = unravel(flat, outShape);
+          const j = new Array<number>(shape.length);
+          perm.forEach((p, d) => {
+            j[p] = i[d];
+          });
+          return x[ravel(j, shape)];
+        });
+        expect(out).toEqual(expected);
+      }),
+      RUNS,
+    );
+  });
+});
+
+describe("rows, casts and memory accounting", () => {
+  it("gatherRows and its adjoint scatterAddRows", () => {
+    const x = cpu.fromArray(new Float64Array([1, 2, 3, 4, 5, 6]));
+    const idx = Int32Array.from([2, 0, 2]);
+    expect(read(cpu.gatherRows(x, 2, idx))).toEqual([5, 6, 1, 2, 5, 6]);
+    const g = cpu.fromArray(new Float64Array([1, 1, 10, 10, 100, 100]));
+    // Row 2 was taken twice, so it collects both gradients; row 1 none.
+    expect(read(cpu.scatterAddRows(g, 2, idx, 3))).toEqual([10, 10, 0, 0, 101, 101]);
+  });
+
+  it("cast converts and copies", () => {
+    const x = cpu.fromArray(new Float64Array([1 / 3, 2]));
+    const y = cpu.cast(x, "float32");
+    expect(y.dtype).toBe("float32");
+    expect(read(y)).toEqual([Math.fround(1 / 3), 2]);
+    const copy = cpu.cast(x, "float64");
+    cpu.dispose(x);
+    expect(read(copy)).toEqual([1 / 3, 2]);
+  });
+
+  it("memory() counts live buffers and bytes; dispose frees once; use after dispose throws", () => {
+    const backend = new CpuBackend();
+    expect(backend.memory()).toEqual({ buffers: 0, bytes: 0 });
+    const a = backend.fromArray(new Float32Array(10));
+    const b = backend.fill(3, 1, "float64");
+    expect(backend.memory()).toEqual({ buffers: 2, bytes: 40 + 24 });
+    backend.dispose(a);
+    backend.dispose(a);
+    expect(backend.memory()).toEqual({ buffers: 1, bytes: 24 });
+    expect(() => backend.readSync(a)).toThrow(/after dispose/);
+    expect(() => backend.unary("neg", a)).toThrow(/after dispose/);
+    expect(read(b)).toEqual([1, 1, 1]);
+    expect(() => backend.readSync(cpu.fill(1, 0, "float32"))).not.toThrow();
+  });
+});
