@@ -8,7 +8,11 @@ import type { DType, Shape } from "../kernels/backend.ts";
  * Uniform in ±1/√fanIn: PyTorch's default for nn.Linear's weight (kaiming_uniform with a = √5
  * works out to this bound) and bias. It keeps each layer's output variance near its input's.
  */
-export function uniformFanIn(shape: Shape, fanIn: number, options: { generator?: Generator; dtype?: DType } = {}): Tensor {
+export function uniformFanIn(
+  shape: Shape,
+  fanIn: number,
+  options: { generator?: Generator; dtype?: DType } = {},
+): Tensor {
   const bound = 1 / Math.sqrt(fanIn);
   return rand(shape, { low: -bound, high: bound, generator: options.generator, dtype: options.dtype });
 }

@@ -24,12 +24,17 @@ export class Linear extends Module {
     super();
     const init = { generator: options.generator, dtype: options.dtype };
     this.weight = this.registerParameter("weight", uniformFanIn([outFeatures, inFeatures], inFeatures, init));
-    this.bias = options.bias === false ? null : this.registerParameter("bias", uniformFanIn([outFeatures], inFeatures, init));
+    this.bias =
+      options.bias === false
+        ? null
+        : this.registerParameter("bias", uniformFanIn([outFeatures], inFeatures, init));
   }
 
   forward(x: Tensor): Tensor {
     if (x.ndim !== 2 || x.shape[1] !== this.inFeatures) {
-      throw new Error(`Linear(${this.inFeatures}, ${this.outFeatures}): expected input of shape [batch, ${this.inFeatures}], got ${formatShape(x.shape)}`);
+      throw new Error(
+        `Linear(${this.inFeatures}, ${this.outFeatures}): expected input of shape [batch, ${this.inFeatures}], got ${formatShape(x.shape)}`,
+      );
     }
     // The transB flag reads Wᵀ in place; the bias broadcasts over the batch.
     const y = x.matmul(this.weight, { transB: true });

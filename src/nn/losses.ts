@@ -16,7 +16,9 @@ function reduce(loss: Tensor, reduction: Reduction): Tensor {
 
 function checkTargets(op: string, input: Tensor, target: Tensor): void {
   if (!sameShape(input.shape, target.shape)) {
-    throw new Error(`${op}: input ${formatShape(input.shape)} and target ${formatShape(target.shape)} must have the same shape`);
+    throw new Error(
+      `${op}: input ${formatShape(input.shape)} and target ${formatShape(target.shape)} must have the same shape`,
+    );
   }
 }
 
@@ -32,10 +34,16 @@ export function binaryCrossEntropy(probs: Tensor, target: Tensor, reduction: Red
     const log1mP = maximum(probs.neg().add(1).log(), -100);
     return target.mul(logP).add(target.neg().add(1).mul(log1mP)).neg();
   });
-  const loss = Tensor.fromOp("binaryCrossEntropy", elementwise.storage, probs.shape, [probs, target], (g, needs) => {
-    const denominator = maximum(probs.mul(probs.neg().add(1)), 1e-12);
-    return [needs[0] ? g.mul(probs.sub(target)).div(denominator) : null, null];
-  });
+  const loss = Tensor.fromOp(
+    "binaryCrossEntropy",
+    elementwise.storage,
+    probs.shape,
+    [probs, target],
+    (g, needs) => {
+      const denominator = maximum(probs.mul(probs.neg().add(1)), 1e-12);
+      return [needs[0] ? g.mul(probs.sub(target)).div(denominator) : null, null];
+    },
+  );
   return reduce(loss, reduction);
 }
 
@@ -45,7 +53,11 @@ export function binaryCrossEntropy(probs: Tensor, target: Tensor, reduction: Red
  * Its gradient, σ(ℓ) − t, comes out of the ops' own backward passes. Saturated logits (±1e4)
  * give finite losses and gradients, where going through σ(ℓ) and log would give log 0 = −∞.
  */
-export function binaryCrossEntropyWithLogits(logits: Tensor, target: Tensor, reduction: Reduction = "mean"): Tensor {
+export function binaryCrossEntropyWithLogits(
+  logits: Tensor,
+  target: Tensor,
+  reduction: Reduction = "mean",
+): Tensor {
   checkTargets("binaryCrossEntropyWithLogits", logits, target);
   return reduce(logits.softplus().sub(target.mul(logits)), reduction);
 }

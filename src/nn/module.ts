@@ -70,7 +70,9 @@ export abstract class Module {
     for (const [name, p] of params) {
       const v = state[name];
       if (!sameShape(v.shape, p.shape)) {
-        throw new Error(`loadStateDict: ${name} has shape ${formatShape(v.shape)} in the state but ${formatShape(p.shape)} in the model`);
+        throw new Error(
+          `loadStateDict: ${name} has shape ${formatShape(v.shape)} in the state but ${formatShape(p.shape)} in the model`,
+        );
       }
     }
     noGrad(() => {

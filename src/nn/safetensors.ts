@@ -16,14 +16,21 @@ interface HeaderEntry {
   data_offsets: [number, number];
 }
 
-export function encodeSafetensors(tensors: Readonly<Record<string, Tensor>>, metadata: Readonly<Record<string, string>> = {}): Uint8Array {
+export function encodeSafetensors(
+  tensors: Readonly<Record<string, Tensor>>,
+  metadata: Readonly<Record<string, string>> = {},
+): Uint8Array {
   const header: Record<string, HeaderEntry | Record<string, string>> = { __metadata__: { ...metadata } };
   const blobs: Uint8Array[] = [];
   let offset = 0;
   for (const [name, t] of Object.entries(tensors)) {
     const data = t.dataSync();
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    header[name] = { dtype: dtypeCodes[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + bytes.length] };
+    header[name] = {
+      dtype: dtypeCodes[t.dtype],
+      shape: [...t.shape],
+      data_offsets: [offset, offset + bytes.length],
+    };
     blobs.push(bytes);
     offset += bytes.length;
   }
@@ -43,14 +50,18 @@ export function encodeSafetensors(tensors: Readonly<Record<string, Tensor>>, met
 }
 
 /** Parse a safetensors file's bytes; `file` names it in errors. Tensors are created on the current backend. */
-export function decodeSafetensors(bytes: Uint8Array, file: string): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
+export function decodeSafetensors(
+  bytes: Uint8Array,
+  file: string,
+): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
   const fail = (what: string): never => {
     throw new Error(`${file}: not a valid safetensors checkpoint: ${what}`);
   };
   if (bytes.length < 8) fail(`only ${bytes.length} bytes`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = Number(view.getBigUint64(0, true));
-  if (8 + headerLength > bytes.length) fail(`header length ${headerLength} runs past the end of the file (${bytes.length} bytes)`);
+  if (8 + headerLength > bytes.length)
+    fail(`header length ${headerLength} runs past the end of the file (${bytes.length} bytes)`);
   let header: Record<string, unknown>;
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
@@ -64,8 +75,9 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): { tensors: R
     if (name === "__metadata__") continue;
     const { dtype, shape, data_offsets } = entry as HeaderEntry;
     const [begin, end] = data_offsets ?? [];
-    const width = dtype === "F32" ? 4 : dtype === "F64" ? 8 : fail(`tensor ${name} has unsupported dtype ${dtype}`);
-    if (!Array.isArray(shape) || (end - begin) !== sizeOf(shape) * width || dataStart + end > bytes.length) {
+    const width =
+      dtype === "F32" ? 4 : dtype === "F64" ? 8 : fail(`tensor ${name} has unsupported dtype ${dtype}`);
+    if (!Array.isArray(shape) || end - begin !== sizeOf(shape) * width || dataStart + end > bytes.length) {
       fail(`tensor ${name}: shape [${shape}] and offsets [${begin}, ${end}] do not fit the file`);
     }
     const slice = bytes.slice(dataStart + begin, dataStart + end);

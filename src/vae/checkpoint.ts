@@ -5,7 +5,16 @@
  * Written atomically: to a temporary file beside the target, flushed, then renamed over it. A crash
  * mid-write leaves the previous checkpoint whole instead of a truncated one.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
 import type { GeneratorState } from "../autograd/random.ts";
 import type { Tensor } from "../autograd/tensor.ts";
 import type { OptimizerState } from "../nn/optim/optimizer.ts";
@@ -62,7 +71,10 @@ export function saveCheckpoint(path: string, c: Checkpoint): void {
     model: JSON.stringify(c.model),
     training: JSON.stringify(c.training),
     epoch: String(c.epoch),
-    optimizer: JSON.stringify({ step: c.optimizer.step, buffers: Object.fromEntries(Object.entries(c.optimizer.buffers).map(([k, v]) => [k, v.length])) }),
+    optimizer: JSON.stringify({
+      step: c.optimizer.step,
+      buffers: Object.fromEntries(Object.entries(c.optimizer.buffers).map(([k, v]) => [k, v.length])),
+    }),
     generator: JSON.stringify(c.generator),
     history: JSON.stringify(c.history),
   };
@@ -78,7 +90,10 @@ export function loadCheckpoint(path: string): Checkpoint {
   try {
     const optimizer = JSON.parse(metadata.optimizer) as { step: number; buffers: Record<string, number> };
     const buffers = Object.fromEntries(
-      Object.entries(optimizer.buffers).map(([name, count]) => [name, Array.from({ length: count }, (_, i) => tensors[`optimizer.${name}.${i}`] ?? null)]),
+      Object.entries(optimizer.buffers).map(([name, count]) => [
+        name,
+        Array.from({ length: count }, (_, i) => tensors[`optimizer.${name}.${i}`] ?? null),
+      ]),
     );
     const weights = Object.fromEntries(
       Object.entries(tensors)

@@ -5,15 +5,21 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { Command, InvalidArgumentError, type OptionValueSource } from "commander";
 import cliProgress from "cli-progress";
+import { Command, InvalidArgumentError, type OptionValueSource } from "commander";
 import { randn } from "../autograd/create.ts";
 import { noGrad } from "../autograd/engine.ts";
 import { Generator } from "../autograd/random.ts";
 import { fromTypedArray } from "../autograd/tensor.ts";
 import { backendFromEnvironment, backendNames, useBackend } from "../kernels/registry.ts";
 import { Adam } from "../nn/optim/adam.ts";
-import { type Checkpoint, loadCheckpoint, saveCheckpoint, type TrainingConfig, writeFileAtomic } from "./checkpoint.ts";
+import {
+  type Checkpoint,
+  loadCheckpoint,
+  saveCheckpoint,
+  type TrainingConfig,
+  writeFileAtomic,
+} from "./checkpoint.ts";
 import { type Dataset, gatherImages, loadMnist } from "./data.ts";
 import { evaluateElbo, evaluateIwae } from "./evaluate.ts";
 import { BernoulliVAE, type VaeConfig } from "./model.ts";
@@ -67,7 +73,10 @@ interface Flags {
   iwImages: number;
 }
 
-function parseFlags(argv: string[]): { flags: Flags; source: (name: keyof Flags) => OptionValueSource | undefined } {
+function parseFlags(argv: string[]): {
+  flags: Flags;
+  source: (name: keyof Flags) => OptionValueSource | undefined;
+} {
   const program = new Command("train:mnist")
     .description("Train a Bernoulli VAE on MNIST and write a report (metrics.json, checkpoint, pictures).")
     .option("--epochs <n>", "epochs to train (in total, when resuming)", positiveInt("--epochs"), 5)
@@ -87,19 +96,30 @@ function parseFlags(argv: string[]): { flags: Flags; source: (name: keyof Flags)
     .showHelpAfterError("(run with --help for the list of flags)")
     .parse(argv, { from: "user" });
   const flags = program.opts<Flags>();
-  if (flags.resume !== undefined && flags.evalOnly !== undefined) program.error("error: --resume and --eval-only cannot be used together");
+  if (flags.resume !== undefined && flags.evalOnly !== undefined)
+    program.error("error: --resume and --eval-only cannot be used together");
   return { flags, source: (name) => program.getOptionValueSource(name) };
 }
 
 function timestamp(): string {
-  return new Date().toISOString().replace(/[:.]/g, "-").replace(/-\d+Z$/, "");
+  return new Date()
+    .toISOString()
+    .replace(/[:.]/g, "-")
+    .replace(/-\d+Z$/, "");
 }
 
 /** Progress within an epoch: a bar on a terminal, a plain line every tenth of the epoch otherwise. */
-function progressReporter(epoch: number, epochs: number): { onStep: (s: StepReport) => void; stop: () => void } {
+function progressReporter(
+  epoch: number,
+  epochs: number,
+): { onStep: (s: StepReport) => void; stop: () => void } {
   if (process.stdout.isTTY) {
     const bar = new cliProgress.SingleBar(
-      { format: `epoch ${epoch}/${epochs} [{bar}] {value}/{total} steps  loss {loss}`, hideCursor: true, clearOnComplete: true },
+      {
+        format: `epoch ${epoch}/${epochs} [{bar}] {value}/{total} steps  loss {loss}`,
+        hideCursor: true,
+        clearOnComplete: true,
+      },
       cliProgress.Presets.shades_classic,
     );
     let started = false;
@@ -133,20 +153,36 @@ async function main(): Promise<void> {
   if (resumed !== null) {
     for (const name of ["batchSize", "lr", "latent", "hidden", "seed", "limit", "data"] as const) {
       if (source(name) === "cli") {
-        throw new Error(`--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} cannot be changed when continuing from ${checkpointPath}: the checkpoint fixes it`);
+        throw new Error(
+          `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} cannot be changed when continuing from ${checkpointPath}: the checkpoint fixes it`,
+        );
       }
     }
   }
-  const modelConfig: VaeConfig = resumed?.model ?? { inputDim: 784, latentDim: flags.latent, encUnits: flags.hidden, decUnits: flags.hidden };
+  const modelConfig: VaeConfig = resumed?.model ?? {
+    inputDim: 784,
+    latentDim: flags.latent,
+    encUnits: flags.hidden,
+    decUnits: flags.hidden,
+  };
   const training: TrainingConfig = resumed
     ? { ...resumed.training, epochs: source("epochs") === "cli" ? flags.epochs : resumed.training.epochs }
-    : { epochs: flags.epochs, batchSize: flags.batchSize, lr: flags.lr, seed: flags.seed, limit: flags.limit ?? null, dataDir: flags.data ?? null };
+    : {
+        epochs: flags.epochs,
+        batchSize: flags.batchSize,
+        lr: flags.lr,
+        seed: flags.seed,
+        limit: flags.limit ?? null,
+        dataDir: flags.data ?? null,
+      };
 
   const dataOptions = { dir: training.dataDir ?? undefined };
   const train = loadMnist("train", { ...dataOptions, limit: training.limit ?? undefined });
   const test = loadMnist("test", dataOptions);
   if (train.rows * train.cols !== modelConfig.inputDim) {
-    throw new Error(`the data has ${train.rows}×${train.cols} images but the model expects ${modelConfig.inputDim} pixels`);
+    throw new Error(
+      `the data has ${train.rows}×${train.cols} images but the model expects ${modelConfig.inputDim} pixels`,
+    );
   }
   console.log(`data: ${train.count} training and ${test.count} test images of ${train.rows}×${train.cols}`);
 
@@ -168,19 +204,32 @@ async function main(): Promise<void> {
 
   if (flags.evalOnly === undefined) {
     if (history.length === 0) {
-      const initial = await evaluateElbo(model, { ...test, count: Math.min(1000, test.count) }, { generator: new Generator(training.seed + 1) });
-      console.log(`at initialisation: test loss ${initial.loss.toFixed(2)} nats per image (784·ln 2 = 543.4)`);
+      const initial = await evaluateElbo(
+        model,
+        { ...test, count: Math.min(1000, test.count) },
+        { generator: new Generator(training.seed + 1) },
+      );
+      console.log(
+        `at initialisation: test loss ${initial.loss.toFixed(2)} nats per image (784·ln 2 = 543.4)`,
+      );
     }
     for (let epoch = history.length + 1; epoch <= training.epochs; epoch++) {
       const progress = progressReporter(epoch, training.epochs);
       let result: EpochResult;
       try {
-        result = await trainEpoch(model, optimizer, train, { epoch, batchSize: training.batchSize, generator, onStep: progress.onStep });
+        result = await trainEpoch(model, optimizer, train, {
+          epoch,
+          batchSize: training.batchSize,
+          generator,
+          onStep: progress.onStep,
+        });
       } finally {
         progress.stop();
       }
       history.push(result);
-      console.log(`epoch ${epoch}/${training.epochs}  loss ${result.loss.toFixed(2)}  ${result.seconds.toFixed(1)} s`);
+      console.log(
+        `epoch ${epoch}/${training.epochs}  loss ${result.loss.toFixed(2)}  ${result.seconds.toFixed(1)} s`,
+      );
       saveCheckpoint(checkpointFile, {
         model: modelConfig,
         training,
@@ -197,9 +246,17 @@ async function main(): Promise<void> {
   const evalStart = performance.now();
   const evalGenerator = new Generator(training.seed + 1);
   const elbo = await evaluateElbo(model, test, { generator: evalGenerator });
-  console.log(`test: −ELBO ${elbo.loss.toFixed(2)} nats per image (BCE ${elbo.bce.toFixed(2)} + KL ${elbo.kl.toFixed(2)}) on ${elbo.images} images`);
-  const iwae = await evaluateIwae(model, test, { k: flags.iwK, images: flags.iwImages, generator: evalGenerator });
-  console.log(`test: IWAE log p(x) ≥ ${iwae.logLikelihood.toFixed(2)} ± ${iwae.standardError.toFixed(2)} nats (k=${iwae.k}, ${iwae.images} images)`);
+  console.log(
+    `test: −ELBO ${elbo.loss.toFixed(2)} nats per image (BCE ${elbo.bce.toFixed(2)} + KL ${elbo.kl.toFixed(2)}) on ${elbo.images} images`,
+  );
+  const iwae = await evaluateIwae(model, test, {
+    k: flags.iwK,
+    images: flags.iwImages,
+    generator: evalGenerator,
+  });
+  console.log(
+    `test: IWAE log p(x) ≥ ${iwae.logLikelihood.toFixed(2)} ± ${iwae.standardError.toFixed(2)} nats (k=${iwae.k}, ${iwae.images} images)`,
+  );
   const evalSeconds = (performance.now() - evalStart) / 1000;
 
   const picturesStart = performance.now();
@@ -217,13 +274,24 @@ async function main(): Promise<void> {
     checkpoint: flags.evalOnly ?? "checkpoint.safetensors",
   };
   writeFileAtomic(join(out, "metrics.json"), `${JSON.stringify(metrics, null, 2)}\n`);
-  console.log(`report written to ${out}/ (metrics.json, checkpoint.safetensors, reconstructions.png, samples.png, latent.png, loss.png)`);
+  console.log(
+    `report written to ${out}/ (metrics.json, checkpoint.safetensors, reconstructions.png, samples.png, latent.png, loss.png)`,
+  );
 }
 
-async function writePictures(out: string, model: BernoulliVAE, test: Dataset, history: EpochResult[], generator: Generator): Promise<void> {
+async function writePictures(
+  out: string,
+  model: BernoulliVAE,
+  test: Dataset,
+  history: EpochResult[],
+  generator: Generator,
+): Promise<void> {
   const pixels = test.rows * test.cols;
   const shown = 16;
-  const originals = gatherImages(test, Int32Array.from({ length: shown }, (_, i) => i));
+  const originals = gatherImages(
+    test,
+    Int32Array.from({ length: shown }, (_, i) => i),
+  );
   const { reconstructions, samples, means } = await noGrad(async () => {
     model.eval();
     const x = fromTypedArray(originals, [shown, pixels]);

@@ -37,7 +37,11 @@ function range(start: number, end: number): Int32Array {
 }
 
 /** Average −ELBO per image over all images of `data`. */
-export async function evaluateElbo(model: BernoulliVAE, data: Dataset, options: { batchSize?: number; generator: Generator }): Promise<ElboEvaluation> {
+export async function evaluateElbo(
+  model: BernoulliVAE,
+  data: Dataset,
+  options: { batchSize?: number; generator: Generator },
+): Promise<ElboEvaluation> {
   const batchSize = options.batchSize ?? 1000;
   const pixels = data.rows * data.cols;
   let loss = 0;
@@ -88,8 +92,17 @@ export async function evaluateIwae(
       const latent = mu.shape[1];
       // log p(x|z) = −BCE;  log p(z) = −½(‖z‖² + d·log 2π);  log q(z|x) = −½(‖ε‖² + Σ logvar + d·log 2π)
       const logPxGivenZ = logits.softplus().sub(xK.mul(logits)).sum(1).neg();
-      const logPz = z.mul(z).sum(1).add(latent * logTwoPi).mul(-0.5);
-      const logQz = eps.mul(eps).add(logvarK).sum(1).add(latent * logTwoPi).mul(-0.5);
+      const logPz = z
+        .mul(z)
+        .sum(1)
+        .add(latent * logTwoPi)
+        .mul(-0.5);
+      const logQz = eps
+        .mul(eps)
+        .add(logvarK)
+        .sum(1)
+        .add(latent * logTwoPi)
+        .mul(-0.5);
       const logW = logPxGivenZ.add(logPz).sub(logQz).reshape([count, k]);
       return logW.logsumexp(1).sub(Math.log(k)).data();
     });
@@ -97,5 +110,10 @@ export async function evaluateIwae(
   }
   const mean = estimates.reduce((s, v) => s + v, 0) / estimates.length;
   const variance = estimates.reduce((s, v) => s + (v - mean) ** 2, 0) / Math.max(1, estimates.length - 1);
-  return { logLikelihood: mean, standardError: Math.sqrt(variance / estimates.length), k, images: estimates.length };
+  return {
+    logLikelihood: mean,
+    standardError: Math.sqrt(variance / estimates.length),
+    k,
+    images: estimates.length,
+  };
 }

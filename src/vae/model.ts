@@ -10,7 +10,7 @@ import type { Tensor } from "../autograd/tensor.ts";
 import type { DType } from "../kernels/backend.ts";
 import { Linear } from "../nn/linear.ts";
 import { Module } from "../nn/module.ts";
-import { negativeElbo, type ElboTerms } from "./elbo.ts";
+import { type ElboTerms, negativeElbo } from "./elbo.ts";
 import { reparameterize, standardNormalLike } from "./sampler.ts";
 
 export interface VaeConfig {

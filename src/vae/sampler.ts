@@ -21,7 +21,9 @@ export function standardNormalLike(like: Tensor, generator?: Generator): Tensor 
 /** z = μ + exp(logvar / 2) ⊙ ε; the gradient reaches mu and logvar through it. */
 export function reparameterize(mu: Tensor, logvar: Tensor, eps: Tensor): Tensor {
   if (!sameShape(mu.shape, logvar.shape) || !sameShape(mu.shape, eps.shape)) {
-    throw new Error(`reparameterize: mu ${formatShape(mu.shape)}, logvar ${formatShape(logvar.shape)} and eps ${formatShape(eps.shape)} must have one shape`);
+    throw new Error(
+      `reparameterize: mu ${formatShape(mu.shape)}, logvar ${formatShape(logvar.shape)} and eps ${formatShape(eps.shape)} must have one shape`,
+    );
   }
   return mu.add(logvar.mul(0.5).exp().mul(eps));
 }

@@ -70,7 +70,12 @@ export async function trainEpoch(
     totalKl += kl[0];
     seen += indices.length;
     stepLosses.push(loss[0] / indices.length);
-    options.onStep?.({ step: s + 1, steps: batches.length, loss: loss[0] / indices.length, average: total / seen });
+    options.onStep?.({
+      step: s + 1,
+      steps: batches.length,
+      loss: loss[0] / indices.length,
+      average: total / seen,
+    });
   }
   return {
     epoch: options.epoch,

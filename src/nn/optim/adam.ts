@@ -33,7 +33,8 @@ export class Adam extends Optimizer {
     this.eps = options.eps ?? 1e-8;
     this.weightDecay = options.weightDecay ?? 0;
     if (!(this.lr >= 0)) throw new Error(`Adam: lr must be ≥ 0, got ${this.lr}`);
-    for (const b of this.betas) if (!(b >= 0 && b < 1)) throw new Error(`Adam: betas must be in [0, 1), got [${this.betas}]`);
+    for (const b of this.betas)
+      if (!(b >= 0 && b < 1)) throw new Error(`Adam: betas must be in [0, 1), got [${this.betas}]`);
     this.m = this.params.map(() => null);
     this.v = this.params.map(() => null);
   }
@@ -60,12 +61,20 @@ export class Adam extends Optimizer {
   }
 
   stateDict(): OptimizerState {
-    return { step: this.t, buffers: { m: this.m.map((t) => t?.detach() ?? null), v: this.v.map((t) => t?.detach() ?? null) } };
+    return {
+      step: this.t,
+      buffers: { m: this.m.map((t) => t?.detach() ?? null), v: this.v.map((t) => t?.detach() ?? null) },
+    };
   }
 
   loadStateDict(state: OptimizerState): void {
     const { m, v } = state.buffers;
-    if (m === undefined || v === undefined || m.length !== this.params.length || v.length !== this.params.length) {
+    if (
+      m === undefined ||
+      v === undefined ||
+      m.length !== this.params.length ||
+      v.length !== this.params.length
+    ) {
       throw new Error(`Adam.loadStateDict: expected buffers m and v for ${this.params.length} parameters`);
     }
     this.t = state.step;

@@ -8,7 +8,8 @@ export abstract class Optimizer {
     this.params = [...params];
     if (this.params.length === 0) throw new Error(`${this.constructor.name}: got an empty parameter list`);
     for (const p of this.params) {
-      if (!p.requiresGrad) throw new Error(`${this.constructor.name}: parameter ${p.name ?? ""} does not require grad`);
+      if (!p.requiresGrad)
+        throw new Error(`${this.constructor.name}: parameter ${p.name ?? ""} does not require grad`);
     }
   }
 

@@ -53,7 +53,9 @@ export class SGD extends Optimizer {
   loadStateDict(state: OptimizerState): void {
     const momentum = state.buffers.momentum;
     if (momentum === undefined || momentum.length !== this.params.length) {
-      throw new Error(`SGD.loadStateDict: expected a momentum buffer list for ${this.params.length} parameters`);
+      throw new Error(
+        `SGD.loadStateDict: expected a momentum buffer list for ${this.params.length} parameters`,
+      );
     }
     this.t = state.step;
     this.buffers = momentum.map((t) => t?.detach() ?? null);

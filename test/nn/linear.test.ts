@@ -1,0 +1,90 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { Generator } from "../../src/autograd/random.ts";
+import type { Tensor } from "../../src/autograd/tensor.ts";
+import { ReLU, Sigmoid } from "../../src/nn/activations.ts";
+import { Linear } from "../../src/nn/linear.ts";
+import { expectGradOk, f64, valuesArb } from "../autograd/helpers.ts";
+
+describe("Linear", () => {
+  it("stores W as out×in and initialises W and b uniformly within ±1/√in (PyTorch's default)", () => {
+    const layer = new Linear(50, 7, { generator: new Generator(3) });
+    expect(layer.weight.shape).toEqual([7, 50]);
+    expect(layer.bias?.shape).toEqual([7]);
+    const bound = 1 / Math.sqrt(50);
+    for (const t of [layer.weight, layer.bias!]) {
+      const v = t.dataSync();
+      expect(Math.max(...v)).toBeLessThanOrEqual(bound);
+      expect(Math.min(...v)).toBeGreaterThanOrEqual(-bound);
+      // Uniform on ±bound has standard deviation bound/√3: the draws should spread that wide.
+      const mean = v.reduce((s, x) => s + x, 0) / v.length;
+      const sd = Math.sqrt(v.reduce((s, x) => s + (x - mean) ** 2, 0) / v.length);
+      if (v.length > 100) expect(sd).toBeCloseTo(bound / Math.sqrt(3), 2);
+    }
+  });
+
+  it("the same generator seed gives the same weights", () => {
+    const a = new Linear(4, 3, { generator: new Generator(9) });
+    const b = new Linear(4, 3, { generator: new Generator(9) });
+    expect(a.weight.toArray()).toEqual(b.weight.toArray());
+  });
+
+  it("computes x·Wᵀ + b", () => {
+    const layer = new Linear(2, 3, { dtype: "float64" });
+    layer.weight.assign(f64([1, 2, 3, 4, 5, 6], [3, 2]));
+    layer.bias!.assign(f64([0.5, -1, 2], [3]));
+    expect(layer.forward(f64([1, -1, 2, 0], [2, 2])).toArray()).toEqual([
+      [-0.5, -2, 1],
+      [2.5, 5, 12],
+    ]);
+  });
+
+  it("gradients with respect to input, weight and bias match finite differences (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 0, max: 1000 }),
+        (batch, inF, outF, seed) => {
+          const g = new Generator(seed);
+          const rand = (n: number) => Array.from({ length: n }, () => g.normal());
+          const x = f64(rand(batch * inF), [batch, inF]);
+          const w = f64(rand(outF * inF), [outF, inF]);
+          const b = f64(rand(outF), [outF]);
+          const layer = new Linear(inF, outF, { dtype: "float64" });
+          // Route the checked inputs through the layer's own forward.
+          expectGradOk(
+            (xi: Tensor, wi: Tensor, bi: Tensor) => {
+              (layer as { weight: Tensor }).weight = wi;
+              (layer as { bias: Tensor | null }).bias = bi;
+              return layer.forward(xi).tanh();
+            },
+            [x, w, b],
+          );
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it("rejects an input with the wrong number of features, naming both shapes", () => {
+    const layer = new Linear(3, 2);
+    expect(() => layer.forward(f64([1, 2], [1, 2]).to("float32"))).toThrow(
+      /Linear\(3, 2\).*\[batch, 3\].*\[1, 2\]/,
+    );
+  });
+});
+
+describe("activations", () => {
+  it("ReLU and Sigmoid modules apply their ops and pass gradients", () => {
+    fc.assert(
+      fc.property(valuesArb(6), (v) => {
+        const x = f64(v, [2, 3]);
+        expect(new ReLU().forward(x).toArray()).toEqual(x.relu().toArray());
+        expectGradOk((t) => new Sigmoid().forward(t), [x]);
+      }),
+      { numRuns: 20 },
+    );
+  });
+});

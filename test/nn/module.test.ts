@@ -1,0 +1,104 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { tensor } from "../../src/autograd/create.ts";
+import { Generator } from "../../src/autograd/random.ts";
+import { Linear } from "../../src/nn/linear.ts";
+import { Module } from "../../src/nn/module.ts";
+import { decodeSafetensors, encodeSafetensors } from "../../src/nn/safetensors.ts";
+
+class TwoLayers extends Module {
+  readonly first: Linear;
+  readonly second: Linear;
+  constructor(generator: Generator) {
+    super();
+    this.first = this.registerModule("first", new Linear(3, 4, { generator }));
+    this.second = this.registerModule("second", new Linear(4, 2, { generator }));
+  }
+}
+
+describe("Module", () => {
+  it("names parameters by dotted path, in registration order", () => {
+    const m = new TwoLayers(new Generator(1));
+    expect(m.namedParameters().map(([n, t]) => [n, t.shape])).toEqual([
+      ["first.weight", [4, 3]],
+      ["first.bias", [4]],
+      ["second.weight", [2, 4]],
+      ["second.bias", [2]],
+    ]);
+    expect(m.parameters().every((p) => p.requiresGrad)).toBe(true);
+  });
+
+  it("train() and eval() reach every sub-module", () => {
+    const m = new TwoLayers(new Generator(1)).eval();
+    expect([m.training, m.first.training, m.second.training]).toEqual([false, false, false]);
+    m.train();
+    expect([m.training, m.first.training, m.second.training]).toEqual([true, true, true]);
+  });
+
+  it("stateDict is a snapshot, and loadStateDict restores it", () => {
+    const a = new TwoLayers(new Generator(1));
+    const b = new TwoLayers(new Generator(2));
+    const state = a.stateDict();
+    a.first.weight.assign(a.first.weight.mul(0));
+    expect(state["first.weight"].toArray()).not.toEqual(a.first.weight.toArray());
+    b.loadStateDict(state);
+    expect(b.first.weight.toArray()).toEqual(state["first.weight"].toArray());
+    expect(b.second.bias!.toArray()).toEqual(state["second.bias"].toArray());
+  });
+
+  it("loadStateDict names missing, unexpected and mis-shaped entries and changes nothing", () => {
+    const m = new TwoLayers(new Generator(1));
+    const before = m.first.weight.toArray();
+    const state = m.stateDict();
+    const { ["second.bias"]: _, ...missing } = state;
+    expect(() => m.loadStateDict(missing)).toThrow(/missing second\.bias/);
+    expect(() => m.loadStateDict({ ...state, extra: tensor([1]) })).toThrow(/unexpected extra/);
+    expect(() => m.loadStateDict({ ...state, "first.weight": tensor([[1, 2]]) })).toThrow(
+      /first\.weight has shape \[1, 2\].*\[4, 3\]/,
+    );
+    expect(m.first.weight.toArray()).toEqual(before);
+  });
+});
+
+describe("safetensors", () => {
+  it("round-trips float32 and float64 tensors and metadata, with an 8-byte aligned header", () => {
+    const tensors = {
+      a: tensor([
+        [1.5, -2],
+        [3, 4],
+      ]),
+      b: tensor(Float64Array.from([Math.PI]), [1]),
+    };
+    const bytes = encodeSafetensors(tensors, { note: "hello" });
+    const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    expect((8 + headerLength) % 8).toBe(0);
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
+    expect(header.a).toEqual({ dtype: "F32", shape: [2, 2], data_offsets: [0, 16] });
+    expect(header.b).toEqual({ dtype: "F64", shape: [1], data_offsets: [16, 24] });
+    const back = decodeSafetensors(bytes, "x.safetensors");
+    expect(back.metadata).toEqual({ note: "hello" });
+    expect(back.tensors.a.toArray()).toEqual([
+      [1.5, -2],
+      [3, 4],
+    ]);
+    expect(back.tensors.b.dtype).toBe("float64");
+    expect(back.tensors.b.item()).toBe(Math.PI);
+  });
+
+  it("reports a truncated or corrupt file by name", () => {
+    const dir = mkdtempSync(join(tmpdir(), "elbo-st-"));
+    const file = join(dir, "w.safetensors");
+    writeFileSync(file, encodeSafetensors({ a: tensor([1, 2, 3]) }));
+    const bytes = readFileSync(file);
+    expect(() => decodeSafetensors(bytes.subarray(0, bytes.length - 4), file)).toThrow(
+      /w\.safetensors.*tensor a/,
+    );
+    expect(() => decodeSafetensors(bytes.subarray(0, 5), file)).toThrow(/w\.safetensors.*only 5 bytes/);
+    const garbled = Uint8Array.from(bytes);
+    garbled[9] = 0x7b; // "{" inside the JSON
+    garbled[10] = 0x7b;
+    expect(() => decodeSafetensors(garbled, file)).toThrow(/w\.safetensors.*not JSON/);
+  });
+});

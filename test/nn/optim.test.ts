@@ -1,0 +1,120 @@
+import { describe, expect, it } from "vitest";
+import { tensor } from "../../src/autograd/create.ts";
+import type { Tensor } from "../../src/autograd/tensor.ts";
+import { Adam } from "../../src/nn/optim/adam.ts";
+import { SGD } from "../../src/nn/optim/sgd.ts";
+
+const gradients = [
+  [0.5, -1, 0],
+  [0.1, 0.3, 2],
+  [-0.2, 0.4, -1],
+];
+
+function param(values: number[]): Tensor {
+  return tensor(Float64Array.from(values), [values.length], { requiresGrad: true });
+}
+
+/** Take one optimizer step with the given gradient. */
+function stepWith(opt: { step(): void }, p: Tensor, g: number[]): void {
+  p.grad = tensor(Float64Array.from(g), [g.length]);
+  opt.step();
+}
+
+describe("Adam", () => {
+  it("first step moves every parameter by lr against the sign of its gradient (m̂ = g, v̂ = g²)", () => {
+    const p = param([1, -2, 3]);
+    stepWith(new Adam([p], { lr: 0.1 }), p, [0.5, -1, 4]);
+    const v = p.dataSync();
+    [0.9, -1.9, 2.9].forEach((e, i) => {
+      expect(v[i]).toBeCloseTo(e, 6);
+    });
+  });
+
+  it("matches PyTorch's update rule step by step (bias correction included)", () => {
+    const lr = 0.05;
+    const [b1, b2] = [0.8, 0.95];
+    const eps = 1e-3; // large, so that a wrong placement of eps shows
+    const p = param([1, -2, 3]);
+    const opt = new Adam([p], { lr, betas: [b1, b2], eps });
+    // PyTorch's Adam, written out: m, v running means; p -= lr/(1-b1^t) * m / (sqrt(v/(1-b2^t)) + eps)
+    const expected = [1, -2, 3];
+    const m = [0, 0, 0];
+    const v = [0, 0, 0];
+    gradients.forEach((g, step) => {
+      const t = step + 1;
+      for (let i = 0; i < 3; i++) {
+        m[i] = b1 * m[i] + (1 - b1) * g[i];
+        v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
+        expected[i] -= ((lr / (1 - b1 ** t)) * m[i]) / (Math.sqrt(v[i] / (1 - b2 ** t)) + eps);
+      }
+      stepWith(opt, p, g);
+      const got = p.dataSync();
+      expected.forEach((e, i) => {
+        expect(got[i]).toBeCloseTo(e, 12);
+      });
+    });
+  });
+
+  it("weight decay adds λ·p to the gradient before the moments", () => {
+    const p = param([2]);
+    const q = param([2]);
+    stepWith(new Adam([p], { lr: 0.1, weightDecay: 0.5 }), p, [0.3]);
+    stepWith(new Adam([q], { lr: 0.1 }), q, [0.3 + 0.5 * 2]);
+    expect(p.item()).toBeCloseTo(q.item(), 12);
+  });
+
+  it("skips parameters without a gradient and resumes exactly from its state dict", () => {
+    const p = param([1, -2, 3]);
+    const idle = param([7]);
+    const opt = new Adam([p, idle], { lr: 0.1 });
+    stepWith(opt, p, gradients[0]);
+    expect(idle.item()).toBe(7);
+
+    const q = param(Array.from(p.dataSync()));
+    const restored = new Adam([q, param([7])], { lr: 0.1 });
+    restored.loadStateDict(opt.stateDict());
+    stepWith(opt, p, gradients[1]);
+    stepWith(restored, q, gradients[1]);
+    expect(Array.from(q.dataSync())).toEqual(Array.from(p.dataSync()));
+  });
+
+  it("rejects bad settings with a message naming them", () => {
+    expect(() => new Adam([param([1])], { betas: [0.9, 1] })).toThrow(/Adam: betas/);
+    expect(() => new Adam([param([1])], { lr: -1 })).toThrow(/Adam: lr/);
+    expect(() => new Adam([], {})).toThrow(/empty parameter list/);
+  });
+});
+
+describe("SGD", () => {
+  it("plain SGD: p ← p − lr·g", () => {
+    const p = param([1, -2, 3]);
+    stepWith(new SGD([p], { lr: 0.5 }), p, [0.5, -1, 0]);
+    expect(Array.from(p.dataSync())).toEqual([0.75, -1.5, 3]);
+  });
+
+  it("momentum: b ← μb + g, p ← p − lr·b", () => {
+    const p = param([1, -2, 3]);
+    const opt = new SGD([p], { lr: 0.1, momentum: 0.9 });
+    const expected = [1, -2, 3];
+    const b = [0, 0, 0];
+    gradients.forEach((g, step) => {
+      for (let i = 0; i < 3; i++) {
+        b[i] = step === 0 ? g[i] : 0.9 * b[i] + g[i];
+        expected[i] -= 0.1 * b[i];
+      }
+      stepWith(opt, p, g);
+      const got = p.dataSync();
+      expected.forEach((e, i) => {
+        expect(got[i]).toBeCloseTo(e, 12);
+      });
+    });
+  });
+
+  it("zeroGrad clears every parameter's gradient", () => {
+    const p = param([1]);
+    const opt = new SGD([p], { lr: 1 });
+    p.grad = tensor(Float64Array.from([1]), [1]);
+    opt.zeroGrad();
+    expect(p.grad).toBeNull();
+  });
+});
