@@ -80,8 +80,9 @@ export function decodeSafetensors(
     if (!Array.isArray(shape) || end - begin !== sizeOf(shape) * width || dataStart + end > bytes.length) {
       fail(`tensor ${name}: shape [${shape}] and offsets [${begin}, ${end}] do not fit the file`);
     }
-    const slice = bytes.slice(dataStart + begin, dataStart + end);
-    const data: TypedArray = width === 4 ? new Float32Array(slice.buffer) : new Float64Array(slice.buffer);
+    // A copy, not a view: Node's Buffer.slice shares memory, and the data may not be aligned for the typed array.
+    const copy = new Uint8Array(bytes.subarray(dataStart + begin, dataStart + end)).buffer;
+    const data: TypedArray = width === 4 ? new Float32Array(copy) : new Float64Array(copy);
     tensors[name] = fromTypedArray(data, shape);
   }
   return { tensors, metadata };

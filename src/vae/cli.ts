@@ -23,7 +23,6 @@ import {
 import { type Dataset, gatherImages, loadMnist } from "./data.ts";
 import { evaluateElbo, evaluateIwae } from "./evaluate.ts";
 import { BernoulliVAE, type VaeConfig } from "./model.ts";
-import { embed2d, writeImageGrid, writeLatentPlot, writeLossPlot } from "./report.ts";
 import { type EpochResult, type StepReport, trainEpoch } from "./train.ts";
 
 function positiveInt(flag: string) {
