@@ -15,6 +15,7 @@ let current: Backend = cpu;
 /** How to load each backend by name. Each entry is imported only when it is chosen. */
 const loaders = {
   cpu: async (): Promise<Backend> => cpu,
+  wasm: async (): Promise<Backend> => (await import("./wasm/backend.ts")).wasmBackend(),
 } satisfies Record<string, () => Promise<Backend>>;
 
 export type BackendName = keyof typeof loaders;

@@ -1,0 +1,522 @@
+/**
+ * The WebAssembly backend: every storage is a block of one WebAssembly.Memory, and the float32
+ * kernels the training step spends its time in — matmul, elementwise maps, reductions — are SIMD
+ * WebAssembly (kernels-*.ts). Everything else, and all of float64 (used by gradient checks, where
+ * speed does not matter), runs the plain TypeScript reference kernels on typed-array views of the
+ * same memory, so every op of the Backend interface works here with the reference's semantics.
+ *
+ * Memory: blocks come from a pool (pool.ts) and go back to it on dispose(), so a training loop
+ * that calls releaseGraph() after each step reuses the same blocks every step and allocates
+ * nothing; storages dropped without dispose() are returned when the garbage collector finds them.
+ *
+ * Threads: a large matmul is split between this thread and worker threads sharing the memory
+ * (threads.ts); below `parallelFlops` one thread does it all, because handing out work costs a
+ * few microseconds.
+ */
+import type {
+  Backend,
+  BinaryOp,
+  DType,
+  MemoryInfo,
+  ReduceOp,
+  Shape,
+  Storage,
+  TypedArray,
+  UnaryOp,
+} from "../backend.ts";
+import { mapInto, zipInto } from "../cpu/elementwise.ts";
+import { matmulInto } from "../cpu/matmul.ts";
+import { permuteInto, reduceInto } from "../cpu/reduce.ts";
+import { broadcastStrides, sizeOf } from "../shape.ts";
+import { collapse, forEachIndex } from "./collapse.ts";
+import {
+  binaryKernels,
+  binaryName,
+  type RowMode,
+  unaryKernels,
+  unaryName,
+  type WasmBinaryOp,
+  type WasmUnaryOp,
+} from "./kernels-elementwise.ts";
+import { MR, NR } from "./kernels-matmul.ts";
+import { type Kernels, MAX_PAGES, moduleBytes, PAGE_BYTES } from "./module.ts";
+import { Pool, type PoolInfo } from "./pool.ts";
+import { defaultThreadCount, sharedMemorySupported } from "./spawn.ts";
+import { CONTROL_BYTES, Threads } from "./threads.ts";
+import { type WasmMemory, type WasmModule, WebAssemblyApi } from "./wasm-api.ts";
+
+export interface WasmOptions {
+  /** Threads that run kernels, this one included. Default: ELBO_THREADS, else every core. */
+  threads?: number;
+  /** A matmul of fewer flops (2·m·k·n) than this runs on one thread. */
+  parallelFlops?: number;
+  /** How many times an idle worker polls for work before it sleeps (about 10 ns each). */
+  spin?: number;
+}
+
+/** The address where the pool starts: below it, one control block per worker. */
+const POOL_BASE = PAGE_BYTES;
+const INITIAL_PAGES = 256; // 16 MiB, grown on demand
+
+/** The bytes a block holds, and where: what the pool needs back when the storage goes. */
+interface Block {
+  address: number;
+  bytes: number;
+}
+
+export class WasmStorage implements Storage {
+  disposed = false;
+  constructor(
+    readonly dtype: DType,
+    readonly size: number,
+    readonly block: Block,
+  ) {}
+}
+
+const bytesPer = (dtype: DType) => (dtype === "float64" ? 8 : 4);
+
+export class WasmBackend implements Backend {
+  readonly name = "wasm";
+  readonly asyncRead = false;
+  /** Flops below which a matmul stays on one thread. */
+  parallelFlops: number;
+
+  private f32: Float32Array;
+  private f64: Float64Array;
+  private live = 0;
+  private liveBytes = 0;
+  private readonly collected = new FinalizationRegistry<Block>((block) => this.release(block));
+  private readonly unaryFns: ReadonlyMap<UnaryOp, (x: number, out: number, n: number) => void>;
+  private readonly binaryFns: ReadonlyMap<string, (...args: number[]) => void>;
+  /** Per thread: its packing buffers for matmul (grown on demand, kept). */
+  private readonly scratch: Block[] = [];
+  private readonly pool: Pool;
+
+  constructor(
+    private readonly wasmMemory: WasmMemory,
+    private readonly kernels: Kernels,
+    private threads: Threads | null,
+    options: WasmOptions,
+  ) {
+    this.parallelFlops = options.parallelFlops ?? 1e6;
+    this.pool = new Pool(wasmMemory, POOL_BASE, () => this.remakeViews());
+    this.f32 = new Float32Array(wasmMemory.buffer);
+    this.f64 = new Float64Array(wasmMemory.buffer);
+    this.unaryFns = new Map(
+      Object.keys(unaryKernels).map((op) => [op as UnaryOp, kernels[unaryName(op as WasmUnaryOp)]]),
+    );
+    const binary = new Map<string, (...args: number[]) => void>();
+    for (const op of Object.keys(binaryKernels) as WasmBinaryOp[]) {
+      for (const mode of ["vv", "vs", "sv"] as const)
+        binary.set(binaryName(op, mode), kernels[binaryName(op, mode)]);
+    }
+    this.binaryFns = binary;
+  }
+
+  /** Threads that share a large matmul (1 when there are no workers). */
+  get threadCount(): number {
+    return this.threads?.count ?? 1;
+  }
+
+  /** The pool's view of memory: what is reserved, free, and the memory's size. */
+  poolInfo(): PoolInfo {
+    return this.pool.info();
+  }
+
+  /** Stop the worker threads; afterwards this backend runs everything on the calling thread. */
+  async terminate(): Promise<void> {
+    await this.threads?.terminate();
+    this.threads = null;
+  }
+
+  private remakeViews(): void {
+    this.f32 = new Float32Array(this.wasmMemory.buffer);
+    this.f64 = new Float64Array(this.wasmMemory.buffer);
+  }
+
+  // --- storages -------------------------------------------------------------------------------
+
+  private allocate(size: number, dtype: DType): WasmStorage {
+    const bytes = size * bytesPer(dtype);
+    const block = { address: this.pool.allocate(bytes), bytes };
+    const s = new WasmStorage(dtype, size, block);
+    this.live++;
+    this.liveBytes += bytes;
+    this.collected.register(s, block, s);
+    return s;
+  }
+
+  private release(block: Block): void {
+    this.pool.free(block.address, block.bytes);
+    this.live--;
+    this.liveBytes -= block.bytes;
+  }
+
+  /** The storage as ours, with a clear error if it is not or was disposed. */
+  private check(x: Storage): WasmStorage {
+    if (!(x instanceof WasmStorage)) throw new Error("wasm backend: got a storage made by another backend");
+    if (x.disposed) throw new Error("wasm backend: storage used after dispose()");
+    return x;
+  }
+
+  /** A typed-array view of a storage's numbers (valid until the memory next grows). */
+  private view(x: WasmStorage): TypedArray {
+    const start = x.block.address / bytesPer(x.dtype);
+    return (x.dtype === "float64" ? this.f64 : this.f32).subarray(start, start + x.size);
+  }
+
+  /** Address of a float32 storage's first number, for kernels. */
+  private address(x: Storage): number {
+    return this.check(x).block.address;
+  }
+
+  fromArray(data: TypedArray): Storage {
+    const out = this.allocate(data.length, data instanceof Float64Array ? "float64" : "float32");
+    this.view(out).set(data);
+    return out;
+  }
+
+  fill(size: number, value: number, dtype: DType): Storage {
+    const out = this.allocate(size, dtype);
+    this.view(out).fill(value);
+    return out;
+  }
+
+  read(x: Storage): Promise<TypedArray> {
+    return Promise.resolve(this.readSync(x));
+  }
+
+  readSync(x: Storage): TypedArray {
+    return this.view(this.check(x)).slice();
+  }
+
+  dispose(x: Storage): void {
+    if (!(x instanceof WasmStorage) || x.disposed) return;
+    x.disposed = true;
+    this.collected.unregister(x);
+    this.release(x.block);
+  }
+
+  memory(): MemoryInfo {
+    return { buffers: this.live, bytes: this.liveBytes };
+  }
+
+  cast(x: Storage, dtype: DType): Storage {
+    const src = this.check(x);
+    const out = this.allocate(src.size, dtype);
+    this.view(out).set(this.view(src));
+    return out;
+  }
+
+  // --- elementwise ----------------------------------------------------------------------------
+
+  unary(op: UnaryOp, x: Storage): Storage {
+    const src = this.check(x);
+    const out = this.allocate(src.size, src.dtype);
+    const kernel = this.unaryFns.get(op);
+    if (src.dtype === "float32" && kernel !== undefined)
+      kernel(src.block.address, out.block.address, src.size);
+    else mapInto(op, this.view(src), this.view(out));
+    return out;
+  }
+
+  binary(op: BinaryOp, a: Storage, aShape: Shape, b: Storage, bShape: Shape, outShape: Shape): Storage {
+    const sa = this.check(a);
+    const sb = this.check(b);
+    const out = this.allocate(sizeOf(outShape), sa.dtype);
+    if (sa.dtype === "float32" && sb.dtype === "float32" && op in binaryKernels && out.size > 0) {
+      this.binaryWasm(op as WasmBinaryOp, sa, aShape, sb, bShape, outShape, out);
+    } else {
+      zipInto(op, this.view(sa), aShape, this.view(sb), bShape, outShape, this.view(out));
+    }
+    return out;
+  }
+
+  /**
+   * Broadcasting, reduced to rows: merge the dimensions that can be merged, run the 2-D kernel
+   * over the last two (rows × cols, each operand stepping along a row or repeating one number),
+   * and loop here over whatever dimensions are left in front.
+   */
+  private binaryWasm(
+    op: WasmBinaryOp,
+    a: WasmStorage,
+    aShape: Shape,
+    b: WasmStorage,
+    bShape: Shape,
+    outShape: Shape,
+    out: WasmStorage,
+  ): void {
+    const dims = collapse(outShape, [broadcastStrides(aShape, outShape), broadcastStrides(bShape, outShape)]);
+    // The last dimension becomes the row; with none left (a single number), a row of one.
+    const last = dims.pop() ?? { size: 1, strides: [1, 1] };
+    let [da, db] = last.strides;
+    let cols = last.size;
+    let rowDim = dims.pop() ?? { size: 1, strides: [0, 0] };
+    if (da === 0 && db === 0) {
+      // Both operands repeat one number along the row: make each number a row of one instead.
+      dims.push(rowDim);
+      rowDim = { size: cols, strides: [0, 0] };
+      cols = 1;
+      da = 1;
+      db = 1;
+    }
+    const mode: RowMode = da === 0 ? "sv" : db === 0 ? "vs" : "vv";
+    const kernel = this.binaryFns.get(binaryName(op, mode))!;
+    const rows = rowDim.size;
+    const [aRow, bRow] = rowDim.strides;
+    const rowFloats = rows * cols;
+    const base = [a.block.address, b.block.address, out.block.address];
+    forEachIndex(dims, 2, (offsets, k) => {
+      kernel(
+        base[0] + 4 * offsets[0],
+        base[1] + 4 * offsets[1],
+        base[2] + 4 * k * rowFloats,
+        rows,
+        cols,
+        4 * aRow,
+        4 * bRow,
+      );
+    });
+  }
+
+  // --- reductions and copies ------------------------------------------------------------------
+
+  reduce(op: ReduceOp, x: Storage, shape: Shape, axes: readonly number[]): Storage {
+    const src = this.check(x);
+    const keptSize = sizeOf(shape.filter((_, i) => !axes.includes(i)));
+    const out = this.allocate(keptSize, src.dtype);
+    if (src.dtype !== "float32" || src.size === 0 || !this.reduceWasm(op, src, shape, axes, out)) {
+      reduceInto(op, this.view(src), shape, axes, this.view(out));
+    }
+    return out;
+  }
+
+  /**
+   * Reductions whose merged shape is [R], [K, R], [R, K], [R, K, R] or [K, R, K] (R reduced, K kept)
+   * — every one a model makes — as one or a few kernel calls; false for anything else.
+   */
+  private reduceWasm(
+    op: ReduceOp,
+    x: WasmStorage,
+    shape: Shape,
+    axes: readonly number[],
+    out: WasmStorage,
+  ): boolean {
+    // Merge neighbouring axes of the same kind; size-1 axes change nothing and are dropped.
+    const groups: { reduced: boolean; size: number }[] = [];
+    shape.forEach((size, i) => {
+      if (size === 1) return;
+      const reduced = axes.includes(i);
+      const previous = groups[groups.length - 1];
+      if (previous?.reduced === reduced) previous.size *= size;
+      else groups.push({ reduced, size });
+    });
+    if (groups.length > 3) return false;
+    this.view(out).fill(op === "sum" ? 0 : Number.NEGATIVE_INFINITY);
+    const k = this.kernels;
+    const xa = x.block.address;
+    const oa = out.block.address;
+    if (groups.length === 0) {
+      // A single number, or nothing but size-1 axes: out = x folded into the initial value.
+      k[`reduce_rows_${op}`](xa, oa, 1, x.size);
+      return true;
+    }
+    const lastGroup = groups[groups.length - 1];
+    const inner = lastGroup.size;
+    const middle = groups.length >= 2 ? groups[groups.length - 2].size : 1;
+    const outer = groups.length === 3 ? groups[0].size : 1;
+    for (let i = 0; i < outer; i++) {
+      const xi = xa + 4 * i * middle * inner;
+      if (lastGroup.reduced) {
+        // [(R), (K), R]: each row of `inner` folds into one number; an outer R folds again.
+        k[`reduce_rows_${op}`](xi, oa, middle, inner);
+      } else {
+        // [(K), (R), K]: `middle` rows fold into one; an outer K gives each its own result row.
+        const reducedRows = groups.length >= 2 ? middle : 1;
+        k[`reduce_cols_${op}`](xi, oa + 4 * i * inner, reducedRows, inner, 4 * inner);
+      }
+    }
+    return true;
+  }
+
+  broadcastTo(x: Storage, shape: Shape, outShape: Shape): Storage {
+    const src = this.check(x);
+    const out = this.allocate(sizeOf(outShape), src.dtype);
+    const from = this.view(src);
+    const to = this.view(out);
+    if (to.length === 0) return out;
+    // Rows of the merged shape are either copied whole or filled with one repeated number,
+    // both by the engine's native memory routines.
+    const dims = collapse(outShape, [broadcastStrides(shape, outShape)]);
+    const last = dims.pop() ?? { size: 1, strides: [1] };
+    const n = last.size;
+    forEachIndex(dims, 1, ([offset], k) => {
+      if (last.strides[0] === 0) to.fill(from[offset], k * n, k * n + n);
+      else to.set(from.subarray(offset, offset + n), k * n);
+    });
+    return out;
+  }
+
+  permute(x: Storage, shape: Shape, perm: readonly number[]): Storage {
+    const src = this.check(x);
+    const out = this.allocate(src.size, src.dtype);
+    permuteInto(this.view(src), shape, perm, this.view(out));
+    return out;
+  }
+
+  gatherRows(x: Storage, cols: number, indices: Int32Array): Storage {
+    const src = this.check(x);
+    const out = this.allocate(indices.length * cols, src.dtype);
+    const from = this.view(src);
+    const to = this.view(out);
+    for (let r = 0; r < indices.length; r++) {
+      to.set(from.subarray(indices[r] * cols, indices[r] * cols + cols), r * cols);
+    }
+    return out;
+  }
+
+  scatterAddRows(x: Storage, cols: number, indices: Int32Array, rows: number): Storage {
+    const src = this.check(x);
+    const out = this.allocate(rows * cols, src.dtype);
+    const to = this.view(out);
+    to.fill(0);
+    if (src.dtype === "float32") {
+      // Each row added onto its destination: the column-sum kernel with one row.
+      for (let r = 0; r < indices.length; r++) {
+        this.kernels.reduce_cols_sum(
+          src.block.address + 4 * r * cols,
+          out.block.address + 4 * indices[r] * cols,
+          1,
+          cols,
+          0,
+        );
+      }
+      return out;
+    }
+    const from = this.view(src);
+    for (let r = 0; r < indices.length; r++) {
+      const o = indices[r] * cols;
+      for (let j = 0; j < cols; j++) to[o + j] += from[r * cols + j];
+    }
+    return out;
+  }
+
+  // --- matmul ---------------------------------------------------------------------------------
+
+  matmul(a: Storage, b: Storage, m: number, k: number, n: number, transA: boolean, transB: boolean): Storage {
+    const sa = this.check(a);
+    const sb = this.check(b);
+    const out = this.allocate(m * n, sa.dtype);
+    if (sa.dtype !== "float32" || sb.dtype !== "float32") {
+      matmulInto(this.view(sa), this.view(sb), m, k, n, transA, transB, this.view(out));
+      return out;
+    }
+    if (m === 0 || n === 0) return out;
+    const mPanels = Math.ceil(m / MR);
+    const nPanels = Math.ceil(n / NR);
+    // Split the larger side's panels between threads; each thread packs all of the other operand.
+    const threads = 2 * m * k * n >= this.parallelFlops ? this.threadCount : 1;
+    const splitN = n >= m;
+    const parts = Math.max(1, Math.min(threads, splitN ? nPanels : mPanels));
+    // A(i, p) = a[i·aRow + p·aDepth]; B(p, j) = b[j·bCol + p·bDepth]
+    const aRow = transA ? 1 : k;
+    const aDepth = transA ? m : 1;
+    const bCol = transB ? k : 1;
+    const bDepth = transB ? 1 : n;
+    const jobs: number[][] = [];
+    for (let t = 0; t < parts; t++) {
+      const total = splitN ? nPanels : mPanels;
+      const lo = Math.floor((t * total) / parts);
+      const hi = Math.floor(((t + 1) * total) / parts);
+      const [ip0, ip1, jp0, jp1] = splitN ? [0, mPanels, lo, hi] : [lo, hi, 0, nPanels];
+      const packABytes = (ip1 - ip0) * k * MR * 4;
+      const packBBytes = (jp1 - jp0) * k * NR * 4;
+      // Per thread: a 4×8 tile for partial blocks (128 bytes), then its packed A and B panels.
+      const scratch = this.scratchFor(t, 128 + packABytes + packBBytes);
+      const [pa, pb] = [scratch + 128, scratch + 128 + packABytes];
+      jobs.push([
+        sa.block.address,
+        sb.block.address,
+        out.block.address,
+        m,
+        k,
+        n,
+        aRow,
+        aDepth,
+        bCol,
+        bDepth,
+        pa,
+        pb,
+        scratch,
+        ip0,
+        ip1,
+        jp0,
+        jp1,
+      ]);
+    }
+    if (jobs.length === 1 || this.threads === null) this.kernels.matmul_block(...jobs[0]);
+    else this.threads.run("matmul_block", this.kernels, jobs);
+    return out;
+  }
+
+  /** Thread t's scratch block, at least `bytes` long. */
+  private scratchFor(t: number, bytes: number): number {
+    const current = this.scratch[t];
+    if (current !== undefined && current.bytes >= bytes) return current.address;
+    if (current !== undefined) this.pool.free(current.address, current.bytes);
+    const block = { address: this.pool.allocate(bytes), bytes };
+    this.scratch[t] = block;
+    return block.address;
+  }
+}
+
+let compiled: { shared: WasmModule | null; unshared: WasmModule | null } = { shared: null, unshared: null };
+
+async function compile(shared: boolean): Promise<WasmModule> {
+  const cached = shared ? compiled.shared : compiled.unshared;
+  if (cached) return cached;
+  const module = await WebAssemblyApi.compile(moduleBytes(shared, INITIAL_PAGES));
+  compiled = shared ? { ...compiled, shared: module } : { ...compiled, unshared: module };
+  return module;
+}
+
+/** Kernels a worker may be asked to run. */
+const parallelKernels = ["matmul_block"];
+
+/**
+ * A new wasm backend with its own memory and, when `threads` > 1 and memory can be shared here,
+ * worker threads. Call `terminate()` when done with a multi-threaded one in a test.
+ */
+export async function createWasmBackend(options: WasmOptions = {}): Promise<WasmBackend> {
+  const wanted = options.threads ?? (await defaultThreadCount());
+  if (!Number.isInteger(wanted) || wanted < 1)
+    throw new Error(`wasm backend: threads must be a positive integer, got ${wanted}`);
+  const shared = wanted > 1 && sharedMemorySupported();
+  const module = await compile(shared);
+  const memory = new WebAssemblyApi.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared });
+  const instance = await WebAssemblyApi.instantiate(module, { env: { memory } });
+  const kernels = instance.exports as unknown as Kernels;
+  const workers = shared ? wanted - 1 : 0;
+  if (workers * CONTROL_BYTES > POOL_BASE)
+    throw new Error(`wasm backend: at most ${POOL_BASE / CONTROL_BYTES + 1} threads`);
+  const threads =
+    workers > 0
+      ? await Threads.start({
+          module,
+          memory,
+          workers,
+          controlBase: 0,
+          kernels: parallelKernels,
+          spin: options.spin ?? 20_000,
+        })
+      : null;
+  return new WasmBackend(memory, kernels, threads, options);
+}
+
+let shared: Promise<WasmBackend> | null = null;
+
+/** The wasm backend the registry hands out: created once, with the default options. */
+export function wasmBackend(): Promise<WasmBackend> {
+  shared ??= createWasmBackend();
+  return shared;
+}

@@ -1,0 +1,142 @@
+/**
+ * Running one kernel on several threads at once, over shared WebAssembly memory.
+ *
+ * Each worker owns a control block of 64 integers at the start of the memory (layout below, shared
+ * with worker.js). To hand out a job the main thread writes the kernel's number and arguments into
+ * the block and bumps its job counter; the worker, spinning or asleep on that counter, runs the
+ * kernel on its own instance of the module and sets `done` to the counter. Meanwhile the main
+ * thread runs its own share, then waits for every worker's `done`.
+ *
+ * Why not postMessage: a message costs tens of microseconds each way, as long as a small matmul
+ * takes; an atomic store seen by a spinning worker costs well under one.
+ */
+import type { Kernels } from "./module.ts";
+import { canBlock, spawnWorker, type WorkerHandle } from "./spawn.ts";
+import type { WasmMemory, WasmModule } from "./wasm-api.ts";
+
+// Control block layout, in 32-bit integers (must match worker.js).
+const SEQ = 0;
+const DONE = 1;
+const SLEEPING = 2;
+const KERNEL = 3;
+const STATUS = 4;
+const ARGC = 5;
+const ARGS = 8;
+export const CONTROL_INTS = 64;
+const MAX_ARGS = CONTROL_INTS - ARGS;
+export const CONTROL_BYTES = CONTROL_INTS * 4;
+
+export interface ThreadOptions {
+  module: WasmModule;
+  memory: WasmMemory;
+  /** Workers to start (the calling thread is one more). */
+  workers: number;
+  /** Where the control blocks start in memory (CONTROL_BYTES each). */
+  controlBase: number;
+  /** The exports workers may be asked to run. */
+  kernels: readonly string[];
+  /** Polls of the job counter an idle worker makes before it sleeps in Atomics.wait. */
+  spin: number;
+}
+
+export class Threads {
+  private readonly sent: number[];
+  private readonly blocking = canBlock();
+
+  private constructor(
+    private readonly handles: readonly WorkerHandle[],
+    private readonly controls: readonly Int32Array[],
+    private readonly kernelIds: ReadonlyMap<string, number>,
+  ) {
+    this.sent = controls.map((c) => Atomics.load(c, SEQ));
+  }
+
+  /** Start the workers and wait until each has its instance of the module ready. */
+  static async start(options: ThreadOptions): Promise<Threads> {
+    const url = new URL("./worker.js", import.meta.url);
+    const handles: WorkerHandle[] = [];
+    const controls: Int32Array[] = [];
+    try {
+      for (let w = 0; w < options.workers; w++) {
+        const control = options.controlBase + w * CONTROL_BYTES;
+        controls.push(new Int32Array(options.memory.buffer, control, CONTROL_INTS));
+        const handle = await spawnWorker(url);
+        handles.push(handle);
+        await new Promise<void>((resolve, reject) => {
+          handle.onError(reject);
+          handle.onMessage((data) => {
+            if (data === "ready") resolve();
+            else if (typeof data === "object" && data !== null && "error" in data) {
+              console.error(`wasm backend: worker ${w + 1}: ${String((data as { error: unknown }).error)}`);
+            }
+          });
+          handle.postMessage({
+            module: options.module,
+            memory: options.memory,
+            control,
+            kernels: options.kernels,
+            spin: options.spin,
+          });
+        });
+      }
+    } catch (error) {
+      await Promise.all(handles.map((h) => h.terminate()));
+      throw error;
+    }
+    return new Threads(handles, controls, new Map(options.kernels.map((k, i) => [k, i])));
+  }
+
+  /** Threads that run jobs: the workers and the calling thread. */
+  get count(): number {
+    return this.handles.length + 1;
+  }
+
+  /**
+   * Run `kernel` once per argument list, in parallel: jobs[0] on this thread (through `local`),
+   * jobs[1…] on workers 1…; returns when all are done.
+   */
+  run(kernel: string, local: Kernels, jobs: readonly (readonly number[])[]): void {
+    const id = this.kernelIds.get(kernel);
+    if (id === undefined) throw new Error(`wasm backend: ${kernel} is not a kernel the workers know`);
+    if (jobs.length > this.count)
+      throw new Error(`wasm backend: ${jobs.length} jobs for ${this.count} threads`);
+    for (let w = 0; w < jobs.length - 1; w++) this.post(w, id, jobs[w + 1]);
+    try {
+      local[kernel](...jobs[0]);
+    } finally {
+      for (let w = 0; w < jobs.length - 1; w++) this.wait(w, kernel);
+    }
+  }
+
+  private post(w: number, kernel: number, args: readonly number[]): void {
+    if (args.length > MAX_ARGS) throw new Error(`wasm backend: a job takes at most ${MAX_ARGS} arguments`);
+    const ctrl = this.controls[w];
+    ctrl[KERNEL] = kernel;
+    ctrl[ARGC] = args.length;
+    ctrl.set(args, ARGS);
+    // The atomic add publishes the plain writes above to the worker that reads the counter.
+    this.sent[w] = Atomics.add(ctrl, SEQ, 1) + 1;
+    if (Atomics.load(ctrl, SLEEPING) === 1) Atomics.notify(ctrl, SEQ);
+  }
+
+  private wait(w: number, kernel: string): void {
+    const ctrl = this.controls[w];
+    const target = this.sent[w];
+    let spins = 0;
+    const start = performance.now();
+    while (Atomics.load(ctrl, DONE) !== target) {
+      if (++spins < 4096) continue;
+      spins = 0;
+      // Our share is done and the worker's is not: sleep if this thread may, else keep polling.
+      if (this.blocking) Atomics.wait(ctrl, DONE, Atomics.load(ctrl, DONE), 100);
+      if (performance.now() - start > 60_000)
+        throw new Error(`wasm backend: worker ${w + 1} did not finish ${kernel} in 60 s`);
+    }
+    if (ctrl[STATUS] !== 0) throw new Error(`wasm backend: ${kernel} failed on worker ${w + 1}`);
+  }
+
+  /** Stop every worker. The memory stays usable by the calling thread. */
+  async terminate(): Promise<void> {
+    await Promise.all(this.handles.map((h) => h.terminate()));
+  }
+}

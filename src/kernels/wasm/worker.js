@@ -1,0 +1,63 @@
+/**
+ * The worker side of threads.ts. A worker instantiates the backend's WebAssembly module over the
+ * same shared memory as the main thread, then waits for jobs in its control block (a few integers
+ * in that memory) and runs them: the main thread writes a kernel's number and arguments, bumps the
+ * job counter, and this loop sees it, calls the kernel, and publishes the counter back as done.
+ *
+ * Plain JavaScript rather than TypeScript so that Node and browsers both load it as it is. The
+ * layout constants must match threads.ts.
+ */
+const SEQ = 0; // job counter, bumped by the main thread
+const DONE = 1; // last job finished, written here
+const SLEEPING = 2; // 1 while this worker blocks in Atomics.wait (so the main thread knows to notify)
+const KERNEL = 3; // which kernel to run; -1 means stop
+const STATUS = 4; // 0 ok, 1 the kernel threw
+const ARGC = 5;
+const ARGS = 8;
+const CONTROL_INTS = 64;
+
+/** The channel to the thread that started us: Node's parentPort, or a browser worker's global scope. */
+async function channel() {
+  if (typeof process === "object" && process.versions?.node) {
+    const { parentPort } = await import("node:worker_threads");
+    return { post: (m) => parentPort.postMessage(m), once: (fn) => parentPort.once("message", fn) };
+  }
+  return {
+    post: (m) => self.postMessage(m),
+    once: (fn) => self.addEventListener("message", (event) => fn(event.data), { once: true }),
+  };
+}
+
+const port = await channel();
+
+port.once(({ module, memory, control, kernels, spin }) => {
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const functions = kernels.map((name) => instance.exports[name]);
+  const ctrl = new Int32Array(memory.buffer, control, CONTROL_INTS);
+  let seen = Atomics.load(ctrl, SEQ);
+  port.post("ready");
+  for (;;) {
+    // Spin a little before sleeping: the next job often comes within microseconds, and waking
+    // from Atomics.wait costs tens of them.
+    let spins = 0;
+    while (Atomics.load(ctrl, SEQ) === seen) {
+      if (++spins < spin) continue;
+      Atomics.store(ctrl, SLEEPING, 1);
+      Atomics.wait(ctrl, SEQ, seen);
+      Atomics.store(ctrl, SLEEPING, 0);
+      spins = 0;
+    }
+    seen = Atomics.load(ctrl, SEQ);
+    const kernel = ctrl[KERNEL];
+    if (kernel < 0) return;
+    try {
+      functions[kernel](...ctrl.subarray(ARGS, ARGS + ctrl[ARGC]));
+      ctrl[STATUS] = 0;
+    } catch (error) {
+      ctrl[STATUS] = 1;
+      port.post({ error: String(error) });
+    }
+    Atomics.store(ctrl, DONE, seen);
+    Atomics.notify(ctrl, DONE);
+  }
+});
