@@ -14,7 +14,7 @@ import type {
   UnaryOp,
 } from "../backend.ts";
 import { sizeOf } from "../shape.ts";
-import { binaryFunctions, mapInto, unaryFunctions, zipInto } from "./elementwise.ts";
+import { mapInto, zipInto } from "./elementwise.ts";
 import { matmulInto } from "./matmul.ts";
 import { broadcastInto, permuteInto, reduceInto } from "./reduce.ts";
 
@@ -44,6 +44,18 @@ export class CpuBackend implements Backend {
   // Storages dropped without dispose() are counted down when the garbage collector takes them.
   private readonly collected = new FinalizationRegistry<number>((bytes) => this.forget(bytes));
   private readonly disposed = new WeakSet<CpuStorage>();
+  /**
+   * Arrays of disposed storages, by dtype and length, handed out again by `take`. A training step
+   * allocates the same sizes every time, so after `releaseGraph` the next step reuses them instead
+   * of making the garbage collector find and free thousands of arrays.
+   */
+  private readonly pool = new Map<string, TypedArray[]>();
+  private static readonly poolDepth = 8;
+
+  /** An array of `size` elements, recycled when one is free. Its contents are arbitrary. */
+  protected take(size: number, dtype: DType): TypedArray {
+    return this.pool.get(`${dtype}:${size}`)?.pop() ?? allocate(size, dtype);
+  }
 
   protected wrap(data: TypedArray): CpuStorage {
     const s = new CpuStorage(data, dtypeOf(data));
@@ -60,13 +72,10 @@ export class CpuBackend implements Backend {
 
   /** The typed array behind a storage, with a clear error if it is not ours or was disposed. */
   protected get(x: Storage): TypedArray {
-    if (!(x instanceof CpuStorage)) throw new Error(`${this.name} backend: got a storage made by another backend`);
+    if (!(x instanceof CpuStorage))
+      throw new Error(`${this.name} backend: got a storage made by another backend`);
     if (this.disposed.has(x)) throw new Error(`${this.name} backend: storage used after dispose()`);
     return x.data;
-  }
-
-  protected empty(size: number, dtype: DType): TypedArray {
-    return allocate(size, dtype);
   }
 
   fromArray(data: TypedArray): Storage {
@@ -74,7 +83,7 @@ export class CpuBackend implements Backend {
   }
 
   fill(size: number, value: number, dtype: DType): Storage {
-    return this.wrap(allocate(size, dtype).fill(value));
+    return this.wrap(this.take(size, dtype).fill(value));
   }
 
   read(x: Storage): Promise<TypedArray> {
@@ -90,6 +99,9 @@ export class CpuBackend implements Backend {
     this.disposed.add(x);
     this.collected.unregister(x);
     this.forget(x.data.byteLength);
+    const free = this.pool.get(`${x.dtype}:${x.data.length}`) ?? [];
+    if (free.length < CpuBackend.poolDepth) free.push(x.data);
+    this.pool.set(`${x.dtype}:${x.data.length}`, free);
     x.data = allocate(0, x.dtype);
   }
 
@@ -98,51 +110,51 @@ export class CpuBackend implements Backend {
   }
 
   cast(x: Storage, dtype: DType): Storage {
-    const out = allocate(x.size, dtype);
+    const out = this.take(x.size, dtype);
     out.set(this.get(x));
     return this.wrap(out);
   }
 
   unary(op: UnaryOp, x: Storage): Storage {
-    const out = allocate(x.size, x.dtype);
-    mapInto(unaryFunctions[op], this.get(x), out);
+    const out = this.take(x.size, x.dtype);
+    mapInto(op, this.get(x), out);
     return this.wrap(out);
   }
 
   binary(op: BinaryOp, a: Storage, aShape: Shape, b: Storage, bShape: Shape, outShape: Shape): Storage {
-    const out = allocate(sizeOf(outShape), a.dtype);
-    zipInto(binaryFunctions[op], this.get(a), aShape, this.get(b), bShape, outShape, out);
+    const out = this.take(sizeOf(outShape), a.dtype);
+    zipInto(op, this.get(a), aShape, this.get(b), bShape, outShape, out);
     return this.wrap(out);
   }
 
   reduce(op: ReduceOp, x: Storage, shape: Shape, axes: readonly number[]): Storage {
     const keptSize = sizeOf(shape.filter((_, i) => !axes.includes(i)));
-    const out = allocate(keptSize, x.dtype);
+    const out = this.take(keptSize, x.dtype);
     reduceInto(op, this.get(x), shape, axes, out);
     return this.wrap(out);
   }
 
   broadcastTo(x: Storage, shape: Shape, outShape: Shape): Storage {
-    const out = allocate(sizeOf(outShape), x.dtype);
+    const out = this.take(sizeOf(outShape), x.dtype);
     broadcastInto(this.get(x), shape, outShape, out);
     return this.wrap(out);
   }
 
   permute(x: Storage, shape: Shape, perm: readonly number[]): Storage {
-    const out = allocate(x.size, x.dtype);
+    const out = this.take(x.size, x.dtype);
     permuteInto(this.get(x), shape, perm, out);
     return this.wrap(out);
   }
 
   matmul(a: Storage, b: Storage, m: number, k: number, n: number, transA: boolean, transB: boolean): Storage {
-    const out = allocate(m * n, a.dtype);
+    const out = this.take(m * n, a.dtype);
     matmulInto(this.get(a), this.get(b), m, k, n, transA, transB, out);
     return this.wrap(out);
   }
 
   gatherRows(x: Storage, cols: number, indices: Int32Array): Storage {
     const src = this.get(x);
-    const out = allocate(indices.length * cols, x.dtype);
+    const out = this.take(indices.length * cols, x.dtype);
     for (let r = 0; r < indices.length; r++) {
       out.set(src.subarray(indices[r] * cols, indices[r] * cols + cols), r * cols);
     }
@@ -151,7 +163,7 @@ export class CpuBackend implements Backend {
 
   scatterAddRows(x: Storage, cols: number, indices: Int32Array, rows: number): Storage {
     const src = this.get(x);
-    const out = allocate(rows * cols, x.dtype);
+    const out = this.take(rows * cols, x.dtype).fill(0);
     for (let r = 0; r < indices.length; r++) {
       const o = indices[r] * cols;
       const s = r * cols;

@@ -82,9 +82,18 @@ export function matmulInto(
       const i0 = ip * MR;
       // biome-ignore format: the 4×4 block of C reads best as a grid
       let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
-      let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-      let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
-      let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      let c10 = 0,
+        c11 = 0,
+        c12 = 0,
+        c13 = 0;
+      let c20 = 0,
+        c21 = 0,
+        c22 = 0,
+        c23 = 0;
+      let c30 = 0,
+        c31 = 0,
+        c32 = 0,
+        c33 = 0;
       let ao = ip * k * MR;
       let bo = bBase;
       // biome-ignore format: one line per row of the 4×4 block

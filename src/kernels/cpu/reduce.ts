@@ -9,7 +9,13 @@ function reducedStrides(shape: Shape, axes: readonly number[]): number[] {
   return shape.map((_, i) => (axes.includes(i) ? 0 : strides[i]));
 }
 
-export function reduceInto(op: ReduceOp, x: TypedArray, shape: Shape, axes: readonly number[], out: TypedArray): void {
+export function reduceInto(
+  op: ReduceOp,
+  x: TypedArray,
+  shape: Shape,
+  axes: readonly number[],
+  out: TypedArray,
+): void {
   out.fill(op === "sum" ? 0 : Number.NEGATIVE_INFINITY);
   if (shape.length === 0) {
     out[0] = x[0];
