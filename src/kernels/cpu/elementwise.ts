@@ -53,15 +53,10 @@ const zipKernels = new Map<BinaryOp, ZipKernel>();
 
 /** out[i] = op(x[i]) */
 export function mapInto(op: UnaryOp, x: TypedArray, out: TypedArray): void {
-  let kernel = mapKernels.get(op);
-  if (kernel === undefined) {
-    kernel = new Function(
-      "src",
-      "out",
-      `for (let i = 0; i < out.length; i++) { const x = src[i]; out[i] = ${unaryExpressions[op]}; }`,
-    ) as MapKernel;
-    mapKernels.set(op, kernel);
-  }
+  const kernel = compiled(mapKernels, op, () => {
+    const loop = `for (let i = 0; i < out.length; i++) { const x = src[i]; out[i] = ${unaryExpressions[op]}; }`;
+    return new Function("src", "out", loop) as MapKernel;
+  });
   kernel(x, out);
 }
 
