@@ -48,6 +48,16 @@ type ZipKernel = (
   out: TypedArray,
 ) => void;
 
+/** The kernel of `op`, compiled on first use and kept. */
+function compiled<Op, K>(cache: Map<Op, K>, op: Op, compile: () => K): K {
+  let kernel = cache.get(op);
+  if (kernel === undefined) {
+    kernel = compile();
+    cache.set(op, kernel);
+  }
+  return kernel;
+}
+
 const mapKernels = new Map<UnaryOp, MapKernel>();
 const zipKernels = new Map<BinaryOp, ZipKernel>();
 
@@ -70,14 +80,10 @@ export function zipInto(
   outShape: Shape,
   out: TypedArray,
 ): void {
-  let kernel = zipKernels.get(op);
-  if (kernel === undefined) {
-    kernel = new Function("layout", "sameShape", `return ${zipSource(binaryExpressions[op])};`)(
-      broadcastLayout,
-      sameShape,
-    ) as ZipKernel;
-    zipKernels.set(op, kernel);
-  }
+  const kernel = compiled(zipKernels, op, () => {
+    const build = new Function("layout", "sameShape", `return ${zipSource(binaryExpressions[op])};`);
+    return build(broadcastLayout, sameShape) as ZipKernel;
+  });
   kernel(a, aShape, b, bShape, outShape, out);
 }
 
