@@ -8,6 +8,7 @@
  */
 import type { Backend } from "./backend.ts";
 import { CpuBackend } from "./cpu/backend.ts";
+import type { GpuProbe } from "./gpu/index.ts";
 
 const cpu = new CpuBackend();
 let current: Backend = cpu;
@@ -16,10 +17,60 @@ let current: Backend = cpu;
 const loaders = {
   cpu: async (): Promise<Backend> => cpu,
   wasm: async (): Promise<Backend> => (await import("./wasm/backend.ts")).wasmBackend(),
+  gpu: async (): Promise<Backend> => (await import("./gpu/index.ts")).loadGpuBackend(),
+  auto: (): Promise<Backend> => chooseAutoBackend(),
 } satisfies Record<string, () => Promise<Backend>>;
 
 export type BackendName = keyof typeof loaders;
 export const backendNames = Object.keys(loaders) as BackendName[];
+
+/**
+ * `auto`: the gpu backend when gpu.js has a mode here that runs shaders on a real GPU, else cpu.
+ * A software renderer (Mesa's llvmpipe, say) runs the shaders on the CPU, slower than the cpu
+ * backend, so auto passes it by; `gpu` uses it when asked. Says which it chose and why, once.
+ * The probe and the message go through parameters so tests can stand in for a machine without a GPU.
+ */
+export async function chooseAutoBackend(
+  probe: () => Promise<GpuProbe> = async () => (await import("./gpu/index.ts")).probeGpu(),
+  say: (message: string) => void = sayOnce,
+  loadGpu: () => Promise<Backend> = loaders.gpu,
+): Promise<Backend> {
+  let found: GpuProbe;
+  try {
+    found = await probe();
+  } catch (error) {
+    say(`elbo: backend auto → cpu: gpu.js could not be loaded (${messageOf(error)})`);
+    return cpu;
+  }
+  if (found.mode === null) {
+    say(`elbo: backend auto → cpu: no GPU mode works here (${found.detail})`);
+    return cpu;
+  }
+  if (found.software) {
+    say(
+      `elbo: backend auto → cpu: the GPU mode found here is gpu.js ${found.mode} on a software renderer (${found.detail}), which is slower than the cpu backend; choose the gpu backend to use it anyway`,
+    );
+    return cpu;
+  }
+  try {
+    const gpu = await loadGpu();
+    say(`elbo: backend auto → gpu: gpu.js ${found.mode} on ${found.detail}`);
+    return gpu;
+  } catch (error) {
+    say(`elbo: backend auto → cpu: the gpu backend did not start (${messageOf(error)})`);
+    return cpu;
+  }
+}
+
+let said = false;
+function sayOnce(message: string): void {
+  if (!said) console.warn(message);
+  said = true;
+}
+
+function messageOf(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split("\n")[0];
+}
 
 /** The backend that new tensors are created on. */
 export function getBackend(): Backend {

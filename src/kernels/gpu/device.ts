@@ -1,0 +1,143 @@
+/**
+ * One gpu.js instance in one mode, and the kernels built on it.
+ *
+ * gpu.js compiles a kernel on its first call (tens of milliseconds to seconds), so kernels are
+ * built once per KernelSpec key (op and shape) and kept in a cache. Kernels run in pipeline mode
+ * where the mode has device memory: the result stays on the device (a WebGL texture, a WebGPU
+ * buffer) and passes straight into the next kernel; it is read back only when asked. Each call
+ * gets a buffer of its own (`immutable: true`); without it a kernel would overwrite the result of
+ * its previous call, which another tensor may still hold.
+ */
+import type { GPU, IKernelRunShortcut } from "gpu.js";
+import type { KernelSpec } from "./sources.ts";
+
+/**
+ * gpu.js' modes. `webgpu` (WGSL compute shaders) and `headlessgl` (GLSL through the native `gl`
+ * package) run shaders; `webasm` (WebAssembly) and `cpu` (plain JavaScript) run the same kernels
+ * without a GPU, which is how the kernels are tested where no GPU mode works.
+ */
+export type GpuMode = "webgpu" | "headlessgl" | "webasm" | "cpu";
+
+export const shaderModes: readonly GpuMode[] = ["webgpu", "headlessgl"];
+
+/** A kernel result that lives on the device: gpu.js' Texture (GL) or WebGPUBufferResult (WebGPU). */
+export interface DeviceArray {
+  /** The values, shaped like the kernel's output (nested arrays of rows for 2-D and 3-D). */
+  toArray(): unknown;
+  /** Free the texture or buffer. */
+  delete(): void;
+}
+
+export type KernelArgument = Float32Array | DeviceArray;
+
+export type Maybe<T> = T | Promise<T>;
+
+/** The most kernels kept compiled at once; the least recently used one is destroyed past this. */
+const cacheLimit = 256;
+
+export class Device {
+  /** Whether kernel results stay on the device (pipeline mode) rather than coming back as arrays. */
+  readonly resident: boolean;
+  /** Whether kernel calls return Promises (WebGPU has no synchronous read-back). */
+  readonly async: boolean;
+  private readonly kernels = new Map<string, IKernelRunShortcut>();
+  /** Device arrays handed out and not yet deleted: a leak shows as a count that grows. */
+  liveArrays = 0;
+  /** How many kernels have been built, for the benchmark's cold/warm report. */
+  compiled = 0;
+
+  constructor(
+    readonly mode: GpuMode,
+    private readonly gpu: GPU,
+  ) {
+    this.resident = mode === "webgpu" || mode === "headlessgl";
+    this.async = mode === "webgpu";
+  }
+
+  private kernel(spec: KernelSpec): IKernelRunShortcut {
+    const cached = this.kernels.get(spec.key);
+    if (cached !== undefined) {
+      // Re-insert, so the Map's order is least recently used first.
+      this.kernels.delete(spec.key);
+      this.kernels.set(spec.key, cached);
+      return cached;
+    }
+    const kernel = this.gpu
+      .createKernel(spec.source, {
+        output: spec.output,
+        pipeline: this.resident,
+        immutable: true,
+        precision: "single",
+      })
+      // Our loops have constant bounds; should gpu.js still guard one with its cap, it must not cut it short.
+      .setLoopMaxIterations(Math.max(1000, spec.loop + 1));
+    this.kernels.set(spec.key, kernel);
+    this.compiled++;
+    if (this.kernels.size > cacheLimit) {
+      const [oldest, evicted] = this.kernels.entries().next().value as [string, IKernelRunShortcut];
+      this.kernels.delete(oldest);
+      // Results it handed out hold references of their own and stay readable.
+      evicted.destroy();
+    }
+    return kernel;
+  }
+
+  /**
+   * Run the kernel for `spec` on `args`: a device array in pipeline modes, a flat Float32Array
+   * otherwise; a Promise of either in WebGPU mode.
+   */
+  run(spec: KernelSpec, args: readonly KernelArgument[], size: number): Maybe<KernelArgument> {
+    const result = this.kernel(spec)(...(args as Float32Array[])) as unknown;
+    if (!this.resident) return flatten(result, size);
+    if (result instanceof Promise) {
+      return result.then((array: DeviceArray) => {
+        this.liveArrays++;
+        return array;
+      });
+    }
+    this.liveArrays++;
+    return result as DeviceArray;
+  }
+
+  /** Copy a device array's `size` values to the host (asynchronously in WebGPU mode). */
+  toHost(array: DeviceArray, size: number): Maybe<Float32Array> {
+    const values = array.toArray();
+    return values instanceof Promise ? values.then((v) => flatten(v, size)) : flatten(values, size);
+  }
+
+  release(array: DeviceArray): void {
+    array.delete();
+    this.liveArrays--;
+  }
+
+  /** Destroy every compiled kernel (the next call of each compiles again): for cold-start timing. */
+  clearKernels(): void {
+    for (const kernel of this.kernels.values()) kernel.destroy();
+    this.kernels.clear();
+  }
+
+  get cachedKernels(): number {
+    return this.kernels.size;
+  }
+}
+
+/** gpu.js returns 2-D and 3-D outputs as arrays of rows; lay them out flat, row-major, as tensors are. */
+function flatten(values: unknown, size: number): Float32Array {
+  if (values instanceof Float32Array && values.length === size) return values;
+  const out = new Float32Array(size);
+  let offset = 0;
+  const visit = (v: unknown): void => {
+    if (v instanceof Float32Array) {
+      out.set(v, offset);
+      offset += v.length;
+    } else if (Array.isArray(v)) {
+      for (const item of v) visit(item);
+    } else {
+      out[offset++] = v as number;
+    }
+  };
+  visit(values);
+  if (offset !== size)
+    throw new Error(`gpu backend: a kernel returned ${offset} values where ${size} were expected`);
+  return out;
+}
