@@ -253,6 +253,10 @@ export function toTensor(x: Operand, like: Tensor): Tensor {
 
 /** A leaf on the current backend from a typed array and a shape (dtype follows the array). */
 export function fromTypedArray(data: TypedArray, shape: Shape, options: { requiresGrad?: boolean } = {}): Tensor {
+  // Checked before the size: [-2, -3] or [1.5, 4] would otherwise pass as 6 elements.
+  if (shape.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new Error(`tensor: shape ${formatShape(shape)} must hold non-negative integers`);
+  }
   if (data.length !== sizeOf(shape)) {
     throw new Error(`tensor: shape ${formatShape(shape)} needs ${sizeOf(shape)} values but the data has ${data.length}`);
   }

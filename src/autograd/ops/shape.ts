@@ -61,8 +61,11 @@ export function gatherRows(x: Tensor, indices: Int32Array | readonly number[]): 
   if (x.ndim < 1) throw new Error("gatherRows: needs a tensor with at least one dimension, got a scalar");
   const rows = x.shape[0];
   const idx = indices instanceof Int32Array ? indices : Int32Array.from(indices);
-  for (const i of idx) {
-    if (!(i >= 0 && i < rows)) throw new Error(`gatherRows: index ${i} is out of range for ${rows} rows (shape ${formatShape(x.shape)})`);
+  // The indices as given, not as Int32Array made them: 1.7 would silently become row 1.
+  for (const i of indices) {
+    if (!(Number.isInteger(i) && i >= 0 && i < rows)) {
+      throw new Error(`gatherRows: index ${i} is out of range for ${rows} rows (shape ${formatShape(x.shape)})`);
+    }
   }
   const cols = rows === 0 ? 0 : x.size / rows;
   const shape = [idx.length, ...x.shape.slice(1)];
@@ -74,7 +77,10 @@ export function gatherRows(x: Tensor, indices: Int32Array | readonly number[]): 
 
 /** Rows start ≤ i < end, like x[start:end] in NumPy. */
 export function sliceRows(x: Tensor, start: number, end: number): Tensor {
-  if (x.ndim < 1 || !(0 <= start && start <= end && end <= x.shape[0])) {
+  if (
+    x.ndim < 1 ||
+    !(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end && end <= x.shape[0])
+  ) {
     throw new Error(`sliceRows: rows ${start}..${end} are out of range for shape ${formatShape(x.shape)}`);
   }
   return gatherRows(x, Int32Array.from({ length: end - start }, (_, i) => start + i));
