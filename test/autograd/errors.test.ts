@@ -59,6 +59,9 @@ describe("shape errors name the op and the shapes", () => {
     expect(() => m23().sliceRows(1, 3)).toThrow(
       /^sliceRows: rows 1\.\.3 are out of range for shape \[2, 3\]/,
     );
+    // Fractional rows are no rows at all, rather than silently truncated ones.
+    expect(() => m23().gatherRows([0.5])).toThrow(/^gatherRows: index 0\.5 is out of range .*\[2, 3\]/);
+    expect(() => m23().sliceRows(0.5, 2)).toThrow(/^sliceRows: rows 0\.5\.\.2 .*\[2, 3\]/);
   });
 });
 
@@ -70,6 +73,16 @@ describe("data and dtype errors", () => {
     expect(() => tensor(new Float64Array(7), [2, 3])).toThrow(
       /^tensor: shape \[2, 3\] needs 6 values but the data has 7/,
     );
+  });
+
+  it("shapes with negative or fractional dimensions, even when their product matches the data", () => {
+    expect(() => tensor(new Float32Array(6), [-2, -3])).toThrow(
+      /^tensor: shape \[-2, -3\] must hold non-negative integers/,
+    );
+    expect(() => tensor(new Float64Array(6), [1.5, 4])).toThrow(
+      /^tensor: shape \[1\.5, 4\] must hold non-negative integers/,
+    );
+    expect(() => zeros([2, -1])).toThrow(/^full: shape \[2, -1\]/);
   });
 
   it("ragged nested arrays", () => {

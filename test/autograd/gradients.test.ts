@@ -10,7 +10,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { tensor } from "../../src/autograd/create.ts";
-import { add, div, mul, sub } from "../../src/autograd/ops/elementwise.ts";
+import { add, div, maximum, minimum, mul, sub } from "../../src/autograd/ops/elementwise.ts";
 import type { Tensor } from "../../src/autograd/tensor.ts";
 import { sizeOf } from "../../src/kernels/shape.ts";
 import {
@@ -46,6 +46,40 @@ describe("binary ops with broadcasting", () => {
       );
     });
   }
+
+  for (const [name, op] of [
+    ["maximum", maximum],
+    ["minimum", minimum],
+  ] as const) {
+    it(`${name}: away from ties, each element's gradient goes to the side that wins`, () => {
+      // a on the grid k/4, b on the grid k/4 + 1/8: never closer than 1/8, so never tied.
+      const grid = (offset: number) => (n: number) =>
+        fc.array(
+          fc.integer({ min: -8, max: 8 }).map((k) => k / 4 + offset),
+          { minLength: n, maxLength: n },
+        );
+      const arb = broadcastPairArb.chain(({ a, b }) =>
+        fc.tuple(tensorArb(a, grid(0)), tensorArb(b, grid(1 / 8))),
+      );
+      fc.assert(
+        fc.property(arb, ([a, b]) => expectGradOk(op, [a, b])),
+        RUNS,
+      );
+    });
+  }
+
+  it("maximum and minimum: ties split the gradient in half", () => {
+    const a = f64([1, 2, 3], [3]);
+    const b = f64([1, 5, 0], [3]);
+    a.requiresGrad = true;
+    b.requiresGrad = true;
+    maximum(a, b).sum().backward();
+    expect(Array.from(a.grad!.dataSync())).toEqual([0.5, 0, 1]);
+    expect(Array.from(b.grad!.dataSync())).toEqual([0.5, 1, 0]);
+    a.zeroGrad();
+    minimum(a, 2).sum().backward();
+    expect(Array.from(a.grad!.dataSync())).toEqual([1, 0.5, 0]);
+  });
 
   it("the broadcasting arbitrary really produces stretched and missing dimensions", () => {
     // Guards the generator itself: a property over pairs that never broadcast would prove little.
@@ -172,6 +206,17 @@ describe("shape ops", () => {
   });
 
   it("transpose by a random permutation", () => {
+    // Cyclic permutations are their own inverse's opposite: the backward must apply the inverse.
+    for (const perm of [
+      [1, 2, 0],
+      [2, 0, 1],
+    ]) {
+      const x = f64(
+        Array.from({ length: 24 }, (_, i) => Math.sin(i)),
+        [2, 3, 4],
+      );
+      expectGradOk((t) => t.transpose(perm).mul(t.transpose(perm)), [x]);
+    }
     const arb = randomTensorArb().chain((x) => {
       const axes = x.shape.map((_, i) => i);
       return fc.tuple(

@@ -75,6 +75,20 @@ describe("Generator", () => {
     expect(p).not.toEqual(Array.from({ length: 100 }, (_, i) => i));
   });
 
+  it("permutation(3) draws all 6 orders equally often (Fisher–Yates, not Sattolo's cycles)", () => {
+    const g = new Generator(21);
+    const counts = new Map<string, number>();
+    const draws = 6000;
+    for (let i = 0; i < draws; i++) {
+      const key = Array.from(g.permutation(3)).join("");
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    expect([...counts.keys()].sort()).toEqual(["012", "021", "102", "120", "201", "210"]);
+    // Each order about 1000 times; binomial standard error √(6000·⅙·⅚) ≈ 29, allow 5 of them.
+    for (const c of counts.values())
+      expect(Math.abs(c - draws / 6)).toBeLessThan(5 * Math.sqrt(draws * (1 / 6) * (5 / 6)));
+  });
+
   it("int(n) covers 0..n-1 and nothing else", () => {
     const counts = new Array<number>(6).fill(0);
     const g = new Generator(2);
