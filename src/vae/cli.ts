@@ -285,6 +285,9 @@ async function writePictures(
   history: EpochResult[],
   generator: Generator,
 ): Promise<void> {
+  // Loaded here, not at start-up: the plotting libraries take seconds to import, and a run that
+  // stops on a bad flag should say so at once.
+  const { embed2d, writeImageGrid, writeLatentPlot, writeLossPlot } = await import("./report.ts");
   const pixels = test.rows * test.cols;
   const shown = 16;
   const originals = gatherImages(

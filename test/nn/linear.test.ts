@@ -13,7 +13,7 @@ describe("Linear", () => {
     expect(layer.bias?.shape).toEqual([7]);
     const bound = 1 / Math.sqrt(50);
     for (const t of [layer.weight, layer.bias!]) {
-      const v = t.dataSync();
+      const v = Array.from(t.dataSync());
       expect(Math.max(...v)).toBeLessThanOrEqual(bound);
       expect(Math.min(...v)).toBeGreaterThanOrEqual(-bound);
       // Uniform on ±bound has standard deviation bound/√3: the draws should spread that wide.

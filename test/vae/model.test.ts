@@ -39,8 +39,8 @@ describe("reparameterize", () => {
       logvar,
       randn([n], { dtype: "float64", generator: new Generator(5) }),
     ).dataSync();
-    const mean = z.reduce((s, v) => s + v, 0) / n;
-    const sd = Math.sqrt(z.reduce((s, v) => s + (v - mean) ** 2, 0) / n);
+    const mean = Array.from(z).reduce((s, v) => s + v, 0) / n;
+    const sd = Math.sqrt(Array.from(z).reduce((s, v) => s + (v - mean) ** 2, 0) / n);
     // Standard errors: 2/√n ≈ 0.014 for the mean, ≈ 2/√(2n) ≈ 0.01 for the sd; allow 4 of them.
     expect(Math.abs(mean - 1.5)).toBeLessThan(4 * (2 / Math.sqrt(n)));
     expect(Math.abs(sd - 2)).toBeLessThan(4 * (2 / Math.sqrt(2 * n)));

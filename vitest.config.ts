@@ -1,0 +1,10 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    // The machines are shared and slow at times: a test fails on what it checks, never on time.
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+});
