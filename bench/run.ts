@@ -3,9 +3,11 @@
  * against a baseline in the same run. Sections are listed below; add yours here.
  */
 import { matmulSection } from "./matmul.ts";
+import { stepSection } from "./step.ts";
 import { type BenchSection, type BenchTable, formatTable } from "./table.ts";
+import { wasmSection } from "./wasm.ts";
 
-const sections: BenchSection[] = [matmulSection];
+const sections: BenchSection[] = [matmulSection, wasmSection, stepSection];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -15,7 +17,9 @@ async function main(): Promise<void> {
   const only = onlyAt >= 0 ? args[onlyAt + 1] : undefined;
   const unknown = args.filter((a, i) => !["--json", "--quick", "--only"].includes(a) && i !== onlyAt + 1);
   if (unknown.length > 0 || (onlyAt >= 0 && !sections.some((s) => s.name === only))) {
-    console.error(`bench: unknown argument ${unknown.join(" ") || `--only ${only}`}; sections: ${sections.map((s) => s.name).join(", ")}`);
+    console.error(
+      `bench: unknown argument ${unknown.join(" ") || `--only ${only}`}; sections: ${sections.map((s) => s.name).join(", ")}`,
+    );
     console.error("usage: npm run bench -- [--json] [--quick] [--only SECTION]");
     process.exit(2);
   }
@@ -26,7 +30,8 @@ async function main(): Promise<void> {
     results.push({ section: s.name, tables });
     if (!json) for (const t of tables) console.log(`${formatTable(t)}\n`);
   }
-  if (json) console.log(JSON.stringify({ node: process.version, date: new Date().toISOString(), results }, null, 2));
+  if (json)
+    console.log(JSON.stringify({ node: process.version, date: new Date().toISOString(), results }, null, 2));
 }
 
 await main();

@@ -95,4 +95,30 @@ export interface Backend {
   gatherRows(x: Storage, cols: number, indices: Int32Array): Storage;
   /** The adjoint of gatherRows: a rows×cols matrix of zeros with each row of `x` added at `indices[i]`. */
   scatterAddRows(x: Storage, cols: number, indices: Int32Array, rows: number): Storage;
+
+  // --- Optional fused kernels ----------------------------------------------------------------
+  // A backend may offer these to do in one pass over memory what would otherwise take several
+  // ops and as many temporary buffers. Callers check that a method exists and otherwise compose
+  // the same computation from the primitives above.
+
+  /**
+   * Adam's update of one parameter, in place and in one pass (PyTorch's semantics). With
+   * g = grad + weightDecay·param (just grad when weightDecay is 0), and c₁ = 1 − β₁ᵗ, c₂ = 1 − β₂ᵗ:
+   *   m ← m·β₁ + g·(1 − β₁);   v ← v·β₂ + g²·(1 − β₂);   param ← param − m / (√(v / c₂) + ε) · (lr / c₁)
+   * `param`, `m` and `v` are overwritten (start m and v at zeros); all four have the same size and
+   * dtype. Each constant is rounded to the dtype and each operation is done in the order written,
+   * so the result equals, bit for bit, that formula composed from `binary` and `unary` ops.
+   */
+  adamUpdate?(param: Storage, grad: Storage, m: Storage, v: Storage, hyper: AdamHyperparameters): void;
+}
+
+/** The numbers one Adam step needs (see Backend.adamUpdate). */
+export interface AdamHyperparameters {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** The step number t, from 1: it sets the bias corrections 1 − βᵗ. */
+  step: number;
 }

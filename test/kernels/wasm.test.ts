@@ -10,7 +10,15 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Backend, BinaryOp, DType, Storage, TypedArray, UnaryOp } from "../../src/kernels/backend.ts";
+import type {
+  AdamHyperparameters,
+  Backend,
+  BinaryOp,
+  DType,
+  Storage,
+  TypedArray,
+  UnaryOp,
+} from "../../src/kernels/backend.ts";
 import { CpuBackend } from "../../src/kernels/cpu/backend.ts";
 import { sizeOf } from "../../src/kernels/shape.ts";
 import { createWasmBackend, type WasmBackend } from "../../src/kernels/wasm/backend.ts";
@@ -426,5 +434,82 @@ describe("wasm storages", () => {
     same(wasm.readSync(wasm.unary("neg", small)), Float32Array.from([-1, -2, -3]));
     expect(wasm.readSync(big)[20 * 1024 * 1024 - 1]).toBe(2);
     wasm.dispose(big);
+  });
+});
+
+describe("wasm fused Adam (Backend.adamUpdate)", () => {
+  /** The same update composed from the reference backend's ops, in the documented order. */
+  function composed(
+    p: Storage,
+    g: Storage,
+    m: Storage,
+    v: Storage,
+    n: number,
+    h: AdamHyperparameters,
+    dtype: DType,
+  ) {
+    const shape = [n];
+    const scalar = (x: number) => cpu.fill(1, x, dtype);
+    const op = (o: BinaryOp, a: Storage, b: Storage, bShape: number[] = shape) =>
+      cpu.binary(o, a, shape, b, bShape, shape);
+    const gd = h.weightDecay === 0 ? g : op("add", g, op("mul", p, scalar(h.weightDecay), []));
+    const m2 = op("add", op("mul", m, scalar(h.beta1), []), op("mul", gd, scalar(1 - h.beta1), []));
+    const v2 = op(
+      "add",
+      op("mul", v, scalar(h.beta2), []),
+      op("mul", op("mul", gd, gd), scalar(1 - h.beta2), []),
+    );
+    const denominator = op(
+      "add",
+      cpu.unary("sqrt", op("div", v2, scalar(1 - h.beta2 ** h.step), [])),
+      scalar(h.eps),
+      [],
+    );
+    const p2 = op(
+      "sub",
+      p,
+      op("mul", op("div", m2, denominator), scalar(h.lr / (1 - h.beta1 ** h.step)), []),
+    );
+    return [p2, m2, v2].map((s) => cpu.readSync(s));
+  }
+
+  it.each<[DType, number]>([
+    ["float32", 0],
+    ["float32", 0.01],
+    ["float64", 0],
+    ["float64", 0.01],
+  ])("three steps in %s (weight decay %s) equal the composed ops bit for bit", (dtype, weightDecay) => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 37 }).chain((n) => fc.tuple(valuesArb(n, false), valuesArb(3 * n, false))),
+        ([p0, grads]) => {
+          const n = p0.length;
+          let ref = [
+            typed(p0, dtype),
+            new (dtype === "float32" ? Float32Array : Float64Array)(n),
+            new (dtype === "float32" ? Float32Array : Float64Array)(n),
+          ];
+          const [p, m, v] = [wasm.fromArray(ref[0]), wasm.fill(n, 0, dtype), wasm.fill(n, 0, dtype)];
+          for (let step = 1; step <= 3; step++) {
+            const g = typed(grads.slice((step - 1) * n, step * n), dtype);
+            const h = { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay, step };
+            ref = composed(
+              cpu.fromArray(ref[0]),
+              cpu.fromArray(g),
+              cpu.fromArray(ref[1]),
+              cpu.fromArray(ref[2]),
+              n,
+              h,
+              dtype,
+            );
+            wasm.adamUpdate(p, wasm.fromArray(g), m, v, h);
+          }
+          same(wasm.readSync(p), ref[0]);
+          same(wasm.readSync(m), ref[1]);
+          same(wasm.readSync(v), ref[2]);
+        },
+      ),
+      { numRuns: 30 },
+    );
   });
 });

@@ -14,6 +14,7 @@
  * few microseconds.
  */
 import type {
+  AdamHyperparameters,
   Backend,
   BinaryOp,
   DType,
@@ -457,6 +458,40 @@ export class WasmBackend implements Backend {
     if (jobs.length === 1 || this.threads === null) this.kernels.matmul_block(...jobs[0]);
     else this.threads.run("matmul_block", this.kernels, jobs);
     return out;
+  }
+
+  // --- fused kernels (optional Backend methods) ----------------------------------------------
+
+  adamUpdate(param: Storage, grad: Storage, m: Storage, v: Storage, hyper: AdamHyperparameters): void {
+    const [sp, sg, sm, sv] = [param, grad, m, v].map((s) => this.check(s));
+    if ([sg, sm, sv].some((s) => s.size !== sp.size || s.dtype !== sp.dtype)) {
+      throw new Error("wasm backend: adamUpdate needs param, grad, m and v of one size and dtype");
+    }
+    const { lr, beta1, beta2, eps, weightDecay, step } = hyper;
+    const constants = [
+      weightDecay,
+      beta1,
+      1 - beta1,
+      beta2,
+      1 - beta2,
+      1 - beta2 ** step,
+      eps,
+      lr / (1 - beta1 ** step),
+    ];
+    if (sp.dtype === "float32") {
+      const kernel = weightDecay === 0 ? this.kernels.adam_update : this.kernels.adam_update_decay;
+      kernel(sp.block.address, sg.block.address, sm.block.address, sv.block.address, sp.size, ...constants);
+      return;
+    }
+    // float64: the same formula, in the same order, in JavaScript.
+    const [wd, b1, omb1, b2, omb2, c2, e, stepSize] = constants;
+    const [P, G, M, V] = [sp, sg, sm, sv].map((s) => this.view(s));
+    for (let i = 0; i < P.length; i++) {
+      const g = weightDecay === 0 ? G[i] : G[i] + P[i] * wd;
+      M[i] = M[i] * b1 + g * omb1;
+      V[i] = V[i] * b2 + g * g * omb2;
+      P[i] = P[i] - (M[i] / (Math.sqrt(V[i] / c2) + e)) * stepSize;
+    }
   }
 
   /** Thread t's scratch block, at least `bytes` long. */

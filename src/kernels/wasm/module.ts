@@ -7,6 +7,7 @@ import { encodeModule } from "./encoding.ts";
 import { FunctionList } from "./instructions.ts";
 import { addElementwiseKernels } from "./kernels-elementwise.ts";
 import { addMatmulKernels } from "./kernels-matmul.ts";
+import { addOptimizerKernels } from "./kernels-optim.ts";
 import { addReduceKernels } from "./kernels-reduce.ts";
 
 /** Memory is counted in pages of 64 KiB. */
@@ -20,6 +21,7 @@ export function moduleBytes(shared: boolean, initialPages: number): Uint8Array {
   addMatmulKernels(fns);
   addElementwiseKernels(fns);
   addReduceKernels(fns);
+  addOptimizerKernels(fns);
   return encodeModule(fns.defs, { initialPages, maximumPages: MAX_PAGES, shared });
 }
 

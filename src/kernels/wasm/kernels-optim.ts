@@ -1,0 +1,86 @@
+/**
+ * Adam's update fused into one pass: read param, grad, m and v once, write param, m and v once.
+ * Composed from ops, the same update is about a dozen passes over memory, each with a temporary
+ * buffer — for the VAE that was half of a training step.
+ *
+ * The arithmetic is the composed formula's, operation for operation (see Backend.adamUpdate), so
+ * each lane rounds exactly as the ops would and the results agree bit for bit.
+ */
+import { type FunctionDef, ValType } from "./encoding.ts";
+import {
+  type Code,
+  FunctionBuilder,
+  type FunctionList,
+  f32,
+  f32x4,
+  get,
+  i32,
+  type Local,
+  set,
+  v128,
+} from "./instructions.ts";
+
+/**
+ * adam_update[_decay](param, grad, m, v, n, weightDecay, beta1, oneMinusBeta1, beta2,
+ * oneMinusBeta2, correction2, eps, stepSize): addresses, a count, and the float32 constants;
+ * stepSize is lr / (1 − β₁ᵗ). The _decay variant first adds weightDecay·param to the gradient.
+ */
+function adam(name: string, decay: boolean): FunctionDef {
+  const f = new FunctionBuilder(name);
+  const [p, g, m, v, n] = Array.from({ length: 5 }, () => f.param(ValType.i32));
+  const [wd, b1, omb1, b2, omb2, c2, eps, stepSize] = Array.from({ length: 8 }, () => f.param(ValType.f32));
+  const end = f.local(ValType.i32);
+  const [vp, vg, vm, vv] = Array.from({ length: 4 }, () => f.local(ValType.v128));
+  const splat = (c: Local) => f32x4.splat(get(c));
+
+  /** The update of the four lanes in vp, vg, vm, vv (results left in vp, vm, vv). */
+  const update = (): Code[] => [
+    decay ? set(vg, f32x4.add(get(vg), f32x4.mul(get(vp), splat(wd)))) : [],
+    set(vm, f32x4.add(f32x4.mul(get(vm), splat(b1)), f32x4.mul(get(vg), splat(omb1)))),
+    set(vv, f32x4.add(f32x4.mul(get(vv), splat(b2)), f32x4.mul(f32x4.mul(get(vg), get(vg)), splat(omb2)))),
+    set(
+      vp,
+      f32x4.sub(
+        get(vp),
+        f32x4.mul(
+          f32x4.div(get(vm), f32x4.add(f32x4.sqrt(f32x4.div(get(vv), splat(c2))), splat(eps))),
+          splat(stepSize),
+        ),
+      ),
+    ),
+  ];
+  const advance = (bytes: number) => [p, g, m, v].map((x) => set(x, i32.add(get(x), i32.const(bytes))));
+
+  return f.finish(
+    set(end, i32.add(get(p), i32.shl(i32.and(get(n), i32.const(-4)), i32.const(2)))),
+    f.while(
+      () => i32.ltU(get(p), get(end)),
+      () => [
+        [vp, vg, vm, vv].map((x, i) => set(x, v128.load(get([p, g, m, v][i])))),
+        update(),
+        v128.store(get(p), get(vp)),
+        v128.store(get(m), get(vm)),
+        v128.store(get(v), get(vv)),
+        advance(16),
+      ],
+    ),
+    // The last n mod 4 numbers, each alone in a vector.
+    set(end, i32.add(get(end), i32.shl(i32.and(get(n), i32.const(3)), i32.const(2)))),
+    f.while(
+      () => i32.ltU(get(p), get(end)),
+      () => [
+        [vp, vg, vm, vv].map((x, i) => set(x, f32x4.splat(f32.load(get([p, g, m, v][i]))))),
+        update(),
+        f32.store(get(p), f32x4.extractLane(get(vp), 0)),
+        f32.store(get(m), f32x4.extractLane(get(vm), 0)),
+        f32.store(get(v), f32x4.extractLane(get(vv), 0)),
+        advance(4),
+      ],
+    ),
+  );
+}
+
+export function addOptimizerKernels(fns: FunctionList): void {
+  fns.add(adam("adam_update", false));
+  fns.add(adam("adam_update_decay", true));
+}
