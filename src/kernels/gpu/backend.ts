@@ -26,7 +26,7 @@ import type {
 } from "../backend.ts";
 import { allocate, CpuBackend, CpuStorage } from "../cpu/backend.ts";
 import { sizeOf } from "../shape.ts";
-import type { Device, GpuMode, KernelArgument, Maybe } from "./device.ts";
+import type { Device, DeviceArray, GpuMode, KernelArgument, Maybe } from "./device.ts";
 import { binaryAccess, broadcastAccess, permuteAccess, reduceAccess } from "./layout.ts";
 import {
   binaryKernel,
@@ -183,11 +183,23 @@ export class GpuBackend implements Backend {
     return values instanceof Promise ? values.then(keep) : keep(values);
   }
 
-  /** The values as a kernel argument: the device array if there is one, else the host array (gpu.js uploads it). */
-  private argument(s: GpuStorage): KernelArgument {
+  /**
+   * The values as a kernel argument. In pipeline modes that is always a device array: values on
+   * the host are uploaded once, by a copy kernel, and the copy is kept for the next kernel. (A
+   * gpu.js WebGPU kernel built for a device buffer also fails when later handed an array.)
+   */
+  private argument(s: GpuStorage): Maybe<KernelArgument> {
     const { place } = s;
     if (place.error !== undefined) throw place.error;
-    return place.device ?? (place.host as Float32Array);
+    if (place.device !== null) return place.device;
+    const host = place.host as Float32Array;
+    if (!this.device.resident) return host;
+    const keep = (uploaded: KernelArgument) => {
+      place.device = uploaded as DeviceArray;
+      return uploaded;
+    };
+    const uploaded = this.device.run(copyKernel(s.size), [host], s.size);
+    return uploaded instanceof Promise ? uploaded.then(keep) : keep(uploaded);
   }
 
   /**
@@ -227,10 +239,9 @@ export class GpuBackend implements Backend {
   /** Run a kernel on the device. */
   private kernel(spec: KernelSpec, size: number, inputs: readonly Storage[]): Storage {
     return this.schedule("float32", size, inputs, (xs) =>
-      this.device.run(
-        spec,
+      whenAll(
         xs.map((x) => this.argument(x)),
-        size,
+        (args) => this.device.run(spec, args, size),
       ),
     );
   }
