@@ -259,6 +259,10 @@ export const f32x4 = {
   /** NaN if either lane is NaN. */
   min: simdBin(0xe8),
   max: simdBin(0xe9),
+  /** b < a ? b : a, one instruction on x86 (no NaN or ±0 fix-ups); a NaN in `a` comes through. */
+  pmin: simdBin(0xea),
+  /** a < b ? b : a; a NaN in `a` comes through. */
+  pmax: simdBin(0xeb),
   /** Integer lanes to float. */
   convertI32x4S: simdUn(0xfa),
 };

@@ -43,18 +43,27 @@ function horner(x: Code, coefficients: readonly number[]): number[] {
 const LN2_HI = 0.693359375;
 const LN2_LO = -2.1219444e-4;
 
+/** 1.5·2²³: adding it to |y| < 2²² rounds y to an integer held in the low bits of the mantissa. */
+const ROUNDER = 12582912;
+
 export const exp: VectorFunction = (f, x, out) => {
   const t = f.local(ValType.v128);
+  const k = f.local(ValType.v128);
   const n = f.local(ValType.v128);
   const r = f.local(ValType.v128);
   const ni = f.local(ValType.v128);
   const half = f.local(ValType.v128);
-  // 2^k for integer lanes k: the float whose exponent field is k + 127.
-  const pow2 = (k: Code) => i32x4.shl(i32x4.add(k, v128.i32x4(127)), i32.const(23));
+  // 2^j for integer lanes j: the float whose exponent field is j + 127.
+  const pow2 = (j: Code) => i32x4.shl(i32x4.add(j, v128.i32x4(127)), i32.const(23));
   return [
-    // Beyond these, eˣ is ∞ or 0 in float32; clamping keeps 2ⁿ representable. NaN passes through.
-    set(t, f32x4.min(f32x4.max(get(x), splat(-104)), splat(88.8))),
-    set(n, f32x4.nearest(mul(get(t), splat(Math.LOG2E)))),
+    // Beyond these, eˣ is ∞ or 0 in float32; clamping keeps 2ⁿ representable. pmax/pmin are one
+    // instruction each (f32x4.max/min cost several, for NaN and ±0 rules we do not need here),
+    // and with x on the left a NaN passes through.
+    set(t, f32x4.pmin(f32x4.pmax(get(x), splat(-104)), splat(88.8))),
+    // n = round(t·log₂e): as a float (k − ROUNDER) and as an integer (k's bits − ROUNDER's bits).
+    set(k, add(mul(get(t), splat(Math.LOG2E)), splat(ROUNDER))),
+    set(n, sub(get(k), splat(ROUNDER))),
+    set(ni, i32x4.sub(get(k), v128.f32x4(ROUNDER))),
     set(r, sub(sub(get(t), mul(get(n), splat(LN2_HI))), mul(get(n), splat(LN2_LO)))),
     // eʳ ≈ 1 + r + r²·P(r)
     set(
@@ -77,7 +86,6 @@ export const exp: VectorFunction = (f, x, out) => {
       ),
     ),
     // Multiply by 2ⁿ in two halves, so that n down to -150 (subnormal results) stays in range.
-    set(ni, i32x4.truncSatF32x4S(get(n))),
     set(half, i32x4.shrS(get(ni), i32.const(1))),
     set(out, mul(mul(get(out), pow2(get(half))), pow2(i32x4.sub(get(ni), get(half))))),
   ];
@@ -137,17 +145,18 @@ export const log: VectorFunction = (f, x, out) => {
 };
 
 /**
- * log(1 + u) without losing u when it is tiny next to 1: with w = 1 + u rounded, the ratio
- * u / (w − 1) corrects exactly for that rounding (Goldberg's trick); when w rounds to 1, log1p(u) = u.
+ * log(1 + u) for 0 ≤ u ≤ 1, as 2·atanh(s) with s = u/(2 + u) ≤ 1/3:
+ *   log(1 + u) = 2s·(1 + s²/3 + s⁴/5 + … + s¹²/13)
+ * The series needs no log and no special cases, and keeps full relative precision for tiny u
+ * (where log(1 + u) computed directly would round 1 + u to 1).
  */
-export const log1p: VectorFunction = (f, u, out) => {
-  const w = f.local(ValType.v128);
-  const d = f.local(ValType.v128);
+export const log1pUnit: VectorFunction = (f, u, out) => {
+  const s = f.local(ValType.v128);
+  const s2 = f.local(ValType.v128);
   return [
-    set(w, add(get(u), splat(1))),
-    set(d, sub(get(w), splat(1))),
-    log(f, w, out),
-    set(out, v128.bitselect(get(u), f32x4.div(mul(get(out), get(u)), get(d)), f32x4.eq(get(d), splat(0)))),
+    set(s, f32x4.div(get(u), add(get(u), splat(2)))),
+    set(s2, mul(get(s), get(s))),
+    set(out, mul(mul(get(s), splat(2)), horner(get(s2), [1 / 13, 1 / 11, 1 / 9, 1 / 7, 1 / 5, 1 / 3, 1]))),
   ];
 };
 
@@ -169,8 +178,8 @@ export const softplus: VectorFunction = (f, x, out) => {
   return [
     set(a, f32x4.neg(f32x4.abs(get(x)))),
     exp(f, a, e),
-    log1p(f, e, out),
-    set(out, add(f32x4.max(get(x), splat(0)), get(out))),
+    log1pUnit(f, e, out),
+    set(out, add(f32x4.pmax(get(x), splat(0)), get(out))),
   ];
 };
 
