@@ -226,3 +226,43 @@ describe("float32 matmul agrees with a float64 triple loop within K·eps_f32·(|
     }
   }
 });
+
+describe("numerically delicate inputs stay finite where the math is", () => {
+  for (const dtype of ["float32", "float64"] as const) {
+    it(`logsumexp, sigmoid and softplus at extreme values, ${dtype}`, () => {
+      const big = tensor([1000, 1000], { dtype, requiresGrad: true });
+      const lse = big.logsumexp(0);
+      // 1000 + ln 2 with exp(1000) = Infinity in either dtype: the max shift is what makes this finite.
+      expect(lse.item()).toBeCloseTo(1000 + Math.LN2, dtype === "float32" ? 3 : 10);
+      lse.backward();
+      // The gradient exp(x − lse) subtracts two numbers near 1000, each rounded to the dtype: an
+      // absolute error of about 1000·eps, which exp turns into the same relative error.
+      const eps = dtype === "float32" ? EPS_F32 : 2 ** -52;
+      expectClose(big.grad!.dataSync(), [0.5, 0.5], { atol: 2 * 1000 * eps });
+
+      const rows = tensor(
+        [
+          [Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY],
+          [Number.NEGATIVE_INFINITY, 0],
+          [Number.POSITIVE_INFINITY, 0],
+        ],
+        { dtype, requiresGrad: true },
+      );
+      expect(Array.from(rows.logsumexp(1).dataSync())).toEqual([
+        Number.NEGATIVE_INFINITY,
+        0,
+        Number.POSITIVE_INFINITY,
+      ]);
+      const finiteRows = rows.sliceRows(1, 2);
+      finiteRows.logsumexp(1).sum().backward();
+      expect(Array.from(rows.grad!.dataSync())).toEqual([0, 0, 0, 1, 0, 0]);
+
+      const x = tensor([-800, 800], { dtype, requiresGrad: true });
+      expect(Array.from(x.sigmoid().dataSync())).toEqual([0, 1]);
+      const sp = x.softplus();
+      expect(Array.from(sp.dataSync())).toEqual([0, 800]);
+      sp.sum().backward();
+      expect(Array.from(x.grad!.dataSync())).toEqual([0, 1]);
+    });
+  }
+});

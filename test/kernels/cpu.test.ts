@@ -234,6 +234,11 @@ describe("binary ops with broadcasting vs naive index computation", () => {
       ["min", 2, 3, 2],
       ["eq", 2, 2, 1],
       ["eq", 2, 3, 0],
+      // A NaN on either side wins, as in NumPy's maximum/minimum: it must not vanish from a computation.
+      ["max", Number.NaN, 1, Number.NaN],
+      ["max", 1, Number.NaN, Number.NaN],
+      ["min", Number.NaN, 1, Number.NaN],
+      ["min", 1, Number.NaN, Number.NaN],
     ];
     for (const [op, a, b, expected] of cases) {
       expect(
