@@ -3,8 +3,8 @@
  * backend tracks the cpu backend's losses step for step, and the gpu backend's memory stays flat
  * across training steps.
  *
- * The run uses the shader mode found here (WebGPU through Dawn; without a GPU, on llvmpipe); where
- * none works it uses gpu.js' cpu mode and says so in the titles.
+ * The run uses ELBO_GPU_MODE if set, else the shader mode found here (WebGPU through Dawn; without
+ * a GPU, on llvmpipe); where none works it uses gpu.js' cpu mode and says so in the titles.
  *
  * Tolerance: both backends start from the same weights and draw the same batches and noise. The
  * gpu sums its dot products in float32 where the cpu packs them in float64, so the two differ by a
@@ -19,18 +19,28 @@ import { releaseGraph } from "../../src/autograd/engine.ts";
 import { Generator } from "../../src/autograd/random.ts";
 import { fromTypedArray } from "../../src/autograd/tensor.ts";
 import type { Backend } from "../../src/kernels/backend.ts";
-import { type GpuBackend, type GpuMode, loadGpuBackend, probeGpu } from "../../src/kernels/gpu/index.ts";
+import {
+  type GpuBackend,
+  type GpuMode,
+  loadGpuBackend,
+  modeFromEnvironment,
+  probeGpu,
+  probeMode,
+} from "../../src/kernels/gpu/index.ts";
 import { cpuBackend, getBackend, setBackend } from "../../src/kernels/registry.ts";
 import { Adam } from "../../src/nn/optim/adam.ts";
 import { gatherImages, loadMnist, shuffledBatches } from "../../src/vae/data.ts";
 import { BernoulliVAE } from "../../src/vae/model.ts";
 
-const probe = await probeGpu();
+// ELBO_GPU_MODE if set, else the best shader mode found here, else gpu.js' cpu mode.
+const named = modeFromEnvironment();
+const probe =
+  named === undefined ? await probeGpu() : { mode: named, detail: (await probeMode(named)).detail };
 const mode: GpuMode = probe.mode ?? "cpu";
 const where =
   probe.mode === null
     ? `gpu.js cpu mode (SHADER PATH DID NOT RUN: ${probe.detail})`
-    : `gpu.js ${probe.mode} on ${probe.detail}`;
+    : `gpu.js ${probe.mode} mode on ${probe.detail}`;
 const data = loadMnist("train", { limit: 512 });
 
 setFlagsFromString("--expose-gc");

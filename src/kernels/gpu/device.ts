@@ -54,12 +54,18 @@ export class Device {
     this.async = mode === "webgpu";
   }
 
-  private kernel(spec: KernelSpec): IKernelRunShortcut {
-    const cached = this.kernels.get(spec.key);
+  /**
+   * The kernel for `spec` and arguments laid out like `args`. The layout is part of the key
+   * because gpu.js' GL modes write each texture argument's size and dimensions into the shader
+   * (and fail, rather than rebuild, when a later call brings a texture of another shape).
+   */
+  private kernel(spec: KernelSpec, args: readonly KernelArgument[]): IKernelRunShortcut {
+    const key = `${spec.key}|${args.map(layoutOf).join(",")}`;
+    const cached = this.kernels.get(key);
     if (cached !== undefined) {
       // Re-insert, so the Map's order is least recently used first.
-      this.kernels.delete(spec.key);
-      this.kernels.set(spec.key, cached);
+      this.kernels.delete(key);
+      this.kernels.set(key, cached);
       return cached;
     }
     const kernel = this.gpu
@@ -71,7 +77,7 @@ export class Device {
       })
       // Our loops have constant bounds; should gpu.js still guard one with its cap, it must not cut it short.
       .setLoopMaxIterations(Math.max(1000, spec.loop + 1));
-    this.kernels.set(spec.key, kernel);
+    this.kernels.set(key, kernel);
     this.compiled++;
     if (this.kernels.size > cacheLimit) {
       const [oldest, evicted] = this.kernels.entries().next().value as [string, IKernelRunShortcut];
@@ -87,7 +93,7 @@ export class Device {
    * otherwise; a Promise of either in WebGPU mode.
    */
   run(spec: KernelSpec, args: readonly KernelArgument[], size: number): Maybe<KernelArgument> {
-    const result = this.kernel(spec)(...(args as Float32Array[])) as unknown;
+    const result = this.kernel(spec, args)(...(args as Float32Array[])) as unknown;
     if (!this.resident) return flatten(result, size);
     if (result instanceof Promise) {
       return result.then((array: DeviceArray) => {
@@ -119,6 +125,12 @@ export class Device {
   get cachedKernels(): number {
     return this.kernels.size;
   }
+}
+
+/** "h6" for six numbers on the host, "d3x2" for a device array that a kernel wrote as 3 × 2. */
+function layoutOf(arg: KernelArgument): string {
+  if (ArrayBuffer.isView(arg)) return `h${arg.length}`;
+  return `d${((arg as { output?: number[] }).output ?? []).join("x")}`;
 }
 
 /** gpu.js returns 2-D and 3-D outputs as arrays of rows; lay them out flat, row-major, as tensors are. */

@@ -17,7 +17,7 @@ import { unaryKernel } from "./sources.ts";
 import { firstLine, installWebGpu } from "./webgpu-node.ts";
 
 export { GpuBackend } from "./backend.ts";
-export type { GpuMode } from "./device.ts";
+export { type GpuMode, shaderModes } from "./device.ts";
 
 /** What probing found: a mode that runs shaders, or why there is none. */
 export interface GpuProbe {
@@ -52,7 +52,7 @@ async function probe(): Promise<GpuProbe> {
   const failures: string[] = [];
   for (const mode of shaderModes) {
     try {
-      const found = await checkMode(mode);
+      const found = await probeMode(mode);
       return { mode, ...found };
     } catch (error) {
       failures.push(`${mode}: ${firstLine(error)}`);
@@ -62,7 +62,7 @@ async function probe(): Promise<GpuProbe> {
 }
 
 /** Whether `mode` can run here: the adapter or renderer it would use, or an Error saying why not. */
-async function checkMode(mode: GpuMode): Promise<{ detail: string; software: boolean }> {
+export async function probeMode(mode: GpuMode): Promise<{ detail: string; software: boolean }> {
   if (mode === "webgpu") {
     const adapter = await installWebGpu();
     return { detail: `${adapter.description} via Dawn`, software: adapter.software };
@@ -90,7 +90,23 @@ async function checkHeadlessGl(): Promise<{ detail: string; software: boolean }>
   const info = gl.getExtension("WEBGL_debug_renderer_info");
   const renderer = String(gl.getParameter(info?.UNMASKED_RENDERER_WEBGL ?? gl.RENDERER));
   gl.getExtension("STACKGL_destroy_context")?.destroy?.();
-  return { detail: `${renderer} via headless-gl`, software: /llvmpipe|softpipe|swiftshader/i.test(renderer) };
+  if (/llvmpipe|softpipe|swiftshader/i.test(renderer))
+    return { detail: `${renderer} via headless-gl`, software: true };
+  // headless-gl's ANGLE hides the driver's name; on Linux, no GPU device file means software rendering.
+  if (process.platform === "linux" && !(await linuxGpuDevice())) {
+    return {
+      detail: `${renderer} via headless-gl, on a software renderer (no GPU device in /dev)`,
+      software: true,
+    };
+  }
+  return { detail: `${renderer} via headless-gl`, software: false };
+}
+
+/** Whether Linux shows a GPU: a DRM render node or an NVIDIA device. */
+async function linuxGpuDevice(): Promise<boolean> {
+  const { existsSync, readdirSync } = await import("node:fs");
+  const dri = existsSync("/dev/dri") ? readdirSync("/dev/dri") : [];
+  return dri.some((name) => name.startsWith("renderD")) || existsSync("/dev/nvidia0");
 }
 
 interface GlContext {
@@ -127,7 +143,7 @@ export async function loadGpuBackend(mode: GpuMode | undefined = modeFromEnviron
 }
 
 async function create(mode: GpuMode): Promise<GpuBackend> {
-  const { detail } = await checkMode(mode);
+  const { detail } = await probeMode(mode);
   const { GPU } = await import("gpu.js");
   const device = new Device(mode, new GPU({ mode }));
   await smokeTest(device);
