@@ -8,7 +8,8 @@
 # To make a run without a working shader path fail rather than skip: ELBO_REQUIRE_SHADERS=1 npm test.
 set -euo pipefail
 
-packages=(libegl1 libegl-mesa0 libgbm1 libgl1-mesa-dri libgles2)
+# Dawn dlopens "libEGL.so", the unversioned name that only libegl-dev provides.
+packages=(libegl1 libegl-dev libegl-mesa0 libgbm1 libgl1-mesa-dri libgles2)
 
 if ! command -v dpkg-query >/dev/null || ! command -v apt-get >/dev/null; then
   echo "gpu-deps: no apt here; install Mesa's EGL and llvmpipe (or a GPU driver) yourself" >&2
