@@ -82,7 +82,7 @@ async function install(): Promise<WebGpuAdapterReport> {
   const gl = await glGpu.requestAdapter(options);
   if (gl !== null) return publish(glGpu, options, report(gl, "opengl"));
   tried.push(
-    `its OpenGL backend found none either (EGL_PLATFORM=${process.env.EGL_PLATFORM}; is Mesa's libEGL installed?)`,
+    `its OpenGL backend found none either (EGL_PLATFORM=${process.env.EGL_PLATFORM}; it needs Mesa's EGL under the name libEGL.so: on Debian the packages libegl-dev libegl-mesa0 libgl1-mesa-dri, see .ci/gpu-deps.sh)`,
   );
   throw new Error(`WebGPU: ${tried.join("; ")}`);
 }
