@@ -51,8 +51,8 @@ export interface WasmOptions {
   threads?: number;
   /** A matmul of fewer flops (2·m·k·n) than this runs on one thread. */
   parallelFlops?: number;
-  /** How many times an idle worker polls for work before it sleeps (about 10 ns each). */
-  spin?: number;
+  /** How long an idle worker polls for the next job before it sleeps, in ms (default 1). */
+  spinMs?: number;
 }
 
 /** The address where the pool starts: below it, one control block per worker. */
@@ -542,7 +542,7 @@ export async function createWasmBackend(options: WasmOptions = {}): Promise<Wasm
           workers,
           controlBase: 0,
           kernels: parallelKernels,
-          spin: options.spin ?? 20_000,
+          spinMs: options.spinMs ?? 1,
         })
       : null;
   return new WasmBackend(memory, kernels, threads, options);

@@ -25,6 +25,8 @@ const ARGS = 8;
 export const CONTROL_INTS = 64;
 const MAX_ARGS = CONTROL_INTS - ARGS;
 export const CONTROL_BYTES = CONTROL_INTS * 4;
+/** How long the calling thread polls for a worker to finish before it sleeps, ms. */
+const SPIN_MS = 1;
 
 export interface ThreadOptions {
   module: WasmModule;
@@ -35,8 +37,8 @@ export interface ThreadOptions {
   controlBase: number;
   /** The exports workers may be asked to run. */
   kernels: readonly string[];
-  /** Polls of the job counter an idle worker makes before it sleeps in Atomics.wait. */
-  spin: number;
+  /** How long an idle worker keeps polling for the next job before it sleeps in Atomics.wait, ms. */
+  spinMs: number;
 }
 
 export class Threads {
@@ -75,7 +77,7 @@ export class Threads {
             memory: options.memory,
             control,
             kernels: options.kernels,
-            spin: options.spin,
+            spinMs: options.spinMs,
           });
         });
       }
@@ -122,15 +124,14 @@ export class Threads {
   private wait(w: number, kernel: string): void {
     const ctrl = this.controls[w];
     const target = this.sent[w];
-    let spins = 0;
     const start = performance.now();
+    // Poll first (the worker's share is usually about as long as ours); then, if this thread may
+    // block, sleep in short slices, woken early by the worker's Atomics.notify.
     while (Atomics.load(ctrl, DONE) !== target) {
-      if (++spins < 4096) continue;
-      spins = 0;
-      // Our share is done and the worker's is not: sleep if this thread may, else keep polling.
-      if (this.blocking) Atomics.wait(ctrl, DONE, Atomics.load(ctrl, DONE), 100);
-      if (performance.now() - start > 60_000)
-        throw new Error(`wasm backend: worker ${w + 1} did not finish ${kernel} in 60 s`);
+      for (let i = 0; i < 256 && Atomics.load(ctrl, DONE) !== target; i++);
+      const waited = performance.now() - start;
+      if (waited > SPIN_MS && this.blocking) Atomics.wait(ctrl, DONE, Atomics.load(ctrl, DONE), 1);
+      if (waited > 60_000) throw new Error(`wasm backend: worker ${w + 1} did not finish ${kernel} in 60 s`);
     }
     if (ctrl[STATUS] !== 0) throw new Error(`wasm backend: ${kernel} failed on worker ${w + 1}`);
   }

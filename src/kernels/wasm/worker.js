@@ -5,7 +5,9 @@
  * job counter, and this loop sees it, calls the kernel, and publishes the counter back as done.
  *
  * Plain JavaScript rather than TypeScript so that Node and browsers both load it as it is. The
- * layout constants must match threads.ts.
+ * layout constants must match threads.ts. The loop is split into small functions because V8
+ * optimizes a function after it has been called a few times, but a loop that never returns only
+ * much later.
  */
 const SEQ = 0; // job counter, bumped by the main thread
 const DONE = 1; // last job finished, written here
@@ -28,35 +30,49 @@ async function channel() {
   };
 }
 
+/**
+ * Wait until the job counter moves past `seen`, and return it. Spin for `spinMs` first: the next
+ * job often comes within microseconds, and waking from Atomics.wait costs tens of them.
+ */
+function nextJob(ctrl, seen, spinMs) {
+  for (;;) {
+    const deadline = performance.now() + spinMs;
+    do {
+      for (let i = 0; i < 256; i++) if (Atomics.load(ctrl, SEQ) !== seen) return Atomics.load(ctrl, SEQ);
+    } while (performance.now() < deadline);
+    Atomics.store(ctrl, SLEEPING, 1);
+    Atomics.wait(ctrl, SEQ, seen);
+    Atomics.store(ctrl, SLEEPING, 0);
+  }
+}
+
+/** Run the job in the control block; false when it asks us to stop. */
+function runJob(ctrl, functions, port) {
+  const kernel = ctrl[KERNEL];
+  if (kernel < 0) return false;
+  const args = [];
+  for (let i = 0; i < ctrl[ARGC]; i++) args.push(ctrl[ARGS + i]);
+  try {
+    functions[kernel](...args);
+    ctrl[STATUS] = 0;
+  } catch (error) {
+    ctrl[STATUS] = 1;
+    port.post({ error: String(error) });
+  }
+  return true;
+}
+
 const port = await channel();
 
-port.once(({ module, memory, control, kernels, spin }) => {
+port.once(({ module, memory, control, kernels, spinMs }) => {
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   const functions = kernels.map((name) => instance.exports[name]);
   const ctrl = new Int32Array(memory.buffer, control, CONTROL_INTS);
   let seen = Atomics.load(ctrl, SEQ);
   port.post("ready");
   for (;;) {
-    // Spin a little before sleeping: the next job often comes within microseconds, and waking
-    // from Atomics.wait costs tens of them.
-    let spins = 0;
-    while (Atomics.load(ctrl, SEQ) === seen) {
-      if (++spins < spin) continue;
-      Atomics.store(ctrl, SLEEPING, 1);
-      Atomics.wait(ctrl, SEQ, seen);
-      Atomics.store(ctrl, SLEEPING, 0);
-      spins = 0;
-    }
-    seen = Atomics.load(ctrl, SEQ);
-    const kernel = ctrl[KERNEL];
-    if (kernel < 0) return;
-    try {
-      functions[kernel](...ctrl.subarray(ARGS, ARGS + ctrl[ARGC]));
-      ctrl[STATUS] = 0;
-    } catch (error) {
-      ctrl[STATUS] = 1;
-      port.post({ error: String(error) });
-    }
+    seen = nextJob(ctrl, seen, spinMs);
+    if (!runJob(ctrl, functions, port)) return;
     Atomics.store(ctrl, DONE, seen);
     Atomics.notify(ctrl, DONE);
   }
