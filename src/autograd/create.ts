@@ -21,18 +21,33 @@ function allocate(size: number, dtype: DType = "float32"): TypedArray {
 }
 
 /** A tensor from nested arrays (`tensor([[1, 2], [3, 4]])`), or from a typed array and a shape. */
-export function tensor(data: NestedArray | TypedArray, shapeOrOptions?: Shape | CreateOptions, options: CreateOptions = {}): Tensor {
+export function tensor(
+  data: NestedArray | TypedArray,
+  shapeOrOptions?: Shape | CreateOptions,
+  options: CreateOptions = {},
+): Tensor {
   if (data instanceof Float32Array || data instanceof Float64Array) {
-    if (!Array.isArray(shapeOrOptions)) throw new Error("tensor: a typed array needs a shape, e.g. tensor(data, [2, 3])");
+    if (!Array.isArray(shapeOrOptions))
+      throw new Error("tensor: a typed array needs a shape, e.g. tensor(data, [2, 3])");
     const dtype = options.dtype ?? (data instanceof Float64Array ? "float64" : "float32");
-    const values = data instanceof (dtype === "float64" ? Float64Array : Float32Array) ? data : allocate(data.length, dtype).map((_, i) => data[i]);
+    const values =
+      data instanceof (dtype === "float64" ? Float64Array : Float32Array)
+        ? data
+        : allocate(data.length, dtype).map((_, i) => data[i]);
     return fromTypedArray(values, shapeOrOptions as Shape, { requiresGrad: options.requiresGrad });
   }
   const opts = (Array.isArray(shapeOrOptions) ? options : (shapeOrOptions ?? {})) as CreateOptions;
   const shape = shapeOfNested(data);
   const values = allocate(sizeOf(shape), opts.dtype);
   flattenInto(data, shape, 0, values, 0);
-  return fromTypedArray(values, shape, { requiresGrad: opts.requiresGrad });
+  // A shape given with nested data reads the same numbers in that shape, like tensor(flat, shape).
+  const target = Array.isArray(shapeOrOptions) ? (shapeOrOptions as Shape) : shape;
+  if (sizeOf(target) !== values.length) {
+    throw new Error(
+      `tensor: shape ${formatShape(target)} needs ${sizeOf(target)} values but the nested array ${formatShape(shape)} has ${values.length}`,
+    );
+  }
+  return fromTypedArray(values, target, { requiresGrad: opts.requiresGrad });
 }
 
 function shapeOfNested(data: NestedArray): number[] {
@@ -47,12 +62,17 @@ function shapeOfNested(data: NestedArray): number[] {
 
 function flattenInto(data: NestedArray, shape: Shape, dim: number, out: TypedArray, offset: number): number {
   if (dim === shape.length) {
-    if (typeof data !== "number") throw new Error(`tensor: ragged nested array: expected a number at depth ${dim} (shape ${formatShape(shape)})`);
+    if (typeof data !== "number")
+      throw new Error(
+        `tensor: ragged nested array: expected a number at depth ${dim} (shape ${formatShape(shape)})`,
+      );
     out[offset] = data;
     return offset + 1;
   }
   if (!Array.isArray(data) || data.length !== shape[dim]) {
-    throw new Error(`tensor: ragged nested array: expected ${shape[dim]} entries at depth ${dim} (shape ${formatShape(shape)})`);
+    throw new Error(
+      `tensor: ragged nested array: expected ${shape[dim]} entries at depth ${dim} (shape ${formatShape(shape)})`,
+    );
   }
   for (const item of data) offset = flattenInto(item, shape, dim + 1, out, offset);
   return offset;

@@ -96,6 +96,11 @@ export function backward(root: Tensor, grad?: Tensor): void {
       if (node.backwardFn === null) continue;
       const needs = node.inputs.map((t) => t.requiresGrad);
       const inputGrads = node.backwardFn(g, needs);
+      if (inputGrads.length !== node.inputs.length) {
+        throw new Error(
+          `backward of ${node.op}: returned ${inputGrads.length} gradients for ${node.inputs.length} inputs (use null for an input that gets none)`,
+        );
+      }
       node.inputs.forEach((input, j) => {
         const gi = inputGrads[j];
         if (!needs[j] || gi === null || gi === undefined) return;

@@ -9,7 +9,7 @@
 import { formatShape, stridesOf } from "../kernels/shape.ts";
 import { noGrad } from "./engine.ts";
 import { Generator } from "./random.ts";
-import { fromTypedArray, Tensor } from "./tensor.ts";
+import { fromTypedArray, type Tensor } from "./tensor.ts";
 
 export interface GradcheckOptions {
   /** Finite-difference step. */
@@ -47,7 +47,11 @@ export interface GradcheckReport {
  * leaves that require grad; `fn` must build its result from them with ops only (any constants it
  * uses should be float64 too).
  */
-export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly Tensor[], options: GradcheckOptions = {}): GradcheckReport {
+export function gradcheck(
+  fn: (...inputs: Tensor[]) => Tensor,
+  inputs: readonly Tensor[],
+  options: GradcheckOptions = {},
+): GradcheckReport {
   const eps = options.eps ?? 1e-6;
   const atol = options.atol ?? 1e-5;
   const rtol = options.rtol ?? 1e-3;
@@ -59,18 +63,24 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly 
   let projection: Tensor | null = null;
   const objective = (xs: Tensor[]): Tensor => {
     const out = fn(...xs);
-    if (out.dtype !== "float64") throw new Error(`gradcheck: fn returned ${out.dtype}; build it from the float64 inputs it is given`);
+    if (out.dtype !== "float64")
+      throw new Error(`gradcheck: fn returned ${out.dtype}; build it from the float64 inputs it is given`);
     if (out.size === 1) return out.sum();
     if (projection === null) {
       const g = new Generator(options.seed ?? 0);
-      projection = fromTypedArray(Float64Array.from({ length: out.size }, () => g.normal()), out.shape);
+      projection = fromTypedArray(
+        Float64Array.from({ length: out.size }, () => g.normal()),
+        out.shape,
+      );
     }
     return out.mul(projection).sum();
   };
 
   const x = leaves(values, true);
   objective(x).backward();
-  const analytic = x.map((t) => (t.grad === null ? new Float64Array(t.size) : Float64Array.from(t.grad.dataSync())));
+  const analytic = x.map((t) =>
+    t.grad === null ? new Float64Array(t.size) : Float64Array.from(t.grad.dataSync()),
+  );
 
   const reports = values.map((v, i): InputReport => {
     let worst = { score: Number.NEGATIVE_INFINITY, j: 0, a: 0, n: 0 };

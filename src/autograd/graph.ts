@@ -62,7 +62,11 @@ export function toDot(root: Tensor): string {
     } else if (t.requiresGrad) {
       fields.push("grad: not kept (retainGrad() keeps it)");
     }
-    const style = t.isLeaf ? (t.requiresGrad ? ', style=filled, fillcolor="#dbeafe"' : ', style=filled, fillcolor="#f3f4f6"') : "";
+    const style = t.isLeaf
+      ? t.requiresGrad
+        ? ', style=filled, fillcolor="#dbeafe"'
+        : ', style=filled, fillcolor="#f3f4f6"'
+      : "";
     lines.push(`  ${id} [label="{${fields.map(escape).join("|")}}"${style}];`);
   }
   for (const [t, id] of ids) {

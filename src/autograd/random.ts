@@ -21,7 +21,8 @@ export class Generator {
 
   /** Restart the stream: the same seed gives the same numbers on every machine. */
   manualSeed(seed: number): this {
-    if (!Number.isInteger(seed)) throw new Error(`Generator.manualSeed: seed must be an integer, got ${seed}`);
+    if (!Number.isInteger(seed))
+      throw new Error(`Generator.manualSeed: seed must be an integer, got ${seed}`);
     let x = seed >>> 0;
     const splitmix32 = (): number => {
       x = (x + 0x9e3779b9) >>> 0;

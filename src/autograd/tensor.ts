@@ -48,7 +48,12 @@ export class Tensor {
     storage: Storage,
     shape: Shape,
     backend: Backend,
-    options: { requiresGrad?: boolean; op?: string; inputs?: readonly Tensor[]; backwardFn?: BackwardFn | null } = {},
+    options: {
+      requiresGrad?: boolean;
+      op?: string;
+      inputs?: readonly Tensor[];
+      backwardFn?: BackwardFn | null;
+    } = {},
   ) {
     if (storage.size !== sizeOf(shape)) {
       throw new Error(
@@ -66,7 +71,14 @@ export class Tensor {
   }
 
   /** The output of an op: records its inputs and backward only when a gradient could flow through it. */
-  static fromOp(op: string, storage: Storage, shape: Shape, inputs: readonly Tensor[], backwardFn: BackwardFn): Tensor {
+  static fromOp(
+    op: string,
+    storage: Storage,
+    shape: Shape,
+    inputs: readonly Tensor[],
+    backwardFn: BackwardFn,
+  ): Tensor {
+    if (inputs.length === 0) throw new Error(`Tensor.fromOp(${op}): an op needs at least one input tensor`);
     const backend = inputs[0].backend;
     const tracked = isGradEnabled() && inputs.some((t) => t.requiresGrad);
     if (!tracked) return new Tensor(storage, shape, backend, { op });
@@ -98,7 +110,8 @@ export class Tensor {
 
   /** The value of a one-element tensor as a number. */
   item(): number {
-    if (this.size !== 1) throw new Error(`item: tensor of shape ${formatShape(this.shape)} has ${this.size} elements, not 1`);
+    if (this.size !== 1)
+      throw new Error(`item: tensor of shape ${formatShape(this.shape)} has ${this.size} elements, not 1`);
     return this.dataSync()[0];
   }
 
@@ -252,13 +265,19 @@ export function toTensor(x: Operand, like: Tensor): Tensor {
 }
 
 /** A leaf on the current backend from a typed array and a shape (dtype follows the array). */
-export function fromTypedArray(data: TypedArray, shape: Shape, options: { requiresGrad?: boolean } = {}): Tensor {
+export function fromTypedArray(
+  data: TypedArray,
+  shape: Shape,
+  options: { requiresGrad?: boolean } = {},
+): Tensor {
   // Checked before the size: [-2, -3] or [1.5, 4] would otherwise pass as 6 elements.
   if (shape.some((d) => !Number.isInteger(d) || d < 0)) {
     throw new Error(`tensor: shape ${formatShape(shape)} must hold non-negative integers`);
   }
   if (data.length !== sizeOf(shape)) {
-    throw new Error(`tensor: shape ${formatShape(shape)} needs ${sizeOf(shape)} values but the data has ${data.length}`);
+    throw new Error(
+      `tensor: shape ${formatShape(shape)} needs ${sizeOf(shape)} values but the data has ${data.length}`,
+    );
   }
   const backend = getBackend();
   return new Tensor(backend.fromArray(data), shape, backend, options);

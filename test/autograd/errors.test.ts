@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { tensor, zeros } from "../../src/autograd/create.ts";
+import { Tensor } from "../../src/autograd/tensor.ts";
 
 const m23 = () => zeros([2, 3], { requiresGrad: true });
 
@@ -122,5 +123,45 @@ describe("backward errors", () => {
 
   it("backward on a tensor that does not require grad", () => {
     expect(() => zeros([1]).mul(2).backward()).toThrow(/^backward: this tensor does not require grad/);
+  });
+});
+
+describe("custom ops and creation", () => {
+  it("a backward that returns too few gradients is named, not silently dropped", () => {
+    const a = tensor([1, 2], { requiresGrad: true });
+    const b = tensor([3, 4], { requiresGrad: true });
+    const out = Tensor.fromOp(
+      "broken",
+      a.backend.binary("add", a.storage, a.shape, b.storage, b.shape, [2]),
+      [2],
+      [a, b],
+      (g) => [g],
+    );
+    expect(() => out.sum().backward()).toThrow(/backward of broken: returned 1 gradients for 2 inputs/);
+  });
+
+  it("an op without inputs and a nested array with a mismatched shape are rejected by name", () => {
+    const a = tensor([1]);
+    expect(() => Tensor.fromOp("nothing", a.storage, [1], [], () => [])).toThrow(
+      /fromOp\(nothing\).*at least one input/,
+    );
+    expect(
+      tensor(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        [4],
+      ).shape,
+    ).toEqual([4]);
+    expect(() =>
+      tensor(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        [3],
+      ),
+    ).toThrow(/tensor: shape \[3\] needs 3 values but the nested array \[2, 2\] has 4/);
   });
 });

@@ -24,19 +24,28 @@ export function sumToShape(g: Tensor, shape: Shape): Tensor {
 
 function checkPair(op: string, a: Tensor, b: Tensor): number[] {
   if (a.dtype !== b.dtype) {
-    throw new Error(`${op}: dtypes differ: ${a.dtype} ${formatShape(a.shape)} and ${b.dtype} ${formatShape(b.shape)}; convert one with .to("${a.dtype}")`);
+    throw new Error(
+      `${op}: dtypes differ: ${a.dtype} ${formatShape(a.shape)} and ${b.dtype} ${formatShape(b.shape)}; convert one with .to("${a.dtype}")`,
+    );
   }
   if (a.backend !== b.backend) {
     throw new Error(`${op}: tensors live on different backends (${a.backend.name} and ${b.backend.name})`);
   }
   const out = broadcastShapes(a.shape, b.shape);
   if (out === null) {
-    throw new Error(`${op}: shapes ${formatShape(a.shape)} and ${formatShape(b.shape)} cannot be broadcast together (dimensions must be equal or 1, aligned from the right)`);
+    throw new Error(
+      `${op}: shapes ${formatShape(a.shape)} and ${formatShape(b.shape)} cannot be broadcast together (dimensions must be equal or 1, aligned from the right)`,
+    );
   }
   return out;
 }
 
-function binaryOp(name: BinaryOp, a: Tensor, b: Tensor, backwardFn: (g: Tensor, needs: readonly boolean[], out: Tensor) => (Tensor | null)[]): Tensor {
+function binaryOp(
+  name: BinaryOp,
+  a: Tensor,
+  b: Tensor,
+  backwardFn: (g: Tensor, needs: readonly boolean[], out: Tensor) => (Tensor | null)[],
+): Tensor {
   const shape = checkPair(name, a, b);
   const storage = a.backend.binary(name, a.storage, a.shape, b.storage, b.shape, shape);
   const out: Tensor = Tensor.fromOp(name, storage, shape, [a, b], (g, needs) => {
@@ -47,7 +56,9 @@ function binaryOp(name: BinaryOp, a: Tensor, b: Tensor, backwardFn: (g: Tensor, 
 }
 
 function unaryOp(name: UnaryOp, x: Tensor, backwardFn: (g: Tensor, out: Tensor) => Tensor): Tensor {
-  const out: Tensor = Tensor.fromOp(name, x.backend.unary(name, x.storage), x.shape, [x], (g) => [backwardFn(g, out)]);
+  const out: Tensor = Tensor.fromOp(name, x.backend.unary(name, x.storage), x.shape, [x], (g) => [
+    backwardFn(g, out),
+  ]);
   return out;
 }
 
@@ -97,7 +108,14 @@ export function minimum(a: Tensor, b: Operand): Tensor {
 /** Weights (wa, wb) saying how much of the gradient of max/min(a, b) goes to each side. */
 function tieSplit(a: Tensor, b: Tensor, op: "max" | "min"): [Tensor, Tensor] {
   const winsA = step(op === "max" ? sub(a, b) : sub(b, a));
-  const tie = mul(new Tensor(a.backend.binary("eq", a.storage, a.shape, b.storage, b.shape, broadcastShapes(a.shape, b.shape)!), broadcastShapes(a.shape, b.shape)!, a.backend), 0.5);
+  const tie = mul(
+    new Tensor(
+      a.backend.binary("eq", a.storage, a.shape, b.storage, b.shape, broadcastShapes(a.shape, b.shape)!),
+      broadcastShapes(a.shape, b.shape)!,
+      a.backend,
+    ),
+    0.5,
+  );
   const wa = add(winsA, tie);
   return [wa, sub(toTensor(1, wa), wa)];
 }
@@ -161,5 +179,7 @@ export function softplus(x: Tensor): Tensor {
 
 // d cast(x)/dx = 1, carried back in x's dtype
 export function cast(x: Tensor, dtype: DType): Tensor {
-  return Tensor.fromOp(`cast:${dtype}`, x.backend.cast(x.storage, dtype), x.shape, [x], (g) => [cast(g, x.dtype)]);
+  return Tensor.fromOp(`cast:${dtype}`, x.backend.cast(x.storage, dtype), x.shape, [x], (g) => [
+    cast(g, x.dtype),
+  ]);
 }

@@ -24,7 +24,8 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   const what = `matmul(${formatShape(a.shape)}${transA ? "ᵀ" : ""}, ${formatShape(b.shape)}${transB ? "ᵀ" : ""})`;
   if (a.ndim !== 2 || b.ndim !== 2) throw new Error(`${what}: both operands must be 2-D matrices`);
   if (a.dtype !== b.dtype) throw new Error(`${what}: dtypes differ (${a.dtype} and ${b.dtype})`);
-  if (a.backend !== b.backend) throw new Error(`${what}: operands on different backends (${a.backend.name}, ${b.backend.name})`);
+  if (a.backend !== b.backend)
+    throw new Error(`${what}: operands on different backends (${a.backend.name}, ${b.backend.name})`);
   const [m, k] = transA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
   const [kb, n] = transB ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
   if (k !== kb) throw new Error(`${what}: inner dimensions differ (${k} vs ${kb})`);
@@ -33,7 +34,10 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   return Tensor.fromOp("matmul", storage, [m, n], [a, b], (g, needs) => {
     // Each line is the rule dA = G·Bᵀ, dB = Aᵀ·G with the stored layouts of A and B put in.
     if (!transA && !transB) {
-      return [needs[0] ? matmul(g, b, { transB: true }) : null, needs[1] ? matmul(a, g, { transA: true }) : null];
+      return [
+        needs[0] ? matmul(g, b, { transB: true }) : null,
+        needs[1] ? matmul(a, g, { transA: true }) : null,
+      ];
     }
     if (transA && !transB) {
       // C = Aᵀ·B: dA = (G·Bᵀ)ᵀ = B·Gᵀ, dB = A·G

@@ -7,13 +7,17 @@
  */
 import type { ReduceOp, Shape } from "../../kernels/backend.ts";
 import { formatShape, sizeOf } from "../../kernels/shape.ts";
-import { Tensor } from "../tensor.ts";
 import { noGrad } from "../engine.ts";
+import { Tensor } from "../tensor.ts";
 import { add, div, exp, log, maximum, minimum, mul, sub } from "./elementwise.ts";
 import { broadcastTo, reshape } from "./shape.ts";
 
 /** Axes as a sorted list of non-negative numbers; undefined means all of them. */
-export function normalizeAxes(op: string, shape: Shape, axes: number | readonly number[] | undefined): number[] {
+export function normalizeAxes(
+  op: string,
+  shape: Shape,
+  axes: number | readonly number[] | undefined,
+): number[] {
   if (axes === undefined) return shape.map((_, i) => i);
   const list = typeof axes === "number" ? [axes] : axes;
   const out = list.map((a) => {
@@ -28,14 +32,24 @@ export function normalizeAxes(op: string, shape: Shape, axes: number | readonly 
 
 /** The shape after reducing `axes`: size-1 dimensions kept (keepdims) or dropped. */
 function reducedShape(shape: Shape, axes: readonly number[], keepdims: boolean): number[] {
-  return keepdims ? shape.map((d, i) => (axes.includes(i) ? 1 : d)) : shape.filter((_, i) => !axes.includes(i));
+  return keepdims
+    ? shape.map((d, i) => (axes.includes(i) ? 1 : d))
+    : shape.filter((_, i) => !axes.includes(i));
 }
 
-function reduceForward(op: ReduceOp, x: Tensor, axes: readonly number[], keepdims: boolean): { storage: ReturnType<Tensor["backend"]["reduce"]>; shape: number[] } {
+function reduceForward(
+  op: ReduceOp,
+  x: Tensor,
+  axes: readonly number[],
+  keepdims: boolean,
+): { storage: ReturnType<Tensor["backend"]["reduce"]>; shape: number[] } {
   if (op === "max" && axes.some((a) => x.shape[a] === 0)) {
     throw new Error(`max: cannot reduce an empty axis of a tensor of shape ${formatShape(x.shape)}`);
   }
-  return { storage: x.backend.reduce(op, x.storage, x.shape, axes), shape: reducedShape(x.shape, axes, keepdims) };
+  return {
+    storage: x.backend.reduce(op, x.storage, x.shape, axes),
+    shape: reducedShape(x.shape, axes, keepdims),
+  };
 }
 
 /** Put back the reduced axes as size-1 dimensions, so a reduced tensor broadcasts against x. */
@@ -63,7 +77,11 @@ export function max(x: Tensor, axes?: number | readonly number[], keepdims = fal
   const { storage, shape } = reduceForward("max", x, ax, keepdims);
   const out: Tensor = Tensor.fromOp("max", storage, shape, [x], (g) => {
     const m = keepDims(out, x.shape, ax);
-    const isMax = new Tensor(x.backend.binary("eq", x.storage, x.shape, m.storage, m.shape, x.shape), x.shape, x.backend);
+    const isMax = new Tensor(
+      x.backend.binary("eq", x.storage, x.shape, m.storage, m.shape, x.shape),
+      x.shape,
+      x.backend,
+    );
     const ties = sum(isMax, ax, true);
     return [mul(isMax, div(keepDims(g, x.shape, ax), ties))];
   });

@@ -24,7 +24,9 @@ function inferShape(x: Tensor, shape: Shape): number[] {
   }
   const out = shape.map((d) => (d === -1 ? x.size / known : d));
   if (sizeOf(out) !== x.size || out.some((d) => !Number.isInteger(d))) {
-    throw new Error(`reshape: cannot reshape ${formatShape(x.shape)} (${x.size} elements) to ${formatShape(shape)}`);
+    throw new Error(
+      `reshape: cannot reshape ${formatShape(x.shape)} (${x.size} elements) to ${formatShape(shape)}`,
+    );
   }
   return out;
 }
@@ -33,14 +35,19 @@ function inferShape(x: Tensor, shape: Shape): number[] {
 export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
   const p = perm ?? x.shape.map((_, i) => x.ndim - 1 - i);
   const valid = p.length === x.ndim && [...p].sort((a, b) => a - b).every((v, i) => v === i);
-  if (!valid) throw new Error(`transpose: [${p.join(", ")}] is not a permutation of the axes of ${formatShape(x.shape)}`);
+  if (!valid)
+    throw new Error(
+      `transpose: [${p.join(", ")}] is not a permutation of the axes of ${formatShape(x.shape)}`,
+    );
   const inverse = new Array<number>(p.length);
   p.forEach((axis, i) => {
     inverse[axis] = i;
   });
   const shape = p.map((axis) => x.shape[axis]);
   // d transpose(x)/dx: the gradient transposed back by the inverse permutation
-  return Tensor.fromOp("transpose", x.backend.permute(x.storage, x.shape, p), shape, [x], (g) => [transpose(g, inverse)]);
+  return Tensor.fromOp("transpose", x.backend.permute(x.storage, x.shape, p), shape, [x], (g) => [
+    transpose(g, inverse),
+  ]);
 }
 
 /** Repeat x along its size-1 (or missing leading) dimensions to `shape`. */
@@ -64,7 +71,9 @@ export function gatherRows(x: Tensor, indices: Int32Array | readonly number[]): 
   // The indices as given, not as Int32Array made them: 1.7 would silently become row 1.
   for (const i of indices) {
     if (!(Number.isInteger(i) && i >= 0 && i < rows)) {
-      throw new Error(`gatherRows: index ${i} is out of range for ${rows} rows (shape ${formatShape(x.shape)})`);
+      throw new Error(
+        `gatherRows: index ${i} is out of range for ${rows} rows (shape ${formatShape(x.shape)})`,
+      );
     }
   }
   const cols = rows === 0 ? 0 : x.size / rows;
@@ -83,5 +92,8 @@ export function sliceRows(x: Tensor, start: number, end: number): Tensor {
   ) {
     throw new Error(`sliceRows: rows ${start}..${end} are out of range for shape ${formatShape(x.shape)}`);
   }
-  return gatherRows(x, Int32Array.from({ length: end - start }, (_, i) => start + i));
+  return gatherRows(
+    x,
+    Int32Array.from({ length: end - start }, (_, i) => start + i),
+  );
 }
