@@ -30,7 +30,7 @@ export function summarize(t: Tensor | null): string {
   return `mean ${fmt(sum / data.length)} in [${fmt(min)}, ${fmt(max)}]`;
 }
 
-function escape(s: string): string {
+function escapeLabel(s: string): string {
   return s.replace(/[\\"{}|<>]/g, (c) => `\\${c}`);
 }
 
@@ -67,7 +67,7 @@ export function toDot(root: Tensor): string {
         ? ', style=filled, fillcolor="#dbeafe"'
         : ', style=filled, fillcolor="#f3f4f6"'
       : "";
-    lines.push(`  ${id} [label="{${fields.map(escape).join("|")}}"${style}];`);
+    lines.push(`  ${id} [label="{${fields.map(escapeLabel).join("|")}}"${style}];`);
   }
   for (const [t, id] of ids) {
     for (const input of t.inputs) lines.push(`  ${ids.get(input)} -> ${id};`);
