@@ -2,12 +2,13 @@
  * `npm run bench [-- --json] [--quick] [--only NAME]`: every benchmark section, each measured
  * against a baseline in the same run. Sections are listed below; add yours here.
  */
+import { gpuSection } from "./gpu.ts";
 import { matmulSection } from "./matmul.ts";
 import { stepSection } from "./step.ts";
 import { type BenchSection, type BenchTable, formatTable } from "./table.ts";
 import { wasmSection } from "./wasm.ts";
 
-const sections: BenchSection[] = [matmulSection, wasmSection, stepSection];
+const sections: BenchSection[] = [matmulSection, wasmSection, stepSection, gpuSection];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

@@ -68,6 +68,8 @@ export class GpuBackend implements Backend {
     readonly device: Device,
     /** The adapter or renderer, as the driver names it. */
     readonly detail: string,
+    /** Whether that is a software renderer (or no GPU at all): the kernels then run on the CPU. */
+    readonly software: boolean,
   ) {
     this.asyncRead = device.async;
   }

@@ -143,11 +143,11 @@ export async function loadGpuBackend(mode: GpuMode | undefined = modeFromEnviron
 }
 
 async function create(mode: GpuMode): Promise<GpuBackend> {
-  const { detail } = await probeMode(mode);
+  const { detail, software } = await probeMode(mode);
   const { GPU } = await import("gpu.js");
   const device = new Device(mode, new GPU({ mode }));
   await smokeTest(device);
-  return new GpuBackend(device, detail);
+  return new GpuBackend(device, detail, software);
 }
 
 /** Run one small kernel and check its answer, so a mode that compiles but computes wrongly is caught here. */

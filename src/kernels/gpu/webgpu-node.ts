@@ -84,7 +84,7 @@ async function install(): Promise<WebGpuAdapterReport> {
   tried.push(
     `its OpenGL backend found none either (EGL_PLATFORM=${process.env.EGL_PLATFORM}; it needs Mesa's EGL under the name libEGL.so: on Debian the packages libegl-dev libegl-mesa0 libgl1-mesa-dri, see .ci/gpu-deps.sh)`,
   );
-  throw new Error(`WebGPU: ${tried.join("; ")}`);
+  throw new Error(tried.join("; "));
 }
 
 /** Install `gpu` as navigator.gpu, adding `options` to every adapter request. */
