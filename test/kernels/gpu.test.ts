@@ -20,8 +20,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { Generator } from "../../src/autograd/random.ts";
 import type { BinaryOp, Storage, TypedArray, UnaryOp } from "../../src/kernels/backend.ts";
 import { CpuBackend } from "../../src/kernels/cpu/backend.ts";
+import { Device } from "../../src/kernels/gpu/device.ts";
 import {
-  type GpuBackend,
+  GpuBackend,
   type GpuMode,
   loadGpuBackend,
   modeFromEnvironment,
@@ -413,6 +414,17 @@ for (const { mode, title, skip } of modes) {
         gpu.dispose(x);
         expect(() => gpu.unary("neg", x)).toThrow(/after dispose/);
         expect(() => gpu.unary("neg", cpu.fromArray(new Float32Array(1)))).toThrow(/another backend/);
+      });
+
+      it("results stay readable, and usable, after their kernel has left the cache", async () => {
+        const { GPU } = await import("gpu.js");
+        const small = new GpuBackend(new Device(mode, new GPU({ mode }), 2), gpu.detail, gpu.software);
+        const first = small.unary("sqrt", small.fromArray(Float32Array.from([1, 4, 9])));
+        for (let n = 4; n < 8; n++)
+          await small.read(small.unary("neg", small.fromArray(new Float32Array(n))));
+        expect(small.device.cachedKernels).toBe(2);
+        expect(Array.from(await small.read(small.unary("neg", first)))).toEqual([-1, -2, -3]);
+        expect(Array.from(await small.read(first))).toEqual([1, 2, 3]);
       });
 
       it("disposing what was made frees every storage and device array", async () => {

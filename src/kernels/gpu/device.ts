@@ -32,23 +32,22 @@ export type KernelArgument = Float32Array | DeviceArray;
 
 export type Maybe<T> = T | Promise<T>;
 
-/** The most kernels kept compiled at once; the least recently used one is destroyed past this. */
-const cacheLimit = 256;
-
 export class Device {
   /** Whether kernel results stay on the device (pipeline mode) rather than coming back as arrays. */
   readonly resident: boolean;
   /** Whether kernel calls return Promises (WebGPU has no synchronous read-back). */
   readonly async: boolean;
-  private readonly kernels = new Map<string, IKernelRunShortcut>();
+  private readonly kernels = new Map<string, CachedKernel>();
+  /** Which cached kernel made each device array handed out. */
+  private readonly makers = new WeakMap<DeviceArray, CachedKernel>();
   /** Device arrays handed out and not yet deleted: a leak shows as a count that grows. */
   liveArrays = 0;
-  /** How many kernels have been built, for the benchmark's cold/warm report. */
-  compiled = 0;
 
   constructor(
     readonly mode: GpuMode,
     private readonly gpu: GPU,
+    /** The most kernels kept in the cache; past this the least recently used one is dropped. */
+    private readonly cacheLimit = 256,
   ) {
     this.resident = mode === "webgpu" || mode === "headlessgl";
     this.async = mode === "webgpu";
@@ -59,7 +58,7 @@ export class Device {
    * because gpu.js' GL modes write each texture argument's size and dimensions into the shader
    * (and fail, rather than rebuild, when a later call brings a texture of another shape).
    */
-  private kernel(spec: KernelSpec, args: readonly KernelArgument[]): IKernelRunShortcut {
+  private kernel(spec: KernelSpec, args: readonly KernelArgument[]): CachedKernel {
     const key = `${spec.key}|${args.map(layoutOf).join(",")}`;
     const cached = this.kernels.get(key);
     if (cached !== undefined) {
@@ -68,7 +67,7 @@ export class Device {
       this.kernels.set(key, cached);
       return cached;
     }
-    const kernel = this.gpu
+    const run = this.gpu
       .createKernel(spec.source, {
         output: spec.output,
         pipeline: this.resident,
@@ -77,15 +76,15 @@ export class Device {
       })
       // Our loops have constant bounds; should gpu.js still guard one with its cap, it must not cut it short.
       .setLoopMaxIterations(Math.max(1000, spec.loop + 1));
-    this.kernels.set(key, kernel);
-    this.compiled++;
-    if (this.kernels.size > cacheLimit) {
-      const [oldest, evicted] = this.kernels.entries().next().value as [string, IKernelRunShortcut];
+    const entry: CachedKernel = { run, live: 0, evicted: false };
+    this.kernels.set(key, entry);
+    if (this.kernels.size > this.cacheLimit) {
+      const [oldest, evicted] = this.kernels.entries().next().value as [string, CachedKernel];
       this.kernels.delete(oldest);
-      // Results it handed out hold references of their own and stay readable.
-      evicted.destroy();
+      evicted.evicted = true;
+      destroyWhenUnused(evicted);
     }
-    return kernel;
+    return entry;
   }
 
   /**
@@ -93,16 +92,16 @@ export class Device {
    * otherwise; a Promise of either in WebGPU mode.
    */
   run(spec: KernelSpec, args: readonly KernelArgument[], size: number): Maybe<KernelArgument> {
-    const result = this.kernel(spec, args)(...(args as Float32Array[])) as unknown;
+    const kernel = this.kernel(spec, args);
+    const result = kernel.run(...(args as Float32Array[])) as unknown;
     if (!this.resident) return flatten(result, size);
-    if (result instanceof Promise) {
-      return result.then((array: DeviceArray) => {
-        this.liveArrays++;
-        return array;
-      });
-    }
-    this.liveArrays++;
-    return result as DeviceArray;
+    const handOut = (array: DeviceArray) => {
+      this.makers.set(array, kernel);
+      kernel.live++;
+      this.liveArrays++;
+      return array;
+    };
+    return result instanceof Promise ? result.then(handOut) : handOut(result as DeviceArray);
   }
 
   /** Copy a device array's `size` values to the host (asynchronously in WebGPU mode). */
@@ -114,17 +113,32 @@ export class Device {
   release(array: DeviceArray): void {
     array.delete();
     this.liveArrays--;
-  }
-
-  /** Destroy every compiled kernel (the next call of each compiles again): for cold-start timing. */
-  clearKernels(): void {
-    for (const kernel of this.kernels.values()) kernel.destroy();
-    this.kernels.clear();
+    const maker = this.makers.get(array);
+    if (maker !== undefined) {
+      maker.live--;
+      destroyWhenUnused(maker);
+    }
   }
 
   get cachedKernels(): number {
     return this.kernels.size;
   }
+}
+
+/** A compiled kernel, and how many of the device arrays it made are still alive. */
+interface CachedKernel {
+  run: IKernelRunShortcut;
+  live: number;
+  /** Dropped from the cache: destroy it once nothing it made is alive. */
+  evicted: boolean;
+}
+
+/**
+ * Destroy an evicted kernel once the last array it made is freed: a GL texture is read back
+ * through the kernel that rendered it, so destroying the kernel first would strand its results.
+ */
+function destroyWhenUnused(kernel: CachedKernel): void {
+  if (kernel.evicted && kernel.live === 0) kernel.run.destroy();
 }
 
 /** "h6" for six numbers on the host, "d3x2" for a device array that a kernel wrote as 3 × 2. */
