@@ -207,12 +207,15 @@ export class GpuBackend implements Backend {
   /**
    * A new storage whose values `work` computes from `inputs`: at once on a synchronous device,
    * in its turn on the queue on an asynchronous one (where a failure is kept and rethrown on read).
+   * Work on the host whose inputs are all on the host already needs nothing from the queue and
+   * runs at once too, so float64 tensors (computed on the host) read synchronously even on WebGPU.
    */
   private schedule(
     dtype: DType,
     size: number,
     inputs: readonly Storage[],
     work: (xs: GpuStorage[]) => Maybe<Values>,
+    onHost = false,
   ): Storage {
     const xs = inputs.map((x) => this.get(x));
     const out = this.track(new GpuStorage(dtype, size));
@@ -221,9 +224,10 @@ export class GpuBackend implements Backend {
       else out.place.device = values;
       out.settled = true;
     };
-    if (!this.device.async) {
+    const ready = xs.every((x) => x.settled && x.place.host !== null);
+    if (!this.device.async || (onHost && ready)) {
       const values = work(xs);
-      if (values instanceof Promise) throw new Error("gpu backend: a synchronous device returned a Promise");
+      if (values instanceof Promise) throw new Error("gpu backend: synchronous work returned a Promise");
       settle(values);
       return out;
     }
@@ -257,17 +261,22 @@ export class GpuBackend implements Backend {
     run: (cpu: CpuBackend, xs: CpuStorage[]) => Storage,
   ): Storage {
     this.fallbacks.set(op, (this.fallbacks.get(op) ?? 0) + 1);
-    return this.schedule(dtype, size, inputs, (xs) =>
-      whenAll(
-        xs.map((x) => this.hostOf(x)),
-        (hosts) =>
-          (
-            run(
-              this.cpu,
-              hosts.map((h) => new CpuStorage(h, h instanceof Float64Array ? "float64" : "float32")),
-            ) as CpuStorage
-          ).data,
-      ),
+    return this.schedule(
+      dtype,
+      size,
+      inputs,
+      (xs) =>
+        whenAll(
+          xs.map((x) => this.hostOf(x)),
+          (hosts) =>
+            (
+              run(
+                this.cpu,
+                hosts.map((h) => new CpuStorage(h, h instanceof Float64Array ? "float64" : "float32")),
+              ) as CpuStorage
+            ).data,
+        ),
+      true,
     );
   }
 
