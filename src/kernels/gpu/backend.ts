@@ -6,8 +6,9 @@
  * their results stay there for the next kernel. Everything else falls back, per op, to the cpu
  * backend's kernels on host copies: float64 tensors (the GPU computes in single precision), row
  * gathers and scatters (their indices live on the host), empty tensors, layouts that need more
- * than three indices, and tensors too large for exact float32 indexing. Values move between host
- * and device only when an op on the other side needs them.
+ * than three indices, tensors too large for exact float32 indexing, and dot products longer than
+ * a shader loop may run (K > 65,535). Values move between host and device only when an op on the
+ * other side needs them.
  *
  * On WebGPU every kernel call is asynchronous. Ops still return their storage at once: it is
  * pending, and its kernel runs in its turn on an in-order queue. `read` awaits it; `readSync`
