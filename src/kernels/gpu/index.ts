@@ -1,8 +1,9 @@
 /**
  * Finding a gpu.js mode that works here, and making the GPU backend on it.
  *
- * This module is imported only through the registry's dynamic import, so gpu.js and its native
- * helpers are loaded only by someone who asks for the gpu (or auto) backend.
+ * gpu.js, Dawn and headless-gl are imported inside the functions below, so importing this module
+ * loads none of them, and the registry imports it only when the gpu or auto backend is asked for:
+ * a CPU-only user never loads, or breaks on, any of them.
  *
  * The mode is the first of these that works, unless ELBO_GPU_MODE names one:
  *   webgpu      WGSL compute shaders; in Node through Dawn (see webgpu-node.ts)
