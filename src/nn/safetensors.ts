@@ -16,15 +16,16 @@ interface HeaderEntry {
   data_offsets: [number, number];
 }
 
-export function encodeSafetensors(
+/** The file's bytes. Async because reading a tensor's values waits for its kernels on some backends. */
+export async function encodeSafetensors(
   tensors: Readonly<Record<string, Tensor>>,
   metadata: Readonly<Record<string, string>> = {},
-): Uint8Array {
+): Promise<Uint8Array> {
   const header: Record<string, HeaderEntry | Record<string, string>> = { __metadata__: { ...metadata } };
   const blobs: Uint8Array[] = [];
   let offset = 0;
   for (const [name, t] of Object.entries(tensors)) {
-    const data = t.dataSync();
+    const data = await t.data();
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     header[name] = {
       dtype: dtypeCodes[t.dtype],

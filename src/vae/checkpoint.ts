@@ -58,7 +58,7 @@ export function writeFileAtomic(path: string, bytes: Uint8Array | string): void 
   renameSync(temporary, path);
 }
 
-export function saveCheckpoint(path: string, c: Checkpoint): void {
+export async function saveCheckpoint(path: string, c: Checkpoint): Promise<void> {
   const tensors: Record<string, Tensor> = {};
   for (const [name, t] of Object.entries(c.weights)) tensors[`model.${name}`] = t;
   for (const [buffer, list] of Object.entries(c.optimizer.buffers)) {
@@ -78,7 +78,7 @@ export function saveCheckpoint(path: string, c: Checkpoint): void {
     generator: JSON.stringify(c.generator),
     history: JSON.stringify(c.history),
   };
-  writeFileAtomic(path, encodeSafetensors(tensors, metadata));
+  writeFileAtomic(path, await encodeSafetensors(tensors, metadata));
 }
 
 export function loadCheckpoint(path: string): Checkpoint {

@@ -229,7 +229,7 @@ async function main(): Promise<void> {
       console.log(
         `epoch ${epoch}/${training.epochs}  loss ${result.loss.toFixed(2)}  ${result.seconds.toFixed(1)} s`,
       );
-      saveCheckpoint(checkpointFile, {
+      await saveCheckpoint(checkpointFile, {
         model: modelConfig,
         training,
         epoch,

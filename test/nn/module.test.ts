@@ -63,7 +63,7 @@ describe("Module", () => {
 });
 
 describe("safetensors", () => {
-  it("round-trips float32 and float64 tensors and metadata, with an 8-byte aligned header", () => {
+  it("round-trips float32 and float64 tensors and metadata, with an 8-byte aligned header", async () => {
     const tensors = {
       a: tensor([
         [1.5, -2],
@@ -71,7 +71,7 @@ describe("safetensors", () => {
       ]),
       b: tensor(Float64Array.from([Math.PI]), [1]),
     };
-    const bytes = encodeSafetensors(tensors, { note: "hello" });
+    const bytes = await encodeSafetensors(tensors, { note: "hello" });
     const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
     expect((8 + headerLength) % 8).toBe(0);
     const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
@@ -87,10 +87,10 @@ describe("safetensors", () => {
     expect(back.tensors.b.item()).toBe(Math.PI);
   });
 
-  it("reports a truncated or corrupt file by name", () => {
+  it("reports a truncated or corrupt file by name", async () => {
     const dir = mkdtempSync(join(tmpdir(), "elbo-st-"));
     const file = join(dir, "w.safetensors");
-    writeFileSync(file, encodeSafetensors({ a: tensor([1, 2, 3]) }));
+    writeFileSync(file, await encodeSafetensors({ a: tensor([1, 2, 3]) }));
     const bytes = readFileSync(file);
     expect(() => decodeSafetensors(bytes.subarray(0, bytes.length - 4), file)).toThrow(
       /w\.safetensors.*tensor a/,

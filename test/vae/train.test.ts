@@ -49,7 +49,7 @@ describe("training", () => {
     const first = setup(training.seed);
     const h1 = await epochOf(first, data, 1);
     const file = join(mkdtempSync(join(tmpdir(), "elbo-ckpt-")), "checkpoint.safetensors");
-    saveCheckpoint(file, {
+    await saveCheckpoint(file, {
       model: config,
       training,
       epoch: 1,
