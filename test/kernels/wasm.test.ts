@@ -31,8 +31,8 @@ let threaded: WasmBackend;
 
 beforeAll(async () => {
   wasm = await createWasmBackend({ threads: 1 });
-  // parallelFlops 0: every matmul is split between the two threads, however small.
-  threaded = await createWasmBackend({ threads: 2, parallelFlops: 0 });
+  // Thresholds 0: every matmul and every exp-like op is split between the two threads, however small.
+  threaded = await createWasmBackend({ threads: 2, parallelFlops: 0, parallelElements: 0 });
 });
 
 afterAll(async () => {
@@ -128,10 +128,13 @@ describe("wasm unary ops", () => {
       fc.property(
         fc.integer({ min: 0, max: 41 }).chain((n) => valuesArb(n)),
         (values) => {
-          const { c, w } = pair(values);
+          const { c, w, t } = pair(values);
           const expected = cpu.readSync(cpu.unary(op, c));
           // 4 ulps, and an absolute floor in the subnormal range where ulps are fixed.
-          close(wasm.readSync(wasm.unary(op, w)), expected, (i) => 4 * EPS32 * Math.abs(expected[i]) + 1e-44);
+          const one = wasm.readSync(wasm.unary(op, w));
+          close(one, expected, (i) => 4 * EPS32 * Math.abs(expected[i]) + 1e-44);
+          // Split between two threads, each number is computed by the same code: same bits.
+          same(threaded.readSync(threaded.unary(op, t)), one);
         },
       ),
       RUNS,

@@ -51,6 +51,8 @@ export interface WasmOptions {
   threads?: number;
   /** A matmul of fewer flops (2·m·k·n) than this runs on one thread. */
   parallelFlops?: number;
+  /** exp, log, sigmoid, softplus and tanh of fewer numbers than this run on one thread. */
+  parallelElements?: number;
   /** How long an idle worker polls for the next job before it sleeps, in ms (default 1). */
   spinMs?: number;
 }
@@ -81,6 +83,8 @@ export class WasmBackend implements Backend {
   readonly asyncRead = false;
   /** Flops below which a matmul stays on one thread. */
   parallelFlops: number;
+  /** Array length below which exp and friends stay on one thread. */
+  parallelElements: number;
 
   private f32: Float32Array;
   private f64: Float64Array;
@@ -100,6 +104,7 @@ export class WasmBackend implements Backend {
     options: WasmOptions,
   ) {
     this.parallelFlops = options.parallelFlops ?? 1e6;
+    this.parallelElements = options.parallelElements ?? 16384;
     this.pool = new Pool(wasmMemory, POOL_BASE, () => this.remakeViews());
     this.f32 = new Float32Array(wasmMemory.buffer);
     this.f64 = new Float64Array(wasmMemory.buffer);
@@ -215,9 +220,22 @@ export class WasmBackend implements Backend {
     const src = this.check(x);
     const out = this.allocate(src.size, src.dtype);
     const kernel = this.unaryFns.get(op);
-    if (src.dtype === "float32" && kernel !== undefined)
+    if (src.dtype !== "float32" || kernel === undefined) {
+      mapInto(op, this.view(src), this.view(out));
+    } else if (this.threads !== null && src.size >= this.parallelElements && op in expensiveUnary) {
+      // exp and friends cost a few ns per number: large arrays are worth sharing out, in
+      // slices of whole vectors.
+      const parts = this.threads.count;
+      const jobs: number[][] = [];
+      for (let t = 0; t < parts; t++) {
+        const lo = 4 * Math.floor((t * src.size) / parts / 4);
+        const hi = t === parts - 1 ? src.size : 4 * Math.floor(((t + 1) * src.size) / parts / 4);
+        jobs.push([src.block.address + 4 * lo, out.block.address + 4 * lo, hi - lo]);
+      }
+      this.threads.run(unaryName(op as WasmUnaryOp), this.kernels, jobs);
+    } else {
       kernel(src.block.address, out.block.address, src.size);
-    else mapInto(op, this.view(src), this.view(out));
+    }
     return out;
   }
 
@@ -515,8 +533,15 @@ async function compile(shared: boolean): Promise<WasmModule> {
   return module;
 }
 
+/** Unary ops worth splitting between threads: polynomial evaluations, not single instructions. */
+const expensiveUnary = { exp: true, log: true, sigmoid: true, softplus: true, tanh: true } satisfies Partial<
+  Record<WasmUnaryOp, true>
+>;
 /** Kernels a worker may be asked to run. */
-const parallelKernels = ["matmul_block"];
+const parallelKernels = [
+  "matmul_block",
+  ...Object.keys(expensiveUnary).map((op) => unaryName(op as WasmUnaryOp)),
+];
 
 /**
  * A new wasm backend with its own memory and, when `threads` > 1 and memory can be shared here,
