@@ -26,6 +26,7 @@ import {
   get,
   i32,
   type Local,
+  type Stmts,
   select,
   set,
   v128,
@@ -179,83 +180,98 @@ function pack(name: string, width: number): FunctionDef {
   );
 }
 
+/** The locals a block of C is computed with. */
+interface TileLocals {
+  /** acc[row] = [columns 0–3, columns 4–7] of that row of the block. */
+  acc: Local[][];
+  b0: Local;
+  b1: Local;
+  a: Local;
+  pa: Local;
+  pb: Local;
+  end: Local;
+  r: Local;
+  j: Local;
+  src: Local;
+  dst: Local;
+}
+
 /**
- * tile(pa, pb, k, c, ldc, rows, cols, scratch): the 4×8 block of C at c (rows ldc bytes apart)
- * = A panel · B panel over k. Only `rows` × `cols` of it lie inside C: a partial block is written
- * to 128 bytes of scratch first and copied from there.
+ * The block of C at `c` (rows `ldc` bytes apart) = A panel at `aPanel` · B panel at `bPanel`, over
+ * k, for a block `width` = 8 or 4 columns wide (4 when no more than 4 columns of C are left: the
+ * 4×4 kernel then skips the padding that an 8-wide one would multiply). Only `rows` × `cols` of
+ * the block lie inside C: a partial block goes to 128 bytes of scratch first and is copied from there.
  */
-function tile(): FunctionDef {
-  const f = new FunctionBuilder("matmul_tile");
-  const pa = f.param(ValType.i32);
-  const pb = f.param(ValType.i32);
-  const k = f.param(ValType.i32);
-  const c = f.param(ValType.i32);
-  const ldc = f.param(ValType.i32);
-  const rows = f.param(ValType.i32);
-  const cols = f.param(ValType.i32);
-  const scratch = f.param(ValType.i32);
-  const acc = Array.from({ length: MR }, () => [f.local(ValType.v128), f.local(ValType.v128)]);
-  const b0 = f.local(ValType.v128);
-  const b1 = f.local(ValType.v128);
-  const a = f.local(ValType.v128);
-  const end = f.local(ValType.i32);
-  const r = f.local(ValType.i32);
-  const j = f.local(ValType.i32);
-  const dst = f.local(ValType.i32);
-  const src = f.local(ValType.i32);
-
-  const storeTile = (base: Code, rowBytes: Code) =>
-    acc.flatMap(([lo, hi], row) => {
-      const rowAddress = i32.add(base, i32.mul(i32.const(row), rowBytes));
-      return [v128.store(rowAddress, get(lo)), v128.store(rowAddress, get(hi), 16)];
-    });
-
-  return f.finish(
+function tile(
+  f: FunctionBuilder,
+  t: TileLocals,
+  width: 4 | 8,
+  operands: {
+    aPanel: Code;
+    bPanel: Code;
+    k: Code;
+    c: Code;
+    ldc: Code;
+    rows: Code;
+    cols: Code;
+    scratch: Code;
+  },
+): Stmts {
+  const vectors = width / 4;
+  const acc = t.acc.map((row) => row.slice(0, vectors));
+  const b = [t.b0, t.b1].slice(0, vectors);
+  const storeBlock = (base: Code, rowBytes: Code) =>
+    acc.map((row, r) =>
+      row.map((v, h) => v128.store(i32.add(base, i32.mul(i32.const(r), rowBytes)), get(v), 16 * h)),
+    );
+  return [
     acc.flat().map((v) => set(v, v128.f32x4(0))),
-    set(end, i32.add(get(pb), i32.shl(get(k), i32.const(5)))),
+    set(t.pa, operands.aPanel),
+    set(t.pb, operands.bPanel),
+    set(t.end, i32.add(get(t.pb), i32.shl(operands.k, i32.const(5)))),
     f.while(
-      () => i32.ltU(get(pb), get(end)),
+      () => i32.ltU(get(t.pb), get(t.end)),
       () => [
-        set(b0, v128.load(get(pb))),
-        set(b1, v128.load(get(pb), 16)),
-        acc.map(([lo, hi], row) => [
-          set(a, v128.load32Splat(get(pa), 4 * row)),
-          set(lo, f32x4.add(get(lo), f32x4.mul(get(a), get(b0)))),
-          set(hi, f32x4.add(get(hi), f32x4.mul(get(a), get(b1)))),
+        b.map((v, h) => set(v, v128.load(get(t.pb), 16 * h))),
+        acc.map((row, r) => [
+          set(t.a, v128.load32Splat(get(t.pa), 4 * r)),
+          row.map((v, h) => set(v, f32x4.add(get(v), f32x4.mul(get(t.a), get(b[h]))))),
         ]),
-        inc(pa, MR * 4),
-        inc(pb, NR * 4),
+        inc(t.pa, MR * 4),
+        inc(t.pb, NR * 4),
       ],
     ),
     f.if(
-      i32.and(i32.eq(get(rows), i32.const(MR)), i32.eq(get(cols), i32.const(NR))),
-      () => storeTile(get(c), get(ldc)),
+      i32.and(i32.eq(operands.rows, i32.const(MR)), i32.eq(operands.cols, i32.const(width))),
+      () => storeBlock(operands.c, operands.ldc),
       () => [
-        storeTile(get(scratch), i32.const(NR * 4)),
-        set(r, i32.const(0)),
+        storeBlock(operands.scratch, i32.const(NR * 4)),
+        set(t.r, i32.const(0)),
         f.while(
-          () => i32.ltS(get(r), get(rows)),
+          () => i32.ltS(get(t.r), operands.rows),
           () => [
-            set(src, i32.add(get(scratch), i32.mul(get(r), i32.const(NR * 4)))),
-            set(dst, i32.add(get(c), i32.mul(get(r), get(ldc)))),
-            set(j, i32.const(0)),
+            set(t.src, i32.add(operands.scratch, i32.mul(get(t.r), i32.const(NR * 4)))),
+            set(t.dst, i32.add(operands.c, i32.mul(get(t.r), operands.ldc))),
+            set(t.j, i32.const(0)),
             f.while(
-              () => i32.ltS(get(j), get(cols)),
-              () => [f32.store(get(dst), f32.load(get(src))), inc(src, 4), inc(dst, 4), inc(j, 1)],
+              () => i32.ltS(get(t.j), operands.cols),
+              () => [f32.store(get(t.dst), f32.load(get(t.src))), inc(t.src, 4), inc(t.dst, 4), inc(t.j, 1)],
             ),
-            inc(r, 1),
+            inc(t.r, 1),
           ],
         ),
       ],
     ),
-  );
+  ];
 }
 
 /**
  * matmul_block(a, b, c, m, k, n, aRowStride, aDepthStride, bColStride, bDepthStride,
  * packA, packB, scratch, ip0, ip1, jp0, jp1): the blocks of C in A panels [ip0, ip1) × B panels
  * [jp0, jp1). A(i, p) = a[i·aRowStride + p·aDepthStride] and B(p, j) = b[j·bColStride +
- * p·bDepthStride] (strides in floats), which covers all four transpose variants.
+ * p·bDepthStride] (strides in floats), which covers all four transpose variants. The micro-kernel
+ * is written out inside the loops (not called), because for a short k a call per block costs as
+ * much as the block.
  */
 function block(fns: FunctionList): FunctionDef {
   const f = new FunctionBuilder("matmul_block");
@@ -280,11 +296,37 @@ function block(fns: FunctionList): FunctionDef {
   ] = Array.from({ length: 17 }, () => f.param(ValType.i32));
   const ip = f.local(ValType.i32);
   const jp = f.local(ValType.i32);
-  const pa = f.local(ValType.i32);
-  const pb = f.local(ValType.i32);
-  const rowsLeft = f.local(ValType.i32);
-  const colsLeft = f.local(ValType.i32);
+  const aPanel = f.local(ValType.i32);
+  const bPanel = f.local(ValType.i32);
+  const rows = f.local(ValType.i32);
+  const cols = f.local(ValType.i32);
+  const cBlock = f.local(ValType.i32);
+  const vector = () => f.local(ValType.v128);
+  const int = () => f.local(ValType.i32);
+  const t: TileLocals = {
+    acc: Array.from({ length: MR }, () => [vector(), vector()]),
+    b0: vector(),
+    b1: vector(),
+    a: vector(),
+    pa: int(),
+    pb: int(),
+    end: int(),
+    r: int(),
+    j: int(),
+    src: int(),
+    dst: int(),
+  };
   const min = (x: Code, y: Code) => select(x, y, i32.ltS(x, y));
+  const operands = {
+    aPanel: get(aPanel),
+    bPanel: get(bPanel),
+    k: get(k),
+    c: get(cBlock),
+    ldc: i32.shl(get(n), i32.const(2)),
+    rows: get(rows),
+    cols: get(cols),
+    scratch: get(scratch),
+  };
   return f.finish(
     fns.call(
       "pack_a",
@@ -309,23 +351,20 @@ function block(fns: FunctionList): FunctionDef {
       get(packB),
     ),
     set(jp, get(jp0)),
-    set(pb, get(packB)),
+    set(bPanel, get(packB)),
     f.while(
       () => i32.ltS(get(jp), get(jp1)),
       () => [
-        set(colsLeft, i32.sub(get(n), i32.mul(get(jp), i32.const(NR)))),
+        set(cols, min(i32.sub(get(n), i32.mul(get(jp), i32.const(NR))), i32.const(NR))),
         set(ip, get(ip0)),
-        set(pa, get(packA)),
+        set(aPanel, get(packA)),
         f.while(
           () => i32.ltS(get(ip), get(ip1)),
           () => [
-            set(rowsLeft, i32.sub(get(m), i32.mul(get(ip), i32.const(MR)))),
-            fns.call(
-              "matmul_tile",
-              get(pa),
-              get(pb),
-              get(k),
-              // c + (ip·MR·n + jp·NR)·4
+            set(rows, min(i32.sub(get(m), i32.mul(get(ip), i32.const(MR))), i32.const(MR))),
+            // c + (ip·MR·n + jp·NR)·4
+            set(
+              cBlock,
               i32.add(
                 get(c),
                 i32.shl(
@@ -333,16 +372,17 @@ function block(fns: FunctionList): FunctionDef {
                   i32.const(2),
                 ),
               ),
-              i32.shl(get(n), i32.const(2)),
-              min(get(rowsLeft), i32.const(MR)),
-              min(get(colsLeft), i32.const(NR)),
-              get(scratch),
             ),
-            step(pa, i32.mul(get(k), i32.const(MR * 4))),
+            f.if(
+              i32.gtS(get(cols), i32.const(4)),
+              () => tile(f, t, 8, operands),
+              () => tile(f, t, 4, operands),
+            ),
+            step(aPanel, i32.mul(get(k), i32.const(MR * 4))),
             inc(ip, 1),
           ],
         ),
-        step(pb, i32.mul(get(k), i32.const(NR * 4))),
+        step(bPanel, i32.mul(get(k), i32.const(NR * 4))),
         inc(jp, 1),
       ],
     ),
@@ -352,6 +392,5 @@ function block(fns: FunctionList): FunctionDef {
 export function addMatmulKernels(fns: FunctionList): void {
   fns.add(pack("pack_a", MR));
   fns.add(pack("pack_b", NR));
-  fns.add(tile());
   fns.add(block(fns));
 }
