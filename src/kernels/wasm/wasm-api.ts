@@ -15,7 +15,13 @@ export interface WasmMemory {
 export type WasmModule = object;
 
 export interface WasmApi {
-  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
+  Memory: new (descriptor: { initial: number; maximum: number; shared?: boolean }) => WasmMemory;
+  Module: {
+    new (bytes: Uint8Array): WasmModule;
+    /** The names and kinds ("function", "memory", …) of a module's exports. */
+    exports(module: WasmModule): { name: string; kind: string }[];
+  };
+  Instance: new (module: WasmModule, imports: object) => { exports: Record<string, unknown> };
   compile(bytes: Uint8Array): Promise<WasmModule>;
   instantiate(module: WasmModule, imports: object): Promise<{ exports: object }>;
   validate(bytes: Uint8Array): boolean;
