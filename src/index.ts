@@ -8,6 +8,7 @@ export type { MatmulOptions } from "./autograd/ops/matmul.ts";
 export { logsumexp, max, mean, sum } from "./autograd/ops/reduce.ts";
 export { broadcastTo, gatherRows, reshape, sliceRows, transpose } from "./autograd/ops/shape.ts";
 export { Generator, globalGenerator, manualSeed } from "./autograd/random.ts";
+export { scoped, valuesOf } from "./autograd/scope.ts";
 export type { GeneratorState } from "./autograd/random.ts";
 export { fromTypedArray, Tensor } from "./autograd/tensor.ts";
 export type { BackwardFn, NestedArray, Operand } from "./autograd/tensor.ts";

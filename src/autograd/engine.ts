@@ -8,6 +8,7 @@
  *    (its vector-Jacobian product); a tensor used by several ops receives the sum of them.
  */
 import { formatShape, sameShape } from "../kernels/shape.ts";
+import { scoped } from "./scope.ts";
 import { Tensor } from "./tensor.ts";
 
 let gradEnabled = true;
@@ -83,37 +84,46 @@ export function backward(root: Tensor, grad?: Tensor): void {
     seed = grad;
   }
 
-  noGrad(() => {
-    // Gradients of this pass only; `.grad` accumulates across passes.
-    const grads = new Map<Tensor, Tensor>([[root, seed]]);
-    const order = topologicalOrder(root);
-    for (let i = order.length - 1; i >= 0; i--) {
-      const node = order[i];
-      const g = grads.get(node);
-      if (g === undefined) continue;
-      grads.delete(node); // every consumer has contributed: free it as soon as it is passed on
-      if (node.isLeaf || node.retainsGrad) node.grad = node.grad === null ? g : node.grad.add(g);
-      if (node.backwardFn === null) continue;
-      const needs = node.inputs.map((t) => t.requiresGrad);
-      const inputGrads = node.backwardFn(g, needs);
-      if (inputGrads.length !== node.inputs.length) {
-        throw new Error(
-          `backward of ${node.op}: returned ${inputGrads.length} gradients for ${node.inputs.length} inputs (use null for an input that gets none)`,
-        );
-      }
-      node.inputs.forEach((input, j) => {
-        const gi = inputGrads[j];
-        if (!needs[j] || gi === null || gi === undefined) return;
-        if (!sameShape(gi.shape, input.shape)) {
-          throw new Error(
-            `backward of ${node.op}: gradient for input ${j} has shape ${formatShape(gi.shape)}, expected ${formatShape(input.shape)}`,
-          );
+  // The pass makes many gradient terms that die within it: the scope frees all but the `.grad`s.
+  const stored: Tensor[] = [];
+  scoped(
+    () =>
+      noGrad(() => {
+        // Gradients of this pass only; `.grad` accumulates across passes.
+        const grads = new Map<Tensor, Tensor>([[root, seed]]);
+        const order = topologicalOrder(root);
+        for (let i = order.length - 1; i >= 0; i--) {
+          const node = order[i];
+          const g = grads.get(node);
+          if (g === undefined) continue;
+          grads.delete(node); // every consumer has contributed: free it as soon as it is passed on
+          if (node.isLeaf || node.retainsGrad) {
+            node.grad = node.grad === null ? g : node.grad.add(g);
+            stored.push(node.grad);
+          }
+          if (node.backwardFn === null) continue;
+          const needs = node.inputs.map((t) => t.requiresGrad);
+          const inputGrads = node.backwardFn(g, needs);
+          if (inputGrads.length !== node.inputs.length) {
+            throw new Error(
+              `backward of ${node.op}: returned ${inputGrads.length} gradients for ${node.inputs.length} inputs (use null for an input that gets none)`,
+            );
+          }
+          node.inputs.forEach((input, j) => {
+            const gi = inputGrads[j];
+            if (!needs[j] || gi === null || gi === undefined) return;
+            if (!sameShape(gi.shape, input.shape)) {
+              throw new Error(
+                `backward of ${node.op}: gradient for input ${j} has shape ${formatShape(gi.shape)}, expected ${formatShape(input.shape)}`,
+              );
+            }
+            const previous = grads.get(input);
+            grads.set(input, previous === undefined ? gi : previous.add(gi));
+          });
         }
-        const previous = grads.get(input);
-        grads.set(input, previous === undefined ? gi : previous.add(gi));
-      });
-    }
-  });
+      }),
+    () => stored,
+  );
 }
 
 /**

@@ -14,6 +14,7 @@ import * as ew from "./ops/elementwise.ts";
 import * as mm from "./ops/matmul.ts";
 import * as red from "./ops/reduce.ts";
 import * as sh from "./ops/shape.ts";
+import { recordInScope } from "./scope.ts";
 
 /**
  * Given the gradient of the loss with respect to an op's output, return the gradient with respect
@@ -68,6 +69,7 @@ export class Tensor {
     this.op = options.op ?? "leaf";
     this.inputs = options.inputs ?? [];
     this.backwardFn = options.backwardFn ?? null;
+    recordInScope(this);
   }
 
   /** The output of an op: records its inputs and backward only when a gradient could flow through it. */

@@ -8,8 +8,8 @@ import { join } from "node:path";
 import cliProgress from "cli-progress";
 import { Command, InvalidArgumentError, type OptionValueSource } from "commander";
 import { randn } from "../autograd/create.ts";
-import { noGrad } from "../autograd/engine.ts";
 import { Generator } from "../autograd/random.ts";
+import { valuesOf } from "../autograd/scope.ts";
 import { fromTypedArray } from "../autograd/tensor.ts";
 import { backendFromEnvironment, backendNames, useBackend } from "../kernels/registry.ts";
 import { Adam } from "../nn/optim/adam.ts";
@@ -294,18 +294,13 @@ async function writePictures(
     test,
     Int32Array.from({ length: shown }, (_, i) => i),
   );
-  const { reconstructions, samples, means } = await noGrad(async () => {
-    model.eval();
+  model.eval();
+  const [reconstructions, samples, means] = await valuesOf(() => {
     const x = fromTypedArray(originals, [shown, pixels]);
-    // Reconstruct from the mean of q(z|x): the picture of what the code holds, without sampling noise.
-    const recon = model.decode(model.encode(x).mu);
     const z = randn([64, model.config.latentDim], { generator });
     const all = fromTypedArray(test.images, [test.count, pixels]);
-    return {
-      reconstructions: (await recon.data()) as Float32Array,
-      samples: (await model.decode(z).data()) as Float32Array,
-      means: (await model.encode(all).mu.data()) as Float32Array,
-    };
+    // Reconstruct from the mean of q(z|x): the picture of what the code holds, without sampling noise.
+    return [model.decode(model.encode(x).mu), model.decode(z), model.encode(all).mu] as const;
   });
   const pair = new Float32Array(2 * shown * pixels);
   pair.set(originals);

@@ -8,8 +8,8 @@
  * On continuous (non-binarized) pixels p(x|z) is not a normalised density, so these figures
  * compare runs of this model with each other, not with published binarized-MNIST results.
  */
-import { noGrad } from "../autograd/engine.ts";
 import type { Generator } from "../autograd/random.ts";
+import { valuesOf } from "../autograd/scope.ts";
 import { fromTypedArray } from "../autograd/tensor.ts";
 import { type Dataset, gatherImages } from "./data.ts";
 import type { BernoulliVAE } from "./model.ts";
@@ -50,9 +50,11 @@ export async function evaluateElbo(
   model.eval();
   for (let start = 0; start < data.count; start += batchSize) {
     const indices = range(start, Math.min(start + batchSize, data.count));
-    const x = fromTypedArray(gatherImages(data, indices), [indices.length, pixels]);
-    const out = noGrad(() => model.forward(x, { generator: options.generator }));
-    const values = await Promise.all([out.loss.data(), out.bce.data(), out.kl.data()]);
+    const values = await valuesOf(() => {
+      const x = fromTypedArray(gatherImages(data, indices), [indices.length, pixels]);
+      const out = model.forward(x, { generator: options.generator });
+      return [out.loss, out.bce, out.kl] as const;
+    });
     loss += values[0][0];
     bce += values[1][0];
     kl += values[2][0];
@@ -78,7 +80,7 @@ export async function evaluateIwae(
   model.eval();
   for (let start = 0; start < n; start += chunk) {
     const count = Math.min(chunk, n - start);
-    const logPx = await noGrad(() => {
+    const [logPx] = await valuesOf(() => {
       const x = fromTypedArray(gatherImages(data, range(start, start + count)), [count, pixels]);
       const { mu, logvar } = model.encode(x);
       // Row r of the repeated batch is image ⌊r/k⌋, so the k samples of an image sit together.
@@ -104,7 +106,7 @@ export async function evaluateIwae(
         .add(latent * logTwoPi)
         .mul(-0.5);
       const logW = logPxGivenZ.add(logPz).sub(logQz).reshape([count, k]);
-      return logW.logsumexp(1).sub(Math.log(k)).data();
+      return [logW.logsumexp(1).sub(Math.log(k))] as const;
     });
     estimates.push(...logPx);
   }

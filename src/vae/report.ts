@@ -32,7 +32,7 @@ export interface ImageGridOptions {
  */
 export function writeImageGrid(
   path: string,
-  images: Float32Array,
+  images: Float32Array | Float64Array,
   count: number,
   rows: number,
   cols: number,
@@ -155,7 +155,7 @@ export interface Embedding {
  * layout and negative sampling), is drawn from `generator`, so the same seed gives the same map.
  */
 export function embed2d(
-  points: Float32Array,
+  points: Float32Array | Float64Array,
   count: number,
   dim: number,
   generator: Generator,

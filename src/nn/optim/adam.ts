@@ -5,8 +5,11 @@
  *   p ← p − lr · (m / (1 − β₁ᵗ)) / (√(v / (1 − β₂ᵗ)) + ε)
  * The divisions by 1 − βᵗ undo the bias of m and v towards their zero start.
  */
+import { zeros } from "../../autograd/create.ts";
 import { noGrad } from "../../autograd/engine.ts";
+import { scoped } from "../../autograd/scope.ts";
 import type { Tensor } from "../../autograd/tensor.ts";
+import type { AdamHyperparameters } from "../../kernels/backend.ts";
 import { Optimizer, type OptimizerState } from "./optimizer.ts";
 
 export interface AdamOptions {
@@ -41,23 +44,47 @@ export class Adam extends Optimizer {
 
   step(): void {
     this.t++;
-    const [b1, b2] = this.betas;
-    const correction1 = 1 - b1 ** this.t;
-    const correction2 = 1 - b2 ** this.t;
-    noGrad(() => {
-      this.params.forEach((p, i) => {
-        if (p.grad === null) return;
-        const g = this.weightDecay === 0 ? p.grad : p.grad.add(p.mul(this.weightDecay));
-        const m = this.m[i] === null ? g.mul(1 - b1) : this.m[i]!.mul(b1).add(g.mul(1 - b1));
-        const v = this.v[i] === null ? g.mul(g).mul(1 - b2) : this.v[i]!.mul(b2).add(g.mul(g).mul(1 - b2));
-        this.m[i]?.dispose();
-        this.v[i]?.dispose();
-        this.m[i] = m;
-        this.v[i] = v;
-        const denominator = v.div(correction2).sqrt().add(this.eps);
-        p.assign(p.sub(m.div(denominator).mul(this.lr / correction1)));
-      });
-    });
+    const hyper: AdamHyperparameters = {
+      lr: this.lr,
+      beta1: this.betas[0],
+      beta2: this.betas[1],
+      eps: this.eps,
+      weightDecay: this.weightDecay,
+      step: this.t,
+    };
+    // Everything made here but the new moments is scratch, freed when the step ends.
+    scoped(
+      () =>
+        noGrad(() => {
+          this.params.forEach((p, i) => {
+            if (p.grad !== null) this.update(p, p.grad, i, hyper);
+          });
+        }),
+      () => [...this.m, ...this.v],
+    );
+  }
+
+  private update(p: Tensor, grad: Tensor, i: number, h: AdamHyperparameters): void {
+    // A backend with a fused kernel does the whole update in one pass, in place.
+    if (p.backend.adamUpdate !== undefined) {
+      if (this.m[i] === null) this.m[i] = zeros(p.shape, { dtype: p.dtype });
+      if (this.v[i] === null) this.v[i] = zeros(p.shape, { dtype: p.dtype });
+      p.backend.adamUpdate(p.storage, grad.storage, this.m[i]!.storage, this.v[i]!.storage, h);
+      return;
+    }
+    const [b1, b2] = [h.beta1, h.beta2];
+    const g = h.weightDecay === 0 ? grad : grad.add(p.mul(h.weightDecay));
+    const m = this.m[i] === null ? g.mul(1 - b1) : this.m[i]!.mul(b1).add(g.mul(1 - b1));
+    const v = this.v[i] === null ? g.mul(g).mul(1 - b2) : this.v[i]!.mul(b2).add(g.mul(g).mul(1 - b2));
+    this.m[i]?.dispose();
+    this.v[i]?.dispose();
+    this.m[i] = m;
+    this.v[i] = v;
+    const denominator = v
+      .div(1 - b2 ** h.step)
+      .sqrt()
+      .add(h.eps);
+    p.assign(p.sub(m.div(denominator).mul(h.lr / (1 - b1 ** h.step))));
   }
 
   stateDict(): OptimizerState {

@@ -4,6 +4,7 @@
  *   p ← p − lr·b  (plain SGD when μ = 0: p ← p − lr·g)
  */
 import { noGrad } from "../../autograd/engine.ts";
+import { scoped } from "../../autograd/scope.ts";
 import type { Tensor } from "../../autograd/tensor.ts";
 import { Optimizer, type OptimizerState } from "./optimizer.ts";
 
@@ -31,19 +32,24 @@ export class SGD extends Optimizer {
 
   step(): void {
     this.t++;
-    noGrad(() => {
-      this.params.forEach((p, i) => {
-        if (p.grad === null) return;
-        let d = this.weightDecay === 0 ? p.grad : p.grad.add(p.mul(this.weightDecay));
-        if (this.momentum !== 0) {
-          const previous = this.buffers[i];
-          d = previous === null ? d.detach() : previous.mul(this.momentum).add(d);
-          previous?.dispose();
-          this.buffers[i] = d;
-        }
-        p.assign(p.sub(d.mul(this.lr)));
-      });
-    });
+    // Everything made here but the momentum buffers is scratch, freed when the step ends.
+    scoped(
+      () =>
+        noGrad(() => {
+          this.params.forEach((p, i) => {
+            if (p.grad === null) return;
+            let d = this.weightDecay === 0 ? p.grad : p.grad.add(p.mul(this.weightDecay));
+            if (this.momentum !== 0) {
+              const previous = this.buffers[i];
+              d = previous === null ? d.detach() : previous.mul(this.momentum).add(d);
+              previous?.dispose();
+              this.buffers[i] = d;
+            }
+            p.assign(p.sub(d.mul(this.lr)));
+          });
+        }),
+      () => this.buffers,
+    );
   }
 
   stateDict(): OptimizerState {

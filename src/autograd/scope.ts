@@ -1,0 +1,58 @@
+/**
+ * Scopes: free every tensor a computation made except the ones it hands back.
+ *
+ * Users never need this: tensors they drop are freed by the garbage collector, and a training loop
+ * calls releaseGraph() once per step. But the collector only feels JavaScript's own memory, not a
+ * WebAssembly heap or a GPU's, and the backward pass and the optimizer make many short-lived
+ * tensors (each op's gradient terms, Adam's intermediate sums) that nothing else ever sees. The
+ * engine and the optimizers run their work in a scope, so those buffers are reused at once.
+ */
+import type { TypedArray } from "../kernels/backend.ts";
+import { noGrad } from "./engine.ts";
+import type { Tensor } from "./tensor.ts";
+
+let active: Tensor[] | null = null;
+
+/** Called for every new tensor: remember it in the innermost scope, if one is open. */
+export function recordInScope(t: Tensor): void {
+  active?.push(t);
+}
+
+/**
+ * Run `fn`; afterwards dispose every tensor it created except those `keep(result)` names, which are
+ * handed to the enclosing scope (if any). Only for synchronous work.
+ */
+export function scoped<T>(fn: () => T, keep: (result: T) => Iterable<Tensor | null | undefined>): T {
+  const outer = active;
+  const created: Tensor[] = [];
+  active = created;
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    active = outer;
+  }
+  const kept = new Set<Tensor>();
+  for (const t of keep(result)) if (t) kept.add(t);
+  for (const t of created) if (!kept.has(t)) t.dispose();
+  outer?.push(...kept);
+  return result;
+}
+
+/**
+ * Run `fn` without building a graph, read the values of the tensors it returns, and free every
+ * tensor it made: the shape of an evaluation step, on any backend.
+ */
+export async function valuesOf<const T extends readonly Tensor[]>(
+  fn: () => T,
+): Promise<{ [K in keyof T]: TypedArray }> {
+  const results = scoped(
+    () => noGrad(fn),
+    (r) => r,
+  );
+  try {
+    return (await Promise.all(results.map((t) => t.data()))) as { [K in keyof T]: TypedArray };
+  } finally {
+    for (const t of results) t.dispose();
+  }
+}
