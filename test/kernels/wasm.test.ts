@@ -492,7 +492,13 @@ describe("wasm fused Adam (Backend.adamUpdate)", () => {
             new (dtype === "float32" ? Float32Array : Float64Array)(n),
             new (dtype === "float32" ? Float32Array : Float64Array)(n),
           ];
-          const [p, m, v] = [wasm.fromArray(ref[0]), wasm.fill(n, 0, dtype), wasm.fill(n, 0, dtype)];
+          // One thread, and two splitting every update (same bits either way).
+          const states = [wasm, threaded].map((b) => ({
+            b,
+            p: b.fromArray(ref[0]),
+            m: b.fill(n, 0, dtype),
+            v: b.fill(n, 0, dtype),
+          }));
           for (let step = 1; step <= 3; step++) {
             const g = typed(grads.slice((step - 1) * n, step * n), dtype);
             const h = { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay, step };
@@ -505,11 +511,13 @@ describe("wasm fused Adam (Backend.adamUpdate)", () => {
               h,
               dtype,
             );
-            wasm.adamUpdate(p, wasm.fromArray(g), m, v, h);
+            for (const { b, p, m, v } of states) b.adamUpdate(p, b.fromArray(g), m, v, h);
           }
-          same(wasm.readSync(p), ref[0]);
-          same(wasm.readSync(m), ref[1]);
-          same(wasm.readSync(v), ref[2]);
+          for (const { b, p, m, v } of states) {
+            same(b.readSync(p), ref[0]);
+            same(b.readSync(m), ref[1]);
+            same(b.readSync(v), ref[2]);
+          }
         },
       ),
       { numRuns: 30 },

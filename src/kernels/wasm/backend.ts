@@ -51,7 +51,7 @@ export interface WasmOptions {
   threads?: number;
   /** A matmul of fewer flops (2·m·k·n) than this runs on one thread. */
   parallelFlops?: number;
-  /** exp, log, sigmoid, softplus and tanh of fewer numbers than this run on one thread. */
+  /** exp, log, sigmoid, softplus, tanh and Adam's update of fewer numbers than this run on one thread. */
   parallelElements?: number;
   /** How long an idle worker polls for the next job before it sleeps, in ms (default 1). */
   spinMs?: number;
@@ -497,8 +497,18 @@ export class WasmBackend implements Backend {
       lr / (1 - beta1 ** step),
     ];
     if (sp.dtype === "float32") {
-      const kernel = weightDecay === 0 ? this.kernels.adam_update : this.kernels.adam_update_decay;
-      kernel(sp.block.address, sg.block.address, sm.block.address, sv.block.address, sp.size, ...constants);
+      const kernel = weightDecay === 0 ? "adam_update" : "adam_update_decay";
+      // The constants as float32 bits (see kernels-optim.ts), then slices of whole vectors per thread.
+      const bits = Array.from(new Int32Array(Float32Array.from(constants).buffer));
+      const parts = this.threads !== null && sp.size >= this.parallelElements ? this.threads.count : 1;
+      const jobs: number[][] = [];
+      for (let t = 0; t < parts; t++) {
+        const lo = 4 * Math.floor((t * sp.size) / parts / 4);
+        const hi = t === parts - 1 ? sp.size : 4 * Math.floor(((t + 1) * sp.size) / parts / 4);
+        jobs.push([...[sp, sg, sm, sv].map((s) => s.block.address + 4 * lo), hi - lo, ...bits]);
+      }
+      if (jobs.length === 1 || this.threads === null) this.kernels[kernel](...jobs[0]);
+      else this.threads.run(kernel, this.kernels, jobs);
       return;
     }
     // float64: the same formula, in the same order, in JavaScript.
@@ -540,6 +550,8 @@ const expensiveUnary = { exp: true, log: true, sigmoid: true, softplus: true, ta
 /** Kernels a worker may be asked to run. */
 const parallelKernels = [
   "matmul_block",
+  "adam_update",
+  "adam_update_decay",
   ...Object.keys(expensiveUnary).map((op) => unaryName(op as WasmUnaryOp)),
 ];
 

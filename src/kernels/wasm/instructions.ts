@@ -188,6 +188,8 @@ export const f32 = {
   max: bin(0x97),
   /** Round a float64 to the nearest float32. */
   demote: un(0xb6),
+  /** The float32 whose bits are this i32's. */
+  reinterpret: un(0xbe),
 };
 
 export const f64 = {

@@ -24,14 +24,15 @@ import {
  * adam_update[_decay](param, grad, m, v, n, weightDecay, beta1, oneMinusBeta1, beta2,
  * oneMinusBeta2, correction2, eps, stepSize): addresses, a count, and the float32 constants;
  * stepSize is lr / (1 − β₁ᵗ). The _decay variant first adds weightDecay·param to the gradient.
+ * The constants come as the bits of float32s in i32s, because worker threads are handed integers.
  */
 function adam(name: string, decay: boolean): FunctionDef {
   const f = new FunctionBuilder(name);
   const [p, g, m, v, n] = Array.from({ length: 5 }, () => f.param(ValType.i32));
-  const [wd, b1, omb1, b2, omb2, c2, eps, stepSize] = Array.from({ length: 8 }, () => f.param(ValType.f32));
+  const [wd, b1, omb1, b2, omb2, c2, eps, stepSize] = Array.from({ length: 8 }, () => f.param(ValType.i32));
   const end = f.local(ValType.i32);
   const [vp, vg, vm, vv] = Array.from({ length: 4 }, () => f.local(ValType.v128));
-  const splat = (c: Local) => f32x4.splat(get(c));
+  const splat = (c: Local) => f32x4.splat(f32.reinterpret(get(c)));
 
   /** The update of the four lanes in vp, vg, vm, vv (results left in vp, vm, vv). */
   const update = (): Code[] => [
