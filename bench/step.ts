@@ -4,13 +4,14 @@
  * our CPU backends, next to the same step written in TensorFlow.js (cpu and wasm backends) in the
  * same run. An epoch of MNIST is 469 such steps.
  *
- * Rows marked "freed" show the step once every tensor a step makes is freed when the step ends:
- * today releaseGraph() frees the forward graph, but the gradients made inside backward(), the
- * optimizer's temporaries and the previous step's .grad are left to the garbage collector — which
- * for the wasm backend's memory acts only when the event loop turns, so a training loop keeps
- * taking fresh memory. The bench emulates the fix from outside (a backend wrapper that records
- * what each step allocates and frees it, keeping parameters, gradients and optimizer state) and
- * uses the fused Adam (Backend.adamUpdate) through a small optimizer of its own.
+ * Rows marked "freed" show the step once every tensor a step makes is freed when the step ends.
+ * The engine and optimizers free their own temporaries (scopes), but the previous step's `.grad`
+ * (which zeroGrad() only forgets) and the leaves a forward pass makes (ε, scalar constants) are
+ * left to the garbage collector — which, for memory outside the JavaScript heap (WebAssembly,
+ * GPU), acts only when the event loop turns, so a training loop keeps taking fresh memory. The
+ * bench emulates the fix from outside autograd: a backend wrapper records what each step
+ * allocates and frees it, keeping parameters and their gradients; its small optimizer calls the
+ * fused Backend.adamUpdate, as src/nn's Adam does on backends that have it.
  */
 import type * as tfTypes from "@tensorflow/tfjs-core";
 import { releaseGraph } from "../src/autograd/engine.ts";
@@ -218,11 +219,11 @@ async function run(options: BenchOptions): Promise<BenchTable[]> {
     results.push({ label: `wasm×${n}`, timing: await ourStep(all, data, options.quick) });
     const pool = all.poolInfo();
     results.push({
-      label: "wasm×1, freed + fused Adam",
+      label: "wasm×1, freed",
       timing: await ourStep(one, data, options.quick, true),
     });
     results.push({
-      label: `wasm×${n}, freed + fused Adam`,
+      label: `wasm×${n}, freed`,
       timing: await ourStep(all, data, options.quick, true),
     });
     await useTfjs("wasm");
