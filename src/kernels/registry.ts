@@ -25,40 +25,46 @@ export type BackendName = keyof typeof loaders;
 export const backendNames = Object.keys(loaders) as BackendName[];
 
 /**
- * `auto`: the gpu backend when gpu.js has a mode here that runs shaders on a real GPU, else cpu.
- * A software renderer (Mesa's llvmpipe, say) runs the shaders on the CPU, slower than the cpu
- * backend, so auto passes it by; `gpu` uses it when asked. Says which it chose and why, once.
- * The probe and the message go through parameters so tests can stand in for a machine without a GPU.
+ * `auto`: the gpu backend when gpu.js has a mode here that runs shaders on a real GPU, else the
+ * fastest CPU backend (wasm where WebAssembly SIMD runs, else cpu). A software renderer (Mesa's
+ * llvmpipe, say) runs the shaders on the CPU, slower than the CPU backends, so auto passes it by;
+ * `gpu` uses it when asked. Says which it chose and why, once. The probe, the loaders and the
+ * message go through parameters so tests can stand in for other machines.
  */
 export async function chooseAutoBackend(
   probe: () => Promise<GpuProbe> = async () => (await import("./gpu/index.ts")).probeGpu(),
   say: (message: string) => void = sayOnce,
   loadGpu: () => Promise<Backend> = loaders.gpu,
+  loadFastCpu: () => Promise<Backend> = loaders.wasm,
 ): Promise<Backend> {
+  const fallBack = async (why: string): Promise<Backend> => {
+    try {
+      const fast = await loadFastCpu();
+      say(`elbo: backend auto → ${fast.name}: ${why}`);
+      return fast;
+    } catch (error) {
+      say(`elbo: backend auto → cpu: ${why}; and the wasm backend did not start (${messageOf(error)})`);
+      return cpu;
+    }
+  };
   let found: GpuProbe;
   try {
     found = await probe();
   } catch (error) {
-    say(`elbo: backend auto → cpu: gpu.js could not be loaded (${messageOf(error)})`);
-    return cpu;
+    return fallBack(`gpu.js could not be loaded (${messageOf(error)})`);
   }
-  if (found.mode === null) {
-    say(`elbo: backend auto → cpu: no GPU mode works here (${found.detail})`);
-    return cpu;
-  }
+  if (found.mode === null) return fallBack(`no GPU mode works here (${found.detail})`);
   if (found.software) {
-    say(
-      `elbo: backend auto → cpu: the GPU mode found here is gpu.js ${found.mode} on a software renderer (${found.detail}), which is slower than the cpu backend; choose the gpu backend to use it anyway`,
+    return fallBack(
+      `the GPU mode found here is gpu.js ${found.mode} on a software renderer (${found.detail}), which is slower than the CPU backends; choose the gpu backend to use it anyway`,
     );
-    return cpu;
   }
   try {
     const gpu = await loadGpu();
     say(`elbo: backend auto → gpu: gpu.js ${found.mode} on ${found.detail}`);
     return gpu;
   } catch (error) {
-    say(`elbo: backend auto → cpu: the gpu backend did not start (${messageOf(error)})`);
-    return cpu;
+    return fallBack(`the gpu backend did not start (${messageOf(error)})`);
   }
 }
 

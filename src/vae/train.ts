@@ -2,8 +2,8 @@
  * The training loop: for each mini-batch, forward (encode, reparameterize, decode, −ELBO),
  * backward, optimizer step. One epoch is one pass over the shuffled training set.
  */
-import { releaseGraph } from "../autograd/engine.ts";
 import type { Generator } from "../autograd/random.ts";
+import { scoped } from "../autograd/scope.ts";
 import { fromTypedArray } from "../autograd/tensor.ts";
 import type { Optimizer } from "../nn/optim/optimizer.ts";
 import { type Dataset, gatherImages, shuffledBatches } from "./data.ts";
@@ -51,20 +51,27 @@ export async function trainEpoch(
   model.train();
   for (let s = 0; s < batches.length; s++) {
     const indices = batches[s];
-    const x = fromTypedArray(gatherImages(data, indices), [indices.length, pixels]);
-    const out = model.forward(x, { generator: options.generator });
-    optimizer.zeroGrad();
-    out.loss.backward();
-    optimizer.step();
+    // The whole step in one scope: the batch, the noise, the graph, the gradients and the
+    // optimizer's scratch are all freed when it ends, so every step reuses the same buffers.
+    const terms = scoped(
+      () => {
+        const x = fromTypedArray(gatherImages(data, indices), [indices.length, pixels]);
+        const out = model.forward(x, { generator: options.generator });
+        optimizer.zeroGrad();
+        out.loss.backward();
+        optimizer.step();
+        return [out.loss, out.bce, out.kl];
+      },
+      (kept) => kept,
+    );
     // Awaiting the values works on every backend, including those whose kernels finish later.
-    const [loss, bce, kl] = await Promise.all([out.loss.data(), out.bce.data(), out.kl.data()]);
+    const [loss, bce, kl] = await Promise.all(terms.map((t) => t.data()));
+    for (const t of terms) t.dispose();
     if (!Number.isFinite(loss[0])) {
       throw new Error(
         `training stopped: the loss became ${loss[0]} at epoch ${options.epoch}, step ${s + 1}/${batches.length} (try a smaller --lr); no checkpoint was written for this epoch`,
       );
     }
-    releaseGraph(out.loss);
-    x.dispose();
     total += loss[0];
     totalBce += bce[0];
     totalKl += kl[0];

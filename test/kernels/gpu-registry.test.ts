@@ -18,7 +18,13 @@ async function auto(
   },
 ): Promise<{ backend: Backend; said: string[] }> {
   const said: string[] = [];
-  const backend = await chooseAutoBackend(probe, (m) => said.push(m), loadGpu);
+  // The fast CPU backend is stood in for by cpu here; the next describe checks the real choice.
+  const backend = await chooseAutoBackend(
+    probe,
+    (m) => said.push(m),
+    loadGpu,
+    async () => cpuBackend(),
+  );
   return { backend, said };
 }
 
@@ -73,6 +79,27 @@ describe("backend auto", () => {
     expect(said).toEqual([
       "elbo: backend auto → cpu: the gpu backend did not start (a test kernel computed [0, 0, 0])",
     ]);
+  });
+
+  it("prefers the wasm backend without a GPU, and says when even that fails", async () => {
+    const noGpu = async (): Promise<GpuProbe> => ({ mode: null, detail: "none", software: false });
+    const said: string[] = [];
+    const chosen = await chooseAutoBackend(noGpu, (m) => said.push(m), undefined, undefined);
+    expect(chosen.name).toBe("wasm");
+    expect(said).toEqual(["elbo: backend auto → wasm: no GPU mode works here (none)"]);
+    said.length = 0;
+    const fallback = await chooseAutoBackend(
+      noGpu,
+      (m) => said.push(m),
+      undefined,
+      async () => {
+        throw new Error("WebAssembly SIMD is not supported");
+      },
+    );
+    expect(fallback).toBe(cpuBackend());
+    expect(said[0]).toMatch(
+      /→ cpu: no GPU mode works here \(none\); and the wasm backend did not start \(WebAssembly SIMD is not supported\)/,
+    );
   });
 
   it("is listed with gpu among the backends, and an unknown name is an error that lists them", async () => {

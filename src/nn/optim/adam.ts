@@ -26,8 +26,9 @@ export class Adam extends Optimizer {
   readonly eps: number;
   readonly weightDecay: number;
   private t = 0;
-  private m: (Tensor | null)[];
-  private v: (Tensor | null)[];
+  /** The moments, made once here: updates overwrite them, so a step creates no lasting tensors. */
+  private m: Tensor[];
+  private v: Tensor[];
 
   constructor(params: Iterable<Tensor>, options: AdamOptions = {}) {
     super(params);
@@ -38,8 +39,8 @@ export class Adam extends Optimizer {
     if (!(this.lr >= 0)) throw new Error(`Adam: lr must be ≥ 0, got ${this.lr}`);
     for (const b of this.betas)
       if (!(b >= 0 && b < 1)) throw new Error(`Adam: betas must be in [0, 1), got [${this.betas}]`);
-    this.m = this.params.map(() => null);
-    this.v = this.params.map(() => null);
+    this.m = this.params.map((p) => zeros(p.shape, { dtype: p.dtype }));
+    this.v = this.params.map((p) => zeros(p.shape, { dtype: p.dtype }));
   }
 
   step(): void {
@@ -52,34 +53,28 @@ export class Adam extends Optimizer {
       weightDecay: this.weightDecay,
       step: this.t,
     };
-    // Everything made here but the new moments is scratch, freed when the step ends.
+    // Every tensor made here is scratch, freed when the step ends.
     scoped(
       () =>
         noGrad(() => {
           this.params.forEach((p, i) => {
-            if (p.grad !== null) this.update(p, p.grad, i, hyper);
+            if (p.grad !== null) this.update(p, p.grad, this.m[i], this.v[i], hyper);
           });
         }),
-      () => [...this.m, ...this.v],
+      () => [],
     );
   }
 
-  private update(p: Tensor, grad: Tensor, i: number, h: AdamHyperparameters): void {
+  private update(p: Tensor, grad: Tensor, m: Tensor, v: Tensor, h: AdamHyperparameters): void {
     // A backend with a fused kernel does the whole update in one pass, in place.
     if (p.backend.adamUpdate !== undefined) {
-      if (this.m[i] === null) this.m[i] = zeros(p.shape, { dtype: p.dtype });
-      if (this.v[i] === null) this.v[i] = zeros(p.shape, { dtype: p.dtype });
-      p.backend.adamUpdate(p.storage, grad.storage, this.m[i]!.storage, this.v[i]!.storage, h);
+      p.backend.adamUpdate(p.storage, grad.storage, m.storage, v.storage, h);
       return;
     }
     const [b1, b2] = [h.beta1, h.beta2];
     const g = h.weightDecay === 0 ? grad : grad.add(p.mul(h.weightDecay));
-    const m = this.m[i] === null ? g.mul(1 - b1) : this.m[i]!.mul(b1).add(g.mul(1 - b1));
-    const v = this.v[i] === null ? g.mul(g).mul(1 - b2) : this.v[i]!.mul(b2).add(g.mul(g).mul(1 - b2));
-    this.m[i]?.dispose();
-    this.v[i]?.dispose();
-    this.m[i] = m;
-    this.v[i] = v;
+    m.assign(m.mul(b1).add(g.mul(1 - b1)));
+    v.assign(v.mul(b2).add(g.mul(g).mul(1 - b2)));
     const denominator = v
       .div(1 - b2 ** h.step)
       .sqrt()
@@ -90,7 +85,7 @@ export class Adam extends Optimizer {
   stateDict(): OptimizerState {
     return {
       step: this.t,
-      buffers: { m: this.m.map((t) => t?.detach() ?? null), v: this.v.map((t) => t?.detach() ?? null) },
+      buffers: { m: this.m.map((t) => t.detach()), v: this.v.map((t) => t.detach()) },
     };
   }
 
@@ -105,7 +100,12 @@ export class Adam extends Optimizer {
       throw new Error(`Adam.loadStateDict: expected buffers m and v for ${this.params.length} parameters`);
     }
     this.t = state.step;
-    this.m = m.map((t) => t?.detach() ?? null);
-    this.v = v.map((t) => t?.detach() ?? null);
+    // Copy into the existing moments (shapes checked by assign); a missing one means zeros.
+    noGrad(() => {
+      this.params.forEach((p, i) => {
+        this.m[i].assign((m[i] ?? zeros(p.shape)).to(p.dtype));
+        this.v[i].assign((v[i] ?? zeros(p.shape)).to(p.dtype));
+      });
+    });
   }
 }

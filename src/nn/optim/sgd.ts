@@ -3,6 +3,7 @@
  *   b ← μ·b + g   (b = g on the first step)
  *   p ← p − lr·b  (plain SGD when μ = 0: p ← p − lr·g)
  */
+import { zeros } from "../../autograd/create.ts";
 import { noGrad } from "../../autograd/engine.ts";
 import { scoped } from "../../autograd/scope.ts";
 import type { Tensor } from "../../autograd/tensor.ts";
@@ -19,7 +20,8 @@ export class SGD extends Optimizer {
   readonly momentum: number;
   readonly weightDecay: number;
   private t = 0;
-  private buffers: (Tensor | null)[];
+  /** Momentum buffers, made once here (zeros, so the first step's b is g) and overwritten by each step. */
+  private readonly buffers: Tensor[];
 
   constructor(params: Iterable<Tensor>, options: SGDOptions) {
     super(params);
@@ -27,12 +29,12 @@ export class SGD extends Optimizer {
     this.momentum = options.momentum ?? 0;
     this.weightDecay = options.weightDecay ?? 0;
     if (!(this.lr >= 0)) throw new Error(`SGD: lr must be ≥ 0, got ${this.lr}`);
-    this.buffers = this.params.map(() => null);
+    this.buffers = this.momentum === 0 ? [] : this.params.map((p) => zeros(p.shape, { dtype: p.dtype }));
   }
 
   step(): void {
     this.t++;
-    // Everything made here but the momentum buffers is scratch, freed when the step ends.
+    // Every tensor made here is scratch, freed when the step ends.
     scoped(
       () =>
         noGrad(() => {
@@ -40,30 +42,32 @@ export class SGD extends Optimizer {
             if (p.grad === null) return;
             let d = this.weightDecay === 0 ? p.grad : p.grad.add(p.mul(this.weightDecay));
             if (this.momentum !== 0) {
-              const previous = this.buffers[i];
-              d = previous === null ? d.detach() : previous.mul(this.momentum).add(d);
-              previous?.dispose();
-              this.buffers[i] = d;
+              this.buffers[i].assign(this.buffers[i].mul(this.momentum).add(d));
+              d = this.buffers[i];
             }
             p.assign(p.sub(d.mul(this.lr)));
           });
         }),
-      () => this.buffers,
+      () => [],
     );
   }
 
   stateDict(): OptimizerState {
-    return { step: this.t, buffers: { momentum: this.buffers.map((t) => t?.detach() ?? null) } };
+    return { step: this.t, buffers: { momentum: this.buffers.map((t) => t.detach()) } };
   }
 
   loadStateDict(state: OptimizerState): void {
     const momentum = state.buffers.momentum;
-    if (momentum === undefined || momentum.length !== this.params.length) {
+    if (momentum === undefined || momentum.length !== this.buffers.length) {
       throw new Error(
-        `SGD.loadStateDict: expected a momentum buffer list for ${this.params.length} parameters`,
+        `SGD.loadStateDict: expected ${this.buffers.length} momentum buffers (one per parameter when momentum is set)`,
       );
     }
     this.t = state.step;
-    this.buffers = momentum.map((t) => t?.detach() ?? null);
+    noGrad(() => {
+      this.buffers.forEach((b, i) => {
+        b.assign((momentum[i] ?? zeros(b.shape)).to(b.dtype));
+      });
+    });
   }
 }
