@@ -197,7 +197,9 @@ async function main(): Promise<void> {
     optimizer.loadStateDict(resumed.optimizer);
     generator.setState(resumed.generator);
     history.push(...resumed.history);
-    console.log(`continuing from ${checkpointPath} after epoch ${resumed.epoch}`);
+    console.log(
+      `${flags.evalOnly === undefined ? "continuing from" : "evaluating"} ${checkpointPath} (trained for ${resumed.epoch} epochs)`,
+    );
   }
 
   const out = flags.out ?? join("runs", timestamp());

@@ -129,10 +129,11 @@ export async function writeLossPlot(
 
 export interface EmbedOptions {
   /**
-   * Embed at most this many points, a seeded random subset (default 2000). umap-js is plain
+   * Embed at most this many points, a seeded random subset (default 1000). umap-js is plain
    * JavaScript and its time grows about linearly, ~1.7 ms per point at 200 epochs on this project's
-   * 2-core machines (10-D latents): 2000 points take ~3 s, 5000 ~8.5 s, 10 000 ~17 s. The report's
-   * budget is a few seconds, and 200 points per digit already show the clusters.
+   * 2-core machines (10-D latents): 1000 points take ~1.6 s, 2000 ~3.4 s, 10 000 ~17 s. Evaluation
+   * and pictures should take less than one training epoch (~2.5 s with the wasm backend), and
+   * 100 points per digit already show the clusters.
    */
   maxPoints?: number;
   /** UMAP's neighbourhood size (default 15, as in UMAP itself). */
@@ -166,7 +167,7 @@ export function embed2d(
       `embed2d: ${count} points of dimension ${dim} need ${count * dim} values, got ${points.length}`,
     );
   }
-  const { maxPoints = 2000, nNeighbors = 15, nEpochs = 200 } = options;
+  const { maxPoints = 1000, nNeighbors = 15, nEpochs = 200 } = options;
   if (Math.min(count, maxPoints) < 3) {
     throw new Error(`embed2d: UMAP needs at least 3 points, got count ${count} and maxPoints ${maxPoints}`);
   }
