@@ -4,7 +4,7 @@
  */
 import type { Backend, TypedArray } from "../src/kernels/backend.ts";
 import { cpuBackend } from "../src/kernels/registry.ts";
-import { type BenchOptions, type BenchSection, type BenchTable } from "./table.ts";
+import type { BenchOptions, BenchSection, BenchTable } from "./table.ts";
 import { gflops, measure } from "./timing.ts";
 
 /** (m, k, n) of the VAE's layers (784–200–10, batch 128), forward shapes; backward uses the transposes. */
@@ -23,7 +23,16 @@ export const variants: { label: string; transA: boolean; transB: boolean }[] = [
 ];
 
 /** The textbook i-j-p loop over strided reads: the baseline every backend is compared with. */
-export function naiveMatmul(a: TypedArray, b: TypedArray, m: number, k: number, n: number, transA: boolean, transB: boolean, out: TypedArray): void {
+export function naiveMatmul(
+  a: TypedArray,
+  b: TypedArray,
+  m: number,
+  k: number,
+  n: number,
+  transA: boolean,
+  transB: boolean,
+  out: TypedArray,
+): void {
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
       let s = 0;
@@ -44,7 +53,15 @@ export function randomArray(size: number, seed: number): Float32Array {
 }
 
 /** Median GFLOP/s of `backend.matmul` on one shape and variant (the result is read back). */
-export async function backendGflops(backend: Backend, m: number, k: number, n: number, transA: boolean, transB: boolean, quick: boolean): Promise<number> {
+export async function backendGflops(
+  backend: Backend,
+  m: number,
+  k: number,
+  n: number,
+  transA: boolean,
+  transB: boolean,
+  quick: boolean,
+): Promise<number> {
   const a = backend.fromArray(randomArray(m * k, 1));
   const b = backend.fromArray(randomArray(k * n, 2));
   const t = await measure(

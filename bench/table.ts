@@ -27,8 +27,14 @@ function cell(v: string | number): string {
 export function formatTable(t: BenchTable): string {
   const cells = [t.columns, ...t.rows.map((r) => r.map(cell))];
   const widths = t.columns.map((_, c) => Math.max(...cells.map((r) => (r[c] ?? "").length)));
-  const line = (r: string[]) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join("  ");
-  const out = [`## ${t.title}`, line(cells[0]), widths.map((w) => "-".repeat(w)).join("  "), ...cells.slice(1).map(line)];
+  const line = (r: string[]) =>
+    r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join("  ");
+  const out = [
+    `## ${t.title}`,
+    line(cells[0]),
+    widths.map((w) => "-".repeat(w)).join("  "),
+    ...cells.slice(1).map(line),
+  ];
   for (const n of t.notes ?? []) out.push(`  ${n}`);
   return out.join("\n");
 }

@@ -1,19 +1,47 @@
 /** elbo: reverse-mode tensor autodiff, neural-network pieces and a VAE, from scratch. */
-export { full, ones, rand, randn, tensor, zeros } from "./autograd/create.ts";
+
 export type { CreateOptions, RandomOptions } from "./autograd/create.ts";
+export { full, ones, rand, randn, tensor, zeros } from "./autograd/create.ts";
 export { backward, isGradEnabled, noGrad, releaseGraph, topologicalOrder } from "./autograd/engine.ts";
-export { add, cast, div, exp, log, maximum, minimum, mul, neg, pow, relu, sigmoid, softplus, sqrt, sub, tanh } from "./autograd/ops/elementwise.ts";
-export { matmul } from "./autograd/ops/matmul.ts";
+export type { GradcheckOptions, GradcheckReport, InputReport } from "./autograd/gradcheck.ts";
+export { gradcheck } from "./autograd/gradcheck.ts";
+export { summarize, toDot } from "./autograd/graph.ts";
+export {
+  add,
+  cast,
+  div,
+  exp,
+  log,
+  maximum,
+  minimum,
+  mul,
+  neg,
+  pow,
+  relu,
+  sigmoid,
+  softplus,
+  sqrt,
+  sub,
+  tanh,
+} from "./autograd/ops/elementwise.ts";
 export type { MatmulOptions } from "./autograd/ops/matmul.ts";
+export { matmul } from "./autograd/ops/matmul.ts";
 export { logsumexp, max, mean, sum } from "./autograd/ops/reduce.ts";
 export { broadcastTo, gatherRows, reshape, sliceRows, transpose } from "./autograd/ops/shape.ts";
+export type { GeneratorState } from "./autograd/random.ts";
 export { Generator, globalGenerator, manualSeed } from "./autograd/random.ts";
 export { scoped, valuesOf } from "./autograd/scope.ts";
-export type { GeneratorState } from "./autograd/random.ts";
-export { fromTypedArray, Tensor } from "./autograd/tensor.ts";
 export type { BackwardFn, NestedArray, Operand } from "./autograd/tensor.ts";
-export type { Backend, BinaryOp, DType, MemoryInfo, ReduceOp, Shape, Storage, TypedArray, UnaryOp } from "./kernels/backend.ts";
+export { fromTypedArray, Tensor } from "./autograd/tensor.ts";
+export type {
+  Backend,
+  BinaryOp,
+  DType,
+  MemoryInfo,
+  ReduceOp,
+  Shape,
+  Storage,
+  TypedArray,
+  UnaryOp,
+} from "./kernels/backend.ts";
 export { getBackend, setBackend, useBackend } from "./kernels/registry.ts";
-export { gradcheck } from "./autograd/gradcheck.ts";
-export type { GradcheckOptions, GradcheckReport, InputReport } from "./autograd/gradcheck.ts";
-export { summarize, toDot } from "./autograd/graph.ts";

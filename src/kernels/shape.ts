@@ -62,7 +62,11 @@ export function formatShape(shape: Shape): string {
  * strides. Kernels then run a tight loop over the last dimension, so the bookkeeping here is paid
  * once per row, not once per element.
  */
-export function forEachRow(shape: Shape, strides: readonly (readonly number[])[], visit: (offsets: readonly number[]) => void): void {
+export function forEachRow(
+  shape: Shape,
+  strides: readonly (readonly number[])[],
+  visit: (offsets: readonly number[]) => void,
+): void {
   const nd = shape.length;
   const offsets = strides.map(() => 0);
   if (nd === 0) {
