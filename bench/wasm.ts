@@ -16,7 +16,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { Backend, BinaryOp, Storage, UnaryOp } from "../src/kernels/backend.ts";
 import { cpuBackend } from "../src/kernels/registry.ts";
 import { createWasmBackend, type WasmBackend } from "../src/kernels/wasm/backend.ts";
-import { randomArray, vaeShapes, variants } from "./matmul.ts";
+import { backendGflops, randomArray, timingOptions, vaeShapes, variants } from "./matmul.ts";
 import type { BenchOptions, BenchSection, BenchTable } from "./table.ts";
 import { gflops, measure } from "./timing.ts";
 
@@ -46,30 +46,6 @@ export async function wasmBackends(): Promise<{ one: WasmBackend; all: WasmBacke
   return { one, all };
 }
 
-function timingOptions(quick: boolean) {
-  return { minTimeMs: quick ? 50 : 400, minReps: quick ? 3 : 7 };
-}
-
-async function oursGflops(
-  backend: Backend,
-  m: number,
-  k: number,
-  n: number,
-  transA: boolean,
-  transB: boolean,
-  quick: boolean,
-): Promise<number> {
-  const a = backend.fromArray(randomArray(m * k, 1));
-  const b = backend.fromArray(randomArray(k * n, 2));
-  const t = await measure(
-    () => backend.dispose(backend.matmul(a, b, m, k, n, transA, transB)),
-    timingOptions(quick),
-  );
-  backend.dispose(a);
-  backend.dispose(b);
-  return gflops(m, k, n, t.medianMs);
-}
-
 async function tfjsGflops(
   m: number,
   k: number,
@@ -97,7 +73,7 @@ const stepShapes: [number, number, number][] = [...vaeShapes, [200, 128, 784], [
 async function warmUp(ours: { backend: Backend }[]): Promise<void> {
   for (const [m, k, n] of stepShapes) {
     for (const v of variants) {
-      for (const { backend } of ours) await oursGflops(backend, m, k, n, v.transA, v.transB, true);
+      for (const { backend } of ours) await backendGflops(backend, m, k, n, v.transA, v.transB, true);
     }
   }
 }
@@ -108,7 +84,8 @@ async function matmulTable(ours: { label: string; backend: Backend }[], quick: b
   for (const [m, k, n] of stepShapes) {
     for (const v of variants) {
       const row: (string | number)[] = [`${m}×${k}·${k}×${n}`, v.label];
-      for (const { backend } of ours) row.push(await oursGflops(backend, m, k, n, v.transA, v.transB, quick));
+      for (const { backend } of ours)
+        row.push(await backendGflops(backend, m, k, n, v.transA, v.transB, quick));
       await useTfjs("cpu");
       row.push(await tfjsGflops(m, k, n, v.transA, v.transB, quick));
       await useTfjs("wasm");
