@@ -1,27 +1,17 @@
 /**
- * One VAE training step, as src/vae/train.ts runs it — 784–200–10 encoder, reparameterize,
- * decoder, BCE + KL, backward, Adam, releaseGraph — in milliseconds per batch of 128, on each of
- * our CPU backends, next to the same step written in TensorFlow.js (cpu and wasm backends) in the
- * same run. An epoch of MNIST is 469 such steps.
- *
- * Rows marked "freed" show the step once every tensor a step makes is freed when the step ends.
- * The engine and optimizers free their own temporaries (scopes), but the previous step's `.grad`
- * (which zeroGrad() only forgets) and the leaves a forward pass makes (ε, scalar constants) are
- * left to the garbage collector — which, for memory outside the JavaScript heap (WebAssembly,
- * GPU), acts only when the event loop turns, so a training loop keeps taking fresh memory. The
- * bench emulates the fix from outside autograd: a backend wrapper records what each step
- * allocates and frees it, keeping parameters and their gradients; its small optimizer calls the
- * fused Backend.adamUpdate, as src/nn's Adam does on backends that have it.
+ * One VAE training step exactly as `npm run train:mnist` runs it (src/vae/train.ts trainStep:
+ * 784–200–10 encoder, reparameterize, decoder, BCE + KL, backward, Adam, all in one scope that
+ * frees the step's tensors), in milliseconds per batch of 128, on each of our CPU backends, next
+ * to the same step written in TensorFlow.js (cpu and wasm backends) in the same run. An epoch of
+ * MNIST is 469 such steps.
  */
 import type * as tfTypes from "@tensorflow/tfjs-core";
-import { releaseGraph } from "../src/autograd/engine.ts";
 import { Generator } from "../src/autograd/random.ts";
-import type { Tensor } from "../src/autograd/tensor.ts";
-import { fromTypedArray } from "../src/autograd/tensor.ts";
-import type { Backend, Storage } from "../src/kernels/backend.ts";
+import type { Backend } from "../src/kernels/backend.ts";
 import { cpuBackend, getBackend, setBackend } from "../src/kernels/registry.ts";
 import { Adam } from "../src/nn/optim/adam.ts";
 import { BernoulliVAE } from "../src/vae/model.ts";
+import { trainStep } from "../src/vae/train.ts";
 import type { BenchOptions, BenchSection, BenchTable } from "./table.ts";
 import { measure } from "./timing.ts";
 import { loadTfjs, useTfjs, wasmBackends } from "./wasm.ts";
@@ -49,99 +39,23 @@ interface StepTiming {
   medianMs: number;
 }
 
-/** The methods of a Backend that return a new storage. */
-const allocating = new Set([
-  "fromArray",
-  "fill",
-  "cast",
-  "unary",
-  "binary",
-  "reduce",
-  "broadcastTo",
-  "permute",
-  "matmul",
-  "gatherRows",
-  "scatterAddRows",
-]);
-
-/** `backend`, with every storage it makes through this wrapper recorded in `made`. */
-function recording(backend: Backend, made: Storage[]): Backend {
-  return new Proxy(backend, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver);
-      if (typeof value !== "function") return value;
-      if (!allocating.has(String(property))) return value.bind(target);
-      return (...args: unknown[]) => {
-        const storage = value.apply(target, args) as Storage;
-        made.push(storage);
-        return storage;
-      };
-    },
-  });
-}
-
-/** Adam through Backend.adamUpdate: one pass per parameter, no temporaries (same math as src/nn's Adam). */
-class FusedAdam {
-  private readonly m: Storage[];
-  private readonly v: Storage[];
-  private t = 0;
-  constructor(
-    private readonly params: Tensor[],
-    private readonly backend: Backend,
-    private readonly lr: number,
-  ) {
-    this.m = params.map((p) => backend.fill(p.size, 0, p.dtype));
-    this.v = params.map((p) => backend.fill(p.size, 0, p.dtype));
-  }
-  step(): void {
-    this.t++;
-    this.params.forEach((p, i) => {
-      if (p.grad === null) return;
-      const hyper = { lr: this.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, step: this.t };
-      this.backend.adamUpdate!(p.storage, p.grad.storage, this.m[i], this.v[i], hyper);
-    });
-  }
-}
-
-/** Our training step on `backend`; with `freed`, everything a step makes is freed at its end. */
-async function ourStep(
-  backend: Backend,
-  data: Float32Array[],
-  quick: boolean,
-  freed = false,
-): Promise<StepTiming> {
+/** Our training step on `backend`, the one the training loop runs. */
+async function ourStep(backend: Backend, data: Float32Array[], quick: boolean): Promise<StepTiming> {
   const previous = getBackend();
-  const made: Storage[] = [];
-  setBackend(freed ? recording(backend, made) : backend);
+  setBackend(backend);
   try {
     const generator = new Generator(1);
     const model = new BernoulliVAE(
       { inputDim: PIXELS, latentDim: LATENT, encUnits: HIDDEN, decUnits: HIDDEN },
       { generator },
     );
-    const params = model.parameters();
-    if (freed && !backend.adamUpdate) throw new Error(`bench step: "freed" needs a backend with adamUpdate`);
-    const optimizer = freed ? new FusedAdam(params, backend, 1e-3) : new Adam(params, { lr: 1e-3 });
-    made.length = 0; // the parameters live on
+    const optimizer = new Adam(model.parameters(), { lr: 1e-3 });
     let s = 0;
     const step = async () => {
-      if (freed) for (const p of params) p.grad?.dispose();
-      const x = fromTypedArray(data[s++ % data.length], [BATCH, PIXELS]);
-      const out = model.forward(x, { generator });
-      model.zeroGrad();
-      out.loss.backward();
-      optimizer.step();
-      const loss = await out.loss.data();
+      const terms = trainStep(model, optimizer, data[s++ % data.length], generator);
+      const loss = await terms[0].data();
+      for (const t of terms) t.dispose();
       if (!Number.isFinite(loss[0])) throw new Error(`bench step: loss ${loss[0]} on ${backend.name}`);
-      releaseGraph(out.loss);
-      x.dispose();
-      if (freed) {
-        const keep = new Set<Storage>(
-          params.flatMap((p) => (p.grad === null ? [p.storage] : [p.storage, p.grad.storage])),
-        );
-        for (const storage of made) if (!keep.has(storage)) backend.dispose(storage);
-        made.length = 0;
-      }
     };
     const t0 = performance.now();
     await step();
@@ -218,20 +132,12 @@ async function run(options: BenchOptions): Promise<BenchTable[]> {
     results.push({ label: "wasm×1", timing: await ourStep(one, data, options.quick) });
     results.push({ label: `wasm×${n}`, timing: await ourStep(all, data, options.quick) });
     const pool = all.poolInfo();
-    results.push({
-      label: "wasm×1, freed",
-      timing: await ourStep(one, data, options.quick, true),
-    });
-    results.push({
-      label: `wasm×${n}, freed`,
-      timing: await ourStep(all, data, options.quick, true),
-    });
     await useTfjs("wasm");
     results.push({ label: "tfjs-wasm", timing: await tfjsStep(tf, data, options.quick) });
     await useTfjs("cpu");
     results.push({ label: "tfjs-cpu", timing: await tfjsStep(tf, data, options.quick) });
     const cpuMs = results[0].timing.medianMs;
-    const tfWasmMs = results[5].timing.medianMs;
+    const tfWasmMs = results[3].timing.medianMs;
     return [
       {
         title: `VAE training step (784–200–10, batch ${BATCH}, Adam): ms per step, median (lower is better)`,
@@ -245,10 +151,9 @@ async function run(options: BenchOptions): Promise<BenchTable[]> {
           `${(tfWasmMs / timing.medianMs).toFixed(1)}× faster`,
         ]),
         notes: [
-          "Each step: forward, backward, Adam, read the loss, releaseGraph — as src/vae/train.ts does.",
-          "“freed”: every tensor a step makes is freed at its end (emulated by the bench; see the file's comment).",
+          "Each step: trainStep of src/vae/train.ts (forward, backward, Adam, in one scope), then read the loss.",
           "The PyTorch reference (one thread, same model) runs an epoch in ≈2.2 s on a machine like this one (not measured here).",
-          `wasm×${all.threadCount} as is, after its steps: ${(pool.reserved / 2 ** 20).toFixed(1)} MiB of memory taken, ${(pool.free / 2 ** 20).toFixed(1)} MiB of it free for reuse (the rest waits for the garbage collector).`,
+          `wasm×${all.threadCount} as is, after its steps: ${(pool.reserved / 2 ** 20).toFixed(1)} MiB of memory taken, ${(pool.free / 2 ** 20).toFixed(1)} MiB of it free for reuse.`,
         ],
       },
     ];

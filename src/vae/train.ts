@@ -4,7 +4,7 @@
  */
 import type { Generator } from "../autograd/random.ts";
 import { scoped } from "../autograd/scope.ts";
-import { fromTypedArray } from "../autograd/tensor.ts";
+import { fromTypedArray, type Tensor } from "../autograd/tensor.ts";
 import type { Optimizer } from "../nn/optim/optimizer.ts";
 import { type Dataset, gatherImages, shuffledBatches } from "./data.ts";
 import type { BernoulliVAE } from "./model.ts";
@@ -31,6 +31,32 @@ export interface EpochResult {
 }
 
 /**
+ * One optimisation step on a batch of images (rows of `model.config.inputDim` pixels): forward,
+ * backward, optimizer. All of it runs in one scope, so the batch, the noise, the graph, the
+ * gradients and the optimizer's scratch are freed when it ends and every step reuses the same
+ * buffers. Returns the batch's [loss, bce, kl] (sums over the batch), for the caller to read
+ * (`await t.data()`) and dispose.
+ */
+export function trainStep(
+  model: BernoulliVAE,
+  optimizer: Optimizer,
+  images: Float32Array,
+  generator: Generator,
+): Tensor[] {
+  return scoped(
+    () => {
+      const x = fromTypedArray(images, [images.length / model.config.inputDim, model.config.inputDim]);
+      const out = model.forward(x, { generator });
+      optimizer.zeroGrad();
+      out.loss.backward();
+      optimizer.step();
+      return [out.loss, out.bce, out.kl];
+    },
+    (kept) => kept,
+  );
+}
+
+/**
  * One epoch over `data`. Throws, naming the epoch and step, as soon as the loss stops being finite,
  * so a diverged run never writes a checkpoint full of NaN.
  */
@@ -42,7 +68,6 @@ export async function trainEpoch(
 ): Promise<EpochResult> {
   const start = performance.now();
   const batches = shuffledBatches(data.count, options.batchSize, options.generator);
-  const pixels = data.rows * data.cols;
   let total = 0;
   let totalBce = 0;
   let totalKl = 0;
@@ -51,19 +76,7 @@ export async function trainEpoch(
   model.train();
   for (let s = 0; s < batches.length; s++) {
     const indices = batches[s];
-    // The whole step in one scope: the batch, the noise, the graph, the gradients and the
-    // optimizer's scratch are all freed when it ends, so every step reuses the same buffers.
-    const terms = scoped(
-      () => {
-        const x = fromTypedArray(gatherImages(data, indices), [indices.length, pixels]);
-        const out = model.forward(x, { generator: options.generator });
-        optimizer.zeroGrad();
-        out.loss.backward();
-        optimizer.step();
-        return [out.loss, out.bce, out.kl];
-      },
-      (kept) => kept,
-    );
+    const terms = trainStep(model, optimizer, gatherImages(data, indices), options.generator);
     // Awaiting the values works on every backend, including those whose kernels finish later.
     const [loss, bce, kl] = await Promise.all(terms.map((t) => t.data()));
     for (const t of terms) t.dispose();
