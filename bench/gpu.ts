@@ -1,6 +1,7 @@
 /**
  * The gpu backend (gpu.js kernels) against the cpu backend, in the same run: matmul at the VAE's
- * shapes in every transpose variant, two elementwise ops at 128×784, and one VAE training step.
+ * shapes in every transpose variant, two elementwise ops at 128×784, and one VAE training step
+ * (the training loop's own, bench/step.ts).
  * For each kernel and shape:
  *   first     the first call: gpu.js builds the kernel (translates it, the driver compiles the
  *             shader), runs it, and the result is read back
@@ -9,15 +10,11 @@
  *             once at the end (how kernels run inside a training step), per call
  * Where no GPU mode works the section says why and moves on.
  */
-import { releaseGraph } from "../src/autograd/engine.ts";
-import { Generator } from "../src/autograd/random.ts";
-import { fromTypedArray } from "../src/autograd/tensor.ts";
 import type { Backend, Storage } from "../src/kernels/backend.ts";
 import { type GpuBackend, loadGpuBackend } from "../src/kernels/gpu/index.ts";
-import { cpuBackend, getBackend, setBackend } from "../src/kernels/registry.ts";
-import { Adam } from "../src/nn/optim/adam.ts";
-import { BernoulliVAE } from "../src/vae/model.ts";
+import { cpuBackend } from "../src/kernels/registry.ts";
 import { randomArray, vaeShapes, variants } from "./matmul.ts";
+import { batches, ourStep } from "./step.ts";
 import type { BenchOptions, BenchSection, BenchTable } from "./table.ts";
 import { measure } from "./timing.ts";
 
@@ -58,41 +55,6 @@ async function timeOp(backend: Backend, op: () => Storage, quick: boolean): Prom
   return { firstMs, readMs: read.medianMs, chainedMs: chained.medianMs / chain };
 }
 
-/** Milliseconds of one VAE training step (784–200–10, batch 128, Adam) on `backend`: first and steady. */
-async function timeStep(backend: Backend, quick: boolean): Promise<{ firstMs: number; medianMs: number }> {
-  const previous = getBackend();
-  setBackend(backend);
-  try {
-    const generator = new Generator(1);
-    const model = new BernoulliVAE(
-      { inputDim: 784, latentDim: 10, encUnits: 200, decUnits: 200 },
-      { generator },
-    );
-    const optimizer = new Adam(model.parameters(), { lr: 1e-3 });
-    const pixels = randomArray(128 * 784, 3).map((v) => v + 0.5);
-    const step = async () => {
-      const x = fromTypedArray(pixels, [128, 784]);
-      const out = model.forward(x, { generator });
-      optimizer.zeroGrad();
-      out.loss.backward();
-      optimizer.step();
-      await out.loss.data(); // the one read per step, as the training loop does
-      releaseGraph(out.loss);
-      x.dispose();
-    };
-    const t0 = performance.now();
-    await step();
-    const firstMs = performance.now() - t0;
-    const t = await measure(step, {
-      warmup: quick ? 1 : 3,
-      minReps: quick ? 3 : 10,
-      minTimeMs: quick ? 200 : 2000,
-    });
-    return { firstMs, medianMs: t.medianMs };
-  } finally {
-    setBackend(previous);
-  }
-}
 
 const ratio = (cpuMs: number, gpuMs: number) => `${(cpuMs / gpuMs).toFixed(2)}×`;
 
@@ -189,8 +151,8 @@ async function run(options: BenchOptions): Promise<BenchTable[]> {
   cpu.dispose(cx);
   cpu.dispose(cbias);
 
-  const gStep = await timeStep(gpu, options.quick);
-  const cStep = await timeStep(cpu, options.quick);
+  const gStep = await ourStep(gpu, batches(), options.quick);
+  const cStep = await ourStep(cpu, batches(), options.quick);
   const fallbacks = [...gpu.fallbacks.entries()].map(([op, count]) => `${op} ×${count}`).join(", ");
 
   return [

@@ -24,7 +24,7 @@ const STEPS_PER_EPOCH = Math.ceil(60000 / BATCH);
 /** A few fixed batches of MNIST-like pixels in [0, 1], cycled through. */
 const BATCHES = 4;
 
-function batches(): Float32Array[] {
+export function batches(): Float32Array[] {
   const g = new Generator(7);
   return Array.from({ length: BATCHES }, () => {
     const x = new Float32Array(BATCH * PIXELS);
@@ -34,13 +34,13 @@ function batches(): Float32Array[] {
   });
 }
 
-interface StepTiming {
+export interface StepTiming {
   firstMs: number;
   medianMs: number;
 }
 
-/** Our training step on `backend`, the one the training loop runs. */
-async function ourStep(backend: Backend, data: Float32Array[], quick: boolean): Promise<StepTiming> {
+/** Our training step on `backend`, the one the training loop runs: first call and median ms. */
+export async function ourStep(backend: Backend, data: Float32Array[], quick: boolean): Promise<StepTiming> {
   const previous = getBackend();
   setBackend(backend);
   try {
