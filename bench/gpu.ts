@@ -55,7 +55,6 @@ async function timeOp(backend: Backend, op: () => Storage, quick: boolean): Prom
   return { firstMs, readMs: read.medianMs, chainedMs: chained.medianMs / chain };
 }
 
-
 const ratio = (cpuMs: number, gpuMs: number) => `${(cpuMs / gpuMs).toFixed(2)}×`;
 
 async function run(options: BenchOptions): Promise<BenchTable[]> {
