@@ -98,7 +98,10 @@ export function backward(root: Tensor, grad?: Tensor): void {
           if (g === undefined) continue;
           grads.delete(node); // every consumer has contributed: free it as soon as it is passed on
           if (node.isLeaf || node.retainsGrad) {
-            node.grad = node.grad === null ? g : node.grad.add(g);
+            // Ops like add pass a gradient on unchanged, so one object can reach several tensors (or be
+            // the caller's own seed); each .grad gets a tensor of its own, safe to dispose alone.
+            const own = g === grad || stored.includes(g) ? g.detach() : g;
+            node.grad = node.grad === null ? own : node.grad.add(own);
             stored.push(node.grad);
           }
           if (node.backwardFn === null) continue;

@@ -199,3 +199,17 @@ describe("releaseGraph", () => {
     expect(before - backend.memory().buffers).toBe(4);
   });
 });
+
+describe("gradient ownership", () => {
+  it("each leaf's .grad is its own tensor, even when add passes one gradient object to both", () => {
+    const a = tensor([1, 2], { requiresGrad: true });
+    const b = tensor([3, 4], { requiresGrad: true });
+    const dy = tensor([0.5, -1]);
+    a.add(b).backward(dy);
+    expect(a.grad).not.toBe(b.grad);
+    expect(a.grad).not.toBe(dy);
+    a.grad!.dispose();
+    expect(b.grad!.toArray()).toEqual([0.5, -1]);
+    expect(dy.toArray()).toEqual([0.5, -1]);
+  });
+});
