@@ -5,7 +5,7 @@
  * that went into a sum gets the sum's gradient (d sum/dx_i = 1); for max only the elements that
  * were the maximum do.
  */
-import type { ReduceOp, Shape } from "../../kernels/backend.ts";
+import type { ReduceOp, Shape, Storage } from "../../kernels/backend.ts";
 import { formatShape, sizeOf } from "../../kernels/shape.ts";
 import { noGrad } from "../engine.ts";
 import { Tensor } from "../tensor.ts";
@@ -42,7 +42,7 @@ function reduceForward(
   x: Tensor,
   axes: readonly number[],
   keepdims: boolean,
-): { storage: ReturnType<Tensor["backend"]["reduce"]>; shape: number[] } {
+): { storage: Storage; shape: number[] } {
   if (op === "max" && axes.some((a) => x.shape[a] === 0)) {
     throw new Error(`max: cannot reduce an empty axis of a tensor of shape ${formatShape(x.shape)}`);
   }
