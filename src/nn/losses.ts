@@ -34,16 +34,13 @@ export function binaryCrossEntropy(probs: Tensor, target: Tensor, reduction: Red
     const log1mP = maximum(probs.neg().add(1).log(), -100);
     return target.mul(logP).add(target.neg().add(1).mul(log1mP)).neg();
   });
-  const loss = Tensor.fromOp(
-    "binaryCrossEntropy",
-    elementwise.storage,
-    probs.shape,
-    [probs, target],
-    (g, needs) => {
-      const denominator = maximum(probs.mul(probs.neg().add(1)), 1e-12);
-      return [needs[0] ? g.mul(probs.sub(target)).div(denominator) : null, null];
-    },
-  );
+  // The loss gets storage of its own (every tensor owns its storage); the scratch one is freed.
+  const storage = probs.backend.cast(elementwise.storage, probs.dtype);
+  elementwise.dispose();
+  const loss = Tensor.fromOp("binaryCrossEntropy", storage, probs.shape, [probs, target], (g, needs) => {
+    const denominator = maximum(probs.mul(probs.neg().add(1)), 1e-12);
+    return [needs[0] ? g.mul(probs.sub(target)).div(denominator) : null, null];
+  });
   return reduce(loss, reduction);
 }
 

@@ -5,7 +5,9 @@
 import { describe, expect, it } from "vitest";
 import { tensor } from "../../src/autograd/create.ts";
 import { isGradEnabled, noGrad, releaseGraph } from "../../src/autograd/engine.ts";
+import { valuesOf } from "../../src/autograd/scope.ts";
 import { getBackend } from "../../src/kernels/registry.ts";
+import { binaryCrossEntropy } from "../../src/nn/losses.ts";
 import { expectClose } from "./helpers.ts";
 
 const values = [0.5, -1.25, 2, 3];
@@ -211,5 +213,24 @@ describe("gradient ownership", () => {
     a.grad!.dispose();
     expect(b.grad!.toArray()).toEqual([0.5, -1]);
     expect(dy.toArray()).toEqual([0.5, -1]);
+  });
+});
+
+describe("scopes", () => {
+  it("valuesOf frees what a computation made but keeps what it returns, even results of composite ops", async () => {
+    const x = tensor([
+      [1, 2, 3],
+      [0, 0, 0],
+    ]);
+    const before = getBackend().memory().buffers;
+    const [lse, bce] = await valuesOf(() => [
+      x.logsumexp(1),
+      binaryCrossEntropy(tensor([0.5, 0.25]), tensor([1, 0]), "none"),
+    ]);
+    expect(Array.from(lse)[1]).toBeCloseTo(Math.log(3), 6);
+    expect(Array.from(lse)[0]).toBeCloseTo(Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3)), 5);
+    expect(Array.from(bce)[0]).toBeCloseTo(Math.log(2), 6);
+    expect(Array.from(bce)[1]).toBeCloseTo(-Math.log(0.75), 6);
+    expect(getBackend().memory().buffers).toBe(before);
   });
 });

@@ -103,9 +103,11 @@ export function logsumexp(x: Tensor, axis: number, keepdims = false): Tensor {
     const shift = minimum(maximum(m, -largest), largest);
     return add(log(sum(exp(sub(x, shift)), ax, true)), shift);
   });
-  const shape = reducedShape(x.shape, ax, keepdims);
-  const out: Tensor = Tensor.fromOp("logsumexp", lse.storage, shape, [x], (g) => [
-    mul(exp(sub(x, lse)), keepDims(g, x.shape, ax)),
+  // The result gets storage of its own (every tensor owns its storage); the scratch one is freed.
+  const storage = x.backend.cast(lse.storage, x.dtype);
+  lse.dispose();
+  const out: Tensor = Tensor.fromOp("logsumexp", storage, reducedShape(x.shape, ax, keepdims), [x], (g) => [
+    mul(exp(sub(x, keepDims(out, x.shape, ax))), keepDims(g, x.shape, ax)),
   ]);
   return out;
 }
