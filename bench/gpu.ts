@@ -57,6 +57,18 @@ async function timeOp(backend: Backend, op: () => Storage, quick: boolean): Prom
 
 const ratio = (cpuMs: number, gpuMs: number) => `${(cpuMs / gpuMs).toFixed(2)}×`;
 
+/** A table row's timing cells: the gpu's first, read and chained ms, the cpu's ms, and the two ratios. */
+function timingCells(g: Timings, c: Timings): (string | number)[] {
+  return [
+    g.firstMs,
+    g.readMs,
+    g.chainedMs,
+    c.readMs,
+    ratio(c.readMs, g.readMs),
+    ratio(c.readMs, g.chainedMs),
+  ];
+}
+
 async function run(options: BenchOptions): Promise<BenchTable[]> {
   let gpu: GpuBackend;
   try {
@@ -90,16 +102,7 @@ async function run(options: BenchOptions): Promise<BenchTable[]> {
       const [ga, gb, ca, cb] = [gpu.fromArray(a), gpu.fromArray(b), cpu.fromArray(a), cpu.fromArray(b)];
       const g = await timeOp(gpu, () => gpu.matmul(ga, gb, m, k, n, v.transA, v.transB), options.quick);
       const c = await timeOp(cpu, () => cpu.matmul(ca, cb, m, k, n, v.transA, v.transB), options.quick);
-      matmulRows.push([
-        `${m}×${k}·${k}×${n}`,
-        v.label,
-        g.firstMs,
-        g.readMs,
-        g.chainedMs,
-        c.readMs,
-        ratio(c.readMs, g.readMs),
-        ratio(c.readMs, g.chainedMs),
-      ]);
+      matmulRows.push([`${m}×${k}·${k}×${n}`, v.label, ...timingCells(g, c)]);
       gpu.dispose(ga);
       gpu.dispose(gb);
       cpu.dispose(ca);
@@ -134,15 +137,7 @@ async function run(options: BenchOptions): Promise<BenchTable[]> {
   for (const e of elementwise) {
     const g = await timeOp(gpu, e.gpu, options.quick);
     const c = await timeOp(cpu, e.cpu, options.quick);
-    elementwiseRows.push([
-      e.label,
-      g.firstMs,
-      g.readMs,
-      g.chainedMs,
-      c.readMs,
-      ratio(c.readMs, g.readMs),
-      ratio(c.readMs, g.chainedMs),
-    ]);
+    elementwiseRows.push([e.label, ...timingCells(g, c)]);
   }
 
   gpu.dispose(gx);
