@@ -22,6 +22,7 @@ import {
 } from "./checkpoint.ts";
 import { type Dataset, gatherImages, loadMnist } from "./data.ts";
 import { evaluateElbo, evaluateIwae } from "./evaluate.ts";
+import type { LatentMapMethod } from "./latent-map.ts";
 import { BernoulliVAE, type VaeConfig } from "./model.ts";
 import { type EpochResult, type StepReport, trainEpoch } from "./train.ts";
 
@@ -289,10 +290,14 @@ async function writePictures(
   test: Dataset,
   history: EpochResult[],
   generator: Generator,
+  latentMap: LatentMapMethod = "tsne",
 ): Promise<void> {
   // Loaded here, not at start-up: the plotting libraries take seconds to import, and a run that
   // stops on a bad flag should say so at once.
-  const { embed2d, writeImageGrid, writeLatentPlot, writeLossPlot } = await import("./report.ts");
+  const { interestingLossRange, writeImageGrid, writeLatentPlot, writeLossPlot } = await import(
+    "./report.ts"
+  );
+  const { embed2d } = await import("./latent-map.ts");
   const pixels = test.rows * test.cols;
   const shown = 16;
   const originals = gatherImages(
@@ -313,10 +318,11 @@ async function writePictures(
   writeImageGrid(join(out, "reconstructions.png"), pair, 2 * shown, test.rows, test.cols, shown);
   writeImageGrid(join(out, "samples.png"), samples, 64, test.rows, test.cols, 8);
 
-  const embedding = embed2d(means, test.count, model.config.latentDim, generator);
+  const embedding = embed2d(means, test.count, model.config.latentDim, generator, { method: latentMap });
   const labels = Uint8Array.from(embedding.indices, (i) => test.labels[i]);
   await writeLatentPlot(join(out, "latent.png"), embedding.xy, labels, {
-    title: `UMAP of the latent means of ${embedding.indices.length} test images`,
+    title: `${latentMap === "tsne" ? "t-SNE" : "UMAP"} of the latent means of ${embedding.indices.length} test images`,
+    method: latentMap,
   });
 
   const steps = history.flatMap((e) => e.stepLosses);
@@ -327,7 +333,15 @@ async function writePictures(
       { name: "per step", x: steps.map((_, i) => (i + 1) / stepsPerEpoch), y: steps },
       { name: "epoch average", x: history.map((e) => e.epoch), y: history.map((e) => e.loss) },
     ],
-    { title: "Training loss (−ELBO per image)", xLabel: "epoch", yLabel: "nats per image" },
+    {
+      title: "Training loss (−ELBO per image)",
+      xLabel: "epoch",
+      yLabel: "nats per image",
+      yDomain: interestingLossRange(
+        steps,
+        history.map((e) => e.loss),
+      ),
+    },
   );
 }
 

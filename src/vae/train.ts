@@ -5,19 +5,30 @@
 import type { Generator } from "../autograd/random.ts";
 import { scoped } from "../autograd/scope.ts";
 import { fromTypedArray, type Tensor } from "../autograd/tensor.ts";
+import type { TypedArray } from "../kernels/backend.ts";
 import type { Optimizer } from "../nn/optim/optimizer.ts";
-import { type Dataset, gatherImages, shuffledBatches } from "./data.ts";
+import { type Dataset, gatherImages, shuffledBatches } from "./dataset.ts";
 import type { BernoulliVAE } from "./model.ts";
 
 export interface StepReport {
   /** 1-based step within the epoch, and how many steps the epoch has. */
   step: number;
   steps: number;
-  /** This batch's −ELBO per image. */
+  /** This batch's −ELBO per image, and its two terms. */
   loss: number;
+  bce: number;
+  kl: number;
   /** Running average over the epoch so far, per image. */
   average: number;
+  /** The values of the tensors `inspect` returned this step (the lab's gradient views), else []. */
+  inspected: TypedArray[];
 }
+
+/**
+ * Called after backward and before the optimizer step, inside the step's scope: the tensors it
+ * returns (say, functions of the parameters' gradients) are read and handed to onStep.
+ */
+export type Inspect = () => Tensor[];
 
 export interface EpochResult {
   epoch: number;
@@ -34,14 +45,15 @@ export interface EpochResult {
  * One optimisation step on a batch of images (rows of `model.config.inputDim` pixels): forward,
  * backward, optimizer. All of it runs in one scope, so the batch, the noise, the graph, the
  * gradients and the optimizer's scratch are freed when it ends and every step reuses the same
- * buffers. Returns the batch's [loss, bce, kl] (sums over the batch), for the caller to read
- * (`await t.data()`) and dispose.
+ * buffers. Returns the batch's [loss, bce, kl] (sums over the batch), then what `inspect` returned,
+ * for the caller to read (`await t.data()`) and dispose.
  */
 export function trainStep(
   model: BernoulliVAE,
   optimizer: Optimizer,
   images: Float32Array,
   generator: Generator,
+  inspect?: Inspect,
 ): Tensor[] {
   return scoped(
     () => {
@@ -49,8 +61,9 @@ export function trainStep(
       const out = model.forward(x, { generator });
       optimizer.zeroGrad();
       out.loss.backward();
+      const inspected = inspect?.() ?? [];
       optimizer.step();
-      return [out.loss, out.bce, out.kl];
+      return [out.loss, out.bce, out.kl, ...inspected];
     },
     (kept) => kept,
   );
@@ -58,13 +71,20 @@ export function trainStep(
 
 /**
  * One epoch over `data`. Throws, naming the epoch and step, as soon as the loss stops being finite,
- * so a diverged run never writes a checkpoint full of NaN.
+ * so a diverged run never writes a checkpoint full of NaN. `onStep` is awaited before the next
+ * step, so a caller can pause there (the lab's pause and single step) or stop by throwing.
  */
 export async function trainEpoch(
   model: BernoulliVAE,
   optimizer: Optimizer,
   data: Dataset,
-  options: { epoch: number; batchSize: number; generator: Generator; onStep?: (s: StepReport) => void },
+  options: {
+    epoch: number;
+    batchSize: number;
+    generator: Generator;
+    onStep?: (s: StepReport) => void | Promise<void>;
+    inspect?: Inspect;
+  },
 ): Promise<EpochResult> {
   const start = performance.now();
   const batches = shuffledBatches(data.count, options.batchSize, options.generator);
@@ -76,9 +96,15 @@ export async function trainEpoch(
   model.train();
   for (let s = 0; s < batches.length; s++) {
     const indices = batches[s];
-    const terms = trainStep(model, optimizer, gatherImages(data, indices), options.generator);
+    const terms = trainStep(
+      model,
+      optimizer,
+      gatherImages(data, indices),
+      options.generator,
+      options.inspect,
+    );
     // Awaiting the values works on every backend, including those whose kernels finish later.
-    const [loss, bce, kl] = await Promise.all(terms.map((t) => t.data()));
+    const [loss, bce, kl, ...inspected] = await Promise.all(terms.map((t) => t.data()));
     for (const t of terms) t.dispose();
     if (!Number.isFinite(loss[0])) {
       throw new Error(
@@ -90,11 +116,14 @@ export async function trainEpoch(
     totalKl += kl[0];
     seen += indices.length;
     stepLosses.push(loss[0] / indices.length);
-    options.onStep?.({
+    await options.onStep?.({
       step: s + 1,
       steps: batches.length,
       loss: loss[0] / indices.length,
+      bce: bce[0] / indices.length,
+      kl: kl[0] / indices.length,
       average: total / seen,
+      inspected,
     });
   }
   return {
