@@ -6,6 +6,7 @@ import type { Shape } from "../../kernels/backend.ts";
 import { broadcastShapes, formatShape, sameShape, sizeOf } from "../../kernels/shape.ts";
 import { Tensor } from "../tensor.ts";
 import { sumToShape } from "./elementwise.ts";
+import { gather } from "./gather.ts";
 
 /** The same values in a new shape with as many elements; one dimension may be -1 (inferred). */
 export function reshape(x: Tensor, shape: Shape): Tensor {
@@ -52,6 +53,11 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
 
 /** Repeat x along its size-1 (or missing leading) dimensions to `shape`. */
 export function broadcastTo(x: Tensor, shape: Shape): Tensor {
+  if (shape.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new Error(
+      `broadcastTo: target shape ${formatShape(shape)} must hold non-negative integers (broadcasting ${formatShape(x.shape)})`,
+    );
+  }
   const out = broadcastShapes(x.shape, shape);
   if (out === null || !sameShape(out, shape)) {
     throw new Error(`broadcastTo: cannot broadcast ${formatShape(x.shape)} to ${formatShape(shape)}`);
@@ -76,12 +82,7 @@ export function gatherRows(x: Tensor, indices: Int32Array | readonly number[]): 
       );
     }
   }
-  const cols = rows === 0 ? 0 : x.size / rows;
-  const shape = [idx.length, ...x.shape.slice(1)];
-  // d gather(x)/dx: each row's gradient added back at the row it came from (a row taken twice gets both)
-  return Tensor.fromOp("gatherRows", x.backend.gatherRows(x.storage, cols, idx), shape, [x], (g) => [
-    new Tensor(g.backend.scatterAddRows(g.storage, cols, idx, rows), x.shape, g.backend),
-  ]);
+  return gather(x, 0, idx);
 }
 
 /** Rows start ≤ i < end, like x[start:end] in NumPy. */
