@@ -6,6 +6,8 @@ export { backward, isGradEnabled, noGrad, releaseGraph, topologicalOrder } from 
 export type { GradcheckOptions, GradcheckReport, InputReport } from "./autograd/gradcheck.ts";
 export { gradcheck } from "./autograd/gradcheck.ts";
 export { summarize, toDot } from "./autograd/graph.ts";
+export { batchedMatmul } from "./autograd/ops/batched-matmul.ts";
+export { equal, greater, greaterEqual, less, lessEqual, sign } from "./autograd/ops/compare.ts";
 export {
   add,
   cast,
@@ -24,10 +26,15 @@ export {
   sub,
   tanh,
 } from "./autograd/ops/elementwise.ts";
+export { gather, scatterAdd } from "./autograd/ops/gather.ts";
+export { concat, indexSelect, slice, stack } from "./autograd/ops/indexing.ts";
 export type { MatmulOptions } from "./autograd/ops/matmul.ts";
 export { matmul } from "./autograd/ops/matmul.ts";
+export { abs, clamp } from "./autograd/ops/piecewise.ts";
 export { logsumexp, max, mean, sum } from "./autograd/ops/reduce.ts";
 export { broadcastTo, gatherRows, reshape, sliceRows, transpose } from "./autograd/ops/shape.ts";
+export { logSoftmax, softmax } from "./autograd/ops/softmax.ts";
+export { where } from "./autograd/ops/where.ts";
 export type { GeneratorState } from "./autograd/random.ts";
 export { Generator, globalGenerator, manualSeed } from "./autograd/random.ts";
 export { scoped, valuesOf } from "./autograd/scope.ts";
@@ -45,3 +52,4 @@ export type {
   UnaryOp,
 } from "./kernels/backend.ts";
 export { getBackend, setBackend, useBackend } from "./kernels/registry.ts";
+export { crossEntropy } from "./nn/cross-entropy.ts";

@@ -10,10 +10,15 @@ import type { Backend, DType, Shape, Storage, TypedArray } from "../kernels/back
 import { getBackend } from "../kernels/registry.ts";
 import { formatShape, sizeOf } from "../kernels/shape.ts";
 import { backward, isGradEnabled } from "./engine.ts";
+import * as bmm from "./ops/batched-matmul.ts";
+import * as cmp from "./ops/compare.ts";
 import * as ew from "./ops/elementwise.ts";
+import * as ix from "./ops/indexing.ts";
 import * as mm from "./ops/matmul.ts";
+import * as pw from "./ops/piecewise.ts";
 import * as red from "./ops/reduce.ts";
 import * as sh from "./ops/shape.ts";
+import * as sm from "./ops/softmax.ts";
 import { recordInScope } from "./scope.ts";
 
 /**
@@ -245,6 +250,44 @@ export class Tensor {
   }
   sliceRows(start: number, end: number): Tensor {
     return sh.sliceRows(this, start, end);
+  }
+
+  // Indexing, softmax, piecewise and batched ops (ops/indexing, softmax, piecewise, compare, batched-matmul)
+  indexSelect(axis: number, indices: ArrayLike<number>): Tensor {
+    return ix.indexSelect(this, axis, indices);
+  }
+  slice(axis: number, start?: number, end?: number, step?: number): Tensor {
+    return ix.slice(this, axis, start, end, step);
+  }
+  softmax(axis?: number): Tensor {
+    return sm.softmax(this, axis);
+  }
+  logSoftmax(axis?: number): Tensor {
+    return sm.logSoftmax(this, axis);
+  }
+  abs(): Tensor {
+    return pw.abs(this);
+  }
+  clamp(min?: number, max?: number): Tensor {
+    return pw.clamp(this, min, max);
+  }
+  greater(other: Operand): Tensor {
+    return cmp.greater(this, other);
+  }
+  less(other: Operand): Tensor {
+    return cmp.less(this, other);
+  }
+  equal(other: Operand): Tensor {
+    return cmp.equal(this, other);
+  }
+  greaterEqual(other: Operand): Tensor {
+    return cmp.greaterEqual(this, other);
+  }
+  lessEqual(other: Operand): Tensor {
+    return cmp.lessEqual(this, other);
+  }
+  batchedMatmul(other: Tensor, options?: mm.MatmulOptions): Tensor {
+    return bmm.batchedMatmul(this, other, options);
   }
 }
 

@@ -22,7 +22,7 @@ export function sumToShape(g: Tensor, shape: Shape): Tensor {
   return new Tensor(storage, shape, g.backend);
 }
 
-function checkPair(op: string, a: Tensor, b: Tensor): number[] {
+export function checkPair(op: string, a: Tensor, b: Tensor): number[] {
   if (a.dtype !== b.dtype) {
     throw new Error(
       `${op}: dtypes differ: ${a.dtype} ${formatShape(a.shape)} and ${b.dtype} ${formatShape(b.shape)}; convert one with .to("${a.dtype}")`,
