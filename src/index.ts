@@ -2,12 +2,33 @@
 
 export type { CreateOptions, RandomOptions } from "./autograd/create.ts";
 export { full, ones, rand, randn, tensor, zeros } from "./autograd/create.ts";
-export { backward, isGradEnabled, noGrad, releaseGraph, topologicalOrder } from "./autograd/engine.ts";
+export type { BackwardOptions } from "./autograd/engine.ts";
+export {
+  backward,
+  enableGrad,
+  gradients,
+  isGradEnabled,
+  noGrad,
+  releaseGraph,
+  topologicalOrder,
+} from "./autograd/engine.ts";
 export type { GradcheckOptions, GradcheckReport, InputReport } from "./autograd/gradcheck.ts";
 export { gradcheck } from "./autograd/gradcheck.ts";
 export { summarize, toDot } from "./autograd/graph.ts";
+export type { Gradients, Vjp } from "./autograd/op.ts";
+export { applyOp } from "./autograd/op.ts";
 export { batchedMatmul } from "./autograd/ops/batched-matmul.ts";
-export { equal, greater, greaterEqual, less, lessEqual, sign } from "./autograd/ops/compare.ts";
+export {
+  equal,
+  fullLike,
+  greater,
+  greaterEqual,
+  less,
+  lessEqual,
+  positive,
+  sign,
+  zerosLike,
+} from "./autograd/ops/constants.ts";
 export {
   add,
   cast,
@@ -38,7 +59,7 @@ export { where } from "./autograd/ops/where.ts";
 export type { GeneratorState } from "./autograd/random.ts";
 export { Generator, globalGenerator, manualSeed } from "./autograd/random.ts";
 export { scoped, valuesOf } from "./autograd/scope.ts";
-export type { BackwardFn, NestedArray, Operand } from "./autograd/tensor.ts";
+export type { NestedArray, Operand } from "./autograd/tensor.ts";
 export { fromTypedArray, Tensor } from "./autograd/tensor.ts";
 export type {
   Backend,

@@ -7,6 +7,7 @@
  * dimensions an operand was repeated along; the backward rule itself is the 2-D one, per matrix.
  */
 import { broadcastShapes, formatShape, sizeOf } from "../../kernels/shape.ts";
+import { applyOp } from "../op.ts";
 import { Tensor } from "../tensor.ts";
 import { type MatmulOptions, matmul } from "./matmul.ts";
 import { broadcastTo, reshape } from "./shape.ts";
@@ -40,17 +41,22 @@ export function batchedMatmul(a: Tensor, b: Tensor, options: MatmulOptions = {})
   }
   const af = broadcastTo(a, [...batch, ra, ca]);
   const bf = broadcastTo(b, [...batch, rb, cb]);
-  const storage = a.backend.batchedMatmul(af.storage, bf.storage, sizeOf(batch), m, k, n, transA, transB);
-  return Tensor.fromOp("batchedMatmul", storage, [...batch, m, n], [af, bf], (g, needs) => [
-    needs[0]
-      ? transA
-        ? batchedMatmul(bf, g, { transA: transB, transB: true }) // dA = op(B)·Gᵀ
-        : batchedMatmul(g, bf, { transB: !transB }) // dA = G·op(B)ᵀ
-      : null,
-    needs[1]
-      ? transB
-        ? batchedMatmul(g, af, { transA: true, transB: transA }) // dB = Gᵀ·op(A)
-        : batchedMatmul(af, g, { transA: !transA }) // dB = op(A)ᵀ·G
-      : null,
-  ]);
+  return applyOp(
+    "batchedMatmul",
+    [af, bf],
+    () =>
+      new Tensor(
+        a.backend.batchedMatmul(af.storage, bf.storage, sizeOf(batch), m, k, n, transA, transB),
+        [...batch, m, n],
+        a.backend,
+      ),
+    (g) => [
+      transA
+        ? () => batchedMatmul(bf, g, { transA: transB, transB: true }) // dA = op(B)·Gᵀ
+        : () => batchedMatmul(g, bf, { transB: !transB }), // dA = G·op(B)ᵀ
+      transB
+        ? () => batchedMatmul(g, af, { transA: true, transB: transA }) // dB = Gᵀ·op(A)
+        : () => batchedMatmul(af, g, { transA: !transA }), // dB = op(A)ᵀ·G
+    ],
+  );
 }

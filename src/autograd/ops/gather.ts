@@ -7,22 +7,29 @@
  * by the ops that build them, which know what the user asked for; these two trust them.
  */
 import { withAxisSize } from "../../kernels/gather.ts";
+import { applyOp } from "../op.ts";
 import { Tensor } from "../tensor.ts";
 
 /** out[…, i, …] = x[…, indices[i], …] along `axis` (NumPy's take). */
 // d gather(x)/dx: each slab of the gradient added back where it was taken from (repeats add up)
 export function gather(x: Tensor, axis: number, indices: Int32Array): Tensor {
-  const storage = x.backend.gather(x.storage, x.shape, axis, indices);
-  return Tensor.fromOp("gather", storage, withAxisSize(x.shape, axis, indices.length), [x], (g) => [
-    scatterAdd(g, axis, indices, x.shape[axis]),
-  ]);
+  const shape = withAxisSize(x.shape, axis, indices.length);
+  return applyOp(
+    "gather",
+    [x],
+    () => new Tensor(x.backend.gather(x.storage, x.shape, axis, indices), shape, x.backend),
+    (g) => [() => scatterAdd(g, axis, indices, x.shape[axis])],
+  );
 }
 
 /** Zeros with `size` slabs along `axis`, then slab i of x added at indices[i]. */
 // d scatterAdd(x)/dx: the gradient read back from where each slab went
 export function scatterAdd(x: Tensor, axis: number, indices: Int32Array, size: number): Tensor {
-  const storage = x.backend.scatterAdd(x.storage, x.shape, axis, indices, size);
-  return Tensor.fromOp("scatterAdd", storage, withAxisSize(x.shape, axis, size), [x], (g) => [
-    gather(g, axis, indices),
-  ]);
+  const shape = withAxisSize(x.shape, axis, size);
+  return applyOp(
+    "scatterAdd",
+    [x],
+    () => new Tensor(x.backend.scatterAdd(x.storage, x.shape, axis, indices, size), shape, x.backend),
+    (g) => [() => gather(g, axis, indices)],
+  );
 }

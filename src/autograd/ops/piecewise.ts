@@ -1,12 +1,18 @@
 /** Piecewise-linear ops: |x| and clamping to an interval. */
-import { Tensor } from "../tensor.ts";
-import { greater, greaterEqual, less, lessEqual, sign } from "./compare.ts";
+import { applyOp } from "../op.ts";
+import { Tensor, toTensor } from "../tensor.ts";
+import { greater, greaterEqual, less, lessEqual, sign } from "./constants.ts";
 import { mul } from "./elementwise.ts";
 import { where } from "./where.ts";
 
 // d|x|/dx = sign(x): 0 at the kink x = 0 (as PyTorch), NaN at NaN (a NaN must not vanish)
 export function abs(x: Tensor): Tensor {
-  return Tensor.fromOp("abs", x.backend.unary("abs", x.storage), x.shape, [x], (g) => [mul(g, sign(x))]);
+  return applyOp(
+    "abs",
+    [x],
+    () => new Tensor(x.backend.unary("abs", x.storage), x.shape, x.backend),
+    (g) => [() => mul(g, sign(x))],
+  );
 }
 
 /**
@@ -23,8 +29,8 @@ export function clamp(x: Tensor, min?: number, max?: number): Tensor {
   if (min !== undefined && max !== undefined && !(min <= max)) {
     throw new Error(`clamp: min ${min} must not be greater than max ${max}`);
   }
-  const lo = min ?? Number.NEGATIVE_INFINITY;
-  const hi = max ?? Number.POSITIVE_INFINITY;
+  const lo = toTensor(min ?? Number.NEGATIVE_INFINITY, x);
+  const hi = toTensor(max ?? Number.POSITIVE_INFINITY, x);
   const inside = mul(greaterEqual(x, lo), lessEqual(x, hi));
   return where(inside, x, where(less(x, lo), lo, where(greater(x, hi), hi, x.detach())));
 }

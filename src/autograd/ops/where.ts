@@ -6,8 +6,10 @@
  * into 0·Inf = NaN. Its backward selects too, so the gradient is exactly g on the chosen side.
  */
 import { broadcastShapes, formatShape } from "../../kernels/shape.ts";
+import { applyOp } from "../op.ts";
 import { type Operand, Tensor, toTensor } from "../tensor.ts";
-import { checkPair, sumToShape } from "./elementwise.ts";
+import { checkPair } from "./elementwise.ts";
+import { sumToShape } from "./shape.ts";
 
 // d where(c, a, b)/da = g where c, else 0;  d where(c, a, b)/db = g where not c, else 0
 export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
@@ -24,17 +26,20 @@ export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
       `where: condition ${formatShape(cond.shape)} and values ${formatShape(at.shape)}, ${formatShape(bt.shape)} cannot be broadcast together`,
     );
   }
-  const storage = at.backend.where(
-    cond.storage,
-    cond.shape,
-    at.storage,
-    at.shape,
-    bt.storage,
-    bt.shape,
-    shape,
+  // The condition is an input without a gradient, so that changing it before backward is caught.
+  return applyOp(
+    "where",
+    [cond, at, bt],
+    () =>
+      new Tensor(
+        at.backend.where(cond.storage, cond.shape, at.storage, at.shape, bt.storage, bt.shape, shape),
+        shape,
+        at.backend,
+      ),
+    (g) => [
+      null,
+      () => sumToShape(where(cond, g, 0), at.shape),
+      () => sumToShape(where(cond, 0, g), bt.shape),
+    ],
   );
-  return Tensor.fromOp("where", storage, shape, [at, bt], (g, needs) => [
-    needs[0] ? sumToShape(where(cond, g, 0), at.shape) : null,
-    needs[1] ? sumToShape(where(cond, 0, g), bt.shape) : null,
-  ]);
 }
