@@ -69,7 +69,8 @@ export function slice(x: Tensor, axis: number, start?: number, end?: number, ste
 /**
  * The tensors joined end to end along `axis`; all other dimensions must agree (torch.cat).
  * Each input is scattered into its place in a zero tensor of the full size, and those are added:
- * k inputs cost k full-size buffers, the price of having no kernel of its own.
+ * k inputs cost k full-size buffers, the price of having no kernel of its own; and being a sum,
+ * it gives −0 as +0 (+0 + −0 = +0), a difference no comparison can see.
  */
 // d cat/dxᵢ: the part of the gradient where xᵢ was put
 export function concat(xs: readonly Tensor[], axis = 0): Tensor {
