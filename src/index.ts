@@ -13,7 +13,7 @@ export {
   topologicalOrder,
 } from "./autograd/engine.ts";
 export type { GradcheckOptions, GradcheckReport, InputReport } from "./autograd/gradcheck.ts";
-export { gradcheck } from "./autograd/gradcheck.ts";
+export { gradcheck, gradgradcheck } from "./autograd/gradcheck.ts";
 export { summarize, toDot } from "./autograd/graph.ts";
 export type { Gradients, Vjp } from "./autograd/op.ts";
 export { applyOp } from "./autograd/op.ts";
@@ -61,6 +61,7 @@ export { Generator, globalGenerator, manualSeed } from "./autograd/random.ts";
 export { scoped, valuesOf } from "./autograd/scope.ts";
 export type { NestedArray, Operand } from "./autograd/tensor.ts";
 export { fromTypedArray, Tensor } from "./autograd/tensor.ts";
+export { grad, hessian, hvp, jvp, valueAndGrad, vjp } from "./autograd/transforms.ts";
 export type {
   Backend,
   BinaryOp,
