@@ -17,7 +17,7 @@ export { gradcheck, gradgradcheck } from "./autograd/gradcheck.ts";
 export { summarize, toDot } from "./autograd/graph.ts";
 export type { Gradients, Vjp } from "./autograd/op.ts";
 export { applyOp } from "./autograd/op.ts";
-export { equal, fullLike, greater, positive, zerosLike } from "./autograd/ops/constants.ts";
+export { equal, fullLike, greater, notEqual, zerosLike } from "./autograd/ops/constants.ts";
 export {
   add,
   cast,
