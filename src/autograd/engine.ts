@@ -215,16 +215,20 @@ function reaching(order: readonly Tensor[], targets: ReadonlySet<Tensor>): Set<T
 
 /** Refuse to backward through an op whose inputs were changed in place after it read them. */
 function checkVersions(node: Tensor): void {
-  const changed = (what: string, t: Tensor, saved: number) =>
-    new Error(
-      `backward of ${node.op}: one of the tensors needed for gradient computation has been modified by an in-place operation: ` +
-        `${what}, ${describe(t)}, was changed by assign() after ${node.op} was computed (it is at version ${t.version}, ${node.op} used version ${saved}). ` +
-        "Call backward() before changing it, or assign to a copy (t.detach()) and use that instead.",
-    );
-  if (node.version !== 0) throw changed("its output", node, 0);
-  node.inputs.forEach((input, j) => {
-    if (input.version !== node.savedVersions[j]) throw changed(`input ${j}`, input, node.savedVersions[j]);
-  });
+  if (node.version !== 0) throw changedInPlace(node, "its output", node, 0);
+  for (let j = 0; j < node.inputs.length; j++) {
+    const input = node.inputs[j];
+    if (input.version !== node.savedVersions[j])
+      throw changedInPlace(node, `input ${j}`, input, node.savedVersions[j]);
+  }
+}
+
+function changedInPlace(node: Tensor, what: string, t: Tensor, saved: number): Error {
+  return new Error(
+    `backward of ${node.op}: one of the tensors needed for gradient computation has been modified by an in-place operation: ` +
+      `${what}, ${describe(t)}, was changed by assign() after ${node.op} was computed (it is at version ${t.version}, ${node.op} used version ${saved}). ` +
+      "Call backward() before changing it, or assign to a copy (t.detach()) and use that instead.",
+  );
 }
 
 /**

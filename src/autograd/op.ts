@@ -41,7 +41,13 @@ export type Vjp = (g: Tensor, out: Tensor) => Gradients;
 /** Run `forward` and record `name`, `inputs` and `vjp` on its result when a gradient can flow. */
 export function applyOp(name: string, inputs: readonly Tensor[], forward: () => Tensor, vjp: Vjp): Tensor {
   if (inputs.length === 0) throw new Error(`${name}: an op needs at least one input tensor`);
-  const { result, created } = collect(() => noGrad(() => named(name, forward)));
+  let collected: { result: Tensor; created: Tensor[] };
+  try {
+    collected = collect(() => noGrad(forward));
+  } catch (e) {
+    throw prefixed(name, e);
+  }
+  const { result, created } = collected;
   if (!(result instanceof Tensor)) throw new Error(`${name}: forward must return a Tensor`);
   let madeByForward = false;
   for (const t of created) {
@@ -56,15 +62,6 @@ export function applyOp(name: string, inputs: readonly Tensor[], forward: () => 
   const tracked = isGradEnabled() && inputs.some((t) => t.requiresGrad);
   recordOp(out, name, tracked ? inputs : null, vjp);
   return out;
-}
-
-/** Run `fn`, prefixing the message of anything it throws with `name`. */
-function named<T>(name: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    throw prefixed(name, e);
-  }
 }
 
 /** `e` with its message prefixed by `name:` (once). */
