@@ -6,6 +6,9 @@
  *    the call stack on a graph 10,000 ops deep).
  * 2. Walk that order backwards: each tensor's op turns its gradient into its inputs' gradients
  *    (its vector-Jacobian product); a tensor used by several ops receives the sum of them.
+ *
+ * The VJPs are tensor ops like any other, so the walk can itself be recorded (createGraph) and
+ * differentiated again: that is all that gradients of gradients take.
  */
 import { formatShape, sameShape } from "../kernels/shape.ts";
 import { named } from "./op.ts";

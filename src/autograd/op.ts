@@ -21,10 +21,11 @@
  *   (integer indices, targets). Only the thunks of inputs that need a gradient run.
  * - Write the VJP with tensor ops, never backend storage: then it is itself differentiable, and
  *   `backward({ createGraph: true })`, `grad(grad(f))` and `hessian` work through your op.
- *   Masks that routes a gradient (`equal`, `greater`, `zerosLike` in ops/constants.ts) are
- *   constants: their derivative is zero, so they belong in a VJP as they are.
- * - An op records the versions of its inputs; a tensor changed with `assign` before backward
- *   makes backward throw rather than compute a gradient from the new values.
+ *   Masks that route a gradient (`equal`, `greater`, `positive`, `zerosLike` in ops/constants.ts)
+ *   are constants: their derivative is zero, so they belong in a VJP as they are.
+ * - An op records the versions of its inputs; an input or output changed with `assign` before
+ *   backward makes backward throw rather than compute a gradient from the new values. (Every
+ *   input is checked, not only those the VJP reads: stricter than PyTorch, never wrong.)
  * - Errors thrown by the forward or the VJP are prefixed with the op's name.
  */
 import { isGradEnabled, noGrad } from "./engine.ts";
