@@ -34,10 +34,11 @@ export interface EpochResult {
  * One optimisation step on a batch of images (rows of `model.config.inputDim` pixels): forward,
  * backward, optimizer. All of it runs in one scope, so the batch, the noise, the graph, the
  * gradients and the optimizer's scratch are freed when it ends and every step reuses the same
- * buffers. Returns the batch's [loss, bce, kl] (sums over the batch) and a health probe, for the
- * caller to read (`await t.data()`) and dispose: the probe is the sum of every gradient, parameter
- * and optimizer-state value after the step, so it is finite whenever they all are (NaN and ±Infinity
- * survive a sum), and one number read per step watches them all.
+ * buffers. Returns, for the caller to read (`await t.data()`) and dispose:
+ *   [loss, bce, kl, probe, ...parts]
+ * the batch's loss terms (sums over the batch); the sum of each watched tensor (`watchedTensors`
+ * order), and `probe`, the sum of those sums. NaN and ±Infinity survive a sum, so one number read
+ * per step tells whether every gradient, optimizer buffer and parameter is still finite.
  */
 export function trainStep(
   model: BernoulliVAE,
@@ -52,22 +53,33 @@ export function trainStep(
       optimizer.zeroGrad();
       out.loss.backward();
       optimizer.step();
-      const watched = [
-        ...optimizer.params,
-        ...gradients(optimizer),
-        ...Object.values(optimizer.stateTensors()).flat(),
-      ];
-      const probe = watched.reduce((sum, t) => sum.add(t.sum()), out.kl.mul(0));
-      return [out.loss, out.bce, out.kl, probe];
+      const zero = out.kl.mul(0);
+      const parts = watchedTensors(optimizer).map(({ tensor }) => tensor?.sum() ?? zero);
+      const probe = parts.reduce((sum, part) => sum.add(part), zero);
+      return [out.loss, out.bce, out.kl, probe, ...parts];
     },
     (kept) => kept,
   );
 }
 
-function gradients(optimizer: Optimizer): Tensor[] {
-  return optimizer.params.flatMap((p) => (p.grad === null ? [] : [p.grad]));
+interface Watched {
+  /** "the gradient of", "the optimizer's m of", "the parameter" */
+  what: string;
+  param: number;
+  tensor: Tensor | null;
 }
 
+/** What the divergence guard watches, in the order a divergence spreads: gradients, optimizer state, parameters. */
+function watchedTensors(optimizer: Optimizer): Watched[] {
+  const { params } = optimizer;
+  return [
+    ...params.map((p, i) => ({ what: "the gradient of", param: i, tensor: p.grad })),
+    ...Object.entries(optimizer.stateTensors()).flatMap(([buffer, list]) =>
+      list.map((t, i) => ({ what: `the optimizer's ${buffer} of`, param: i, tensor: t })),
+    ),
+    ...params.map((p, i) => ({ what: "the parameter", param: i, tensor: p })),
+  ];
+}
 /**
  * One epoch over `data`. Throws, naming the epoch, the step and the tensor, as soon as the loss,
  * a gradient, a parameter or the optimizer's state stops being finite, so a diverged run never
@@ -92,22 +104,21 @@ export async function trainEpoch(
     const indices = batches[s];
     const terms = trainStep(model, optimizer, gatherImages(data, indices), options.generator);
     // Awaiting the values works on every backend, including those whose kernels finish later.
-    const [loss, bce, kl, probe] = await Promise.all(terms.map((t) => t.data()));
-    for (const t of terms) t.dispose();
+    const [loss, bce, kl, probe] = await Promise.all(terms.slice(0, 4).map((t) => t.data()));
     const where = `at epoch ${options.epoch}, step ${s + 1}/${batches.length}`;
-    if (!Number.isFinite(loss[0])) {
-      throw new Error(
-        `training stopped: the loss became ${loss[0]} ${where} (try a smaller --lr); no checkpoint was written for this epoch`,
+    const stop = (what: string) =>
+      new Error(
+        `training stopped: ${what} ${where} (try a smaller --lr); no checkpoint was written for this epoch`,
       );
-    }
-    if (!Number.isFinite(probe[0])) {
-      const found = await firstNonFinite(model, optimizer);
-      if (found !== null) {
-        throw new Error(
-          `training stopped: ${found} ${where} (try a smaller --lr); no checkpoint was written for this epoch`,
-        );
+    try {
+      if (!Number.isFinite(loss[0])) throw stop(`the loss became ${loss[0]}`);
+      if (!Number.isFinite(probe[0])) {
+        const found = await firstNonFinite(model, optimizer, terms.slice(4));
+        // null: finite values whose sum overflowed; huge, but not yet diverged.
+        if (found !== null) throw stop(found);
       }
-      // Finite values whose sum overflowed: huge, but not yet diverged.
+    } finally {
+      for (const t of terms) t.dispose();
     }
     total += loss[0];
     totalBce += bce[0];
@@ -132,24 +143,25 @@ export async function trainEpoch(
 }
 
 /**
- * The first tensor holding NaN or ±Infinity, as words ("the gradient of fc1.weight holds NaN at
- * index 3"), looking where a divergence starts: gradients, then optimizer state, then parameters.
+ * The first watched tensor holding NaN or ±Infinity, in words ("the parameter fc1.weight holds NaN
+ * at index 3"), found from the sums `trainStep` kept (the gradients themselves are freed by then).
  */
-async function firstNonFinite(model: BernoulliVAE, optimizer: Optimizer): Promise<string | null> {
+async function firstNonFinite(
+  model: BernoulliVAE,
+  optimizer: Optimizer,
+  parts: Tensor[],
+): Promise<string | null> {
   const names = new Map(model.namedParameters().map(([name, t]) => [t, name]));
-  const nameOf = (i: number) => names.get(optimizer.params[i]) ?? `parameter ${i}`;
-  const candidates: [string, Tensor | null][] = [
-    ...optimizer.params.map((p, i): [string, Tensor | null] => [`the gradient of ${nameOf(i)}`, p.grad]),
-    ...Object.entries(optimizer.stateTensors()).flatMap(([buffer, list]) =>
-      list.map((t, i): [string, Tensor | null] => [`the optimizer's ${buffer} of ${nameOf(i)}`, t]),
-    ),
-    ...optimizer.params.map((p, i): [string, Tensor | null] => [`the parameter ${nameOf(i)}`, p]),
-  ];
-  for (const [what, t] of candidates) {
-    if (t === null) continue;
-    const values = await t.data();
+  const watched = watchedTensors(optimizer);
+  const sums = await Promise.all(parts.map((t) => t.data()));
+  for (const [i, { what, param, tensor }] of watched.entries()) {
+    if (Number.isFinite(sums[i][0])) continue;
+    const name = names.get(optimizer.params[param]) ?? `parameter ${param}`;
+    if (what === "the gradient of" || tensor === null)
+      return `${what} ${name} holds non-finite values (they sum to ${sums[i][0]})`;
+    const values = await tensor.data();
     const bad = values.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) return `${what} holds ${values[bad]} at index ${bad}`;
+    if (bad >= 0) return `${what} ${name} holds ${values[bad]} at index ${bad}`;
   }
   return null;
 }
