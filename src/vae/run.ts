@@ -84,6 +84,15 @@ function checkBuffersFit(state: OptimizerState, params: readonly Tensor[]): void
   }
 }
 
+/** Free the run's weights and optimizer state (a page that starts another run frees the last one). */
+export function disposeRun(run: Run): void {
+  for (const p of run.optimizer.params) {
+    p.grad?.dispose();
+    p.dispose();
+  }
+  for (const list of Object.values(run.optimizer.stateTensors())) for (const t of list) t.dispose();
+}
+
 export interface TrainOptions {
   /** After every step, with the epoch it belongs to. */
   onStep?: (epoch: number, report: StepReport) => void;
