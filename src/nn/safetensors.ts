@@ -3,9 +3,12 @@
  *   8 bytes   little-endian u64: N, the length of the header
  *   N bytes   JSON: { name: { dtype: "F32" | "F64", shape, data_offsets: [begin, end] }, "__metadata__": { key: string } }
  *   the rest  the tensors' bytes, little-endian, at their offsets
+ * Files written with `checksum` also carry "crc32" in their metadata: the CRC-32 of the other
+ * metadata entries and of the data, checked when read, so a flipped bit is an error, not a value.
  */
 import { fromTypedArray, type Tensor } from "../autograd/tensor.ts";
 import type { TypedArray } from "../kernels/backend.ts";
+import { crc32 } from "./crc32.ts";
 
 const dtypeCodes = { float32: "F32", float64: "F64" } as const;
 
@@ -17,14 +20,15 @@ interface HeaderEntry {
 
 /**
  * The file's bytes. Async because reading a tensor's values waits for its kernels on some backends.
- * With `finiteOnly`, a tensor holding NaN or ±Infinity is refused, naming it, and nothing is returned.
+ * With `finiteOnly`, a tensor holding NaN or ±Infinity is refused, naming it, and nothing is returned;
+ * with `checksum`, the metadata gets a "crc32" entry.
  */
 export async function encodeSafetensors(
   tensors: Readonly<Record<string, Tensor>>,
   metadata: Readonly<Record<string, string>> = {},
-  options: { finiteOnly?: boolean } = {},
+  options: { finiteOnly?: boolean; checksum?: boolean } = {},
 ): Promise<Uint8Array> {
-  const header: Record<string, HeaderEntry | Record<string, string>> = { __metadata__: { ...metadata } };
+  const header: Record<string, HeaderEntry | Record<string, string>> = {};
   const blobs: Uint8Array[] = [];
   let offset = 0;
   for (const [name, t] of Object.entries(tensors)) {
@@ -45,10 +49,12 @@ export async function encodeSafetensors(
     blobs.push(bytes);
     offset += bytes.length;
   }
-  // Pad the header with spaces to a multiple of 8 so the data that follows is aligned for Float64Array.
-  let json = JSON.stringify(header);
-  json += " ".repeat((8 - ((8 + json.length) % 8)) % 8);
-  const headerBytes = new TextEncoder().encode(json);
+  header.__metadata__ =
+    options.checksum === true ? { ...metadata, crc32: checksumOf(metadata, blobs) } : { ...metadata };
+  // Pad the header with spaces to a multiple of 8 bytes so the data that follows is aligned for Float64Array.
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const headerBytes = new Uint8Array(json.length + ((8 - ((8 + json.length) % 8)) % 8)).fill(0x20);
+  headerBytes.set(json);
   const out = new Uint8Array(8 + headerBytes.length + offset);
   new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
   out.set(headerBytes, 8);
@@ -145,6 +151,12 @@ export function parseSafetensors(
   }
   if (expected !== dataLength)
     fail(`the tensors cover ${expected} bytes of data but the file holds ${dataLength}`);
+  const stored = (metadata as Record<string, string>).crc32;
+  if (stored !== undefined) {
+    const computed = checksumOf(metadata as Record<string, string>, [bytes.subarray(dataStart)]);
+    if (stored !== computed)
+      fail(`checksum ${computed} does not match the stored ${stored}: the file is damaged`);
+  }
 
   const entries: Record<string, SafetensorsEntry> = {};
   for (const { name, dtype, shape, begin, end } of layout) {
@@ -164,6 +176,16 @@ export function decodeSafetensors(
   const tensors: Record<string, Tensor> = {};
   for (const [name, { data, shape }] of Object.entries(entries)) tensors[name] = fromTypedArray(data, shape);
   return { tensors, metadata };
+}
+
+/** CRC-32 of the metadata entries other than "crc32" (sorted by key, NUL-separated) and of the data. */
+export function checksumOf(metadata: Readonly<Record<string, string>>, data: Uint8Array[]): string {
+  const encoder = new TextEncoder();
+  const entries = Object.entries(metadata)
+    .filter(([key]) => key !== "crc32")
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, value]) => encoder.encode(`${key}\0${value}\0`));
+  return crc32([...entries, ...data]);
 }
 
 function isRecord(x: unknown): x is Record<string, unknown> {

@@ -31,7 +31,8 @@ export interface Checkpoint {
   history: EpochResult[];
 }
 
-const FORMAT = "elbo-vae-checkpoint/1";
+/** Version 2 adds the checksum. */
+const FORMAT = "elbo-vae-checkpoint/2";
 
 /** The checkpoint's safetensors bytes; refuses, naming the tensor, weights or state that are not finite. */
 export async function encodeCheckpoint(c: Checkpoint): Promise<Uint8Array> {
@@ -55,7 +56,7 @@ export async function encodeCheckpoint(c: Checkpoint): Promise<Uint8Array> {
     history: JSON.stringify(c.history),
   };
   // Nothing non-finite is ever saved: a checkpoint must be one a run can continue from.
-  return encodeSafetensors(tensors, metadata, { finiteOnly: true });
+  return encodeSafetensors(tensors, metadata, { finiteOnly: true, checksum: true });
 }
 
 export interface DecodeOptions {
@@ -77,6 +78,7 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string, options: Decod
   if (metadata.format !== FORMAT) {
     throw new Error(`${file}: not an elbo VAE checkpoint (format "${metadata.format ?? "missing"}")`);
   }
+  if (metadata.crc32 === undefined) fail("it has no checksum (crc32)");
   const json = (key: string): unknown => {
     if (metadata[key] === undefined) return fail(`metadata "${key}" is missing`);
     try {

@@ -188,4 +188,34 @@ describe("a damaged checkpoint is refused with a clear message", () => {
     expect(() => decode(good.subarray(0, good.length - 1))).toThrow(/do not fit the file|cover/);
     expect(() => decode(good.subarray(0, 7))).toThrow(/only 7 bytes/);
   });
+
+  it("a flipped bit in the weights or in the metadata is caught by the checksum", () => {
+    const { header, data } = splitSafetensors(good);
+    const flipped = Uint8Array.from(data);
+    flipped[10] ^= 0x04;
+    expect(() => decode(joinSafetensors(header, flipped, false))).toThrow(
+      /not a valid safetensors checkpoint: checksum [0-9a-f]{8} does not match the stored [0-9a-f]{8}: the file is damaged/,
+    );
+    const lr = withMetadata(
+      good,
+      "training",
+      JSON.stringify({ ...JSON.parse((header.__metadata__ as Record<string, string>).training), lr: 0.03 }),
+    );
+    const { header: edited } = splitSafetensors(lr);
+    const stale = joinSafetensors(
+      {
+        ...edited,
+        __metadata__: {
+          ...(edited.__metadata__ as object),
+          crc32: (header.__metadata__ as Record<string, string>).crc32,
+        },
+      },
+      data,
+      false,
+    );
+    expect(() => decode(stale)).toThrow(/checksum .* the file is damaged/);
+    expect(() => decode(withMetadata(good, "crc32", undefined))).toThrow(
+      `${file}: damaged checkpoint: it has no checksum (crc32)`,
+    );
+  });
 });

@@ -1,4 +1,5 @@
 /** Small runs and checkpoints for the vae tests: 2×2-pixel images, so a run takes milliseconds. */
+import { checksumOf } from "../../src/nn/safetensors.ts";
 import type { TrainingConfig } from "../../src/vae/checkpoint-format.ts";
 import type { Dataset } from "../../src/vae/dataset.ts";
 import type { VaeConfig } from "../../src/vae/model.ts";
@@ -27,9 +28,18 @@ export function splitSafetensors(bytes: Uint8Array): { header: Record<string, un
   };
 }
 
-/** A safetensors file from a header (any JSON value) and data bytes. */
-export function joinSafetensors(header: unknown, data: Uint8Array): Uint8Array {
-  const json = new TextEncoder().encode(JSON.stringify(header));
+/**
+ * A safetensors file from a header (any JSON value) and data bytes. Its checksum is recomputed
+ * (`reseal`, the default) so that the check under test is reached, not the checksum's.
+ */
+export function joinSafetensors(header: unknown, data: Uint8Array, reseal = true): Uint8Array {
+  const record = header as Record<string, unknown> | null;
+  const metadata = record?.__metadata__ as Record<string, string> | undefined;
+  const sealed =
+    reseal && metadata?.crc32 !== undefined
+      ? { ...record, __metadata__: { ...metadata, crc32: checksumOf(metadata, [data]) } }
+      : header;
+  const json = new TextEncoder().encode(JSON.stringify(sealed));
   const out = new Uint8Array(8 + json.length + data.length);
   new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
   out.set(json, 8);
