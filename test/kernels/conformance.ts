@@ -595,7 +595,7 @@ const copiesProperty: ConformanceCheck = {
 };
 
 const rowsAndCasts: ConformanceCheck = {
-  name: "cast, fill, gatherRows and scatterAddRows keep specials; float64 tensors compute as the cpu reference, bit for bit",
+  name: "cast, fill, gather and scatterAdd keep specials; float64 tensors compute as the cpu reference, bit for bit",
   async run(target) {
     const { backend } = target;
     const values = specialValues.slice(0, 16); // 4 rows of 4
@@ -611,15 +611,15 @@ const rowsAndCasts: ConformanceCheck = {
       Number.NaN,
     ]);
     const idx = Int32Array.from([3, 0, 3]);
-    const gathered = backend.gatherRows(x, 4, idx);
-    expectSame("gatherRows", await read(backend, gathered), [
+    const gathered = backend.gather(x, [4, 4], 0, idx);
+    expectSame("gather", await read(backend, gathered), [
       ...f32.slice(12, 16),
       ...f32.slice(0, 4),
       ...f32.slice(12, 16),
     ]);
-    // Row 3 is gathered twice, so scatterAddRows adds it to itself; rows 1 and 2 stay +0.
+    // Row 3 is gathered twice, so scatterAdd adds it to itself; rows 1 and 2 stay +0.
     const row3 = f32.slice(12, 16);
-    expectSame("scatterAddRows", await read(backend, backend.scatterAddRows(gathered, 4, idx, 4)), [
+    expectSame("scatterAdd", await read(backend, backend.scatterAdd(gathered, [3, 4], 0, idx, 4)), [
       ...f32.slice(0, 4),
       0,
       0,

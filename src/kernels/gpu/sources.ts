@@ -49,7 +49,7 @@ const unaryExpressions: Record<UnaryOp, string> = {
   // scale it into the normal range first, log(v) = log(v·2²⁴) − 24·ln 2.
   log: "v > 0 && v < 1.1754943508222875e-38 ? Math.log(v * 16777216) - 16.635532333438687 : Math.log(v)",
   sqrt: "Math.sqrt(v)",
-  relu: "v > 0 ? v : 0",
+  relu: "v > 0 || v !== v ? v : 0", // NaN passes through (`v !== v`), as in the cpu backend
   step: "v > 0 ? 1 : 0",
   // Both branches keep exp's argument ≤ 0, so nothing overflows.
   sigmoid: "v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v))",
