@@ -39,9 +39,10 @@ import {
   type WasmBinaryOp,
   type WasmUnaryOp,
 } from "./kernels-elementwise.ts";
-import { MR, NR } from "./kernels-matmul.ts";
+import { MR, matmulBlockArgs, matmulScratchBytes, NR, SKIP_A, SKIP_B, SKIP_NONE } from "./kernels-matmul.ts";
 import { type Kernels, MAX_PAGES, moduleBytes, PAGE_BYTES } from "./module.ts";
 import { Pool, type PoolInfo } from "./pool.ts";
+import { chooseSkip, DEFAULT_SPARSE_ZEROS, sampledZeroShare } from "./sparsity.ts";
 import { defaultThreadCount, sharedMemorySupported } from "./spawn.ts";
 import { CONTROL_BYTES, Threads } from "./threads.ts";
 import { type WasmMemory, type WasmModule, WebAssemblyApi } from "./wasm-api.ts";
@@ -53,9 +54,17 @@ export interface WasmOptions {
   parallelFlops?: number;
   /** exp, log, sigmoid, softplus, tanh and Adam's update of fewer numbers than this run on one thread. */
   parallelElements?: number;
+  /**
+   * A matmul skips the zeros of an operand whose sampled share of zeros is at least this
+   * (default 0.5: see sparsity.ts); above 1, never; 0, always looked for.
+   */
+  sparseZeros?: number;
   /** How long an idle worker polls for the next job before it sleeps, in ms (default 1). */
   spinMs?: number;
 }
+
+/** Products with fewer outputs than this never look for zeros (sampling would cost more than it saves). */
+const SPARSE_MIN_OUTPUT = 1024;
 
 /** The address where the pool starts: below it, one control block per worker. */
 const POOL_BASE = PAGE_BYTES;
@@ -85,6 +94,8 @@ export class WasmBackend implements Backend {
   parallelFlops: number;
   /** Array length below which exp and friends stay on one thread. */
   parallelElements: number;
+  /** Share of zeros from which a matmul skips an operand's zeros (see WasmOptions). */
+  sparseZeros: number;
 
   private f32: Float32Array;
   private f64: Float64Array;
@@ -105,6 +116,7 @@ export class WasmBackend implements Backend {
   ) {
     this.parallelFlops = options.parallelFlops ?? 1e6;
     this.parallelElements = options.parallelElements ?? 16384;
+    this.sparseZeros = options.sparseZeros ?? DEFAULT_SPARSE_ZEROS;
     this.pool = new Pool(wasmMemory, POOL_BASE, () => this.remakeViews());
     this.f32 = new Float32Array(wasmMemory.buffer);
     this.f64 = new Float64Array(wasmMemory.buffer);
@@ -437,11 +449,7 @@ export class WasmBackend implements Backend {
     const threads = 2 * m * k * n >= this.parallelFlops ? this.threadCount : 1;
     const splitN = n >= m;
     const parts = Math.max(1, Math.min(threads, splitN ? nPanels : mPanels));
-    // A(i, p) = a[i·aRow + p·aDepth]; B(p, j) = b[j·bCol + p·bDepth]
-    const aRow = transA ? 1 : k;
-    const aDepth = transA ? m : 1;
-    const bCol = transB ? k : 1;
-    const bDepth = transB ? 1 : n;
+    const skip = this.skipFor(sa, sb, m, n);
     const jobs: number[][] = [];
     for (let t = 0; t < parts; t++) {
       const total = splitN ? nPanels : mPanels;
@@ -450,28 +458,33 @@ export class WasmBackend implements Backend {
       const [ip0, ip1, jp0, jp1] = splitN ? [0, mPanels, lo, hi] : [lo, hi, 0, nPanels];
       const packABytes = (ip1 - ip0) * k * MR * 4;
       const packBBytes = (jp1 - jp0) * k * NR * 4;
-      // Per thread: a 4×8 tile for partial blocks (128 bytes), then its packed A and B panels.
-      const scratch = this.scratchFor(t, 128 + packABytes + packBBytes);
-      const [pa, pb] = [scratch + 128, scratch + 128 + packABytes];
-      jobs.push([
-        sa.block.address,
-        sb.block.address,
-        out.block.address,
-        m,
-        k,
-        n,
-        aRow,
-        aDepth,
-        bCol,
-        bDepth,
-        pa,
-        pb,
-        scratch,
-        ip0,
-        ip1,
-        jp0,
-        jp1,
-      ]);
+      const skippedPanels = skip === SKIP_A ? ip1 - ip0 : skip === SKIP_B ? jp1 - jp0 : 0;
+      const scratchBytes = matmulScratchBytes(k, skippedPanels);
+      // Per thread: its scratch (see matmulScratchBytes), then its packed A and B panels.
+      const scratch = this.scratchFor(t, scratchBytes + packABytes + packBBytes);
+      jobs.push(
+        matmulBlockArgs({
+          a: sa.block.address,
+          b: sb.block.address,
+          c: out.block.address,
+          m,
+          k,
+          n,
+          // A(i, p) = a[i·aRowStride + p·aDepthStride]; B(p, j) = b[j·bColStride + p·bDepthStride]
+          aRowStride: transA ? 1 : k,
+          aDepthStride: transA ? m : 1,
+          bColStride: transB ? k : 1,
+          bDepthStride: transB ? 1 : n,
+          packA: scratch + scratchBytes,
+          packB: scratch + scratchBytes + packABytes,
+          scratch,
+          ip0,
+          ip1,
+          jp0,
+          jp1,
+          skip,
+        }),
+      );
     }
     if (jobs.length === 1 || this.threads === null) this.kernels.matmul_block(...jobs[0]);
     else this.threads.run("matmul_block", this.kernels, jobs);
@@ -520,6 +533,13 @@ export class WasmBackend implements Backend {
       V[i] = V[i] * b2 + g * g * omb2;
       P[i] = P[i] - (M[i] / (Math.sqrt(V[i] / c2) + e)) * stepSize;
     }
+  }
+
+  /** Which operand's zeros the matmul skips (see sparsity.ts). */
+  private skipFor(a: WasmStorage, b: WasmStorage, m: number, n: number): number {
+    if (this.sparseZeros > 1 || m * n < SPARSE_MIN_OUTPUT) return SKIP_NONE;
+    const share = (x: WasmStorage) => sampledZeroShare(this.f32, x.block.address / 4, x.size);
+    return { none: SKIP_NONE, a: SKIP_A, b: SKIP_B }[chooseSkip(share(a), share(b), this.sparseZeros)];
   }
 
   /** Thread t's scratch block, at least `bytes` long. */

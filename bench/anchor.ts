@@ -1,0 +1,89 @@
+/**
+ * `npx tsx bench/anchor.ts [--rounds 3] [--epochs 2] [--torch PATH]`: elbo's training epoch against
+ * the native anchor, PyTorch on OpenBLAS (the shared anchors folder's torch_vae.py, same model,
+ * same data, same cores), run alternately — PyTorch, then `npm run train:mnist`, round after round —
+ * so that both see the same machine. Prints each round's seconds per epoch and elbo's ratio, then
+ * the medians. On a shared machine the absolute times wander; the ratio within a round is the figure.
+ *
+ * PyTorch needs `python3-torch` and `libopenblas-dev` (without OpenBLAS, Debian's torch uses the
+ * reference BLAS and is many times slower: never compare against that). OPENBLAS_CORETYPE and
+ * OPENBLAS_L2_SIZE are removed from PyTorch's environment so that OpenBLAS picks its own kernels.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+function flag(name: string, fallback: string): string {
+  const at = process.argv.indexOf(name);
+  return at >= 0 && process.argv[at + 1] !== undefined ? process.argv[at + 1] : fallback;
+}
+
+const rounds = Number(flag("--rounds", "3"));
+const epochs = Number(flag("--epochs", "2"));
+const torchScript = flag("--torch", join("..", "shared", "anchors", "torch_vae.py"));
+if (!Number.isInteger(rounds) || rounds < 1 || !Number.isInteger(epochs) || epochs < 1) {
+  console.error("usage: npx tsx bench/anchor.ts [--rounds N] [--epochs N] [--torch PATH/torch_vae.py]");
+  process.exit(2);
+}
+if (!existsSync(torchScript)) {
+  console.error(`bench anchor: no PyTorch anchor at ${torchScript} (pass --torch PATH)`);
+  process.exit(2);
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** PyTorch's seconds per epoch, from its `epoch N: avg loss L  time T s` lines. */
+function torchEpochs(): number[] {
+  const env = { ...process.env };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  const run = spawnSync("python3", [torchScript, "--epochs", String(epochs)], { env, encoding: "utf8" });
+  if (run.status !== 0) throw new Error(`PyTorch anchor failed:\n${run.stdout}\n${run.stderr}`);
+  const times = [...run.stdout.matchAll(/^epoch \d+: avg loss [\d.]+\s+time ([\d.]+) s/gm)].map((m) =>
+    Number(m[1]),
+  );
+  if (times.length !== epochs)
+    throw new Error(`PyTorch anchor printed ${times.length} epochs:\n${run.stdout}`);
+  return times;
+}
+
+/** elbo's seconds per epoch, from the metrics.json of `npm run train:mnist -- --epochs N`. */
+function elboEpochs(): number[] {
+  const out = mkdtempSync(join(tmpdir(), "elbo-anchor-"));
+  try {
+    const run = spawnSync("npm", ["run", "train:mnist", "--", "--epochs", String(epochs), "--out", out], {
+      encoding: "utf8",
+    });
+    if (run.status !== 0) throw new Error(`train:mnist failed:\n${run.stdout}\n${run.stderr}`);
+    const metrics = JSON.parse(readFileSync(join(out, "metrics.json"), "utf8")) as {
+      epochs: { seconds: number }[];
+    };
+    return metrics.epochs.map((e) => e.seconds);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+const ratios: number[] = [];
+const torchMeans: number[] = [];
+const elboMeans: number[] = [];
+console.log(
+  `${rounds} rounds of ${epochs} epochs, PyTorch then elbo each round (s/epoch: mean of the epochs)`,
+);
+console.log("round  PyTorch s/epoch  elbo s/epoch  elbo/PyTorch");
+for (let r = 1; r <= rounds; r++) {
+  const torch = mean(torchEpochs());
+  const elbo = mean(elboEpochs());
+  torchMeans.push(torch);
+  elboMeans.push(elbo);
+  ratios.push(elbo / torch);
+  console.log(
+    `${String(r).padStart(5)}  ${torch.toFixed(3).padStart(15)}  ${elbo.toFixed(3).padStart(12)}  ${(elbo / torch).toFixed(3).padStart(12)}`,
+  );
+}
+console.log(
+  `median ${median(torchMeans).toFixed(3).padStart(15)}  ${median(elboMeans).toFixed(3).padStart(12)}  ${median(ratios).toFixed(3).padStart(12)}`,
+);
+console.log("elbo/PyTorch below 1 means elbo's epoch is the shorter.");
