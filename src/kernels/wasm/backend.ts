@@ -56,14 +56,14 @@ export interface WasmOptions {
   parallelElements?: number;
   /**
    * A matmul skips the zeros of an operand whose sampled share of zeros is at least this
-   * (default 0.5: see sparsity.ts); above 1, never; 0, always looked for.
+   * (default 0.5: see sparsity.ts); above 1, never; 0, always, whatever the product's size.
    */
   sparseZeros?: number;
   /** How long an idle worker polls for the next job before it sleeps, in ms (default 1). */
   spinMs?: number;
 }
 
-/** Products with fewer outputs than this never look for zeros (sampling would cost more than it saves). */
+/** Products with fewer outputs than this do not look for zeros (sampling would cost more than it saves), unless sparseZeros is 0. */
 const SPARSE_MIN_OUTPUT = 1024;
 
 /** The address where the pool starts: below it, one control block per worker. */
@@ -537,7 +537,7 @@ export class WasmBackend implements Backend {
 
   /** Which operand's zeros the matmul skips (see sparsity.ts). */
   private skipFor(a: WasmStorage, b: WasmStorage, m: number, n: number): number {
-    if (this.sparseZeros > 1 || m * n < SPARSE_MIN_OUTPUT) return SKIP_NONE;
+    if (this.sparseZeros > 1 || (this.sparseZeros > 0 && m * n < SPARSE_MIN_OUTPUT)) return SKIP_NONE;
     const share = (x: WasmStorage) => sampledZeroShare(this.f32, x.block.address / 4, x.size);
     return { none: SKIP_NONE, a: SKIP_A, b: SKIP_B }[chooseSkip(share(a), share(b), this.sparseZeros)];
   }

@@ -16,15 +16,30 @@ export const ZERO_SAMPLES = 256;
 /** Default share of sampled zeros from which a matmul skips that operand's zeros. */
 export const DEFAULT_SPARSE_ZEROS = 0.5;
 
-/** The share of zeros among about ZERO_SAMPLES numbers of memory[start, start + size), taken at a fixed stride. */
+/**
+ * The share of zeros among ZERO_SAMPLES numbers of memory[start, start + size) (all of them when
+ * there are fewer). The positions follow the golden-ratio sequence frac(j·φ)·size: spread evenly,
+ * the same every call, and in step with no period of the data (a fixed stride of 392 would read
+ * only two pixels of every 784-pixel image of a batch).
+ */
 export function sampledZeroShare(memory: Float32Array, start: number, size: number): number {
-  if (size === 0) return 0;
-  const stride = Math.max(1, Math.floor(size / ZERO_SAMPLES));
+  if (size <= ZERO_SAMPLES) {
+    let zeros = 0;
+    for (let i = start; i < start + size; i++) if (memory[i] === 0) zeros++;
+    return size === 0 ? 0 : zeros / size;
+  }
   let zeros = 0;
-  let seen = 0;
-  for (let i = start; i < start + size; i += stride, seen++) if (memory[i] === 0) zeros++;
-  return zeros / seen;
+  let position = 0;
+  for (let j = 0; j < ZERO_SAMPLES; j++) {
+    position += GOLDEN;
+    position -= Math.floor(position);
+    if (memory[start + Math.floor(position * size)] === 0) zeros++;
+  }
+  return zeros / ZERO_SAMPLES;
 }
+
+/** The fractional part of the golden ratio. */
+const GOLDEN = (Math.sqrt(5) - 1) / 2;
 
 /** Which operand to skip the zeros of: "a" or "b" (the sparser, A on a tie) at or above `threshold`, else "none". */
 export function chooseSkip(zerosA: number, zerosB: number, threshold: number): "none" | "a" | "b" {
