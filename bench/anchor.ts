@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/anchor.ts [--rounds 3] [--epochs 2] [--torch PATH]`: elbo's training epoch against
+ * `npx tsx bench/anchor.ts [--rounds 3] [--epochs 2] [--torch PATH] [--python PATH]`: elbo's training epoch against
  * the native anchor, PyTorch on OpenBLAS (the shared anchors folder's torch_vae.py, same model,
  * same data, same cores), run alternately — PyTorch, then `npm run train:mnist`, round after round —
  * so that both see the same machine. Prints each round's seconds per epoch and elbo's ratio, then
@@ -21,9 +21,19 @@ function flag(name: string, fallback: string): string {
 
 const rounds = Number(flag("--rounds", "3"));
 const epochs = Number(flag("--epochs", "2"));
-const torchScript = flag("--torch", join("..", "shared", "anchors", "torch_vae.py"));
+// The shared anchors folder sits beside the project (or beside the folder of its worktrees).
+const torchScript = flag(
+  "--torch",
+  [join("..", "shared"), join("..", "..", "shared")]
+    .map((dir) => join(dir, "anchors", "torch_vae.py"))
+    .find(existsSync) ?? join("..", "shared", "anchors", "torch_vae.py"),
+);
+// Debian's python3, which has python3-torch, even where another python3 comes first on PATH.
+const python = flag("--python", existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
 if (!Number.isInteger(rounds) || rounds < 1 || !Number.isInteger(epochs) || epochs < 1) {
-  console.error("usage: npx tsx bench/anchor.ts [--rounds N] [--epochs N] [--torch PATH/torch_vae.py]");
+  console.error(
+    "usage: npx tsx bench/anchor.ts [--rounds N] [--epochs N] [--torch PATH/torch_vae.py] [--python PATH]",
+  );
   process.exit(2);
 }
 if (!existsSync(torchScript)) {
@@ -39,7 +49,7 @@ function torchEpochs(): number[] {
   const env = { ...process.env };
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
-  const run = spawnSync("python3", [torchScript, "--epochs", String(epochs)], { env, encoding: "utf8" });
+  const run = spawnSync(python, [torchScript, "--epochs", String(epochs)], { env, encoding: "utf8" });
   if (run.status !== 0) throw new Error(`PyTorch anchor failed:\n${run.stdout}\n${run.stderr}`);
   const times = [...run.stdout.matchAll(/^epoch \d+: avg loss [\d.]+\s+time ([\d.]+) s/gm)].map((m) =>
     Number(m[1]),

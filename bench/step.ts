@@ -196,6 +196,7 @@ async function run(options: BenchOptions): Promise<BenchTable[]> {
         notes: [
           "Each step: trainStep of src/vae/train.ts (forward, backward, Adam, in one scope), then read the loss.",
           "jax-js: the same model with forward, valueAndGrad and Adam under one jit (bench/jax.ts); tfjs: optimizer.minimize.",
+          `wasm matmul with fused multiply-adds (relaxed SIMD): ${all.relaxedSimd ? "on" : "off, this engine lacks it (Node 20: run node with --experimental-wasm-relaxed-simd)"}.`,
           `wasm×${n} measured again after the peers: ${again.medianMs.toFixed(2)} ms/step (a different figure means the machine's load changed).`,
           "The native anchor, PyTorch on OpenBLAS, is timed by bench/anchor.ts (a whole epoch, alternating with train:mnist).",
           `wasm×${n} as is, after its steps: ${(pool.reserved / 2 ** 20).toFixed(1)} MiB of memory taken, ${(pool.free / 2 ** 20).toFixed(1)} MiB of it free for reuse.`,

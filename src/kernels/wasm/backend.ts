@@ -40,7 +40,7 @@ import {
   type WasmUnaryOp,
 } from "./kernels-elementwise.ts";
 import { MR, matmulBlockArgs, matmulScratchBytes, NR, SKIP_A, SKIP_B, SKIP_NONE } from "./kernels-matmul.ts";
-import { type Kernels, MAX_PAGES, moduleBytes, PAGE_BYTES } from "./module.ts";
+import { type Kernels, MAX_PAGES, moduleBytes, PAGE_BYTES, relaxedSimdSupported } from "./module.ts";
 import { Pool, type PoolInfo } from "./pool.ts";
 import { chooseSkip, DEFAULT_SPARSE_ZEROS, sampledZeroShare } from "./sparsity.ts";
 import { defaultThreadCount, sharedMemorySupported } from "./spawn.ts";
@@ -59,6 +59,12 @@ export interface WasmOptions {
    * (default 0.5: see sparsity.ts); above 1, never; 0, always, whatever the product's size.
    */
   sparseZeros?: number;
+  /**
+   * Fused multiply-adds (relaxed SIMD) in matmul. Default: where the engine has them (Chrome 114+,
+   * Node 22+; Node 20 with --experimental-wasm-relaxed-simd). Results then round once per
+   * multiply-add instead of twice: as close to the reference, not bit-identical to the plain path.
+   */
+  relaxedSimd?: boolean;
   /** How long an idle worker polls for the next job before it sleeps, in ms (default 1). */
   spinMs?: number;
 }
@@ -96,6 +102,8 @@ export class WasmBackend implements Backend {
   parallelElements: number;
   /** Share of zeros from which a matmul skips an operand's zeros (see WasmOptions). */
   sparseZeros: number;
+  /** Whether matmul's multiply-adds are fused (relaxed SIMD; see WasmOptions). */
+  readonly relaxedSimd: boolean;
 
   private f32: Float32Array;
   private f64: Float64Array;
@@ -117,6 +125,7 @@ export class WasmBackend implements Backend {
     this.parallelFlops = options.parallelFlops ?? 1e6;
     this.parallelElements = options.parallelElements ?? 16384;
     this.sparseZeros = options.sparseZeros ?? DEFAULT_SPARSE_ZEROS;
+    this.relaxedSimd = options.relaxedSimd ?? false;
     this.pool = new Pool(wasmMemory, POOL_BASE, () => this.remakeViews());
     this.f32 = new Float32Array(wasmMemory.buffer);
     this.f64 = new Float64Array(wasmMemory.buffer);
@@ -553,13 +562,16 @@ export class WasmBackend implements Backend {
   }
 }
 
-let compiled: { shared: WasmModule | null; unshared: WasmModule | null } = { shared: null, unshared: null };
+const compiled = new Map<string, Promise<WasmModule>>();
 
-async function compile(shared: boolean): Promise<WasmModule> {
-  const cached = shared ? compiled.shared : compiled.unshared;
-  if (cached) return cached;
-  const module = await WebAssemblyApi.compile(moduleBytes(shared, INITIAL_PAGES));
-  compiled = shared ? { ...compiled, shared: module } : { ...compiled, unshared: module };
+/** The module for shared memory or not, with relaxed SIMD or not: compiled once each. */
+function compile(shared: boolean, relaxedSimd: boolean): Promise<WasmModule> {
+  const key = `${shared}/${relaxedSimd}`;
+  let module = compiled.get(key);
+  if (module === undefined) {
+    module = WebAssemblyApi.compile(moduleBytes(shared, INITIAL_PAGES, { relaxedSimd }));
+    compiled.set(key, module);
+  }
   return module;
 }
 
@@ -584,7 +596,12 @@ export async function createWasmBackend(options: WasmOptions = {}): Promise<Wasm
   if (!Number.isInteger(wanted) || wanted < 1)
     throw new Error(`wasm backend: threads must be a positive integer, got ${wanted}`);
   const shared = wanted > 1 && sharedMemorySupported();
-  const module = await compile(shared);
+  const relaxedSimd = options.relaxedSimd ?? relaxedSimdSupported();
+  if (relaxedSimd && !relaxedSimdSupported())
+    throw new Error(
+      "wasm backend: relaxedSimd was asked for, but this engine does not validate relaxed SIMD",
+    );
+  const module = await compile(shared, relaxedSimd);
   const memory = new WebAssemblyApi.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared });
   const instance = await WebAssemblyApi.instantiate(module, { env: { memory } });
   const kernels = instance.exports as unknown as Kernels;
@@ -602,7 +619,7 @@ export async function createWasmBackend(options: WasmOptions = {}): Promise<Wasm
           spinMs: options.spinMs ?? 1,
         })
       : null;
-  return new WasmBackend(memory, kernels, threads, options);
+  return new WasmBackend(memory, kernels, threads, { ...options, relaxedSimd });
 }
 
 let shared: Promise<WasmBackend> | null = null;

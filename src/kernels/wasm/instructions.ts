@@ -271,6 +271,11 @@ export const f32x4 = {
   pmax: simdBin(0xeb),
   /** Integer lanes to float. */
   convertI32x4S: simdUn(0xfa),
+  /**
+   * a·b + c (relaxed SIMD): one fused multiply-add, rounded once, where the hardware has FMA; an
+   * engine may also round twice. Only in modules built for engines that validate it.
+   */
+  relaxedMadd: (a: Code, b: Code, c: Code): number[] => [...a, ...b, ...c, 0xfd, ...uleb(0x105)],
 };
 
 export const i32x4 = {
