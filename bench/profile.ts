@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/profile.ts [--steps N] [--threads N] [--sparse-zeros X]`: where the time of a
+ * `npx tsx bench/profile.ts [--steps N] [--threads N] [--sparse-zeros X] [--top N]`: where the time of a
  * training epoch goes, on the wasm backend. Trains the reference VAE (the defaults of
  * `npm run train:mnist`) on MNIST for N steps (default a whole epoch, 469) under V8's sampling
  * profiler, in this process, and sorts the main thread's samples into
@@ -9,6 +9,7 @@
  *   gc           the garbage collector
  *   host         everything else: building the graph, autograd, the training loop, JavaScript
  * Workers are not sampled: while the main thread waits, they run their share of the kernels.
+ * --top N also lists the N functions with the most samples of their own.
  */
 import { Session } from "node:inspector";
 import { Generator } from "../src/autograd/random.ts";
@@ -57,6 +58,19 @@ export function split(profile: Profile): Record<Category, number> {
   return ms;
 }
 
+/** Milliseconds of own samples per function, most first. */
+function selfTimes(profile: Profile): [string, number][] {
+  const frames = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+  const ms = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    const frame = frames.get(id);
+    if (frame === undefined) return;
+    const key = `${categorize(frame).padEnd(11)} ${frame.functionName || "(anonymous)"}  ${frame.url.split("/").slice(-2).join("/")}`;
+    ms.set(key, (ms.get(key) ?? 0) + profile.timeDeltas[i] / 1000);
+  });
+  return [...ms.entries()].sort((a, b) => b[1] - a[1]);
+}
+
 async function main(): Promise<void> {
   const threads = flag("--threads");
   const sparseZeros = flag("--sparse-zeros");
@@ -100,6 +114,12 @@ async function main(): Promise<void> {
     console.log(
       `${category.padEnd(12)} ${value.toFixed(0).padStart(6)}  ${((100 * value) / total).toFixed(1).padStart(5)}%`,
     );
+  }
+  const top = flag("--top") ?? 0;
+  if (top > 0) {
+    console.log(`\ntop ${top} functions by own samples (ms, category, function, file)`);
+    for (const [name, value] of selfTimes(profile).slice(0, top))
+      console.log(`${value.toFixed(0).padStart(6)}  ${name}`);
   }
 }
 

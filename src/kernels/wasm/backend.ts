@@ -34,6 +34,7 @@ import {
   binaryKernels,
   binaryName,
   type RowMode,
+  rowModes,
   unaryKernels,
   unaryName,
   type WasmBinaryOp,
@@ -52,7 +53,10 @@ export interface WasmOptions {
   threads?: number;
   /** A matmul of fewer flops (2·m·k·n) than this runs on one thread. */
   parallelFlops?: number;
-  /** exp, log, sigmoid, softplus, tanh and Adam's update of fewer numbers than this run on one thread. */
+  /**
+   * Elementwise ops (exp and friends, binary ops on one block of rows), column sums and Adam's
+   * update of fewer numbers than this run on one thread.
+   */
   parallelElements?: number;
   /**
    * A matmul skips the zeros of an operand whose sampled share of zeros is at least this
@@ -246,13 +250,11 @@ export class WasmBackend implements Backend {
     } else if (this.threads !== null && src.size >= this.parallelElements && op in expensiveUnary) {
       // exp and friends cost a few ns per number: large arrays are worth sharing out, in
       // slices of whole vectors.
-      const parts = this.threads.count;
-      const jobs: number[][] = [];
-      for (let t = 0; t < parts; t++) {
-        const lo = 4 * Math.floor((t * src.size) / parts / 4);
-        const hi = t === parts - 1 ? src.size : 4 * Math.floor(((t + 1) * src.size) / parts / 4);
-        jobs.push([src.block.address + 4 * lo, out.block.address + 4 * lo, hi - lo]);
-      }
+      const jobs = evenSplit(src.size, this.threads.count, 4).map(([lo, hi]) => [
+        src.block.address + 4 * lo,
+        out.block.address + 4 * lo,
+        hi - lo,
+      ]);
       this.threads.run(unaryName(op as WasmUnaryOp), this.kernels, jobs);
     } else {
       kernel(src.block.address, out.block.address, src.size);
@@ -301,11 +303,16 @@ export class WasmBackend implements Backend {
       db = 1;
     }
     const mode: RowMode = da === 0 ? "sv" : db === 0 ? "vs" : "vv";
-    const kernel = this.binaryFns.get(binaryName(op, mode))!;
+    const name = binaryName(op, mode);
+    const kernel = this.binaryFns.get(name)!;
     const rows = rowDim.size;
     const [aRow, bRow] = rowDim.strides;
     const rowFloats = rows * cols;
     const base = [a.block.address, b.block.address, out.block.address];
+    if (dims.length === 0 && this.threads !== null && rowFloats >= this.parallelElements) {
+      this.binaryThreaded(name, base, rows, cols, aRow, bRow, mode);
+      return;
+    }
     forEachIndex(dims, 2, (offsets, k) => {
       kernel(
         base[0] + 4 * offsets[0],
@@ -317,6 +324,47 @@ export class WasmBackend implements Backend {
         4 * bRow,
       );
     });
+  }
+
+  /**
+   * A large binary op of one block of rows, shared out between threads: by rows when there are
+   * enough of them, else (one long row, both operands stepping) by runs of whole vectors.
+   */
+  private binaryThreaded(
+    name: string,
+    [a, b, out]: number[],
+    rows: number,
+    cols: number,
+    aRow: number,
+    bRow: number,
+    mode: RowMode,
+  ): void {
+    const threads = this.threads!;
+    if (rows >= threads.count) {
+      const jobs = evenSplit(rows, threads.count, 1).map(([lo, hi]) => [
+        a + 4 * lo * aRow,
+        b + 4 * lo * bRow,
+        out + 4 * lo * cols,
+        hi - lo,
+        cols,
+        4 * aRow,
+        4 * bRow,
+      ]);
+      threads.run(name, this.kernels, jobs);
+    } else if (rows === 1 && mode === "vv") {
+      const jobs = evenSplit(cols, threads.count, 4).map(([lo, hi]) => [
+        a + 4 * lo,
+        b + 4 * lo,
+        out + 4 * lo,
+        1,
+        hi - lo,
+        0,
+        0,
+      ]);
+      threads.run(name, this.kernels, jobs);
+    } else {
+      this.binaryFns.get(name)!(a, b, out, rows, cols, 4 * aRow, 4 * bRow);
+    }
   }
 
   // --- reductions and copies ------------------------------------------------------------------
@@ -372,8 +420,22 @@ export class WasmBackend implements Backend {
         k[`reduce_rows_${op}`](xi, oa, middle, inner);
       } else {
         // [(K), (R), K]: `middle` rows fold into one; an outer K gives each its own result row.
+        // A large one (a bias gradient over a batch) is split between threads by columns.
         const reducedRows = groups.length >= 2 ? middle : 1;
-        k[`reduce_cols_${op}`](xi, oa + 4 * i * inner, reducedRows, inner, 4 * inner);
+        const name = `reduce_cols_${op}`;
+        const o = oa + 4 * i * inner;
+        if (this.threads !== null && outer === 1 && reducedRows * inner >= this.parallelElements) {
+          const jobs = evenSplit(inner, this.threads.count, 4).map(([lo, hi]) => [
+            xi + 4 * lo,
+            o + 4 * lo,
+            reducedRows,
+            hi - lo,
+            4 * inner,
+          ]);
+          this.threads.run(name, k, jobs);
+        } else {
+          k[name](xi, o, reducedRows, inner, 4 * inner);
+        }
       }
     }
     return true;
@@ -523,12 +585,11 @@ export class WasmBackend implements Backend {
       // The constants as float32 bits (see kernels-optim.ts), then slices of whole vectors per thread.
       const bits = Array.from(new Int32Array(Float32Array.from(constants).buffer));
       const parts = this.threads !== null && sp.size >= this.parallelElements ? this.threads.count : 1;
-      const jobs: number[][] = [];
-      for (let t = 0; t < parts; t++) {
-        const lo = 4 * Math.floor((t * sp.size) / parts / 4);
-        const hi = t === parts - 1 ? sp.size : 4 * Math.floor(((t + 1) * sp.size) / parts / 4);
-        jobs.push([...[sp, sg, sm, sv].map((s) => s.block.address + 4 * lo), hi - lo, ...bits]);
-      }
+      const jobs = evenSplit(sp.size, parts, 4).map(([lo, hi]) => [
+        ...[sp, sg, sm, sv].map((s) => s.block.address + 4 * lo),
+        hi - lo,
+        ...bits,
+      ]);
       if (jobs.length === 1 || this.threads === null) this.kernels[kernel](...jobs[0]);
       else this.threads.run(kernel, this.kernels, jobs);
       return;
@@ -575,6 +636,20 @@ function compile(shared: boolean, relaxedSimd: boolean): Promise<WasmModule> {
   return module;
 }
 
+/**
+ * [lo, hi) ranges that cut n items into `parts` runs of nearly equal length, each boundary a
+ * multiple of `unit` (whole vectors, so that every run but the last has no scalar tail).
+ */
+export function evenSplit(n: number, parts: number, unit: number): [number, number][] {
+  const ranges: [number, number][] = [];
+  for (let t = 0; t < parts; t++) {
+    const lo = unit * Math.floor((t * n) / parts / unit);
+    const hi = t === parts - 1 ? n : unit * Math.floor(((t + 1) * n) / parts / unit);
+    ranges.push([lo, hi]);
+  }
+  return ranges;
+}
+
 /** Unary ops worth splitting between threads: polynomial evaluations, not single instructions. */
 const expensiveUnary = { exp: true, log: true, sigmoid: true, softplus: true, tanh: true } satisfies Partial<
   Record<WasmUnaryOp, true>
@@ -585,6 +660,11 @@ const parallelKernels = [
   "adam_update",
   "adam_update_decay",
   ...Object.keys(expensiveUnary).map((op) => unaryName(op as WasmUnaryOp)),
+  ...(Object.keys(binaryKernels) as WasmBinaryOp[]).flatMap((op) =>
+    rowModes.map((mode) => binaryName(op, mode)),
+  ),
+  "reduce_cols_sum",
+  "reduce_cols_max",
 ];
 
 /**

@@ -11,7 +11,7 @@
  */
 
 /** Numbers sampled to estimate an operand's share of zeros. */
-export const ZERO_SAMPLES = 256;
+export const ZERO_SAMPLES = 64;
 
 /** Default share of sampled zeros from which a matmul skips that operand's zeros. */
 export const DEFAULT_SPARSE_ZEROS = 0.5;
