@@ -1,9 +1,14 @@
 /**
- * `npx tsx bench/anchor.ts [--rounds 3] [--epochs 2] [--torch PATH] [--python PATH]`: elbo's training epoch against
+ * `npx tsx bench/anchor.ts [--rounds 3] [--epochs 2] [--one-thread] [--relaxed] [--baseline DIR]
+ * [--torch PATH] [--python PATH]`: elbo's training epoch against
  * the native anchor, PyTorch on OpenBLAS (the shared anchors folder's torch_vae.py, same model,
  * same data, same cores), run alternately — PyTorch, then `npm run train:mnist`, round after round —
  * so that both see the same machine. Prints each round's seconds per epoch and elbo's ratio, then
  * the medians. On a shared machine the absolute times wander; the ratio within a round is the figure.
+ *
+ * --one-thread adds elbo with ELBO_THREADS=1 (thread scaling), --relaxed elbo under
+ * `node --experimental-wasm-relaxed-simd` (fused multiply-adds on Node 20), --baseline DIR the
+ * train:mnist of another checkout (before/after), each in the same rounds.
  *
  * PyTorch needs `python3-torch` and `libopenblas-dev` (without OpenBLAS, Debian's torch uses the
  * reference BLAS and is many times slower: never compare against that). OPENBLAS_CORETYPE and
@@ -59,14 +64,27 @@ function torchEpochs(): number[] {
   return times;
 }
 
-/** elbo's seconds per epoch, from the metrics.json of `npm run train:mnist -- --epochs N`. */
-function elboEpochs(): number[] {
+/**
+ * elbo's seconds per epoch, from the metrics.json of `npm run train:mnist -- --epochs N` run in
+ * `dir` (this checkout, or another one given with --baseline), with extra environment and node flags.
+ */
+function elboEpochs(dir: string, env: Record<string, string>, nodeFlags: string[]): number[] {
   const out = mkdtempSync(join(tmpdir(), "elbo-anchor-"));
   try {
-    const run = spawnSync("npm", ["run", "train:mnist", "--", "--epochs", String(epochs), "--out", out], {
-      encoding: "utf8",
-    });
-    if (run.status !== 0) throw new Error(`train:mnist failed:\n${run.stdout}\n${run.stderr}`);
+    const args = ["--epochs", String(epochs), "--out", out];
+    const run =
+      nodeFlags.length === 0
+        ? spawnSync("npm", ["run", "train:mnist", "--", ...args], {
+            cwd: dir,
+            env: { ...process.env, ...env },
+            encoding: "utf8",
+          })
+        : spawnSync(process.execPath, [...nodeFlags, "--import", "tsx", "src/vae/cli.ts", ...args], {
+            cwd: dir,
+            env: { ...process.env, ...env },
+            encoding: "utf8",
+          });
+    if (run.status !== 0) throw new Error(`train:mnist in ${dir} failed:\n${run.stdout}\n${run.stderr}`);
     const metrics = JSON.parse(readFileSync(join(out, "metrics.json"), "utf8")) as {
       epochs: { seconds: number }[];
     };
@@ -76,24 +94,50 @@ function elboEpochs(): number[] {
   }
 }
 
-const ratios: number[] = [];
-const torchMeans: number[] = [];
-const elboMeans: number[] = [];
+/** The systems of a round, in the order they run: PyTorch first, then elbo's configurations. */
+const systems: { label: string; run: () => number[] }[] = [
+  { label: "PyTorch", run: torchEpochs },
+  { label: "elbo", run: () => elboEpochs(".", {}, []) },
+];
+if (process.argv.includes("--relaxed")) {
+  systems.push({
+    label: "elbo relaxed",
+    run: () => elboEpochs(".", {}, ["--experimental-wasm-relaxed-simd"]),
+  });
+}
+if (process.argv.includes("--one-thread")) {
+  systems.push({ label: "elbo 1 thread", run: () => elboEpochs(".", { ELBO_THREADS: "1" }, []) });
+}
+const baseline = flag("--baseline", "");
+if (baseline !== "") systems.push({ label: "baseline", run: () => elboEpochs(baseline, {}, []) });
+
+const seconds: number[][] = systems.map(() => []);
 console.log(
-  `${rounds} rounds of ${epochs} epochs, PyTorch then elbo each round (s/epoch: mean of the epochs)`,
+  `${rounds} rounds of ${epochs} epochs; each round runs ${systems.map((x) => x.label).join(", ")} in turn`,
 );
-console.log("round  PyTorch s/epoch  elbo s/epoch  elbo/PyTorch");
+console.log(
+  "s/epoch is the mean of the round's epochs; in brackets, the ratio to PyTorch's in the same round",
+);
+console.log(["round", ...systems.map((x) => x.label)].map((c) => c.padStart(22)).join(""));
+const cell = (value: number, torch: number, first: boolean) =>
+  (first ? value.toFixed(3) : `${value.toFixed(3)} (${(value / torch).toFixed(3)})`).padStart(22);
 for (let r = 1; r <= rounds; r++) {
-  const torch = mean(torchEpochs());
-  const elbo = mean(elboEpochs());
-  torchMeans.push(torch);
-  elboMeans.push(elbo);
-  ratios.push(elbo / torch);
+  for (const [i, system] of systems.entries()) seconds[i].push(mean(system.run()));
   console.log(
-    `${String(r).padStart(5)}  ${torch.toFixed(3).padStart(15)}  ${elbo.toFixed(3).padStart(12)}  ${(elbo / torch).toFixed(3).padStart(12)}`,
+    [String(r).padStart(22), ...seconds.map((col, i) => cell(col[r - 1], seconds[0][r - 1], i === 0))].join(
+      "",
+    ),
   );
 }
+const ratios = seconds.map((col) => median(col.map((value, r) => value / seconds[0][r])));
 console.log(
-  `median ${median(torchMeans).toFixed(3).padStart(15)}  ${median(elboMeans).toFixed(3).padStart(12)}  ${median(ratios).toFixed(3).padStart(12)}`,
+  [
+    "median".padStart(22),
+    ...seconds.map((col, i) =>
+      (i === 0 ? median(col).toFixed(3) : `${median(col).toFixed(3)} (${ratios[i].toFixed(3)})`).padStart(22),
+    ),
+  ].join(""),
 );
-console.log("elbo/PyTorch below 1 means elbo's epoch is the shorter.");
+console.log(
+  "A ratio below 1 means that configuration's epoch is shorter than PyTorch's (median of the rounds' ratios).",
+);
