@@ -289,7 +289,11 @@ export class WasmBackend implements Backend {
     outShape: Shape,
     out: WasmStorage,
   ): void {
-    const dims = collapse(outShape, [broadcastStrides(aShape, outShape), broadcastStrides(bShape, outShape)]);
+    // Operands as large as the result are not broadcast: one row of every number, without merging.
+    const dims =
+      a.size === out.size && b.size === out.size
+        ? [{ size: out.size, strides: [1, 1] }]
+        : collapse(outShape, [broadcastStrides(aShape, outShape), broadcastStrides(bShape, outShape)]);
     // The last dimension becomes the row; with none left (a single number), a row of one.
     const last = dims.pop() ?? { size: 1, strides: [1, 1] };
     let [da, db] = last.strides;
