@@ -5,7 +5,7 @@ export { full, ones, rand, randn, tensor, zeros } from "./autograd/create.ts";
 export { backward, isGradEnabled, noGrad, releaseGraph, topologicalOrder } from "./autograd/engine.ts";
 export type { GradcheckOptions, GradcheckReport, InputReport } from "./autograd/gradcheck.ts";
 export { gradcheck } from "./autograd/gradcheck.ts";
-export { summarize, toDot } from "./autograd/graph.ts";
+export { dotToSvg, summarize, toDot, toSvg } from "./autograd/graph.ts";
 export {
   add,
   cast,

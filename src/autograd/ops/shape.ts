@@ -85,6 +85,7 @@ export function gatherRows(x: Tensor, indices: Int32Array | readonly number[]): 
 }
 
 /** Rows start ≤ i < end, like x[start:end] in NumPy. */
+// d x[start:end]/dx: the gradient put back at rows start..end, zero elsewhere (it is gatherRows of a range)
 export function sliceRows(x: Tensor, start: number, end: number): Tensor {
   if (
     x.ndim < 1 ||
