@@ -52,9 +52,13 @@ o.backward();
 console.log("node        by hand   engine");
 for (const t of [n, b, sum, x1w1, x2w2, x1, w1, x2, w2]) {
   const name = t.name!;
-  console.log(`${name.padEnd(10)} ${hand.get(name)!.toFixed(4).padStart(8)} ${v(t.grad!).toFixed(4).padStart(8)}`);
+  console.log(
+    `${name.padEnd(10)} ${hand.get(name)!.toFixed(4).padStart(8)} ${v(t.grad!).toFixed(4).padStart(8)}`,
+  );
 }
-const worst = Math.max(...[n, b, sum, x1w1, x2w2, x1, w1, x2, w2].map((t) => Math.abs(hand.get(t.name!)! - v(t.grad!))));
+const worst = Math.max(
+  ...[n, b, sum, x1w1, x2w2, x1, w1, x2, w2].map((t) => Math.abs(hand.get(t.name!)! - v(t.grad!))),
+);
 console.log(`largest difference between hand and engine: ${worst}`);
 
 await drawGraph("02-neuron.svg", o);

@@ -79,5 +79,8 @@ const sumRows = tensor(
   { requiresGrad: true },
 );
 const perRow = sumRows.sum(1, true); // keepdims: shape [2, 1], broadcasts back against [2, 2]
-perRow.mul(tensor([[1], [10]])).sum().backward();
+perRow
+  .mul(tensor([[1], [10]]))
+  .sum()
+  .backward();
 console.log(`sum over axis 1 (keepdims) then weighted [1, 10]: grad ${show(sumRows.grad)}`);

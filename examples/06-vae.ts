@@ -43,7 +43,7 @@ const n = 100_000;
 const eps = randn([n, 3], { dtype: "float64" });
 const z = reparameterize(mu.broadcastTo([n, 3]), logvar.broadcastTo([n, 3]), eps);
 // log q(z) − log p(z) per sample; the ½·log 2π terms cancel.
-const logRatio = z.mul(z).sub(eps.mul(eps)).sub(logvar).sum(1).mul(0.5).dataSync();
+const logRatio = Array.from(z.mul(z).sub(eps.mul(eps)).sub(logvar).sum(1).mul(0.5).dataSync());
 const mcMean = logRatio.reduce((s, v) => s + v, 0) / n;
 const mcSe = Math.sqrt(logRatio.reduce((s, v) => s + (v - mcMean) ** 2, 0) / (n - 1) / n);
 console.log("2. KL(N(μ, σ²) ‖ N(0, I)) for μ = [0.5, −1, 2], logvar = [0.2, −0.6, 1]");
@@ -61,7 +61,9 @@ const zAt = (muV: number, lvV: number) => muV + Math.exp(lvV / 2) * 1.7;
 const numericMu = (zAt(0.3 + h, -0.4) - zAt(0.3 - h, -0.4)) / (2 * h);
 const numericLv = (zAt(0.3, -0.4 + h) - zAt(0.3, -0.4 - h)) / (2 * h);
 console.log("3. ∂z/∂μ and ∂z/∂logvar at μ = 0.3, logvar = −0.4, ε = 1.7");
-console.log(`   ∂z/∂μ:      backward ${f(m.grad!.item(), 6)}  finite difference ${f(numericMu, 6)}  (exactly 1)`);
+console.log(
+  `   ∂z/∂μ:      backward ${f(m.grad!.item(), 6)}  finite difference ${f(numericMu, 6)}  (exactly 1)`,
+);
 console.log(
   `   ∂z/∂logvar: backward ${f(lv.grad!.item(), 6)}  finite difference ${f(numericLv, 6)}  (½σε = ${f(0.5 * Math.exp(-0.2) * 1.7, 6)})`,
 );
@@ -80,7 +82,9 @@ const logLikelihood = (zs: Tensor) => {
 // Reparameterized: one copy of μ per sample, so backward gives each sample's gradient in a row.
 const muS = noGrad(() => q.mu.broadcastTo([S, 10]).mul(1));
 muS.requiresGrad = true;
-logLikelihood(muS.add(sigma.mul(epsS))).sum().backward();
+logLikelihood(muS.add(sigma.mul(epsS)))
+  .sum()
+  .backward();
 const reparam = muS.grad!.dataSync();
 // Score function: log p(x|z) · ∇μ log q(z) = log p(x|z) · ε/σ, with z sampled and held fixed.
 const { score, baselined } = noGrad(() => {
@@ -126,7 +130,9 @@ const optimizer = new Adam(model.parameters(), { lr: 0.01 });
 console.log(`5. training on ${train.count} images, batch 128, Adam lr 0.01`);
 for (let epoch = 1; epoch <= epochs; epoch++) {
   const result = await trainEpoch(model, optimizer, train, { epoch, batchSize: 128, generator });
-  console.log(`   epoch ${epoch}/${epochs}  −ELBO per image ${f(result.loss)}  (BCE ${f(result.bce)}, KL ${f(result.kl)})`);
+  console.log(
+    `   epoch ${epoch}/${epochs}  −ELBO per image ${f(result.loss)}  (BCE ${f(result.bce)}, KL ${f(result.kl)})`,
+  );
 }
 const elbo = await evaluateElbo(model, test, { generator });
 const iwae = await evaluateIwae(model, test, { k: 50, images: 200, generator });
@@ -137,7 +143,16 @@ console.log(
 );
 
 // The graph of a tiny VAE (4 pixels, 2 latents, 3 hidden units, 2 images), for the chapter's picture.
-const tiny = new BernoulliVAE({ inputDim: 4, latentDim: 2, encUnits: 3, decUnits: 3 }, { generator: new Generator(2) });
-const tinyOut = tiny.forward(tensor([[0, 1, 1, 0], [1, 0.5, 0, 1]]), { generator: new Generator(3) });
+const tiny = new BernoulliVAE(
+  { inputDim: 4, latentDim: 2, encUnits: 3, decUnits: 3 },
+  { generator: new Generator(2) },
+);
+const tinyOut = tiny.forward(
+  tensor([
+    [0, 1, 1, 0],
+    [1, 0.5, 0, 1],
+  ]),
+  { generator: new Generator(3) },
+);
 tinyOut.loss.backward();
 await drawGraph("06-tiny-vae.svg", tinyOut.loss);

@@ -8,7 +8,8 @@ import { fileURLToPath } from "node:url";
 import { type Tensor, toSvg } from "../src/index.ts";
 
 const folder =
-  process.env.ELBO_EXAMPLES_IMAGES ?? resolve(dirname(fileURLToPath(import.meta.url)), "..", "docs", "images");
+  process.env.ELBO_EXAMPLES_IMAGES ??
+  resolve(dirname(fileURLToPath(import.meta.url)), "..", "docs", "images");
 
 /** Draw the graph behind `root` into `<folder>/<file>` and say so. */
 export async function drawGraph(file: string, root: Tensor): Promise<void> {

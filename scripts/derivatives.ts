@@ -62,7 +62,8 @@ function exportedDeclarations(source: ts.SourceFile): { name: string; statement:
       out.push({ name: statement.name.text, statement, body: statement.body });
     } else if (ts.isVariableStatement(statement)) {
       for (const d of statement.declarationList.declarations) {
-        if (ts.isIdentifier(d.name) && d.initializer) out.push({ name: d.name.text, statement, body: d.initializer });
+        if (ts.isIdentifier(d.name) && d.initializer)
+          out.push({ name: d.name.text, statement, body: d.initializer });
       }
     }
   }
