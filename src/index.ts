@@ -2,10 +2,22 @@
 
 export type { CreateOptions, RandomOptions } from "./autograd/create.ts";
 export { full, ones, rand, randn, tensor, zeros } from "./autograd/create.ts";
-export { backward, isGradEnabled, noGrad, releaseGraph, topologicalOrder } from "./autograd/engine.ts";
+export type { BackwardOptions } from "./autograd/engine.ts";
+export {
+  backward,
+  enableGrad,
+  gradients,
+  isGradEnabled,
+  noGrad,
+  releaseGraph,
+  topologicalOrder,
+} from "./autograd/engine.ts";
 export type { GradcheckOptions, GradcheckReport, InputReport } from "./autograd/gradcheck.ts";
-export { gradcheck } from "./autograd/gradcheck.ts";
+export { gradcheck, gradgradcheck } from "./autograd/gradcheck.ts";
 export { dotToSvg, summarize, toDot, toSvg } from "./autograd/graph.ts";
+export type { Gradients, Vjp } from "./autograd/op.ts";
+export { applyOp } from "./autograd/op.ts";
+export { equal, fullLike, greater, positive, zerosLike } from "./autograd/ops/constants.ts";
 export {
   add,
   cast,
@@ -31,8 +43,9 @@ export { broadcastTo, gatherRows, reshape, sliceRows, transpose } from "./autogr
 export type { GeneratorState } from "./autograd/random.ts";
 export { Generator, globalGenerator, manualSeed } from "./autograd/random.ts";
 export { scoped, valuesOf } from "./autograd/scope.ts";
-export type { BackwardFn, NestedArray, Operand } from "./autograd/tensor.ts";
+export type { NestedArray, Operand } from "./autograd/tensor.ts";
 export { fromTypedArray, Tensor } from "./autograd/tensor.ts";
+export { grad, hessian, hvp, jvp, valueAndGrad, vjp } from "./autograd/transforms.ts";
 export type {
   Backend,
   BinaryOp,

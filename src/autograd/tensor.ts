@@ -4,23 +4,21 @@
  * turns the gradient of its output into gradients of its inputs (the vector-Jacobian product).
  *
  * Tensors are immutable values: every op returns a new tensor with storage of its own. The one
- * exception is `assign`, which an optimizer uses to replace a parameter's values in place.
+ * exception is `assign`, which an optimizer uses to replace a parameter's values in place; it bumps
+ * the tensor's `version`, so a backward pass that would read the replaced values throws instead.
+ * Ops are written with `applyOp` (op.ts); their methods here make models read like PyTorch.
  */
 import type { Backend, DType, Shape, Storage, TypedArray } from "../kernels/backend.ts";
 import { getBackend } from "../kernels/registry.ts";
 import { formatShape, sizeOf } from "../kernels/shape.ts";
-import { backward, isGradEnabled } from "./engine.ts";
+import { type BackwardOptions, backward, isGradEnabled } from "./engine.ts";
+import { formatTensor } from "./format.ts";
+import type { Vjp } from "./op.ts";
 import * as ew from "./ops/elementwise.ts";
 import * as mm from "./ops/matmul.ts";
 import * as red from "./ops/reduce.ts";
 import * as sh from "./ops/shape.ts";
 import { recordInScope } from "./scope.ts";
-
-/**
- * Given the gradient of the loss with respect to an op's output, return the gradient with respect
- * to each input (null where `needsGrad[i]` is false, so no work is wasted on it).
- */
-export type BackwardFn = (grad: Tensor, needsGrad: readonly boolean[]) => (Tensor | null)[];
 
 export type Operand = Tensor | number;
 
@@ -39,7 +37,11 @@ export class Tensor {
   /** The op's inputs: the edges of the graph, followed backwards by `backward()`. */
   readonly inputs: readonly Tensor[];
   /** The op's vector-Jacobian product; null for leaves and for tensors made under noGrad. */
-  readonly backwardFn: BackwardFn | null;
+  readonly backwardFn: Vjp | null;
+  /** The `version` of each input when the op read it: backward checks that none has changed since. */
+  readonly savedVersions: readonly number[];
+  /** How many times `assign` has changed the values in place. */
+  version = 0;
   /** Keep `.grad` on this non-leaf too (PyTorch's retain_grad). */
   retainsGrad = false;
   /** An optional label, shown by toDot(). */
@@ -53,7 +55,8 @@ export class Tensor {
       requiresGrad?: boolean;
       op?: string;
       inputs?: readonly Tensor[];
-      backwardFn?: BackwardFn | null;
+      backwardFn?: Vjp | null;
+      savedVersions?: readonly number[];
     } = {},
   ) {
     if (storage.size !== sizeOf(shape)) {
@@ -69,22 +72,8 @@ export class Tensor {
     this.op = options.op ?? "leaf";
     this.inputs = options.inputs ?? [];
     this.backwardFn = options.backwardFn ?? null;
+    this.savedVersions = options.savedVersions ?? [];
     recordInScope(this);
-  }
-
-  /** The output of an op: records its inputs and backward only when a gradient could flow through it. */
-  static fromOp(
-    op: string,
-    storage: Storage,
-    shape: Shape,
-    inputs: readonly Tensor[],
-    backwardFn: BackwardFn,
-  ): Tensor {
-    if (inputs.length === 0) throw new Error(`Tensor.fromOp(${op}): an op needs at least one input tensor`);
-    const backend = inputs[0].backend;
-    const tracked = isGradEnabled() && inputs.some((t) => t.requiresGrad);
-    if (!tracked) return new Tensor(storage, shape, backend, { op });
-    return new Tensor(storage, shape, backend, { requiresGrad: true, op, inputs, backwardFn });
   }
 
   get size(): number {
@@ -122,8 +111,14 @@ export class Tensor {
     return nest(this.dataSync(), this.shape, 0, 0);
   }
 
+  /** `tensor([[1, 2], [3, 4]], shape=[2, 2], dtype=float32, backend=cpu)`, elided when large. */
   toString(): string {
-    return `Tensor(${JSON.stringify(this.toArray())}, shape=${formatShape(this.shape)}, dtype=${this.dtype})`;
+    return formatTensor(this);
+  }
+
+  /** What console.log shows in Node (the symbol util.inspect looks for; no import of node:util). */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return formatTensor(this);
   }
 
   /** The same values, cut off from the graph: no gradient flows back through the result. */
@@ -140,9 +135,12 @@ export class Tensor {
    * Backpropagate from this tensor: adds d(this)/d(leaf) into every leaf's `.grad`.
    * Without an argument this must be a one-element tensor (a loss). Calling it twice adds twice:
    * clear gradients with `zeroGrad()` (or an optimizer's zeroGrad) between steps.
+   * `backward({ createGraph: true })` (or `backward(grad, { createGraph: true })`) records the
+   * pass itself, so the gradients can be differentiated again.
    */
-  backward(grad?: Tensor): void {
-    backward(this, grad);
+  backward(grad?: Tensor | BackwardOptions, options?: BackwardOptions): void {
+    if (grad instanceof Tensor || grad === undefined) backward(this, grad, options);
+    else backward(this, undefined, grad);
   }
 
   /** Forget the accumulated gradient. */
@@ -158,9 +156,15 @@ export class Tensor {
 
   /**
    * Replace this tensor's values in place (the optimizer's update). It must have the same shape
-   * and dtype; the old storage is freed. Not recorded in any graph.
+   * and dtype; the old storage is freed. Not recorded in any graph: a tensor that requires grad
+   * can only be assigned under noGrad, and any op that read the old values refuses to backward.
    */
   assign(values: Tensor): void {
+    if (this.requiresGrad && isGradEnabled()) {
+      throw new Error(
+        `assign: ${describe(this)} requires grad, and an in-place write would not be recorded in the graph; wrap the update in noGrad(() => …), as optimizers do`,
+      );
+    }
     if (values.dtype !== this.dtype || values.size !== this.size || values.backend !== this.backend) {
       throw new Error(
         `assign: cannot put ${values.dtype} ${formatShape(values.shape)} values on ${values.backend.name} into a ${this.dtype} ${formatShape(this.shape)} tensor on ${this.backend.name}`,
@@ -169,6 +173,7 @@ export class Tensor {
     const old = this.storage;
     this.storage = values.backend.cast(values.storage, this.dtype);
     this.backend.dispose(old);
+    this.version++;
   }
 
   /** Free the storage now instead of waiting for the garbage collector (matters for GPU memory). */
@@ -254,6 +259,13 @@ function nest(data: TypedArray, shape: Shape, dim: number, offset: number): Nest
   if (dim === shape.length) return data[offset];
   const stride = sizeOf(shape.slice(dim + 1));
   return Array.from({ length: shape[dim] }, (_, i) => nest(data, shape, dim + 1, offset + i * stride));
+}
+
+/** "the float32 [2, 3] tensor 'weight' (a leaf)": how messages name a tensor. */
+export function describe(t: Tensor): string {
+  const name = t.name === undefined ? "" : ` '${t.name}'`;
+  const origin = t.isLeaf ? "a leaf" : `made by ${t.op}`;
+  return `the ${t.dtype} ${formatShape(t.shape)} tensor${name} (${origin})`;
 }
 
 /** A tensor of shape [] holding `value`, on the same backend and in the same dtype as `like`. */

@@ -2,24 +2,34 @@
  * The checker: gradcheck must catch a wrong backward and say where (toDot's tests are in test/docs/graph.test.ts).
  */
 import { describe, expect, it } from "vitest";
-import { noGrad } from "../../src/autograd/engine.ts";
 import { gradcheck } from "../../src/autograd/gradcheck.ts";
-import { Tensor } from "../../src/autograd/tensor.ts";
+import { applyOp } from "../../src/autograd/op.ts";
+import type { Tensor } from "../../src/autograd/tensor.ts";
 import { f64 } from "./helpers.ts";
 
 /** x², with a backward that multiplies by `factor`·x instead of 2x (factor 2 is the right one). */
 function square(x: Tensor, factor: number): Tensor {
-  const out = noGrad(() => x.mul(x));
-  return Tensor.fromOp("square", out.storage, x.shape, [x], (g) => [g.mul(x).mul(factor)]);
+  return applyOp(
+    "square",
+    [x],
+    () => x.mul(x),
+    (g) => [() => g.mul(x).mul(factor)],
+  );
 }
 
 /** The identity on a vector whose backward hands each element the gradient of its mirror image. */
 function mirroredIdentity(x: Tensor): Tensor {
-  const out = noGrad(() => x.mul(1));
-  return Tensor.fromOp("mirrored", out.storage, x.shape, [x], (g) => {
-    const n = g.shape[0];
-    return [g.gatherRows(Array.from({ length: n }, (_, i) => n - 1 - i))];
-  });
+  return applyOp(
+    "mirrored",
+    [x],
+    () => x.mul(1),
+    (g) => [
+      () => {
+        const n = g.shape[0];
+        return g.gatherRows(Array.from({ length: n }, (_, i) => n - 1 - i));
+      },
+    ],
+  );
 }
 
 describe("gradcheck", () => {

@@ -15,7 +15,8 @@ export const unaryExpressions: Record<UnaryOp, string> = {
   exp: "Math.exp(x)",
   log: "Math.log(x)",
   sqrt: "Math.sqrt(x)",
-  relu: "x > 0 ? x : 0",
+  // NaN passes through, as in PyTorch: a NaN must not vanish. relu(-0) = 0.
+  relu: "x > 0 || x !== x ? x : 0",
   step: "x > 0 ? 1 : 0",
   // Written so that exp never overflows: for x < 0, e^x / (1 + e^x).
   sigmoid: "x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))",

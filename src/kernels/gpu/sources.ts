@@ -47,7 +47,7 @@ const unaryExpressions: Record<UnaryOp, string> = {
   exp: "Math.exp(v)",
   log: "Math.log(v)",
   sqrt: "Math.sqrt(v)",
-  relu: "v > 0 ? v : 0",
+  relu: "v > 0 || v !== v ? v : 0", // NaN passes through (`v !== v`), as in the cpu backend
   step: "v > 0 ? 1 : 0",
   // Both branches keep exp's argument ≤ 0, so nothing overflows.
   sigmoid: "v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v))",
