@@ -7,10 +7,11 @@
  * Where the rules are found, in this order:
  *   1. the `//` comment lines right above an exported function or const (a JSDoc block may sit
  *      between the comment and the export, or above both);
- *   2. else the first `//` comment inside its body that reads like a derivative (d…/d…, ∂, dA = …).
+ *   2. else a line of its doc comment that reads like a derivative (d…/d…, ∂, dA = …);
+ *   3. else the first `//` comment inside its body that reads like one.
  * Ops are the exports of src/autograd/ops/ and of src/nn's loss files. Every one that the package
- * entry (src/index.ts) exports must have a rule; an internal export without one is a helper and
- * is left out.
+ * entry (src/index.ts) exports must have a rule, unless it only makes constants (masks, zeros:
+ * derivative zero); an internal export without one is a helper and is left out.
  */
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -42,8 +43,12 @@ export function opFiles(): string[] {
 
 const DERIVATIVE = /∂|\bd\s?[^\s/]*\/d|\bd[A-Za-z]\w*\s*=|\bd\s+\w+\s*\/\s*d/;
 
-function parse(file: string): ts.SourceFile {
-  return ts.createSourceFile(file, readFileSync(join(root, file), "utf8"), ts.ScriptTarget.Latest, true);
+/** A file's text by its path from the repository root. */
+export type Reader = (file: string) => string;
+const readSource: Reader = (file) => readFileSync(join(root, file), "utf8");
+
+function parse(file: string, read: Reader): ts.SourceFile {
+  return ts.createSourceFile(file, read(file), ts.ScriptTarget.Latest, true);
 }
 
 function isExported(node: ts.Node): boolean {
@@ -87,6 +92,54 @@ function leadingLineComments(source: ts.SourceFile, node: ts.Node): { text: stri
   return run;
 }
 
+/** A line of the doc comment right before `node` that reads like a derivative. */
+function docRuleLine(source: ts.SourceFile, node: ts.Node): { text: string; pos: number } | undefined {
+  const text = source.getFullText();
+  const ranges = ts.getLeadingCommentRanges(text, node.getFullStart()) ?? [];
+  const candidates: { text: string; pos: number }[] = [];
+  for (const r of ranges.filter((c) => c.kind === ts.SyntaxKind.MultiLineCommentTrivia)) {
+    let pos = r.pos;
+    for (const line of text.slice(r.pos, r.end).split("\n")) {
+      const content = line
+        .replace(/^\s*(\/\*\*?|\*\/?)?/, "")
+        .replace(/\*\/\s*$/, "")
+        .trim();
+      if (DERIVATIVE.test(content)) candidates.push({ text: content, pos: pos + line.indexOf(content) });
+      pos += line.length + 1;
+    }
+  }
+  // Prose may mention a derivative in passing; the rule is the line that starts with one.
+  return candidates.find((c) => /^(d\b|d\(|∂)/.test(c.text)) ?? candidates[0];
+}
+
+/**
+ * Whether a function only makes constants: it never records an op (no applyOp or Tensor.fromOp)
+ * and calls no op, directly or through the file's other constant-makers. Such a function (a mask
+ * saying where a gradient goes, zeros) has derivative zero and needs no rule.
+ */
+function makesOnlyConstants(
+  body: ts.Node,
+  opNames: ReadonlySet<string>,
+  constants: ReadonlySet<string>,
+): boolean {
+  let records = false;
+  const visit = (node: ts.Node): void => {
+    if (ts.isIdentifier(node) && (node.text === "applyOp" || node.text === "fromOp")) records = true;
+    if (ts.isCallExpression(node)) {
+      const callee = node.expression;
+      const name = ts.isIdentifier(callee)
+        ? callee.text
+        : ts.isPropertyAccessExpression(callee) && !/backend$/.test(callee.expression.getText())
+          ? callee.name.text
+          : undefined;
+      if (name !== undefined && opNames.has(name) && !constants.has(name)) records = true;
+    }
+    node.forEachChild(visit);
+  };
+  visit(body);
+  return !records;
+}
+
 /** The first `//` comment inside `body` that reads like a derivative. */
 function bodyRuleComment(source: ts.SourceFile, body: ts.Node): { text: string; pos: number } | undefined {
   const text = source.getFullText();
@@ -116,8 +169,8 @@ function findToken(source: ts.SourceFile, pos: number): ts.Node | undefined {
 }
 
 /** The public names of src/index.ts by the file they come from (`*` when everything is re-exported). */
-export function publicExports(): Map<string, Set<string>> {
-  const source = parse("src/index.ts");
+export function publicExports(read: Reader = readSource): Map<string, Set<string>> {
+  const source = parse("src/index.ts", read);
   const byFile = new Map<string, Set<string>>();
   for (const statement of source.statements) {
     if (!ts.isExportDeclaration(statement) || statement.isTypeOnly || !statement.moduleSpecifier) continue;
@@ -133,32 +186,45 @@ export function publicExports(): Map<string, Set<string>> {
   return byFile;
 }
 
-/** Every op's rule; throws naming each public op that has none. */
-export function collectRules(): Rule[] {
-  const exported = publicExports();
+/** Every op's rule; throws naming each public op that has none. `read` gives the sources (tests change them). */
+export function collectRules(read: Reader = readSource): Rule[] {
+  const exported = publicExports(read);
+  const files = opFiles().map((file) => ({ file, source: parse(file, read) }));
+  const declarations = files.flatMap(({ file, source }) =>
+    exportedDeclarations(source).map((d) => ({ ...d, file, source })),
+  );
+  const opNames = new Set(declarations.map((d) => d.name));
+  // Constant-makers, found by fixed point: one may call another (zerosLike calls fullLike).
+  const constants = new Set<string>();
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const d of declarations) {
+      if (!constants.has(d.name) && makesOnlyConstants(d.body, opNames, constants)) {
+        constants.add(d.name);
+        grew = true;
+      }
+    }
+  }
   const rules: Rule[] = [];
   const missing: string[] = [];
-  for (const file of opFiles()) {
-    const source = parse(file);
-    const isPublic = (name: string) => {
+  for (const { name, statement, body, file, source } of declarations) {
+    const leading = leadingLineComments(source, statement).filter((c) => c.text !== "");
+    const found =
+      leading.length > 0
+        ? leading
+        : [docRuleLine(source, statement) ?? bodyRuleComment(source, body)].filter((c) => c !== undefined);
+    if (found.length === 0) {
       const names = exported.get(file);
-      return names !== undefined && (names.has("*") || names.has(name));
-    };
-    for (const { name, statement, body } of exportedDeclarations(source)) {
-      const leading = leadingLineComments(source, statement).filter((c) => c.text !== "");
-      const inBody = leading.length === 0 ? bodyRuleComment(source, body) : undefined;
-      const found = leading.length > 0 ? leading : inBody !== undefined ? [inBody] : [];
-      if (found.length === 0) {
-        if (isPublic(name)) missing.push(`${name} (${file})`);
-        continue;
-      }
-      rules.push({
-        op: name,
-        rule: found.map((c) => c.text).join(" "),
-        file,
-        line: source.getLineAndCharacterOfPosition(found[0].pos).line + 1,
-      });
+      const isPublic = names !== undefined && (names.has("*") || names.has(name));
+      if (isPublic && !constants.has(name)) missing.push(`${name} (${file})`);
+      continue;
     }
+    rules.push({
+      op: name,
+      rule: found.map((c) => c.text).join(" "),
+      file,
+      line: source.getLineAndCharacterOfPosition(found[0].pos).line + 1,
+    });
   }
   if (missing.length > 0) {
     throw new Error(
