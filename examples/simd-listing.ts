@@ -6,25 +6,41 @@
 import type { FunctionDef } from "../src/kernels/wasm/encoding.ts";
 
 /** Opcodes with no immediate, or with a memory argument (alignment, offset), or a local index. */
-const plain: Record<number, string> = {
-  11: "end",
-  69: "i32.eqz",
-  73: "i32.lt_u",
-  106: "i32.add",
-  113: "i32.and",
-  116: "i32.shl",
-};
-const withMemarg: Record<number, string> = { 42: "f32.load", 56: "f32.store" };
-const withLocal: Record<number, string> = { 32: "local.get", 33: "local.set", 34: "local.tee" };
-const withLabel: Record<number, string> = { 12: "br", 13: "br_if" };
+const plain = new Map([
+  [0x0b, "end"],
+  [0x45, "i32.eqz"],
+  [0x49, "i32.lt_u"],
+  [0x6a, "i32.add"],
+  [0x71, "i32.and"],
+  [0x74, "i32.shl"],
+]);
+const withMemarg = new Map([
+  [0x2a, "f32.load"],
+  [0x38, "f32.store"],
+]);
+const withLocal = new Map([
+  [0x20, "local.get"],
+  [0x21, "local.set"],
+  [0x22, "local.tee"],
+]);
+const withLabel = new Map([
+  [0x0c, "br"],
+  [0x0d, "br_if"],
+]);
 /** After the 0xfd prefix. */
-const simd: Record<number, string> = {
-  19: "f32x4.splat",
-  235: "f32x4.pmax",
-  228: "f32x4.add",
-  230: "f32x4.mul",
-};
-const simdMemarg: Record<number, string> = { 0: "v128.load", 11: "v128.store" };
+const simd = new Map([
+  [0x13, "f32x4.splat"],
+  [0xe4, "f32x4.add"],
+  [0xe6, "f32x4.mul"],
+  [0xe8, "f32x4.min"],
+  [0xe9, "f32x4.max"],
+  [0xea, "f32x4.pmin"],
+  [0xeb, "f32x4.pmax"],
+]);
+const simdMemarg = new Map([
+  [0x00, "v128.load"],
+  [0x0b, "v128.store"],
+]);
 
 export function listing(def: FunctionDef): string[] {
   const bytes = def.body;
@@ -63,20 +79,20 @@ export function listing(def: FunctionDef): string[] {
     } else if (opcode === 0x0b) {
       depth--;
       emit("end");
-    } else if (opcode in plain) emit(plain[opcode]);
-    else if (opcode in withLocal) emit(`${withLocal[opcode]} ${uleb()}`);
-    else if (opcode in withLabel) emit(`${withLabel[opcode]} ${uleb()}`);
-    else if (opcode in withMemarg) emit(`${withMemarg[opcode]} align=${2 ** uleb()} offset=${uleb()}`);
+    } else if (plain.has(opcode)) emit(plain.get(opcode)!);
+    else if (withLocal.has(opcode)) emit(`${withLocal.get(opcode)} ${uleb()}`);
+    else if (withLabel.has(opcode)) emit(`${withLabel.get(opcode)} ${uleb()}`);
+    else if (withMemarg.has(opcode)) emit(`${withMemarg.get(opcode)} align=${2 ** uleb()} offset=${uleb()}`);
     else if (opcode === 0x41) emit(`i32.const ${sleb()}`);
     else if (opcode === 0xfd) {
       const sub = uleb();
-      if (sub in simdMemarg) emit(`${simdMemarg[sub]} align=${2 ** uleb()} offset=${uleb()}`);
+      if (simdMemarg.has(sub)) emit(`${simdMemarg.get(sub)} align=${2 ** uleb()} offset=${uleb()}`);
       else if (sub === 0x0c) {
         const lanes = new Float32Array(new Uint8Array(bytes.slice(at, at + 16)).buffer);
         at += 16;
         emit(`v128.const f32x4 ${Array.from(lanes).join(" ")}`);
       } else if (sub === 0x1f) emit(`f32x4.extract_lane ${bytes[at++]}`);
-      else if (sub in simd) emit(simd[sub]);
+      else if (simd.has(sub)) emit(simd.get(sub)!);
       else throw new Error(`listing: SIMD opcode 0xfd ${sub.toString(16)} is not in this listing's table`);
     } else throw new Error(`listing: opcode 0x${opcode.toString(16)} is not in this listing's table`);
   }
