@@ -16,7 +16,7 @@ import { formatShape, sameShape } from "../kernels/shape.ts";
 import { enableGrad, gradients, isGradEnabled } from "./engine.ts";
 import { zerosLike } from "./ops/constants.ts";
 import { cast } from "./ops/elementwise.ts";
-import { scatterAddRows } from "./ops/shape.ts";
+import { scatterAdd } from "./ops/gather.ts";
 import { Tensor } from "./tensor.ts";
 
 type Fn = (...args: Tensor[]) => Tensor;
@@ -177,7 +177,7 @@ export function hessian(f: (x: Tensor) => Tensor): (x: Tensor) => Tensor {
         basis[i] = 1;
         const e = new Tensor(x.backend.fromArray(basis), [n], x.backend);
         const row = gradientsOrZeros(g, [xv], e, recorded)[0].reshape([1, n]);
-        const placed = scatterAddRows(row, Int32Array.of(i), n);
+        const placed = scatterAdd(row, 0, Int32Array.of(i), n);
         rows = rows === null ? placed : rows.add(placed);
       }
       const h = rows ?? zerosLike(x).reshape([0, 0]);
