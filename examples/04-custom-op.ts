@@ -33,11 +33,15 @@ function siluBroken(x: Tensor): Tensor {
 
 const x = tensor([-2, -0.5, 0, 1.5], { dtype: "float64" });
 const y = silu(x);
-console.log(`silu(${JSON.stringify(x.toArray())}) = [${Array.from(y.dataSync(), (v) => v.toFixed(4)).join(", ")}]`);
+console.log(
+  `silu(${JSON.stringify(x.toArray())}) = [${Array.from(y.dataSync(), (v) => v.toFixed(4)).join(", ")}]`,
+);
 console.log(`recorded as op "${silu(tensor([1], { requiresGrad: true })).op}"`);
 
 const good = gradcheck(silu, [x]);
-console.log(`gradcheck(silu): passed ${good.passed}, max abs error ${good.inputs[0].maxAbsError.toExponential(1)}`);
+console.log(
+  `gradcheck(silu): passed ${good.passed}, max abs error ${good.inputs[0].maxAbsError.toExponential(1)}`,
+);
 
 const bad = gradcheck(siluBroken, [x]);
 console.log(`gradcheck(siluBroken): passed ${bad.passed}`);
@@ -55,7 +59,9 @@ const d2 = second(x).dataSync();
 console.log("x      silu''(x) by grad(grad)   closed form");
 for (let i = 0; i < x.size; i++) {
   const v = x.dataSync()[i];
-  console.log(`${v.toFixed(1).padStart(4)}   ${d2[i].toFixed(6).padStart(12)}   ${closed(v).toFixed(6).padStart(12)}`);
+  console.log(
+    `${v.toFixed(1).padStart(4)}   ${d2[i].toFixed(6).padStart(12)}   ${closed(v).toFixed(6).padStart(12)}`,
+  );
 }
 const gg = gradgradcheck(silu, [x]);
 console.log(`gradgradcheck(silu): passed ${gg.passed}`);
@@ -66,4 +72,5 @@ console.log(`gradgradcheck(siluBroken): passed ${ggBad.passed}`);
 const f = (t: Tensor) => silu(t).mul(t.sliceRows(0, 1)).sum();
 const h = hessian(f)(tensor([0.5, -1, 2], { dtype: "float64" }));
 console.log("Hessian of Σ silu(x)·x₀ at x = [0.5, −1, 2]:");
-for (const row of h.toArray() as number[][]) console.log(`  [${row.map((v) => v.toFixed(4).padStart(7)).join(", ")}]`);
+for (const row of h.toArray() as number[][])
+  console.log(`  [${row.map((v) => v.toFixed(4).padStart(7)).join(", ")}]`);

@@ -102,6 +102,7 @@ export function sumToShape(x: Tensor, shape: Shape): Tensor {
 }
 
 /** Rows `indices` of x (along the first axis), e.g. a minibatch out of a dataset. */
+// d x[indices]/dx: each row's gradient added back at the row it came from (a row taken twice gets both)
 export function gatherRows(x: Tensor, indices: Int32Array | readonly number[]): Tensor {
   if (x.ndim < 1) throw new Error("gatherRows: needs a tensor with at least one dimension, got a scalar");
   const rows = x.shape[0];
