@@ -40,7 +40,9 @@ console.log("1. W = W.sub(W.grad.mul(0.05)) in a loop");
     try {
       const loss = binaryCrossEntropyWithLogits(x.matmul(W), y);
       loss.backward();
-      console.log(`   step ${step}: loss ${loss.item().toFixed(4)}, W is a leaf: ${W.isLeaf}, W.grad is null: ${W.grad === null}`);
+      console.log(
+        `   step ${step}: loss ${loss.item().toFixed(4)}, W is a leaf: ${W.isLeaf}, W.grad is null: ${W.grad === null}`,
+      );
       W = W.sub(W.grad!.mul(0.05));
     } catch (e) {
       console.log(`   step ${step}: ${(e as Error).message}`);
@@ -109,7 +111,9 @@ console.log("3. the same MLP as a Module, with Adam (lr 0.05)");
     optimizer.step();
     if (step % 100 === 0) console.log(`   step ${String(step).padStart(3)}  loss ${loss.item().toFixed(4)}`);
   }
-  console.log(`   ${model.parameters().length} parameter tensors, training accuracy ${(100 * accuracy(model.forward(x))).toFixed(1)}%`);
+  console.log(
+    `   ${model.parameters().length} parameter tensors, training accuracy ${(100 * accuracy(model.forward(x))).toFixed(1)}%`,
+  );
 }
 
 // --- 4. An MNIST classifier: 784 → 64 → 10, softmax cross-entropy, Adam.
@@ -128,7 +132,10 @@ console.log("4. MNIST digits, 784-64-10, softmax cross-entropy, Adam lr 0.002, b
       const loss = scoped(
         () => {
           const rows = Array.from({ length: 100 }, (_, i) => start + i);
-          const batchLoss = crossEntropy(model.forward(xs.gatherRows(rows)), train.labels.subarray(start, start + 100));
+          const batchLoss = crossEntropy(
+            model.forward(xs.gatherRows(rows)),
+            train.labels.subarray(start, start + 100),
+          );
           optimizer.zeroGrad();
           batchLoss.backward();
           optimizer.step();
