@@ -147,6 +147,7 @@ const tiny = new BernoulliVAE(
   { inputDim: 4, latentDim: 2, encUnits: 3, decUnits: 3 },
   { generator: new Generator(2) },
 );
+for (const [name, parameter] of tiny.namedParameters()) parameter.name = name; // "fc1.weight", …
 const tinyOut = tiny.forward(
   tensor([
     [0, 1, 1, 0],

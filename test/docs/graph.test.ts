@@ -52,9 +52,13 @@ describe("toDot", () => {
     // relu(x·w) = relu([-1, -1]) = 0, so no gradient reaches w: dL/dw = xᵀ·0.
     expect(dot).toContain("grad [0, 0, 0, 0]");
     expect(dot).toContain("grad not kept"); // hidden is an intermediate without retainGrad()
-    // x and w feed matmul in that order: x's edge is written first.
-    const edges = dot.match(/t\d+ -> t\d+/g)!;
+    // One edge per input; x and w feed matmul in that order, and with ordering=in Graphviz draws
+    // them left to right in the order their edges are written.
+    const edges = [...dot.matchAll(/(t\d+) -> (t\d+)/g)].map((m) => [m[1], m[2]]);
     expect(edges).toHaveLength(4);
+    const idOf = (labelStart: string) => new RegExp(`(t\\d+) \\[label="${labelStart}`).exec(dot)![1];
+    const intoMatmul = edges.filter(([, to]) => to === idOf("matmul")).map(([from]) => from);
+    expect(intoMatmul).toEqual([idOf("const"), idOf("weights")]);
   });
 
   it("summarizes large tensors by mean and range and draws a number operand as just the number", () => {
