@@ -1,11 +1,11 @@
 /**
  * The op explorer panel: evaluate an expression over named tensors on the cpu backend (in the
  * page's own thread: the tensors are tiny), draw its graph with every node's value and gradient
- * (toDot, laid out by Graphviz compiled to WebAssembly), and gradcheck it, custom op included.
+ * (the library's toSvg: toDot laid out by Graphviz compiled to WebAssembly), and check its first
+ * and second derivatives against finite differences (gradcheck, gradgradcheck), custom op included.
  */
-import { instance, type Viz } from "@viz-js/viz";
-import { gradcheck } from "../src/autograd/gradcheck.ts";
-import { toDot } from "../src/autograd/graph.ts";
+import { gradcheck, gradgradcheck } from "../src/autograd/gradcheck.ts";
+import { toSvg } from "../src/autograd/graph.ts";
 import type { Tensor } from "../src/autograd/tensor.ts";
 import {
   defineOp,
@@ -19,8 +19,6 @@ import {
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const value = (id: string) => $<HTMLInputElement | HTMLTextAreaElement>(id).value;
-
-let viz: Promise<Viz> | null = null;
 
 interface Parsed {
   tensors: Map<string, Tensor>;
@@ -52,16 +50,16 @@ async function evaluateAndDraw(): Promise<void> {
   const root = out.size === 1 ? out : out.sum();
   if (root !== out) root.name = "L = sum(result)";
   if (root.requiresGrad) root.backward();
-  viz ??= instance();
-  const svg = (await viz).renderSVGElement(toDot(root));
+  // Graphviz's own SVG text, of the library's own graph: parsed as markup, never as script.
+  const svg = new DOMParser().parseFromString(await toSvg(root), "image/svg+xml").documentElement;
   $("graph").replaceChildren(svg);
 }
 
-/** gradcheck of the expression with respect to every tensor it reads. */
-function check(): void {
+/** gradcheck (or gradgradcheck) of the expression with respect to every tensor it reads. */
+function check(order: 1 | 2): void {
   const { tensors, ops, expr } = parseAll();
   const names = namesIn(expr).filter((n) => tensors.has(n));
-  const report = gradcheck(
+  const report = (order === 1 ? gradcheck : gradgradcheck)(
     (...xs) => {
       const out = evaluate(expr, { tensors: new Map(names.map((n, i) => [n, xs[i]])), ops });
       if (typeof out === "number") throw new Error("expression: it is a number; use at least one tensor");
@@ -76,7 +74,8 @@ function check(): void {
     (r) =>
       `${names[r.input]}: ${r.passed ? "ok" : "WRONG"}  max abs error ${r.maxAbsError.toExponential(2)}  (worst at [${r.worstIndex.join(", ")}]: backward ${r.analytic.toPrecision(6)}, finite differences ${r.numeric.toPrecision(6)})`,
   );
-  result.textContent = `gradcheck ${report.passed ? "passed" : "FAILED"}\n${lines.join("\n")}`;
+  const what = order === 1 ? "gradcheck" : "gradgradcheck";
+  result.textContent = `${what} ${report.passed ? "passed" : "FAILED"}\n${lines.join("\n")}`;
 }
 
 function guarded(fn: () => void | Promise<void>): () => void {
@@ -94,7 +93,8 @@ function guarded(fn: () => void | Promise<void>): () => void {
 
 export function setUpExplorer(): void {
   $("evaluate").onclick = guarded(evaluateAndDraw);
-  $("gradcheck").onclick = guarded(check);
+  $("gradcheck").onclick = guarded(() => check(1));
+  $("gradgradcheck").onclick = guarded(() => check(2));
   $("opBreak").onclick = () => {
     $<HTMLInputElement>("opBackward").value = "x * g";
     guarded(evaluateAndDraw)();

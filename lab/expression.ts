@@ -11,9 +11,8 @@
  *   atom  := number | name | name "(" expr ("," expr)* ")" | "(" expr ")"
  */
 import { tensor } from "../src/autograd/create.ts";
-import { noGrad } from "../src/autograd/engine.ts";
+import { applyOp } from "../src/autograd/op.ts";
 import type { NestedArray, Tensor } from "../src/autograd/tensor.ts";
-import { Tensor as TensorClass } from "../src/autograd/tensor.ts";
 
 export type Expr =
   | { kind: "number"; value: number; text: string }
@@ -240,10 +239,9 @@ export function parseTensors(source: string): Map<string, Tensor> {
 }
 
 /**
- * A custom unary op from two expressions: `forward` over x, and `backward` over x, out and g
- * (the gradient arriving at out), which must give the gradient at x. The forward runs without a
- * graph, like any op's kernel; the backward is attached with Tensor.fromOp, the way elbo's own ops
- * attach theirs.
+ * A custom unary op from two expressions: `forward` over x, and `backward` over x, out and g (the
+ * gradient arriving at out), which must give the gradient at x. It is made with applyOp, the one
+ * way every op of elbo is written, so gradcheck and gradgradcheck treat it like any other.
  */
 export function defineOp(
   name: string,
@@ -252,21 +250,24 @@ export function defineOp(
   ops: ReadonlyMap<string, OpFn> = new Map(),
 ): OpFn {
   const asTensor = (v: Tensor | number, like: Tensor) => (typeof v === "number" ? like.mul(0).add(v) : v);
-  return (x: Tensor) => {
-    const value = noGrad(() => asTensor(evaluate(forward, { tensors: new Map([["x", x]]), ops }), x));
-    const out: Tensor = TensorClass.fromOp(name, value.storage, value.shape, [x], (g) => [
-      asTensor(
-        evaluate(backward, {
-          tensors: new Map([
-            ["x", x],
-            ["out", out],
-            ["g", g],
-          ]),
-          ops,
-        }),
-        x,
-      ),
-    ]);
-    return out;
-  };
+  return (x: Tensor) =>
+    applyOp(
+      name,
+      [x],
+      () => asTensor(evaluate(forward, { tensors: new Map([["x", x]]), ops }), x),
+      (g, out) => [
+        () =>
+          asTensor(
+            evaluate(backward, {
+              tensors: new Map([
+                ["x", x],
+                ["out", out],
+                ["g", g],
+              ]),
+              ops,
+            }),
+            x,
+          ),
+      ],
+    );
 }

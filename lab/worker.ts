@@ -177,7 +177,7 @@ async function handle(message: ToWorker): Promise<void> {
       between(async (s) => {
         const start = performance.now();
         const { means, labels, dim } = await s.latentMeans(message.points);
-        const embedding = embed2d(means, labels.length, dim, new Generator(s.settings.seed + 3));
+        const embedding = await embed2d(means, labels.length, dim, new Generator(s.settings.seed + 3));
         const picked = Uint8Array.from(embedding.indices, (i) => labels[i]);
         post({
           kind: "latent",

@@ -2,10 +2,9 @@
  * A 2-D map of the latent space: the test set's latent means embedded in the plane, to see whether
  * the VAE sorts digits into regions. t-SNE by default, as the reference tutorial draws it
  * (druidjs's exact t-SNE), or UMAP (umap-js). Both are plain JavaScript without Node built-ins, so
- * the CLI's report and the lab in a page draw the same map.
+ * the CLI's report and the lab in a page draw the same map. Each library is loaded when its method
+ * is asked for, not before.
  */
-import { TSNE } from "@saehrimnir/druidjs";
-import { UMAP } from "umap-js";
 import type { Generator } from "../autograd/random.ts";
 
 export const latentMapMethods = ["tsne", "umap"] as const;
@@ -44,13 +43,13 @@ export interface Embedding {
  * subset, the method's initial layout and sampling) comes from `generator`, so the same seed gives
  * the same map.
  */
-export function embed2d(
+export async function embed2d(
   points: Float32Array | Float64Array,
   count: number,
   dim: number,
   generator: Generator,
   options: EmbedOptions = {},
-): Embedding {
+): Promise<Embedding> {
   if (points.length < count * dim) {
     throw new Error(
       `embed2d: ${count} points of dimension ${dim} need ${count * dim} values, got ${points.length}`,
@@ -71,7 +70,9 @@ export function embed2d(
           .slice(0, maxPoints)
           .sort((a, b) => a - b);
   const rows = Array.from(indices, (i) => Float64Array.from(points.subarray(i * dim, (i + 1) * dim)));
-  const embedded = method === "tsne" ? tsne(rows, generator, options) : umap(rows, generator, options);
+  const embedded = await (method === "tsne"
+    ? tsne(rows, generator, options)
+    : umap(rows, generator, options));
   const xy = new Float32Array(2 * rows.length);
   embedded.forEach((point, i) => {
     xy[2 * i] = point[0];
@@ -80,8 +81,13 @@ export function embed2d(
   return { xy, indices, method };
 }
 
-function tsne(rows: Float64Array[], generator: Generator, options: EmbedOptions): ArrayLike<number>[] {
+async function tsne(
+  rows: Float64Array[],
+  generator: Generator,
+  options: EmbedOptions,
+): Promise<ArrayLike<number>[]> {
   const { perplexity = 30, iterations = 300 } = options;
+  const { TSNE } = await import("@saehrimnir/druidjs");
   // druidjs seeds its own generator from an integer; draw that integer from ours.
   const seed = Math.floor(generator.uniform() * 2 ** 31);
   // Perplexity must stay below the number of neighbours a point has.
@@ -89,8 +95,13 @@ function tsne(rows: Float64Array[], generator: Generator, options: EmbedOptions)
   return fit.transform(iterations);
 }
 
-function umap(rows: Float64Array[], generator: Generator, options: EmbedOptions): ArrayLike<number>[] {
+async function umap(
+  rows: Float64Array[],
+  generator: Generator,
+  options: EmbedOptions,
+): Promise<ArrayLike<number>[]> {
   const { nNeighbors = 15, nEpochs = 200 } = options;
+  const { UMAP } = await import("umap-js");
   const fit = new UMAP({
     nComponents: 2,
     nNeighbors: Math.min(nNeighbors, rows.length - 1), // a point cannot have more neighbours than others

@@ -15,17 +15,17 @@ describe.each(latentMapMethods)("embed2d with %s", (method) => {
   }
   const options = { method, nEpochs: 100, iterations: 300 };
 
-  it("gives the same embedding for the same seed", () => {
-    const a = embed2d(points, count, dim, new Generator(7), options);
-    const b = embed2d(points, count, dim, new Generator(7), options);
+  it("gives the same embedding for the same seed", async () => {
+    const a = await embed2d(points, count, dim, new Generator(7), options);
+    const b = await embed2d(points, count, dim, new Generator(7), options);
     expect(a.xy.length).toBe(2 * count);
     expect(Array.from(a.indices)).toEqual(Array.from({ length: count }, (_, i) => i));
     expect(Array.from(a.xy)).toEqual(Array.from(b.xy));
     expect(a.xy.every(Number.isFinite)).toBe(true);
   });
 
-  it("keeps well-separated clusters separated: every point is nearest its own blob's centre", () => {
-    const { xy } = embed2d(points, count, dim, new Generator(3), options);
+  it("keeps well-separated clusters separated: every point is nearest its own blob's centre", async () => {
+    const { xy } = await embed2d(points, count, dim, new Generator(3), options);
     const centres = [0, 1, 2].map((blob) => {
       let x = 0;
       let y = 0;
@@ -41,9 +41,9 @@ describe.each(latentMapMethods)("embed2d with %s", (method) => {
     }
   });
 
-  it("embeds a seeded subset of maxPoints points, reporting which", () => {
-    const a = embed2d(points, count, dim, new Generator(9), { ...options, maxPoints: 30 });
-    const b = embed2d(points, count, dim, new Generator(9), { ...options, maxPoints: 30 });
+  it("embeds a seeded subset of maxPoints points, reporting which", async () => {
+    const a = await embed2d(points, count, dim, new Generator(9), { ...options, maxPoints: 30 });
+    const b = await embed2d(points, count, dim, new Generator(9), { ...options, maxPoints: 30 });
     expect(a.xy.length).toBe(60);
     expect(a.indices.length).toBe(30);
     expect(new Set(a.indices).size).toBe(30);
@@ -54,9 +54,9 @@ describe.each(latentMapMethods)("embed2d with %s", (method) => {
 });
 
 describe("embed2d", () => {
-  it("names an unknown method", () => {
+  it("names an unknown method", async () => {
     const points = new Float32Array(20);
-    expect(() => embed2d(points, 10, 2, new Generator(1), { method: "pca" as never })).toThrow(
+    await expect(embed2d(points, 10, 2, new Generator(1), { method: "pca" as never })).rejects.toThrow(
       /unknown method "pca": choose one of tsne, umap/,
     );
   });

@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Generator } from "../../src/autograd/random.ts";
 import {
   interestingLossRange,
   writeImageGrid,
