@@ -177,6 +177,15 @@ const BUILTINS: Record<string, { arity: number; apply: (args: Tensor[], exprs: E
 
 export const builtinNames = Object.keys(BUILTINS);
 
+const NUMBER_OPS: Record<string, (a: number, b: number) => number> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  neg: (a) => -a,
+  pow: (a, b) => a ** b,
+};
+
 export interface Scope {
   /** The named tensors. */
   tensors: ReadonlyMap<string, Tensor>;
@@ -211,7 +220,15 @@ export function evaluate(e: Expr, scope: Scope): Tensor | number {
   }
   const values = e.args.slice(0, arity).map((a) => evaluate(a, scope));
   const like = values.find((v): v is Tensor => typeof v !== "number");
-  if (like === undefined) throw new Error(`${e.fn}: needs at least one tensor argument in "${e.text}"`);
+  if (like === undefined) {
+    // Arithmetic on numbers alone stays a number, as it would in the tensor op.
+    const folded = NUMBER_OPS[e.fn]?.(
+      ...(values as number[]),
+      e.args[1]?.kind === "number" ? e.args[1].value : 0,
+    );
+    if (folded === undefined) throw new Error(`${e.fn}: needs at least one tensor argument in "${e.text}"`);
+    return folded;
+  }
   const args = values.map((v) => (typeof v === "number" ? tensor(v, { dtype: like.dtype }) : v));
   const out = builtin !== undefined ? builtin.apply(args, e.args) : custom!(...args);
   scope.onNode?.(out, e.text);

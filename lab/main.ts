@@ -3,13 +3,13 @@
  * the op explorer. Settings can also come from the address (?backend=gpu&limit=2000&autostart=1),
  * so a link opens the lab as its author set it up.
  */
-import type { BackendName } from "../src/kernels/registry.ts";
 import { gradientNormChart, histogramChart, lossChart, scatterChart } from "./charts.ts";
 import { drawDigits } from "./digits.ts";
 import { setUpExplorer } from "./explorer.ts";
 import {
   DEFAULT_SETTINGS,
   type FromWorker,
+  type LabBackend,
   type LabSettings,
   type Reparameterization,
   type ToWorker,
@@ -34,7 +34,7 @@ function settings(): LabSettings {
   };
   const limit = number("limit");
   return {
-    backend: backendSelect.value as BackendName,
+    backend: backendSelect.value as LabBackend,
     lr: number("lr"),
     latent: number("latent"),
     hidden: DEFAULT_SETTINGS.hidden,

@@ -2,10 +2,11 @@
  * The messages between the page (main.ts) and the training worker (worker.ts). Everything here is
  * plain data that structured clone copies.
  */
-import type { BackendName } from "../src/kernels/registry.ts";
+/** A backend, and for gpu the gpu.js mode ("gpu" alone: the best this browser offers). */
+export type LabBackend = "cpu" | "wasm" | "gpu" | "gpu:webgl2" | "gpu:webgl" | "gpu:webgpu";
 
 export interface LabSettings {
-  backend: BackendName;
+  backend: LabBackend;
   lr: number;
   latent: number;
   hidden: number;
@@ -84,6 +85,8 @@ export type FromWorker =
   | {
       kind: "ready";
       backend: string;
+      /** What runs it: threads, or gpu.js's mode and the renderer. */
+      detail: string;
       parameters: string[];
       trainImages: number;
       testImages: number;

@@ -4,14 +4,18 @@
  * are sent in batches about ten times a second; pictures about twice a second.
  */
 import { Generator } from "../src/autograd/random.ts";
-import { useBackend } from "../src/kernels/registry.ts";
+import type { Backend } from "../src/kernels/backend.ts";
+import type { GpuMode } from "../src/kernels/gpu/device.ts";
+import { setBackend, useBackend } from "../src/kernels/registry.ts";
 import { type Dataset, datasetFromIdx, parseIdx } from "../src/vae/dataset.ts";
 import { embed2d } from "../src/vae/latent-map.ts";
-import type { FromWorker, LabSettings, StepRecord, ToWorker } from "./protocol.ts";
+import type { FromWorker, LabBackend, LabSettings, StepRecord, ToWorker } from "./protocol.ts";
 import { LabSession, Stopped } from "./session.ts";
 
 const STEPS_EVERY_MS = 100;
 const VIEWS_EVERY_MS = 500;
+/** On a slow backend (a software GL) pictures would cost as much as training: at most one per this many steps. */
+const VIEWS_EVERY_STEPS = 5;
 
 // The project's DOM typings describe a window; a worker's postMessage takes no target origin.
 const post = (message: FromWorker) => (self as unknown as Worker).postMessage(message);
@@ -27,6 +31,7 @@ let session: LabSession | null = null;
 let pending: StepRecord[] = [];
 let lastFlush = 0;
 let lastViews = 0;
+let viewsAtStep = 0;
 /** Requests that need the model between steps (latent map, reparameterization). */
 const chores: (() => Promise<void>)[] = [];
 
@@ -57,9 +62,12 @@ async function flush(force: boolean): Promise<void> {
     pending = [];
     lastFlush = now;
   }
-  if (session !== null && (force || now - lastViews > VIEWS_EVERY_MS)) {
+  const due =
+    now - lastViews > VIEWS_EVERY_MS && session !== null && session.steps - viewsAtStep >= VIEWS_EVERY_STEPS;
+  if (session !== null && (force || due)) {
     post({ kind: "views", views: await session.views(), step: session.steps });
     lastViews = performance.now();
+    viewsAtStep = session.steps;
   }
 }
 
@@ -90,6 +98,25 @@ async function loadSplit(dataUrl: string, prefix: string, limit: number | null):
   );
 }
 
+/** Make `choice` the backend new tensors live on; gpu.js is loaded only when a gpu mode is chosen. */
+async function startBackend(choice: LabBackend): Promise<Backend> {
+  const [name, mode] = choice.split(":") as ["cpu" | "wasm" | "gpu", GpuMode | undefined];
+  if (mode === undefined) return useBackend(name);
+  const { loadGpuBackend } = await import("../src/kernels/gpu/index.ts");
+  const gpu = await loadGpuBackend(mode);
+  setBackend(gpu);
+  return gpu;
+}
+
+/** What runs the backend, from what it says of itself: wasm's threads, gpu.js's mode and renderer. */
+function describe(backend: Backend): string {
+  const parts = backend as Backend & { threadCount?: number; mode?: string; detail?: string };
+  if (parts.threadCount !== undefined)
+    return `${parts.threadCount} thread${parts.threadCount === 1 ? "" : "s"}`;
+  if (parts.mode !== undefined) return `gpu.js ${parts.mode} on ${parts.detail}`;
+  return "plain TypeScript";
+}
+
 let current: Promise<void> = Promise.resolve();
 
 /** Stop the running session (if any), then start a new one with `settings`, paused. */
@@ -101,10 +128,11 @@ async function reset(settings: LabSettings, dataUrl: string): Promise<void> {
   running = false;
   stepsAllowed = 0;
   pending = [];
+  viewsAtStep = 0;
   chores.length = 0;
   post({ kind: "state", running: false });
   post({ kind: "status", text: `starting the ${settings.backend} backend…` });
-  const backend = await useBackend(settings.backend);
+  const backend = await startBackend(settings.backend);
   post({ kind: "status", text: "loading MNIST…" });
   const train = await loadSplit(dataUrl, "train", settings.limit);
   const test = await loadSplit(dataUrl, "t10k", null);
@@ -113,6 +141,7 @@ async function reset(settings: LabSettings, dataUrl: string): Promise<void> {
   post({
     kind: "ready",
     backend: backend.name,
+    detail: describe(backend),
     parameters: s.parameterNames,
     trainImages: train.count,
     testImages: test.count,
