@@ -222,10 +222,8 @@ export function evaluate(e: Expr, scope: Scope): Tensor | number {
   const like = values.find((v): v is Tensor => typeof v !== "number");
   if (like === undefined) {
     // Arithmetic on numbers alone stays a number, as it would in the tensor op.
-    const folded = NUMBER_OPS[e.fn]?.(
-      ...(values as number[]),
-      e.args[1]?.kind === "number" ? e.args[1].value : 0,
-    );
+    const [x, y] = values as number[];
+    const folded = NUMBER_OPS[e.fn]?.(x, e.fn === "pow" ? numberArg("pow", e.args[1]) : y);
     if (folded === undefined) throw new Error(`${e.fn}: needs at least one tensor argument in "${e.text}"`);
     return folded;
   }
