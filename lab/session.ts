@@ -1,18 +1,17 @@
 /**
- * The lab's training session: the CLI's model, optimizer and training loop (src/vae/train.ts),
- * driven step by step so a page can pause, single-step and stop it, plus the views the page shows
- * between steps. No DOM and no worker globals here, so tests run it in Node next to the CLI.
+ * The lab's training session: the CLI's run (src/vae/run.ts: model, optimizer, training loop,
+ * evaluation), driven step by step so a page can pause, single-step and stop it, plus the views the
+ * page shows between steps. No DOM and no worker globals here, so tests run it in Node next to the CLI.
  */
 import { Generator } from "../src/autograd/random.ts";
 import { scoped, valuesOf } from "../src/autograd/scope.ts";
-import { fromTypedArray, type Tensor } from "../src/autograd/tensor.ts";
+import { fromTypedArray } from "../src/autograd/tensor.ts";
 import type { TypedArray } from "../src/kernels/backend.ts";
-import { Adam } from "../src/nn/optim/adam.ts";
 import { type Dataset, gatherImages } from "../src/vae/dataset.ts";
-import { evaluateElbo } from "../src/vae/evaluate.ts";
-import { BernoulliVAE } from "../src/vae/model.ts";
+import type { BernoulliVAE } from "../src/vae/model.ts";
+import { disposeRun, initialTestLoss, type Run, startRun, trainRun } from "../src/vae/run.ts";
 import { reparameterize } from "../src/vae/sampler.ts";
-import { type EpochResult, type StepReport, trainEpoch } from "../src/vae/train.ts";
+import type { EpochResult, StepReport } from "../src/vae/train.ts";
 import type { GradientReport, LabSettings, Reparameterization, StepRecord, Views } from "./protocol.ts";
 
 /** Thrown out of onStep to end training (reset, new settings); never shown as an error. */
@@ -25,15 +24,11 @@ export class Stopped extends Error {
 /** How many test digits the reconstruction view shows, and how many prior samples. */
 export const SHOWN_DIGITS = 16;
 export const SHOWN_SAMPLES = 32;
-/** Test images the end-of-epoch test −ELBO is measured on (all 10,000 would stall the page). */
-const TEST_IMAGES = 1000;
 const HISTOGRAM_BINS = 40;
 
 export class LabSession {
-  readonly model: BernoulliVAE;
-  readonly optimizer: Adam;
-  readonly generator: Generator;
-  readonly history: EpochResult[] = [];
+  /** The CLI's run: model, Adam and generator made from the settings as `npm run train:mnist` makes them. */
+  readonly run: Run;
   /** Parameter names in the order gradient norms are reported. */
   readonly parameterNames: string[];
   /** Steps done across epochs. */
@@ -47,12 +42,18 @@ export class LabSession {
     readonly test: Dataset,
   ) {
     const pixels = train.rows * train.cols;
-    this.generator = new Generator(settings.seed);
-    this.model = new BernoulliVAE(
+    this.run = startRun(
       { inputDim: pixels, latentDim: settings.latent, encUnits: settings.hidden, decUnits: settings.hidden },
-      { generator: this.generator },
+      {
+        // The lab trains until it is stopped.
+        epochs: Number.POSITIVE_INFINITY,
+        batchSize: settings.batchSize,
+        lr: settings.lr,
+        seed: settings.seed,
+        limit: settings.limit,
+        dataDir: null,
+      },
     );
-    this.optimizer = new Adam(this.model.parameters(), { lr: settings.lr });
     this.parameterNames = this.model.namedParameters().map(([name]) => name);
     // Drawn from a generator of its own, so showing samples never changes the training run.
     const viewGenerator = new Generator(settings.seed + 2);
@@ -61,58 +62,57 @@ export class LabSession {
     );
   }
 
+  get model(): BernoulliVAE {
+    return this.run.model;
+  }
+
   /**
-   * Train epoch after epoch until `onStep` throws (Stopped, to end quietly). Before each step
-   * `histogramOf()` names the parameter whose whole gradient that step should report, or null.
+   * Train epoch after epoch until `onStep` throws (Stopped, to end quietly). After each epoch the
+   * test loss is measured on up to 1,000 test images. Before each step `histogramOf()` names the
+   * parameter whose whole gradient that step should report, or null.
    */
-  async run(
+  async trainUntilStopped(
     onStep: (record: StepRecord) => void | Promise<void>,
     onEpoch: (result: EpochResult, testLoss: number) => void,
     histogramOf: () => string | null = () => null,
   ): Promise<void> {
     const params = this.model.namedParameters();
-    for (;;) {
-      const epoch = this.history.length + 1;
-      let last = performance.now();
-      let wanted: string | null = null;
-      const inspect = (): Tensor[] => {
+    let last = performance.now();
+    let wanted: string | null = null;
+    await trainRun(this.run, this.train, {
+      inspect: () => {
         wanted = histogramOf();
         const norms = params.map(([, p]) => p.grad!.mul(p.grad!).sum());
         const chosen = params.find(([name]) => name === wanted);
         return chosen ? [...norms, chosen[1].grad!] : norms;
-      };
-      const result = await trainEpoch(this.model, this.optimizer, this.train, {
-        epoch,
-        batchSize: this.settings.batchSize,
-        generator: this.generator,
-        inspect,
-        onStep: async (report: StepReport) => {
-          const now = performance.now();
-          this.steps++;
-          const record: StepRecord = {
-            step: this.steps,
-            epoch,
-            stepInEpoch: report.step,
-            stepsInEpoch: report.steps,
-            loss: report.loss,
-            bce: report.bce,
-            kl: report.kl,
-            ms: now - last,
-            gradients: this.gradientReport(report.inspected, wanted),
-          };
-          await onStep(record);
-          last = performance.now();
-        },
-      });
-      this.history.push(result);
-      const evaluation = await evaluateElbo(
-        this.model,
-        { ...this.test, count: Math.min(TEST_IMAGES, this.test.count) },
-        { generator: new Generator(this.settings.seed + 1) },
-      );
-      this.model.train();
-      onEpoch(result, evaluation.loss);
-    }
+      },
+      onStep: async (epoch, report: StepReport) => {
+        this.steps++;
+        await onStep({
+          step: this.steps,
+          epoch,
+          stepInEpoch: report.step,
+          stepsInEpoch: report.steps,
+          loss: report.loss,
+          bce: report.bce,
+          kl: report.kl,
+          ms: performance.now() - last,
+          gradients: this.gradientReport(report.inspected, wanted),
+        });
+        last = performance.now();
+      },
+      onEpoch: async (result) => {
+        const testLoss = await initialTestLoss(this.run, this.test);
+        this.model.train();
+        onEpoch(result, testLoss);
+        last = performance.now();
+      },
+    });
+  }
+
+  /** Free the weights and Adam's state (WebAssembly and GPU memory is not the collector's). */
+  dispose(): void {
+    disposeRun(this.run);
   }
 
   private gradientReport(inspected: TypedArray[], histogramOf: string | null): GradientReport {

@@ -124,6 +124,8 @@ async function reset(settings: LabSettings, dataUrl: string): Promise<void> {
   stop = true;
   nudge();
   await current;
+  session?.dispose();
+  session = null;
   stop = false;
   running = false;
   stepsAllowed = 0;
@@ -152,7 +154,7 @@ async function reset(settings: LabSettings, dataUrl: string): Promise<void> {
   // The first step, like every later one, waits for start or step.
   current = gate()
     .then(() =>
-      s.run(
+      s.trainUntilStopped(
         async (record) => {
           pending.push(record);
           await flush(!running);

@@ -29,7 +29,7 @@ async function labEpoch(): Promise<{
   const steps: StepRecord[] = [];
   let finished: { epoch: EpochResult; testLoss: number } | null = null;
   await session
-    .run(
+    .trainUntilStopped(
       (record) => {
         if (finished !== null) throw new Stopped();
         steps.push(record);
