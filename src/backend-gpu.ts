@@ -5,3 +5,4 @@
  */
 export type { GpuMode, GpuProbe } from "./kernels/gpu/index.ts";
 export { GpuBackend, loadGpuBackend, probeGpu, probeMode, shaderModes } from "./kernels/gpu/index.ts";
+export { elementwiseTolerance, sumTolerance, unitRoundoff } from "./kernels/gpu/precision.ts";

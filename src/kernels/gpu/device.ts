@@ -47,13 +47,16 @@ export class Device {
   private readonly makers = new WeakMap<DeviceArray, CachedKernel>();
   /** Device arrays handed out and not yet deleted: a leak shows as a count that grows. */
   liveArrays = 0;
+  private readonly gpu: GPU;
 
   constructor(
     readonly mode: GpuMode,
-    private readonly gpu: GPU,
+    /** gpu.js' GPU in `mode`; typed as an object so that the package's declarations need no gpu.js (an optional peer). */
+    gpu: object,
     /** The most kernels kept in the cache; past this the least recently used one is dropped. */
     private readonly cacheLimit = 256,
   ) {
+    this.gpu = gpu as GPU;
     this.resident = mode !== "webasm" && mode !== "cpu";
     this.async = mode === "webgpu";
   }
