@@ -31,6 +31,10 @@ export async function serve(
     const headers: Record<string, string> = isolated
       ? { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" }
       : {};
+    if (path === "/favicon.ico") {
+      response.writeHead(204, headers).end();
+      return;
+    }
     const fixed = extra[path];
     if (fixed !== undefined) {
       response.writeHead(200, { ...headers, "Content-Type": "application/octet-stream" }).end(fixed);

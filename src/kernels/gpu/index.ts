@@ -71,7 +71,8 @@ async function probe(): Promise<GpuProbe> {
 export async function probeMode(mode: GpuMode): Promise<{ detail: string; software: boolean }> {
   if (mode === "webgpu") {
     const adapter = await installWebGpu();
-    return { detail: `${adapter.description} via Dawn`, software: adapter.software };
+    const via = nodeProcess() ? "Dawn" : "the browser's WebGPU";
+    return { detail: `${adapter.description} via ${via}`, software: adapter.software };
   }
   if (mode === "headlessgl") return checkHeadlessGl();
   if (mode === "webgl2" || mode === "webgl") return checkWebGl(mode);

@@ -12,23 +12,25 @@ export interface WorkerHandle {
   /** Calls `listener` with each message's data. */
   onMessage(listener: (data: unknown) => void): void;
   onError(listener: (error: unknown) => void): void;
+  /** Let Node exit while this worker waits for jobs (jobs are handed out through shared memory). */
+  unref(): void;
   terminate(): Promise<void>;
 }
 
-
 /**
  * Start a worker running worker.ts's loop, as an ES module made from its source text: a data: URL
- * in Node, a Blob URL in a page. It does not keep a Node process alive.
+ * in Node, a Blob URL in a page.
  */
 export async function spawnWorker(): Promise<WorkerHandle> {
   if (nodeProcess()) {
     const { Worker } = await importNode<typeof import("node:worker_threads")>("node:worker_threads");
     const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(workerSource)}`));
-    worker.unref();
     return {
       postMessage: (message) => worker.postMessage(message),
       onMessage: (listener) => worker.on("message", listener),
       onError: (listener) => worker.on("error", listener),
+      // After its listeners are attached (each refs the worker again).
+      unref: () => worker.unref(),
       terminate: async () => {
         await worker.terminate();
       },
@@ -53,6 +55,7 @@ export async function spawnWorker(): Promise<WorkerHandle> {
     postMessage: (message) => worker.postMessage(message),
     onMessage: (listener) => worker.addEventListener("message", (event) => listener(event.data)),
     onError: (listener) => worker.addEventListener("error", (event) => listener(event)),
+    unref: () => {},
     terminate: async () => worker.terminate(),
   };
 }

@@ -66,8 +66,10 @@ export class Threads {
         await new Promise<void>((resolve, reject) => {
           handle.onError(reject);
           handle.onMessage((data) => {
-            if (data === "ready") resolve();
-            else if (typeof data === "object" && data !== null && "error" in data) {
+            if (data === "ready") {
+              handle.unref();
+              resolve();
+            } else if (typeof data === "object" && data !== null && "error" in data) {
               console.error(`wasm backend: worker ${w + 1}: ${String((data as { error: unknown }).error)}`);
             }
           });

@@ -43,18 +43,10 @@ function on<T>(backend: Backend, fn: () => T): T {
   }
 }
 
-/** Seeded values: a spread of magnitudes, signs and the special values each op must pass through. */
-function values(n: number, seed: number, positive = false): Float32Array {
+/** Seeded uniform values in [low, high), as float32. */
+function values(n: number, seed: number, low: number, high: number): Float32Array {
   const g = new Generator(seed);
-  const special = positive
-    ? [0, 1, 1e-3, 30, Infinity, Number.NaN]
-    : [0, -0, 1, -1, 30, -30, Infinity, -Infinity, Number.NaN];
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const v = i < special.length ? special[i] : g.normal() * 3;
-    out[i] = positive ? Math.abs(v) : v;
-  }
-  return out;
+  return Float32Array.from({ length: n }, () => low + (high - low) * g.uniform());
 }
 
 /** |got − exact| within `tolerance(i)` everywhere, NaN where exact is NaN, same infinities. */
@@ -72,11 +64,22 @@ function compare(
   return null;
 }
 
-const unaryOps = ["neg", "exp", "log", "sqrt", "relu", "sigmoid", "tanh", "softplus"] as const;
+/** Each op's inputs: inside its domain, with large magnitudes (as test/kernels/gpu.test.ts draws them). */
+const unaryDomains = {
+  neg: [-50, 50],
+  exp: [-80, 80],
+  log: [1e-3, 1e3],
+  sqrt: [0, 1e3],
+  relu: [-5, 5],
+  sigmoid: [-60, 60],
+  tanh: [-20, 20],
+  softplus: [-40, 40],
+} as const;
+const unaryOps = Object.keys(unaryDomains) as (keyof typeof unaryDomains)[];
 const unaryChecks: Check[] = unaryOps.map((op) => ({
   name: `${op} within the precision contract`,
   async run(backend) {
-    const x = values(64, 1, op === "log" || op === "sqrt");
+    const x = values(64, 1, ...unaryDomains[op]);
     const got = await on(backend, () => fromTypedArray(x, [8, 8])[op]()).data();
     const exact = fromTypedArray(Float64Array.from(x), [8, 8])[op]().dataSync();
     return compare(op, got, exact, (i) => elementwiseTolerance(op, exact[i], x[i]));
@@ -88,7 +91,7 @@ const binaryOps = { add, sub, mul, div, max: maximum, min: minimum } as const;
 const binaryChecks: Check[] = (Object.keys(binaryOps) as (keyof typeof binaryOps)[]).map((op) => ({
   name: `${op}, broadcasting [6, 8] with [8], within the precision contract`,
   async run(backend) {
-    const [a, b] = [values(48, 2), values(8, 3)];
+    const [a, b] = [values(48, 2, -4, 4), values(8, 3, op === "div" ? 0.5 : -4, 4)];
     const fn = binaryOps[op];
     const got = await on(backend, () => fn(fromTypedArray(a, [6, 8]), fromTypedArray(b, [8]))).data();
     const exact = fn(
@@ -102,18 +105,14 @@ const binaryChecks: Check[] = (Object.keys(binaryOps) as (keyof typeof binaryOps
 const powChecks: Check[] = [2, 3, 0.5, -1.5, 2.5].map((p) => ({
   name: `pow(x, ${p}) within the precision contract`,
   async run(backend) {
-    const x = values(64, 8, true);
+    const x = values(64, 8, 1e-2, 4);
     const got = await on(backend, () => fromTypedArray(x, [64]).pow(p)).data();
     const exact = fromTypedArray(Float64Array.from(x), [64]).pow(p).dataSync();
     return compare(`pow ${p}`, got, exact, (i) => elementwiseTolerance("pow", exact[i], x[i], p));
   },
 }));
 
-/** Finite values for the sums, so each result's bound γₙ·Σ|terms| is finite. */
-function finite(n: number, seed: number): Float32Array {
-  const g = new Generator(seed);
-  return Float32Array.from({ length: n }, () => g.normal());
-}
+const finite = (n: number, seed: number) => values(n, seed, -4, 4);
 
 const matmulChecks: Check[] = [
   [false, false],
@@ -169,7 +168,53 @@ const gradcheckCheck: Check = {
   },
 };
 
-/** Kernel and engine checks: the same list on every backend and mode. */
+/**
+ * IEEE special values through each op: NaN propagates, infinities and signed zeros come out as in
+ * float64 arithmetic. The cpu and wasm backends keep these; shader math (WGSL, GLSL) does not
+ * promise them, so on the gpu backend the page reports which differ rather than failing.
+ */
+const specials = Float32Array.from([0, -0, 1, -1, Infinity, -Infinity, Number.NaN, 1e-3]);
+export const specialValueChecks: Check[] = [
+  ...unaryOps.map((op) => ({
+    name: `${op} of 0, -0, ±1, ±Infinity, NaN`,
+    async run(backend: Backend) {
+      const got = await on(backend, () => fromTypedArray(specials, [8])[op]()).data();
+      const exact = fromTypedArray(Float64Array.from(specials), [8])[op]().dataSync();
+      return sameSpecials(op, got, exact);
+    },
+  })),
+  ...(Object.keys(binaryOps) as (keyof typeof binaryOps)[]).map((op) => ({
+    name: `${op} of every pair of 0, -0, ±1, ±Infinity, NaN`,
+    async run(backend: Backend) {
+      const fn = binaryOps[op];
+      const got = await on(backend, () =>
+        fn(fromTypedArray(specials, [8, 1]), fromTypedArray(specials, [8])),
+      ).data();
+      const exact = fn(
+        fromTypedArray(Float64Array.from(specials), [8, 1]),
+        fromTypedArray(Float64Array.from(specials), [8]),
+      ).dataSync();
+      return sameSpecials(op, got, exact);
+    },
+  })),
+];
+
+/** Each element as float64 gives it, rounded to float32 (NaN for NaN, signs of zero ignored). */
+function sameSpecials(name: string, got: ArrayLike<number>, exact: ArrayLike<number>): string | null {
+  for (let i = 0; i < exact.length; i++) {
+    const want = Math.fround(exact[i]);
+    if (
+      Number.isNaN(want)
+        ? Number.isNaN(got[i])
+        : got[i] === want || Math.abs(got[i] - want) <= 1e-6 * Math.abs(want)
+    )
+      continue;
+    return `${name}: element ${i} is ${got[i]}, float64 gives ${exact[i]}`;
+  }
+  return null;
+}
+
+/** Kernel and engine checks on finite values: the same list on every backend and mode. */
 export const kernelChecks: Check[] = [
   ...unaryChecks,
   ...binaryChecks,
