@@ -100,7 +100,11 @@ describe("plain Node ESM (no tsx)", () => {
     }
     expect(Math.abs(out.wasm[1] - out.cpu[1]) / out.cpu[1]).toBeLessThan(1e-4);
     expect(out.gradcheck).toBe(true);
-    expect(out.mnist).toEqual({ count: 3, labels: [7, 0, 9], first: [0, 1, Math.fround(0.2), Math.fround(0.4)] });
+    expect(out.mnist).toEqual({
+      count: 3,
+      labels: [7, 0, 9],
+      first: [0, 1, Math.fround(0.2), Math.fround(0.4)],
+    });
   });
 });
 
@@ -173,6 +177,7 @@ interface Results {
   threads: number;
   crossOriginIsolated: boolean;
   failures: string[];
+  specialFailures: string[];
   checks: number;
   losses: number[];
   cpuLosses: number[];
@@ -185,6 +190,30 @@ const requireBrowser = process.env.ELBO_REQUIRE_BROWSER === "1";
 const haveChromium = chromiumInstalled();
 if (!haveChromium && requireBrowser)
   throw new Error(`ELBO_REQUIRE_BROWSER=1 but there is no Chromium at ${chromiumPath}`);
+
+/** Whether this Chromium offers WebGPU (an adapter from navigator.gpu), and what it said. */
+const webGpu = haveChromium ? await probeWebGpu() : { offered: false, detail: "no Chromium" };
+
+async function probeWebGpu(): Promise<{ offered: boolean; detail: string }> {
+  const browser = await launchChromium();
+  const server = await serve(repo, {}, false);
+  try {
+    const probe = await browser.newPage();
+    await probe.goto(`${server.url}/package.json`);
+    return await probe.evaluate(async () => {
+      const { gpu } =
+        (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<object | null> } } }).navigator ??
+        {};
+      if (gpu === undefined) return { offered: false, detail: "navigator.gpu is missing" };
+      return (await gpu.requestAdapter()) === null
+        ? { offered: false, detail: "navigator.gpu offers no adapter" }
+        : { offered: true, detail: "navigator.gpu offers an adapter" };
+    });
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
 
 describe.skipIf(!haveChromium)(
   `the bundled page in headless Chromium${haveChromium ? "" : ` (SKIPPED: no ${chromiumPath})`}`,
@@ -247,6 +276,11 @@ describe.skipIf(!haveChromium)(
     it("gpu on WebGL2", async () => {
       const { results } = await check("plain", "backend=gpu&mode=webgl2");
       expect(results.detail).toContain("gpu.js webgl2");
+    });
+
+    it.runIf(webGpu.offered)(`gpu on WebGPU (${webGpu.detail})`, async () => {
+      const { results } = await check("plain", "backend=gpu&mode=webgpu");
+      expect(results.detail).toContain("gpu.js webgpu");
     });
 
     it("auto chooses and says why", async () => {
