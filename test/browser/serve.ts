@@ -37,7 +37,8 @@ export async function serve(
     }
     const fixed = extra[path];
     if (fixed !== undefined) {
-      response.writeHead(200, { ...headers, "Content-Type": "application/octet-stream" }).end(fixed);
+      const type = types[extname(path)] ?? "application/octet-stream";
+      response.writeHead(200, { ...headers, "Content-Type": type }).end(fixed);
       return;
     }
     const file = join(root, normalize(path === "/" ? "/index.html" : path));

@@ -66,7 +66,7 @@ async function main(): Promise<Results> {
   const params = new URLSearchParams(
     (globalThis as unknown as { location: { search: string } }).location.search,
   );
-  const steps = Number(params.get("steps") ?? 6);
+  const steps = Number(params.get("steps") ?? 4);
   const data = datasetFromIdx(await bytes("/mnist/images.idx"), await bytes("/mnist/labels.idx"));
   const { backend, detail } = await chooseBackend(params);
   const failures = await failuresOf(kernelChecks, backend);
