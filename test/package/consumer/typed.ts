@@ -39,7 +39,7 @@ export const kl: Tensor = gaussianKl(mu, logvar);
 export const loss: Tensor = negativeElbo(tensor([[0, 0, 0, 0]]), x, mu, logvar).loss;
 export const idx: number[] = parseIdx(new Uint8Array([0, 0, 8, 1, 0, 0, 0, 0]), "empty").dims;
 export const read = (images: Uint8Array, labels: Uint8Array) =>
-  datasetFromIdx({ bytes: images, name: "images" }, { bytes: labels, name: "labels" }).count;
+  datasetFromIdx(parseIdx(images, "i"), parseIdx(labels, "l"), { images: "i", labels: "l" }).count;
 export const mnist = () => loadMnist("test", { limit: 10 }).images;
 export const backends: Promise<Backend>[] = [
   useBackend("auto"),
