@@ -109,6 +109,16 @@ describe("plain Node ESM (no tsx)", () => {
 });
 
 describe("a strict TypeScript consumer", () => {
+  beforeAll(() => {
+    // A Node consumer of elbojs/node has Node's types; the page consumer (bundler) does without them.
+    const types = `@types/node@${packageJson.devDependencies["@types/node"]}`;
+    run(
+      "npm",
+      ["install", "--no-save", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", types],
+      bare,
+    );
+  }, 120_000);
+
   it.each([
     "nodenext",
     "bundler",

@@ -1,5 +1,5 @@
 // A TypeScript consumer of the installed package, checked with strict settings against the shipped
-// declarations (tsconfig.nodenext.json and tsconfig.bundler.json). The @ts-expect-error lines make
+// declarations (tsconfig.nodenext.json and tsconfig.bundler.json; typed-node.ts adds the Node entry). The @ts-expect-error lines make
 // sure the types are precise, not `any`: each fails the check if its line stops being an error.
 import {
   Adam,
@@ -22,7 +22,6 @@ import {
   type VaeConfig,
 } from "elbojs";
 import { type GpuMode, loadGpuBackend } from "elbojs/gpu";
-import { type Checkpoint, loadMnist } from "elbojs/node";
 import { createWasmBackend, type WasmOptions } from "elbojs/wasm";
 
 const config: VaeConfig = { inputDim: 4, latentDim: 2, encUnits: 3, decUnits: 3 };
@@ -40,14 +39,12 @@ export const loss: Tensor = negativeElbo(tensor([[0, 0, 0, 0]]), x, mu, logvar).
 export const idx: number[] = parseIdx(new Uint8Array([0, 0, 8, 1, 0, 0, 0, 0]), "empty").dims;
 export const read = (images: Uint8Array, labels: Uint8Array) =>
   datasetFromIdx(parseIdx(images, "i"), parseIdx(labels, "l"), { images: "i", labels: "l" }).count;
-export const mnist = () => loadMnist("test", { limit: 10 }).images;
 export const backends: Promise<Backend>[] = [
   useBackend("auto"),
   createWasmBackend({ threads: 2 } satisfies WasmOptions),
 ];
 const mode: GpuMode = "webgl2";
 export const gpu = loadGpuBackend(mode).then((b) => b.detail);
-export type Epochs = Checkpoint["epoch"];
 
 // @ts-expect-error: the gpu.js modes are named precisely
 export const badMode: GpuMode = "webgl3";
