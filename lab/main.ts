@@ -74,6 +74,10 @@ const shown = {
   detail: "",
   /** Milliseconds from the first step's report to the first reconstruction error below RECOGNISABLE. */
   msToRecognisable: Number.NaN,
+  /** Spread of the grey levels each picture shows (0: blank). */
+  reconstructionSpread: 0,
+  sampleSpread: 0,
+  reparameterization: null as Reparameterization | null,
 };
 (window as unknown as { lab: typeof shown }).lab = shown;
 
@@ -171,6 +175,8 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
       for (let i = 0; i < v.originals.length; i++) squared += (v.originals[i] - v.reconstructions[i]) ** 2;
       shown.reconError = squared / v.originals.length;
       shown.views++;
+      shown.reconstructionSpread = spread(v.reconstructions);
+      shown.sampleSpread = spread(v.samples);
       $("reconError").textContent = shown.reconError.toFixed(4);
       if (shown.reconError < RECOGNISABLE && Number.isNaN(shown.msToRecognisable) && shown.steps > 0) {
         shown.msToRecognisable = performance.now() - trainingStartedAt;
@@ -216,6 +222,16 @@ worker.onerror = (event) => {
   $("error").textContent = `worker: ${event.message}`;
 };
 
+function spread(values: Float32Array): number {
+  let sum = 0;
+  let squares = 0;
+  for (const v of values) {
+    sum += v;
+    squares += v * v;
+  }
+  return Math.sqrt(Math.max(0, squares / values.length - (sum / values.length) ** 2));
+}
+
 function median(values: number[]): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
@@ -248,6 +264,7 @@ $("reparamNoise").onclick = () => {
 let reparamRows: { cells: HTMLTableCellElement[]; slider: HTMLInputElement }[] = [];
 
 function showReparameterization(r: Reparameterization): void {
+  shown.reparameterization = r;
   drawDigits($<HTMLCanvasElement>("reparamInput"), r.image, 1, rows, cols, 1, 4);
   drawDigits($<HTMLCanvasElement>("reparamDecoded"), r.decoded, 1, rows, cols, 1, 4);
   const table = $<HTMLTableElement>("reparamTable");

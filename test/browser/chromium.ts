@@ -13,7 +13,8 @@ export function chromiumInstalled(): boolean {
   return existsSync(chromiumPath);
 }
 
-export function launchChromium(): Promise<Browser> {
+/** `extraArgs`: more command-line flags, for a page with needs of its own. */
+export function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: chromiumPath,
     headless: true,
@@ -24,6 +25,7 @@ export function launchChromium(): Promise<Browser> {
       "--enable-unsafe-webgpu",
       "--enable-features=Vulkan",
       "--ignore-gpu-blocklist",
+      ...extraArgs,
     ],
   });
 }
