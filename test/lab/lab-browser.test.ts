@@ -3,7 +3,7 @@
  * build a teacher would host (`npm run lab:build`), served cross-origin isolated, trains the VAE on
  * real MNIST on the wasm backend (threads) and on the gpu backend's WebGL2 path (SwiftShader, a
  * software GL, in CI), with no console errors; the loss it shows falls and its pictures are not
- * blank; the reparameterization panel and the op explorer's gradcheck work. Screenshots of each
+ * blank; the op explorer's gradcheck works. Screenshots of each
  * page mid-training go to test-results/lab/ (git-ignored, kept by CI).
  *
  * Small settings keep it short: 8,000 training images on wasm, batches of 16 on the software GL.
@@ -38,14 +38,6 @@ interface Shown {
   detail: string;
   reconstructionSpread: number;
   sampleSpread: number;
-  reparameterization: {
-    eps: number[];
-    mu: number[];
-    sigma: number[];
-    z: number[];
-    dzdmu: number[];
-    dzdlogvar: number[];
-  } | null;
 }
 
 /** The page's window.lab (the test's TypeScript has no DOM types: the page's globalThis is its window). */
@@ -105,7 +97,7 @@ describe.skipIf(!haveChromium)("the gradient lab in Chromium", () => {
     if (out) rmSync(out, { recursive: true, force: true });
   });
 
-  it("trains on wasm with threads; the reparameterization panel and the op explorer work", {
+  it("trains on wasm with threads; the op explorer's gradcheck passes a correct op and catches a broken one", {
     timeout: 600_000,
   }, async () => {
     const { page, shown, errors } = await train(
@@ -117,17 +109,6 @@ describe.skipIf(!haveChromium)("the gradient lab in Chromium", () => {
     );
     expect(shown.backend).toBe("wasm");
     expect(shown.detail).toMatch(/^\d+ threads?$/);
-
-    // Drag ε₀ to 2: the panel answers with z₀ = μ₀ + 2σ₀ and ∂z₀/∂logvar₀ = ½σ₀·2.
-    await page.locator('input[data-dim="0"]').fill("2");
-    await page.waitForFunction(
-      () => (globalThis as unknown as { lab: Shown }).lab.reparameterization?.eps[0] === 2,
-    );
-    const r = (await lab(page)).reparameterization!;
-    expect(r.z[0]).toBeCloseTo(r.mu[0] + 2 * r.sigma[0], 5);
-    expect(r.dzdmu[0]).toBe(1);
-    expect(r.dzdlogvar[0]).toBeCloseTo(r.sigma[0], 5);
-    expect(await page.textContent("#reparamTable")).toContain(r.z[0].toFixed(3));
 
     // The op explorer: its graph is drawn, gradcheck passes the custom op, then catches it broken.
     await page.waitForSelector("#graph svg");
