@@ -25,7 +25,7 @@ export {
   greaterEqual,
   less,
   lessEqual,
-  positive,
+  notEqual,
   sign,
   zerosLike,
 } from "./autograd/ops/constants.ts";
