@@ -17,7 +17,18 @@ export { gradcheck, gradgradcheck } from "./autograd/gradcheck.ts";
 export { summarize, toDot } from "./autograd/graph.ts";
 export type { Gradients, Vjp } from "./autograd/op.ts";
 export { applyOp } from "./autograd/op.ts";
-export { equal, fullLike, greater, notEqual, zerosLike } from "./autograd/ops/constants.ts";
+export { batchedMatmul } from "./autograd/ops/batched-matmul.ts";
+export {
+  equal,
+  fullLike,
+  greater,
+  greaterEqual,
+  less,
+  lessEqual,
+  notEqual,
+  sign,
+  zerosLike,
+} from "./autograd/ops/constants.ts";
 export {
   add,
   cast,
@@ -36,10 +47,15 @@ export {
   sub,
   tanh,
 } from "./autograd/ops/elementwise.ts";
+export { gather, scatterAdd } from "./autograd/ops/gather.ts";
+export { concat, indexSelect, slice, stack } from "./autograd/ops/indexing.ts";
 export type { MatmulOptions } from "./autograd/ops/matmul.ts";
 export { matmul } from "./autograd/ops/matmul.ts";
+export { abs, clamp } from "./autograd/ops/piecewise.ts";
 export { logsumexp, max, mean, sum } from "./autograd/ops/reduce.ts";
 export { broadcastTo, gatherRows, reshape, sliceRows, transpose } from "./autograd/ops/shape.ts";
+export { logSoftmax, softmax } from "./autograd/ops/softmax.ts";
+export { where } from "./autograd/ops/where.ts";
 export type { GeneratorState } from "./autograd/random.ts";
 export { Generator, globalGenerator, manualSeed } from "./autograd/random.ts";
 export { scoped, valuesOf } from "./autograd/scope.ts";
@@ -58,3 +74,4 @@ export type {
   UnaryOp,
 } from "./kernels/backend.ts";
 export { getBackend, setBackend, useBackend } from "./kernels/registry.ts";
+export { crossEntropy } from "./nn/cross-entropy.ts";

@@ -14,10 +14,15 @@ import { formatShape, sizeOf } from "../kernels/shape.ts";
 import { type BackwardOptions, backward, isGradEnabled } from "./engine.ts";
 import { formatTensor } from "./format.ts";
 import type { Vjp } from "./op.ts";
+import * as bmm from "./ops/batched-matmul.ts";
+import * as cmp from "./ops/constants.ts";
 import * as ew from "./ops/elementwise.ts";
+import * as ix from "./ops/indexing.ts";
 import * as mm from "./ops/matmul.ts";
+import * as pw from "./ops/piecewise.ts";
 import * as red from "./ops/reduce.ts";
 import * as sh from "./ops/shape.ts";
+import * as sm from "./ops/softmax.ts";
 import { recordInScope } from "./scope.ts";
 
 export type Operand = Tensor | number;
@@ -238,6 +243,44 @@ export class Tensor {
   }
   sliceRows(start: number, end: number): Tensor {
     return sh.sliceRows(this, start, end);
+  }
+
+  // Indexing, softmax, piecewise, comparison and batched ops (ops/indexing, softmax, piecewise, constants, batched-matmul)
+  indexSelect(axis: number, indices: ArrayLike<number>): Tensor {
+    return ix.indexSelect(this, axis, indices);
+  }
+  slice(axis: number, start?: number, end?: number, step?: number): Tensor {
+    return ix.slice(this, axis, start, end, step);
+  }
+  softmax(axis?: number): Tensor {
+    return sm.softmax(this, axis);
+  }
+  logSoftmax(axis?: number): Tensor {
+    return sm.logSoftmax(this, axis);
+  }
+  abs(): Tensor {
+    return pw.abs(this);
+  }
+  clamp(min?: number, max?: number): Tensor {
+    return pw.clamp(this, min, max);
+  }
+  greater(other: Operand): Tensor {
+    return cmp.greater(this, toTensor(other, this));
+  }
+  less(other: Operand): Tensor {
+    return cmp.less(this, toTensor(other, this));
+  }
+  equal(other: Operand): Tensor {
+    return cmp.equal(this, toTensor(other, this));
+  }
+  greaterEqual(other: Operand): Tensor {
+    return cmp.greaterEqual(this, toTensor(other, this));
+  }
+  lessEqual(other: Operand): Tensor {
+    return cmp.lessEqual(this, toTensor(other, this));
+  }
+  batchedMatmul(other: Tensor, options?: mm.MatmulOptions): Tensor {
+    return bmm.batchedMatmul(this, other, options);
   }
 }
 

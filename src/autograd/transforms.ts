@@ -16,7 +16,7 @@ import { formatShape, sameShape } from "../kernels/shape.ts";
 import { enableGrad, gradients, isGradEnabled } from "./engine.ts";
 import { zerosLike } from "./ops/constants.ts";
 import { cast } from "./ops/elementwise.ts";
-import { scatterAddRows } from "./ops/shape.ts";
+import { stack } from "./ops/indexing.ts";
 import { Tensor } from "./tensor.ts";
 
 type Fn = (...args: Tensor[]) => Tensor;
@@ -171,16 +171,14 @@ export function hessian(f: (x: Tensor) => Tensor): (x: Tensor) => Tensor {
       const xv = variable(x, recorded);
       const g = grad(f)(xv).reshape([x.size]);
       const n = x.size;
-      let rows: Tensor | null = null;
+      const rows: Tensor[] = [];
       for (let i = 0; i < n; i++) {
         const basis = x.dtype === "float64" ? new Float64Array(n) : new Float32Array(n);
         basis[i] = 1;
         const e = new Tensor(x.backend.fromArray(basis), [n], x.backend);
-        const row = gradientsOrZeros(g, [xv], e, recorded)[0].reshape([1, n]);
-        const placed = scatterAddRows(row, Int32Array.of(i), n);
-        rows = rows === null ? placed : rows.add(placed);
+        rows.push(gradientsOrZeros(g, [xv], e, recorded)[0].reshape([n]));
       }
-      const h = rows ?? zerosLike(x).reshape([0, 0]);
+      const h = n === 0 ? zerosLike(x).reshape([0, 0]) : stack(rows, 0);
       return h.reshape([...x.shape, ...x.shape]);
     });
   };

@@ -2,28 +2,30 @@
  * `npm run train:mnist`: train the Bernoulli VAE on MNIST and write a report — metrics.json, a
  * checkpoint, and pictures (reconstructions, samples, the latent space, the loss curve).
  * Defaults are the reference tutorial's: latent 10, hidden 200, Adam lr 0.01, batch 128, 5 epochs.
+ *
+ * This file is the Node wrapper: flags, the checkpoint's rules, files in and out. The run itself
+ * (model, training loop, evaluation) is src/vae/run.ts, which a browser page uses as well.
  */
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, realpathSync } from "node:fs";
+import { join, resolve } from "node:path";
 import cliProgress from "cli-progress";
 import { Command, InvalidArgumentError, type OptionValueSource } from "commander";
-import { randn } from "../autograd/create.ts";
-import { Generator } from "../autograd/random.ts";
-import { valuesOf } from "../autograd/scope.ts";
-import { fromTypedArray } from "../autograd/tensor.ts";
 import { backendFromEnvironment, backendNames, useBackend } from "../kernels/registry.ts";
-import { Adam } from "../nn/optim/adam.ts";
+import { type Checkpoint, loadCheckpoint, type TrainingConfig } from "./checkpoint.ts";
+import { loadMnist, mnistFiles } from "./data.ts";
+import { checkImageSizes } from "./dataset.ts";
+import { prepareOutputFolder, writeFileAtomic } from "./files.ts";
+import type { VaeConfig } from "./model.ts";
+import { PICTURE_FILES, writePictures } from "./pictures.ts";
 import {
-  type Checkpoint,
-  loadCheckpoint,
-  saveCheckpoint,
-  type TrainingConfig,
-  writeFileAtomic,
-} from "./checkpoint.ts";
-import { type Dataset, gatherImages, loadMnist } from "./data.ts";
-import { evaluateElbo, evaluateIwae } from "./evaluate.ts";
-import { BernoulliVAE, type VaeConfig } from "./model.ts";
-import { type EpochResult, type StepReport, trainEpoch } from "./train.ts";
+  checkpointBytes,
+  evaluateRun,
+  evaluationGenerator,
+  initialTestLoss,
+  startRun,
+  trainRun,
+} from "./run.ts";
+import type { StepReport } from "./train.ts";
 
 function positiveInt(flag: string) {
   return (value: string): number => {
@@ -144,191 +146,164 @@ function progressReporter(
   };
 }
 
+const SETTINGS_FIXED_BY_CHECKPOINT = [
+  "batchSize",
+  "lr",
+  "latent",
+  "hidden",
+  "seed",
+  "limit",
+  "data",
+] as const;
+
+function flagName(name: string): string {
+  return `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/** The same folder, however it is written (relative, absolute, through a link). */
+function sameFolder(a: string, b: string): boolean {
+  const canonical = (p: string) => (existsSync(p) ? realpathSync(p) : resolve(p));
+  return canonical(a) === canonical(b);
+}
+
+/**
+ * The model and training settings: from the flags for a new run; from the checkpoint when
+ * continuing, where flags may only ask for more epochs (or name the same data folder another way).
+ */
+function settingsOf(
+  flags: Flags,
+  source: (name: keyof Flags) => OptionValueSource | undefined,
+  resumed: Checkpoint | undefined,
+  checkpointPath: string | undefined,
+): { config: VaeConfig; training: TrainingConfig } {
+  if (resumed === undefined) {
+    return {
+      config: { inputDim: 784, latentDim: flags.latent, encUnits: flags.hidden, decUnits: flags.hidden },
+      training: {
+        epochs: flags.epochs,
+        batchSize: flags.batchSize,
+        lr: flags.lr,
+        seed: flags.seed,
+        limit: flags.limit ?? null,
+        // Stored resolved, so that --resume works from any working directory.
+        dataDir: flags.data === undefined ? null : resolve(flags.data),
+      },
+    };
+  }
+  const saved = resumed.training.dataDir;
+  for (const name of SETTINGS_FIXED_BY_CHECKPOINT) {
+    if (source(name) !== "cli") continue;
+    if (name === "data" && flags.data !== undefined && saved !== null && sameFolder(flags.data, saved))
+      continue;
+    throw new Error(
+      `${flagName(name)} cannot be changed when continuing from ${checkpointPath}: the checkpoint fixes it`,
+    );
+  }
+  return {
+    config: resumed.model,
+    training: {
+      ...resumed.training,
+      epochs: source("epochs") === "cli" ? flags.epochs : resumed.training.epochs,
+      // Checkpoints of older versions may hold a relative folder: it is read from where the run is.
+      dataDir: saved === null ? null : resolve(saved),
+    },
+  };
+}
+
 async function main(): Promise<void> {
   const { flags, source } = parseFlags(process.argv.slice(2));
   const backend = await useBackend(flags.backend ?? backendFromEnvironment() ?? "auto");
   console.log(`backend: ${backend.name}`);
 
   const checkpointPath = flags.resume ?? flags.evalOnly;
-  const resumed: Checkpoint | null = checkpointPath === undefined ? null : loadCheckpoint(checkpointPath);
-  // A checkpoint fixes the model and the run's settings; flags may only ask for more epochs.
-  if (resumed !== null) {
-    for (const name of ["batchSize", "lr", "latent", "hidden", "seed", "limit", "data"] as const) {
-      if (source(name) === "cli") {
-        throw new Error(
-          `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} cannot be changed when continuing from ${checkpointPath}: the checkpoint fixes it`,
-        );
-      }
-    }
-  }
-  const modelConfig: VaeConfig = resumed?.model ?? {
-    inputDim: 784,
-    latentDim: flags.latent,
-    encUnits: flags.hidden,
-    decUnits: flags.hidden,
-  };
-  const training: TrainingConfig = resumed
-    ? { ...resumed.training, epochs: source("epochs") === "cli" ? flags.epochs : resumed.training.epochs }
-    : {
-        epochs: flags.epochs,
-        batchSize: flags.batchSize,
-        lr: flags.lr,
-        seed: flags.seed,
-        limit: flags.limit ?? null,
-        dataDir: flags.data ?? null,
-      };
+  const resumed = checkpointPath === undefined ? undefined : loadCheckpoint(checkpointPath);
+  const { config, training } = settingsOf(flags, source, resumed, checkpointPath);
 
-  const dataOptions = { dir: training.dataDir ?? undefined };
-  const train = loadMnist("train", { ...dataOptions, limit: training.limit ?? undefined });
-  const test = loadMnist("test", dataOptions);
-  if (train.rows * train.cols !== modelConfig.inputDim) {
-    throw new Error(
-      `the data has ${train.rows}×${train.cols} images but the model expects ${modelConfig.inputDim} pixels`,
-    );
-  }
+  // Everything that can be checked is checked before any work starts.
+  const out = flags.out ?? join("runs", timestamp());
+  prepareOutputFolder(out, "--out");
+  const dir = training.dataDir ?? undefined;
+  const train = loadMnist("train", { dir, limit: training.limit ?? undefined });
+  const test = loadMnist("test", { dir });
+  checkImageSizes(train, test, config.inputDim, {
+    train: mnistFiles("train", dir).images,
+    test: mnistFiles("test", dir).images,
+  });
   console.log(`data: ${train.count} training and ${test.count} test images of ${train.rows}×${train.cols}`);
 
-  const generator = new Generator(training.seed);
-  const model = new BernoulliVAE(modelConfig, { generator });
-  const optimizer = new Adam(model.parameters(), { lr: training.lr });
-  const history: EpochResult[] = [];
-  if (resumed !== null) {
-    model.loadStateDict(resumed.weights);
-    optimizer.loadStateDict(resumed.optimizer);
-    generator.setState(resumed.generator);
-    history.push(...resumed.history);
+  const run = startRun(config, training, resumed);
+  if (resumed !== undefined) {
     console.log(
       `${flags.evalOnly === undefined ? "continuing from" : "evaluating"} ${checkpointPath} (trained for ${resumed.epoch} epochs)`,
     );
   }
 
-  const out = flags.out ?? join("runs", timestamp());
-  mkdirSync(out, { recursive: true });
   const checkpointFile = join(out, "checkpoint.safetensors");
-
   if (flags.evalOnly === undefined) {
-    if (history.length === 0) {
-      const initial = await evaluateElbo(
-        model,
-        { ...test, count: Math.min(1000, test.count) },
-        { generator: new Generator(training.seed + 1) },
-      );
-      console.log(
-        `at initialisation: test loss ${initial.loss.toFixed(2)} nats per image (784·ln 2 = 543.4)`,
-      );
+    if (run.history.length === 0) {
+      const initial = await initialTestLoss(run, test);
+      console.log(`at initialisation: test loss ${initial.toFixed(2)} nats per image (784·ln 2 = 543.4)`);
     }
-    for (let epoch = history.length + 1; epoch <= training.epochs; epoch++) {
-      const progress = progressReporter(epoch, training.epochs);
-      let result: EpochResult;
-      try {
-        result = await trainEpoch(model, optimizer, train, {
-          epoch,
-          batchSize: training.batchSize,
-          generator,
-          onStep: progress.onStep,
-        });
-      } finally {
-        progress.stop();
-      }
-      history.push(result);
-      console.log(
-        `epoch ${epoch}/${training.epochs}  loss ${result.loss.toFixed(2)}  ${result.seconds.toFixed(1)} s`,
-      );
-      await saveCheckpoint(checkpointFile, {
-        model: modelConfig,
-        training,
-        epoch,
-        weights: model.stateDict(),
-        optimizer: optimizer.stateDict(),
-        generator: generator.getState(),
-        history,
+    // One progress bar per epoch, made at its first step.
+    const progress = new Map<number, ReturnType<typeof progressReporter>>();
+    const stopProgress = () => {
+      for (const p of progress.values()) p.stop();
+      progress.clear();
+    };
+    try {
+      await trainRun(run, train, {
+        onStep: (epoch, report) => {
+          if (!progress.has(epoch)) progress.set(epoch, progressReporter(epoch, training.epochs));
+          progress.get(epoch)?.onStep(report);
+        },
+        onEpoch: async (result) => {
+          stopProgress();
+          console.log(
+            `epoch ${result.epoch}/${training.epochs}  loss ${result.loss.toFixed(2)}  ${result.seconds.toFixed(1)} s`,
+          );
+          writeFileAtomic(checkpointFile, await checkpointBytes(run));
+        },
       });
+    } finally {
+      stopProgress();
     }
   }
 
-  // Evaluation draws from a generator of its own, so it is the same after training and with --eval-only.
-  const evalStart = performance.now();
-  const evalGenerator = new Generator(training.seed + 1);
-  const elbo = await evaluateElbo(model, test, { generator: evalGenerator });
+  const evalGenerator = evaluationGenerator(run);
+  const evaluation = await evaluateRun(run, test, {
+    iwK: flags.iwK,
+    iwImages: flags.iwImages,
+    generator: evalGenerator,
+  });
+  const { elbo, iwae } = evaluation;
   console.log(
     `test: −ELBO ${elbo.loss.toFixed(2)} nats per image (BCE ${elbo.bce.toFixed(2)} + KL ${elbo.kl.toFixed(2)}) on ${elbo.images} images`,
   );
-  const iwae = await evaluateIwae(model, test, {
-    k: flags.iwK,
-    images: flags.iwImages,
-    generator: evalGenerator,
-  });
   console.log(
     `test: IWAE log p(x) ≥ ${iwae.logLikelihood.toFixed(2)} ± ${iwae.standardError.toFixed(2)} nats (k=${iwae.k}, ${iwae.images} images)`,
   );
-  const evalSeconds = (performance.now() - evalStart) / 1000;
 
   const picturesStart = performance.now();
-  await writePictures(out, model, test, history, evalGenerator);
+  await writePictures(out, run, test, evalGenerator);
   const pictureSeconds = (performance.now() - picturesStart) / 1000;
-  console.log(`evaluation ${evalSeconds.toFixed(1)} s, pictures ${pictureSeconds.toFixed(1)} s`);
+  console.log(`evaluation ${evaluation.seconds.toFixed(1)} s, pictures ${pictureSeconds.toFixed(1)} s`);
 
   const metrics = {
-    model: modelConfig,
+    model: config,
     training,
     backend: backend.name,
-    epochs: history.map(({ stepLosses: _, ...e }) => e),
+    epochs: run.history.map(({ stepLosses: _, ...e }) => e),
     test: { negativeElbo: elbo, iwae },
-    seconds: { evaluation: evalSeconds, pictures: pictureSeconds },
-    checkpoint: flags.evalOnly ?? "checkpoint.safetensors",
+    seconds: { evaluation: evaluation.seconds, pictures: pictureSeconds },
+    checkpoint: flags.evalOnly === undefined ? "checkpoint.safetensors" : resolve(flags.evalOnly),
   };
   writeFileAtomic(join(out, "metrics.json"), `${JSON.stringify(metrics, null, 2)}\n`);
-  console.log(
-    `report written to ${out}/ (metrics.json, checkpoint.safetensors, reconstructions.png, samples.png, latent.png, loss.png)`,
-  );
-}
-
-async function writePictures(
-  out: string,
-  model: BernoulliVAE,
-  test: Dataset,
-  history: EpochResult[],
-  generator: Generator,
-): Promise<void> {
-  // Loaded here, not at start-up: the plotting libraries take seconds to import, and a run that
-  // stops on a bad flag should say so at once.
-  const { embed2d, writeImageGrid, writeLatentPlot, writeLossPlot } = await import("./report.ts");
-  const pixels = test.rows * test.cols;
-  const shown = 16;
-  const originals = gatherImages(
-    test,
-    Int32Array.from({ length: shown }, (_, i) => i),
-  );
-  model.eval();
-  const [reconstructions, samples, means] = await valuesOf(() => {
-    const x = fromTypedArray(originals, [shown, pixels]);
-    const z = randn([64, model.config.latentDim], { generator });
-    const all = fromTypedArray(test.images, [test.count, pixels]);
-    // Reconstruct from the mean of q(z|x): the picture of what the code holds, without sampling noise.
-    return [model.decode(model.encode(x).mu), model.decode(z), model.encode(all).mu] as const;
-  });
-  const pair = new Float32Array(2 * shown * pixels);
-  pair.set(originals);
-  pair.set(reconstructions, shown * pixels);
-  writeImageGrid(join(out, "reconstructions.png"), pair, 2 * shown, test.rows, test.cols, shown);
-  writeImageGrid(join(out, "samples.png"), samples, 64, test.rows, test.cols, 8);
-
-  const embedding = embed2d(means, test.count, model.config.latentDim, generator);
-  const labels = Uint8Array.from(embedding.indices, (i) => test.labels[i]);
-  await writeLatentPlot(join(out, "latent.png"), embedding.xy, labels, {
-    title: `UMAP of the latent means of ${embedding.indices.length} test images`,
-  });
-
-  const steps = history.flatMap((e) => e.stepLosses);
-  const stepsPerEpoch = history.length > 0 ? history[0].stepLosses.length : 1;
-  await writeLossPlot(
-    join(out, "loss.png"),
-    [
-      { name: "per step", x: steps.map((_, i) => (i + 1) / stepsPerEpoch), y: steps },
-      { name: "epoch average", x: history.map((e) => e.epoch), y: history.map((e) => e.loss) },
-    ],
-    { title: "Training loss (−ELBO per image)", xLabel: "epoch", yLabel: "nats per image" },
-  );
+  const written = [
+    "metrics.json",
+    ...(flags.evalOnly === undefined ? ["checkpoint.safetensors"] : []),
+    ...PICTURE_FILES,
+  ];
+  console.log(`report written to ${out}/ (${written.join(", ")})`);
 }
 
 // Exit explicitly when done: a WebGPU instance that `auto` probed (Dawn) keeps Node's event loop alive.

@@ -420,7 +420,7 @@ describe("recycled buffers", () => {
         1, 2, 3, 4, 5, 6,
       ]);
       poison(6, dtype);
-      expect(readBack(backend.scatterAddRows(from([1, 2], dtype), 2, Int32Array.from([1]), 3))).toEqual([
+      expect(readBack(backend.scatterAdd(from([1, 2], dtype), [1, 2], 0, Int32Array.from([1]), 3))).toEqual([
         0, 0, 1, 2, 0, 0,
       ]);
       poison(6, dtype);
@@ -438,9 +438,9 @@ describe("recycled buffers", () => {
         1, 4, 2, 5, 3, 6,
       ]);
       poison(6, dtype);
-      expect(readBack(backend.gatherRows(from([1, 2, 3, 4], dtype), 2, Int32Array.from([1, 0, 1])))).toEqual([
-        3, 4, 1, 2, 3, 4,
-      ]);
+      expect(
+        readBack(backend.gather(from([1, 2, 3, 4], dtype), [2, 2], 0, Int32Array.from([1, 0, 1]))),
+      ).toEqual([3, 4, 1, 2, 3, 4]);
       poison(1, dtype);
       expect(readBack(backend.reduce("sum", from([], dtype), [0], [0]))).toEqual([0]);
     }
@@ -457,13 +457,13 @@ describe("recycled buffers", () => {
 });
 
 describe("rows, casts and memory accounting", () => {
-  it("gatherRows and its adjoint scatterAddRows", () => {
+  it("gather of rows and its adjoint scatterAdd", () => {
     const x = cpu.fromArray(new Float64Array([1, 2, 3, 4, 5, 6]));
     const idx = Int32Array.from([2, 0, 2]);
-    expect(read(cpu.gatherRows(x, 2, idx))).toEqual([5, 6, 1, 2, 5, 6]);
+    expect(read(cpu.gather(x, [3, 2], 0, idx))).toEqual([5, 6, 1, 2, 5, 6]);
     const g = cpu.fromArray(new Float64Array([1, 1, 10, 10, 100, 100]));
     // Row 2 was taken twice, so it collects both gradients; row 1 none.
-    expect(read(cpu.scatterAddRows(g, 2, idx, 3))).toEqual([10, 10, 0, 0, 101, 101]);
+    expect(read(cpu.scatterAdd(g, [3, 2], 0, idx, 3))).toEqual([10, 10, 0, 0, 101, 101]);
   });
 
   it("cast converts and copies", () => {

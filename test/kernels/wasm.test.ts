@@ -288,7 +288,7 @@ describe("wasm reductions", () => {
 });
 
 describe("wasm copies", () => {
-  it("broadcastTo, permute, cast, fill, gatherRows and scatterAddRows match exactly", () => {
+  it("broadcastTo, permute, cast, fill, gather and scatterAdd of rows match exactly", () => {
     fc.assert(
       fc.property(
         broadcastArb.chain((s) => fc.tuple(fc.constant(s), valuesArb(sizeOf(s.a)))),
@@ -311,12 +311,12 @@ describe("wasm copies", () => {
           const cols = values.length / rows;
           if (Number.isInteger(cols) && rows > 0) {
             const indices = Int32Array.from({ length: 5 }, (_, i) => (i * 7) % rows);
-            const gw = wasm.gatherRows(x.w, cols, indices);
-            const gc = cpu.gatherRows(x.c, cols, indices);
+            const gw = wasm.gather(x.w, [rows, cols], 0, indices);
+            const gc = cpu.gather(x.c, [rows, cols], 0, indices);
             same(wasm.readSync(gw), cpu.readSync(gc));
             same(
-              wasm.readSync(wasm.scatterAddRows(gw, cols, indices, rows)),
-              cpu.readSync(cpu.scatterAddRows(gc, cols, indices, rows)),
+              wasm.readSync(wasm.scatterAdd(gw, [indices.length, cols], 0, indices, rows)),
+              cpu.readSync(cpu.scatterAdd(gc, [indices.length, cols], 0, indices, rows)),
             );
           }
         },

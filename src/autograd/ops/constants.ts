@@ -50,3 +50,31 @@ export function fullLike(like: Tensor, value: number): Tensor {
 export function zerosLike(like: Tensor): Tensor {
   return fullLike(like, 0);
 }
+
+/** 1 where a < b, else 0 (broadcast). */
+export function less(a: Tensor, b: Tensor): Tensor {
+  return greater(b, a);
+}
+
+/** 1 where a ≥ b: greater or equal, which never overlap, so a NaN on either side gives 0. */
+export function greaterEqual(a: Tensor, b: Tensor): Tensor {
+  return either(greater(a, b), equal(a, b));
+}
+
+/** 1 where a ≤ b, else 0 (broadcast). */
+export function lessEqual(a: Tensor, b: Tensor): Tensor {
+  return either(greater(b, a), equal(a, b));
+}
+
+/** The union of two masks that never overlap: their sum. Both are freed. */
+function either(p: Tensor, q: Tensor): Tensor {
+  const storage = p.backend.binary("add", p.storage, p.shape, q.storage, q.shape, p.shape);
+  p.dispose();
+  q.dispose();
+  return new Tensor(storage, p.shape, p.backend);
+}
+
+/** −1, 0 or 1 by the sign of x, and NaN for NaN (NumPy's sign; PyTorch's gives 0, hiding the NaN). */
+export function sign(x: Tensor): Tensor {
+  return new Tensor(x.backend.unary("sign", x.storage), x.shape, x.backend);
+}

@@ -13,7 +13,7 @@ import { type Operand, Tensor, toTensor } from "../tensor.ts";
 import { equal, greater, notEqual, zerosLike } from "./constants.ts";
 import { sumToShape } from "./shape.ts";
 
-function checkPair(op: string, a: Tensor, b: Tensor): number[] {
+export function checkPair(op: string, a: Tensor, b: Tensor): number[] {
   if (a.dtype !== b.dtype) {
     throw new Error(
       `${op}: dtypes differ: ${a.dtype} ${formatShape(a.shape)} and ${b.dtype} ${formatShape(b.shape)}; convert one with .to("${a.dtype}")`,

@@ -1,12 +1,14 @@
 /**
  * Ops that move numbers without changing them: reshape, transpose, broadcast, and taking rows.
  * Their backward passes move the gradient back the opposite way; they come in adjoint pairs
- * (broadcastTo and sumToShape, gatherRows and scatterAddRows), each the other's VJP.
+ * (broadcastTo and sumToShape; gatherRows is gather along the first axis, whose pair is in gather.ts),
+ * each the other's VJP.
  */
 import type { Shape } from "../../kernels/backend.ts";
 import { broadcastShapes, formatShape, sameShape, sizeOf } from "../../kernels/shape.ts";
 import { applyOp } from "../op.ts";
 import { Tensor } from "../tensor.ts";
+import { gather } from "./gather.ts";
 
 /** The same values in a new shape with as many elements; one dimension may be -1 (inferred). */
 export function reshape(x: Tensor, shape: Shape): Tensor {
@@ -60,6 +62,11 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
 
 /** Repeat x along its size-1 (or missing leading) dimensions to `shape`. */
 export function broadcastTo(x: Tensor, shape: Shape): Tensor {
+  if (shape.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new Error(
+      `broadcastTo: target shape ${formatShape(shape)} must hold non-negative integers (broadcasting ${formatShape(x.shape)})`,
+    );
+  }
   const out = broadcastShapes(x.shape, shape);
   if (out === null || !sameShape(out, shape)) {
     throw new Error(`broadcastTo: cannot broadcast ${formatShape(x.shape)} to ${formatShape(shape)}`);
@@ -107,35 +114,7 @@ export function gatherRows(x: Tensor, indices: Int32Array | readonly number[]): 
       );
     }
   }
-  const cols = sizeOf(x.shape.slice(1));
-  const shape = [idx.length, ...x.shape.slice(1)];
-  // d gather(x)/dx: each row's gradient added back at the row it came from (a row taken twice gets both)
-  return applyOp(
-    "gatherRows",
-    [x],
-    () => new Tensor(x.backend.gatherRows(x.storage, cols, idx), shape, x.backend),
-    (g) => [() => scatterAddRows(g, idx, rows)],
-  );
-}
-
-/**
- * The adjoint of gatherRows: `rows` rows of zeros with row i of x added at row indices[i].
- */
-export function scatterAddRows(x: Tensor, indices: Int32Array, rows: number): Tensor {
-  if (x.ndim < 1 || indices.length !== x.shape[0] || indices.some((i) => !(i >= 0 && i < rows))) {
-    throw new Error(
-      `scatterAddRows: needs one index in 0..${rows - 1} per row of ${formatShape(x.shape)}, got [${indices.join(", ")}]`,
-    );
-  }
-  const cols = sizeOf(x.shape.slice(1));
-  const shape = [rows, ...x.shape.slice(1)];
-  // d scatterAdd(x)/dx: row i of x went to row indices[i], whose gradient it takes back
-  return applyOp(
-    "scatterAddRows",
-    [x],
-    () => new Tensor(x.backend.scatterAddRows(x.storage, cols, indices, rows), shape, x.backend),
-    (g) => [() => gatherRows(g, indices)],
-  );
+  return gather(x, 0, idx);
 }
 
 /** Rows start ≤ i < end, like x[start:end] in NumPy. */

@@ -133,3 +133,27 @@ function broadcastLayout(
     db: last < 0 ? 0 : bStrides[last],
   };
 }
+
+/** out = cond ≠ 0 ? a : b, the three broadcast to outShape: a select, so the side not taken never leaks in. */
+export function whereInto(
+  cond: TypedArray,
+  condShape: Shape,
+  a: TypedArray,
+  aShape: Shape,
+  b: TypedArray,
+  bShape: Shape,
+  outShape: Shape,
+  out: TypedArray,
+): void {
+  if (outShape.length === 0) {
+    out[0] = cond[0] !== 0 ? a[0] : b[0];
+    return;
+  }
+  const last = outShape.length - 1;
+  const n = outShape[last];
+  const strides = [condShape, aShape, bShape].map((s) => broadcastStrides(s, outShape));
+  const [dc, da, db] = strides.map((s) => s[last]);
+  forEachRow(outShape, [...strides, stridesOf(outShape)], ([co, ao, bo, oo]) => {
+    for (let j = 0; j < n; j++) out[oo + j] = cond[co + j * dc] !== 0 ? a[ao + j * da] : b[bo + j * db];
+  });
+}

@@ -125,3 +125,29 @@ export function matmulInto(
     }
   }
 }
+
+/** `batch` matmuls, each on its own slice of a, b and out (matrices stored one after another). */
+export function batchedMatmulInto(
+  a: TypedArray,
+  b: TypedArray,
+  batch: number,
+  m: number,
+  k: number,
+  n: number,
+  transA: boolean,
+  transB: boolean,
+  out: TypedArray,
+): void {
+  for (let i = 0; i < batch; i++) {
+    matmulInto(
+      a.subarray(i * m * k, (i + 1) * m * k),
+      b.subarray(i * k * n, (i + 1) * k * n),
+      m,
+      k,
+      n,
+      transA,
+      transB,
+      out.subarray(i * m * n, (i + 1) * m * n),
+    );
+  }
+}

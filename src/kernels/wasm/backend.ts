@@ -25,9 +25,10 @@ import type {
   TypedArray,
   UnaryOp,
 } from "../backend.ts";
-import { mapInto, zipInto } from "../cpu/elementwise.ts";
-import { matmulInto } from "../cpu/matmul.ts";
+import { mapInto, whereInto, zipInto } from "../cpu/elementwise.ts";
+import { batchedMatmulInto } from "../cpu/matmul.ts";
 import { permuteInto, reduceInto } from "../cpu/reduce.ts";
+import { gatherInto, scatterAddInto, withAxisSize } from "../gather.ts";
 import { broadcastStrides, sizeOf } from "../shape.ts";
 import { collapse, forEachIndex } from "./collapse.ts";
 import {
@@ -383,54 +384,86 @@ export class WasmBackend implements Backend {
     return out;
   }
 
-  gatherRows(x: Storage, cols: number, indices: Int32Array): Storage {
-    const src = this.check(x);
-    const out = this.allocate(indices.length * cols, src.dtype);
-    const from = this.view(src);
-    const to = this.view(out);
-    for (let r = 0; r < indices.length; r++) {
-      to.set(from.subarray(indices[r] * cols, indices[r] * cols + cols), r * cols);
-    }
+  where(
+    cond: Storage,
+    condShape: Shape,
+    a: Storage,
+    aShape: Shape,
+    b: Storage,
+    bShape: Shape,
+    outShape: Shape,
+  ): Storage {
+    const [sc, sa, sb] = [cond, a, b].map((s) => this.check(s));
+    const out = this.allocate(sizeOf(outShape), sa.dtype);
+    whereInto(
+      this.view(sc),
+      condShape,
+      this.view(sa),
+      aShape,
+      this.view(sb),
+      bShape,
+      outShape,
+      this.view(out),
+    );
     return out;
   }
 
-  scatterAddRows(x: Storage, cols: number, indices: Int32Array, rows: number): Storage {
+  gather(x: Storage, shape: Shape, axis: number, indices: Int32Array): Storage {
     const src = this.check(x);
-    const out = this.allocate(rows * cols, src.dtype);
-    const to = this.view(out);
-    to.fill(0);
-    if (src.dtype === "float32") {
-      // Each row added onto its destination: the column-sum kernel with one row.
-      for (let r = 0; r < indices.length; r++) {
-        this.kernels.reduce_cols_sum(
-          src.block.address + 4 * r * cols,
-          out.block.address + 4 * indices[r] * cols,
-          1,
-          cols,
-          0,
-        );
-      }
-      return out;
-    }
-    const from = this.view(src);
-    for (let r = 0; r < indices.length; r++) {
-      const o = indices[r] * cols;
-      for (let j = 0; j < cols; j++) to[o + j] += from[r * cols + j];
-    }
+    const out = this.allocate(sizeOf(withAxisSize(shape, axis, indices.length)), src.dtype);
+    gatherInto(this.view(src), shape, axis, indices, this.view(out));
+    return out;
+  }
+
+  scatterAdd(x: Storage, shape: Shape, axis: number, indices: Int32Array, size: number): Storage {
+    const src = this.check(x);
+    const out = this.allocate(sizeOf(withAxisSize(shape, axis, size)), src.dtype);
+    scatterAddInto(this.view(src), shape, axis, indices, size, this.view(out));
     return out;
   }
 
   // --- matmul ---------------------------------------------------------------------------------
 
   matmul(a: Storage, b: Storage, m: number, k: number, n: number, transA: boolean, transB: boolean): Storage {
+    return this.batchedMatmul(a, b, 1, m, k, n, transA, transB);
+  }
+
+  batchedMatmul(
+    a: Storage,
+    b: Storage,
+    batch: number,
+    m: number,
+    k: number,
+    n: number,
+    transA: boolean,
+    transB: boolean,
+  ): Storage {
     const sa = this.check(a);
     const sb = this.check(b);
-    const out = this.allocate(m * n, sa.dtype);
+    const out = this.allocate(batch * m * n, sa.dtype);
     if (sa.dtype !== "float32" || sb.dtype !== "float32") {
-      matmulInto(this.view(sa), this.view(sb), m, k, n, transA, transB, this.view(out));
+      batchedMatmulInto(this.view(sa), this.view(sb), batch, m, k, n, transA, transB, this.view(out));
       return out;
     }
-    if (m === 0 || n === 0) return out;
+    for (let i = 0; i < batch; i++) {
+      const [ai, bi, oi] = [sa, sb, out].map((s, j) => s.block.address + 4 * i * [m * k, k * n, m * n][j]);
+      this.matmulF32(ai, bi, oi, m, k, n, transA, transB);
+    }
+    return out;
+  }
+
+  /** One float32 matmul between addresses in memory, shared out between threads when large. */
+  private matmulF32(
+    aAddress: number,
+    bAddress: number,
+    outAddress: number,
+    m: number,
+    k: number,
+    n: number,
+    transA: boolean,
+    transB: boolean,
+  ): void {
+    if (m === 0 || n === 0) return;
     const mPanels = Math.ceil(m / MR);
     const nPanels = Math.ceil(n / NR);
     // Split the larger side's panels between threads; each thread packs all of the other operand.
@@ -454,9 +487,9 @@ export class WasmBackend implements Backend {
       const scratch = this.scratchFor(t, 128 + packABytes + packBBytes);
       const [pa, pb] = [scratch + 128, scratch + 128 + packABytes];
       jobs.push([
-        sa.block.address,
-        sb.block.address,
-        out.block.address,
+        aAddress,
+        bAddress,
+        outAddress,
         m,
         k,
         n,
@@ -475,7 +508,6 @@ export class WasmBackend implements Backend {
     }
     if (jobs.length === 1 || this.threads === null) this.kernels.matmul_block(...jobs[0]);
     else this.threads.run("matmul_block", this.kernels, jobs);
-    return out;
   }
 
   // --- fused kernels (optional Backend methods) ----------------------------------------------

@@ -1,0 +1,217 @@
+/**
+ * The run's files on disk (Node only): writes that are atomic for real, reads that only accept
+ * regular files of a known size, and output folders checked before any work starts.
+ *
+ * An atomic write goes to a temporary file beside the target, loops until every byte is written
+ * (a full disk gives short writes, not always an exception), fsyncs the file, renames it over the
+ * target and fsyncs the folder, so that after a crash or a full disk readers find either the whole
+ * previous file or the whole new one. A run killed mid-write leaves `<name>.tmp-<pid>` behind; the
+ * next run in that folder removes it.
+ */
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  renameSync,
+  rmSync,
+  type Stats,
+  statfsSync,
+  statSync,
+  writeSync,
+} from "node:fs";
+import { dirname, join, resolve } from "node:path";
+
+/** How the bytes reach the file: `fs.writeSync`'s shape, so that tests can inject short writes. */
+export type WriteFunction = (fd: number, bytes: Uint8Array, offset: number, length: number) => number;
+
+/** Below 2 GiB: one write(2) on Linux moves at most 0x7ffff000 bytes. */
+const WRITE_CHUNK = 1 << 30;
+
+/** The suffix of a temporary file, with the writer's process id. */
+const temporaryPattern = /\.tmp-(\d+)$/;
+
+/**
+ * Write `bytes` to `path` so that readers see either the old file or the whole new one. On any
+ * failure the temporary file is removed, the previous file is left as it was, and the error names
+ * `path` and the reason.
+ */
+export function writeFileAtomic(
+  path: string,
+  bytes: Uint8Array | string,
+  options: { write?: WriteFunction } = {},
+): void {
+  const write = options.write ?? writeSync;
+  const data = typeof bytes === "string" ? Buffer.from(bytes) : bytes;
+  const temporary = `${path}.tmp-${process.pid}`;
+  const failure = (e: unknown) =>
+    new Error(`${path}: could not be written (${reason(e)}); the previous file, if any, is unchanged`);
+  let fd: number;
+  try {
+    fd = openSync(temporary, "w", 0o644);
+  } catch (e) {
+    throw failure(e);
+  }
+  try {
+    let written = 0;
+    while (written < data.length) {
+      const n = write(fd, data, written, Math.min(WRITE_CHUNK, data.length - written));
+      if (!(n > 0)) {
+        throw new Error(
+          `the file system took ${written} of ${data.length} bytes and then no more: is the disk full?`,
+        );
+      }
+      written += n;
+    }
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    rmSync(temporary, { force: true });
+    throw failure(e);
+  }
+  try {
+    closeSync(fd);
+    renameSync(temporary, path);
+  } catch (e) {
+    rmSync(temporary, { force: true });
+    throw failure(e);
+  }
+  // The rename lives in the folder's entries: sync them too, or a crash can forget the new name.
+  const folder = openSync(dirname(path), "r");
+  try {
+    fsyncSync(folder);
+  } finally {
+    closeSync(folder);
+  }
+}
+
+/**
+ * Remove the temporary files (`*.tmp-<pid>`) that runs killed mid-write left in `dir`, skipping
+ * those of processes still alive. Returns the names removed.
+ */
+export function removeStaleTemporaries(dir: string): string[] {
+  const removed: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const pid = temporaryPattern.exec(name)?.[1];
+    if (pid === undefined || Number(pid) === process.pid || processAlive(Number(pid))) continue;
+    rmSync(join(dir, name), { force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM"; // alive, but another user's
+  }
+}
+
+/** File systems that are views of the kernel, not storage: writing a run there cannot work. */
+const SPECIAL_FILE_SYSTEMS = new Map<number, string>([
+  [0x9fa0, "proc"],
+  [0x62656572, "sysfs"],
+  [0x1cd1, "devpts"],
+  [0x64626720, "debugfs"],
+  [0x74726163, "tracefs"],
+  [0x27e0eb, "cgroup"],
+  [0x63677270, "cgroup2"],
+  [0x73636673, "securityfs"],
+  [0xcafe4a11, "bpf"],
+  [0x6165676c, "pstore"],
+  [0x62656570, "configfs"],
+]);
+
+/**
+ * Make `dir` (and its missing parents) and check, before any work starts, that a run can write
+ * there: not on a kernel file system such as /proc, a folder and not a file, writable. Each folder
+ * is made one at a time, so a file system that refuses every mkdir fails at once instead of
+ * spinning (Node's recursive mkdir loops forever on /proc). Stale temporary files are removed.
+ * `flag` names the setting in errors.
+ */
+export function prepareOutputFolder(dir: string, flag: string): void {
+  const target = resolve(dir);
+  const missing: string[] = [];
+  let existing = target;
+  while (!existsSync(existing)) {
+    missing.unshift(existing);
+    existing = dirname(existing);
+  }
+  const special = SPECIAL_FILE_SYSTEMS.get(statfsSync(existing).type);
+  if (special !== undefined) {
+    throw new Error(`${flag} ${dir}: ${existing} is on the ${special} file system, which cannot hold files`);
+  }
+  if (!statSync(existing).isDirectory()) {
+    throw new Error(`${flag} ${dir}: ${existing} exists and is not a folder`);
+  }
+  for (const folder of missing) {
+    try {
+      mkdirSync(folder);
+    } catch (e) {
+      throw new Error(`${flag} ${dir}: cannot make the folder ${folder} (${reason(e)})`);
+    }
+  }
+  const probe = join(target, `.write-check.tmp-${process.pid}`);
+  try {
+    writeFileAtomic(probe, "");
+    rmSync(probe);
+  } catch (e) {
+    throw new Error(`${flag} ${dir}: the folder is not writable (${reason(e)})`);
+  }
+  removeStaleTemporaries(target);
+}
+
+/**
+ * The bytes of a regular file, refusing anything else (a FIFO would block, /dev/zero would never
+ * end) before reading. The size comes from fstat and bounds the read; `maxBytes` bounds the size.
+ */
+export function readRegularFile(path: string, options: { maxBytes?: number; what?: string } = {}): Buffer {
+  const what = options.what ?? "file";
+  if (!existsSync(path)) throw new Error(`${path}: ${what} not found`);
+  let fd: number;
+  try {
+    // O_NONBLOCK: opening a FIFO must not wait for a writer before fstat can refuse it.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    throw new Error(`${path}: cannot open the ${what} (${reason(e)})`);
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile())
+      throw new Error(`${path}: not a regular file but ${kindOf(stats)}; a ${what} is expected`);
+    const max = options.maxBytes ?? Number.MAX_SAFE_INTEGER;
+    if (stats.size > max)
+      throw new Error(`${path}: ${stats.size} bytes, more than the ${max} a ${what} may have`);
+    const bytes = Buffer.allocUnsafe(stats.size);
+    let at = 0;
+    while (at < bytes.length) {
+      const n = readSync(fd, bytes, at, bytes.length - at, at);
+      if (n === 0)
+        throw new Error(`${path}: the file shrank while being read (${at} of ${bytes.length} bytes)`);
+      at += n;
+    }
+    return bytes;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function kindOf(stats: Stats): string {
+  if (stats.isDirectory()) return "a folder";
+  if (stats.isFIFO()) return "a named pipe (FIFO)";
+  if (stats.isCharacterDevice()) return "a character device";
+  if (stats.isBlockDevice()) return "a block device";
+  if (stats.isSocket()) return "a socket";
+  return "a special file";
+}
+
+function reason(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,50 @@
+/**
+ * The report's pictures on disk (Node): reconstructions, samples, the latent map and the loss
+ * curve, drawn from the values src/vae/run.ts computes.
+ */
+import { join } from "node:path";
+import type { Generator } from "../autograd/random.ts";
+import type { Dataset } from "./dataset.ts";
+import { pictureValues, type Run } from "./run.ts";
+
+export const PICTURE_FILES = ["reconstructions.png", "samples.png", "latent.png", "loss.png"];
+
+export async function writePictures(
+  out: string,
+  run: Run,
+  test: Dataset,
+  generator: Generator,
+): Promise<void> {
+  // Loaded here, not at start-up: the plotting libraries take seconds to import, and a run that
+  // stops on a bad flag should say so at once.
+  const { embed2d, writeImageGrid, writeLatentPlot, writeLossPlot } = await import("./report.ts");
+  const values = await pictureValues(run, test, generator);
+  const { rows, cols } = test;
+  writeImageGrid(
+    join(out, "reconstructions.png"),
+    values.originalsAndReconstructions,
+    2 * values.shown,
+    rows,
+    cols,
+    values.shown,
+  );
+  writeImageGrid(join(out, "samples.png"), values.samples, 64, rows, cols, 8);
+
+  const embedding = embed2d(values.means, test.count, run.config.latentDim, generator);
+  const labels = Uint8Array.from(embedding.indices, (i) => test.labels[i]);
+  await writeLatentPlot(join(out, "latent.png"), embedding.xy, labels, {
+    title: `UMAP of the latent means of ${embedding.indices.length} test images`,
+  });
+
+  const { history } = run;
+  const steps = history.flatMap((e) => e.stepLosses);
+  const stepsPerEpoch = history.length > 0 ? history[0].stepLosses.length : 1;
+  await writeLossPlot(
+    join(out, "loss.png"),
+    [
+      { name: "per step", x: steps.map((_, i) => (i + 1) / stepsPerEpoch), y: steps },
+      { name: "epoch average", x: history.map((e) => e.epoch), y: history.map((e) => e.loss) },
+    ],
+    { title: "Training loss (−ELBO per image)", xLabel: "epoch", yLabel: "nats per image" },
+  );
+}

@@ -1,0 +1,178 @@
+/**
+ * A training run without files: the model, optimizer and generator made from a config (or restored
+ * from a checkpoint), the epochs, the evaluation and the values the pictures show. It needs only
+ * tensors and Datasets, so the command line (src/vae/cli.ts, which reads data files and writes the
+ * checkpoint and report) and a browser page drive the same loop.
+ *
+ * Every tensor made here for a checkpoint, an evaluation or a picture is freed when done: the
+ * garbage collector does not see WebAssembly or GPU memory, so memory stays flat over any number
+ * of epochs on every backend.
+ */
+import { randn } from "../autograd/create.ts";
+import { Generator } from "../autograd/random.ts";
+import { scoped, valuesOf } from "../autograd/scope.ts";
+import { fromTypedArray } from "../autograd/tensor.ts";
+import type { TypedArray } from "../kernels/backend.ts";
+import { Adam } from "../nn/optim/adam.ts";
+import {
+  type Checkpoint,
+  disposeCheckpoint,
+  encodeCheckpoint,
+  type TrainingConfig,
+} from "./checkpoint-format.ts";
+import { type Dataset, gatherImages } from "./dataset.ts";
+import { type ElboEvaluation, evaluateElbo, evaluateIwae, type IwaeEvaluation } from "./evaluate.ts";
+import { BernoulliVAE, type VaeConfig } from "./model.ts";
+import { type EpochResult, type StepReport, trainEpoch } from "./train.ts";
+
+export interface Run {
+  readonly config: VaeConfig;
+  readonly training: TrainingConfig;
+  readonly model: BernoulliVAE;
+  readonly optimizer: Adam;
+  /** Draws the initial weights, the shuffling and the training noise, in that order. */
+  readonly generator: Generator;
+  /** One entry per completed epoch. */
+  readonly history: EpochResult[];
+}
+
+/**
+ * A fresh run, or, given a checkpoint, the run it saved (its tensors are copied in and then freed,
+ * so the checkpoint must not be used afterwards).
+ */
+export function startRun(config: VaeConfig, training: TrainingConfig, from?: Checkpoint): Run {
+  const generator = new Generator(training.seed);
+  const model = new BernoulliVAE(config, { generator });
+  const optimizer = new Adam(model.parameters(), { lr: training.lr });
+  const history: EpochResult[] = [];
+  if (from !== undefined) {
+    try {
+      // The conversions loading makes are scratch: the scope frees them.
+      scoped(
+        () => {
+          model.loadStateDict(from.weights);
+          optimizer.loadStateDict(from.optimizer);
+        },
+        () => [],
+      );
+    } finally {
+      disposeCheckpoint(from);
+    }
+    generator.setState(from.generator);
+    history.push(...from.history);
+  }
+  return { config, training, model, optimizer, generator, history };
+}
+
+export interface TrainOptions {
+  /** After every step, with the epoch it belongs to. */
+  onStep?: (epoch: number, report: StepReport) => void;
+  /** After every epoch, awaited before the next starts (the CLI writes its checkpoint here). */
+  onEpoch?: (result: EpochResult) => void | Promise<void>;
+}
+
+/** Train from the epoch after the last completed one up to `training.epochs`. */
+export async function trainRun(run: Run, train: Dataset, options: TrainOptions = {}): Promise<void> {
+  for (let epoch = run.history.length + 1; epoch <= run.training.epochs; epoch++) {
+    const result = await trainEpoch(run.model, run.optimizer, train, {
+      epoch,
+      batchSize: run.training.batchSize,
+      generator: run.generator,
+      onStep: options.onStep && ((report) => options.onStep?.(epoch, report)),
+    });
+    run.history.push(result);
+    await options.onEpoch?.(result);
+  }
+}
+
+/** The run as a checkpoint's bytes. The copies of the weights and optimizer state are freed here. */
+export async function checkpointBytes(run: Run): Promise<Uint8Array> {
+  const checkpoint: Checkpoint = {
+    model: run.config,
+    training: run.training,
+    epoch: run.history.length,
+    weights: run.model.stateDict(),
+    optimizer: run.optimizer.stateDict(),
+    generator: run.generator.getState(),
+    history: run.history,
+  };
+  try {
+    return await encodeCheckpoint(checkpoint);
+  } finally {
+    disposeCheckpoint(checkpoint);
+  }
+}
+
+/**
+ * The generator evaluation draws from: a stream of its own, so that evaluating after training and
+ * evaluating a checkpoint (--eval-only) give the same figures.
+ */
+export function evaluationGenerator(run: Run): Generator {
+  return new Generator(run.training.seed + 1);
+}
+
+/** The test loss before any training (about 784·ln 2 = 543.4 nats per image), on up to 1,000 images. */
+export async function initialTestLoss(run: Run, test: Dataset): Promise<number> {
+  const subset = { ...test, count: Math.min(1000, test.count) };
+  return (await evaluateElbo(run.model, subset, { generator: evaluationGenerator(run) })).loss;
+}
+
+export interface Evaluation {
+  elbo: ElboEvaluation;
+  iwae: IwaeEvaluation;
+  seconds: number;
+}
+
+/** Test −ELBO on every test image and the IWAE bound with `iwK` samples on the first `iwImages`. */
+export async function evaluateRun(
+  run: Run,
+  test: Dataset,
+  options: { iwK: number; iwImages: number; generator: Generator },
+): Promise<Evaluation> {
+  const start = performance.now();
+  const elbo = await evaluateElbo(run.model, test, { generator: options.generator });
+  const iwae = await evaluateIwae(run.model, test, {
+    k: options.iwK,
+    images: options.iwImages,
+    generator: options.generator,
+  });
+  return { elbo, iwae, seconds: (performance.now() - start) / 1000 };
+}
+
+/** What the report's pictures show, as plain arrays (rows × cols pixels per image). */
+export interface PictureValues {
+  /** The first `shown` test images, then their reconstructions from the mean of q(z|x). */
+  originalsAndReconstructions: Float32Array;
+  shown: number;
+  /** 64 digits decoded from z ~ N(0, I). */
+  samples: TypedArray;
+  /** The latent mean of every test image (count × latent). */
+  means: TypedArray;
+}
+
+export async function pictureValues(run: Run, test: Dataset, generator: Generator): Promise<PictureValues> {
+  const { model } = run;
+  const pixels = test.rows * test.cols;
+  const shown = Math.min(16, test.count);
+  const originals = gatherImages(
+    test,
+    Int32Array.from({ length: shown }, (_, i) => i),
+  );
+  model.eval();
+  const [reconstructions, samples, means] = await valuesOf(() => {
+    const x = fromTypedArray(originals, [shown, pixels]);
+    const z = randn([64, model.config.latentDim], { generator });
+    const all = fromTypedArray(test.images, [test.count, pixels]);
+    // Reconstruct from the mean of q(z|x): the picture of what the code holds, without sampling noise.
+    return [model.decode(model.encode(x).mu), model.decode(z), model.encode(all).mu] as const;
+  });
+  const pair = new Float32Array(2 * shown * pixels);
+  pair.set(originals);
+  pair.set(reconstructions, shown * pixels);
+  return {
+    originalsAndReconstructions: pair,
+    shown,
+    samples,
+    means,
+  };
+}
