@@ -14,7 +14,7 @@ import type { Backend, Storage } from "../src/kernels/backend.ts";
 import { type GpuBackend, loadGpuBackend } from "../src/kernels/gpu/index.ts";
 import { cpuBackend } from "../src/kernels/registry.ts";
 import { randomArray, vaeShapes, variants } from "./matmul.ts";
-import { batches, ourStep } from "./step.ts";
+import { benchData, ourStep } from "./step.ts";
 import type { BenchOptions, BenchSection, BenchTable } from "./table.ts";
 import { measure } from "./timing.ts";
 
@@ -145,8 +145,8 @@ async function run(options: BenchOptions): Promise<BenchTable[]> {
   cpu.dispose(cx);
   cpu.dispose(cbias);
 
-  const gStep = await ourStep(gpu, batches(), options.quick);
-  const cStep = await ourStep(cpu, batches(), options.quick);
+  const gStep = await ourStep(gpu, benchData().batches, options.quick);
+  const cStep = await ourStep(cpu, benchData().batches, options.quick);
   const fallbacks = [...gpu.fallbacks.entries()].map(([op, count]) => `${op} ×${count}`).join(", ");
 
   return [

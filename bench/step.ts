@@ -1,19 +1,26 @@
 /**
  * One VAE training step exactly as `npm run train:mnist` runs it (src/vae/train.ts trainStep:
  * 784–200–10 encoder, reparameterize, decoder, BCE + KL, backward, Adam, all in one scope that
- * frees the step's tensors), in milliseconds per batch of 128, on each of our CPU backends, next
- * to the same step written in TensorFlow.js (cpu and wasm backends) in the same run. An epoch of
- * MNIST is 469 such steps.
+ * frees the step's tensors), in milliseconds per batch of 128 MNIST images, on each of our CPU
+ * backends, next to the same step written in jax-js (jit) and TensorFlow.js (cpu and wasm
+ * backends) in the same run. An epoch of MNIST is 469 such steps.
+ *
+ * Then the scaling table: ms per step as the batch and the hidden layer grow, with the GFLOP/s of
+ * each large matmul of the step next to the SIMD128 ceiling measured in the same run.
  */
 import type * as tfTypes from "@tensorflow/tfjs-core";
 import { Generator } from "../src/autograd/random.ts";
 import type { Backend } from "../src/kernels/backend.ts";
 import { cpuBackend, getBackend, setBackend } from "../src/kernels/registry.ts";
+import type { WasmBackend } from "../src/kernels/wasm/backend.ts";
 import { Adam } from "../src/nn/optim/adam.ts";
+import { gatherImages, loadMnist } from "../src/vae/data.ts";
 import { BernoulliVAE } from "../src/vae/model.ts";
 import { trainStep } from "../src/vae/train.ts";
+import { simd128Gflops } from "./calibrate.ts";
+import { jaxStep } from "./jax.ts";
 import type { BenchOptions, BenchSection, BenchTable } from "./table.ts";
-import { measure } from "./timing.ts";
+import { gflops, measure } from "./timing.ts";
 import { loadTfjs, useTfjs, wasmBackends } from "./wasm.ts";
 
 const BATCH = 128;
@@ -21,17 +28,29 @@ const PIXELS = 784;
 const HIDDEN = 200;
 const LATENT = 10;
 const STEPS_PER_EPOCH = Math.ceil(60000 / BATCH);
-/** A few fixed batches of MNIST-like pixels in [0, 1], cycled through. */
+/** A few fixed batches of real MNIST images (about 81% zeros), cycled through. */
 const BATCHES = 4;
 
-export function batches(): Float32Array[] {
+/** The batches a step trains on, and noise ε for the peers that take it as an argument. */
+export interface BenchData {
+  batches: Float32Array[];
+  noise: Float32Array[];
+}
+
+export function benchData(batch = BATCH): BenchData {
+  const train = loadMnist("train", { limit: BATCHES * batch });
   const g = new Generator(7);
-  return Array.from({ length: BATCHES }, () => {
-    const x = new Float32Array(BATCH * PIXELS);
-    // Mostly background with some ink, like a digit.
-    for (let i = 0; i < x.length; i++) x[i] = g.uniform() < 0.8 ? 0 : g.uniform();
-    return x;
-  });
+  return {
+    batches: Array.from({ length: BATCHES }, (_, b) =>
+      gatherImages(
+        train,
+        Int32Array.from({ length: batch }, (_, i) => b * batch + i),
+      ),
+    ),
+    noise: Array.from({ length: BATCHES }, () =>
+      Float32Array.from({ length: batch * LATENT }, () => g.normal()),
+    ),
+  };
 }
 
 export interface StepTiming {
@@ -40,13 +59,18 @@ export interface StepTiming {
 }
 
 /** Our training step on `backend`, the one the training loop runs: first call and median ms. */
-export async function ourStep(backend: Backend, data: Float32Array[], quick: boolean): Promise<StepTiming> {
+export async function ourStep(
+  backend: Backend,
+  data: Float32Array[],
+  quick: boolean,
+  hidden = HIDDEN,
+): Promise<StepTiming> {
   const previous = getBackend();
   setBackend(backend);
   try {
     const generator = new Generator(1);
     const model = new BernoulliVAE(
-      { inputDim: PIXELS, latentDim: LATENT, encUnits: HIDDEN, decUnits: HIDDEN },
+      { inputDim: PIXELS, latentDim: LATENT, encUnits: hidden, decUnits: hidden },
       { generator },
     );
     const optimizer = new Adam(model.parameters(), { lr: 1e-3 });
@@ -123,43 +147,159 @@ async function tfjsStep(tf: typeof tfTypes, data: Float32Array[], quick: boolean
 
 async function run(options: BenchOptions): Promise<BenchTable[]> {
   const tf = await loadTfjs();
-  const data = batches();
+  const data = benchData();
   const { one, all } = await wasmBackends();
   const results: { label: string; timing: StepTiming }[] = [];
   try {
     const n = all.threadCount;
-    results.push({ label: "cpu (plain TS)", timing: await ourStep(cpuBackend(), data, options.quick) });
-    results.push({ label: "wasm×1", timing: await ourStep(one, data, options.quick) });
-    results.push({ label: `wasm×${n}`, timing: await ourStep(all, data, options.quick) });
+    results.push({
+      label: "cpu (plain TS)",
+      timing: await ourStep(cpuBackend(), data.batches, options.quick),
+    });
+    results.push({ label: "wasm×1", timing: await ourStep(one, data.batches, options.quick) });
+    results.push({ label: `wasm×${n}`, timing: await ourStep(all, data.batches, options.quick) });
     const pool = all.poolInfo();
+    const sizes = { batch: BATCH, pixels: PIXELS, hidden: HIDDEN, latent: LATENT };
+    results.push({ label: "jax-js (wasm, jit)", timing: await jaxStep(data, options.quick, sizes) });
     await useTfjs("wasm");
-    results.push({ label: "tfjs-wasm", timing: await tfjsStep(tf, data, options.quick) });
+    results.push({ label: "tfjs-wasm", timing: await tfjsStep(tf, data.batches, options.quick) });
     await useTfjs("cpu");
-    results.push({ label: "tfjs-cpu", timing: await tfjsStep(tf, data, options.quick) });
+    results.push({ label: "tfjs-cpu", timing: await tfjsStep(tf, data.batches, options.quick) });
+    // Ours once more at the end, so that a machine that got busier or quieter meanwhile shows.
+    const again = await ourStep(all, data.batches, options.quick);
     const cpuMs = results[0].timing.medianMs;
-    const tfWasmMs = results[3].timing.medianMs;
+    const jaxMs = results[3].timing.medianMs;
+    const tfWasmMs = results[4].timing.medianMs;
+    const ratio = (base: number, ms: number) =>
+      base >= ms ? `${(base / ms).toFixed(1)}× faster` : `${(ms / base).toFixed(1)}× slower`;
     return [
       {
-        title: `VAE training step (784–200–10, batch ${BATCH}, Adam): ms per step, median (lower is better)`,
-        columns: ["backend", "first step ms", "ms/step", "s/epoch (469 steps)", "vs cpu", "vs tfjs-wasm"],
+        title: `VAE training step (784–200–10, batch ${BATCH} of MNIST, Adam): ms per step, median (lower is better)`,
+        columns: [
+          "backend",
+          "first step ms",
+          "ms/step",
+          "s/epoch (469 steps)",
+          "vs cpu",
+          "vs jax-js",
+          "vs tfjs-wasm",
+        ],
         rows: results.map(({ label, timing }) => [
           label,
           timing.firstMs,
           timing.medianMs,
           (timing.medianMs * STEPS_PER_EPOCH) / 1000,
-          `${(cpuMs / timing.medianMs).toFixed(1)}× faster`,
-          `${(tfWasmMs / timing.medianMs).toFixed(1)}× faster`,
+          ratio(cpuMs, timing.medianMs),
+          ratio(jaxMs, timing.medianMs),
+          ratio(tfWasmMs, timing.medianMs),
         ]),
         notes: [
           "Each step: trainStep of src/vae/train.ts (forward, backward, Adam, in one scope), then read the loss.",
-          "The PyTorch reference (one thread, same model) runs an epoch in ≈2.2 s on a machine like this one (not measured here).",
-          `wasm×${all.threadCount} as is, after its steps: ${(pool.reserved / 2 ** 20).toFixed(1)} MiB of memory taken, ${(pool.free / 2 ** 20).toFixed(1)} MiB of it free for reuse.`,
+          "jax-js: the same model with forward, valueAndGrad and Adam under one jit (bench/jax.ts); tfjs: optimizer.minimize.",
+          `wasm matmul with fused multiply-adds (relaxed SIMD): ${all.relaxedSimd ? "on" : "off, this engine lacks it (Node 20: run node with --experimental-wasm-relaxed-simd)"}.`,
+          `wasm×${n} measured again after the peers: ${again.medianMs.toFixed(2)} ms/step (a different figure means the machine's load changed).`,
+          "The native anchor, PyTorch on OpenBLAS, is timed by bench/anchor.ts (a whole epoch, alternating with train:mnist).",
+          `wasm×${n} as is, after its steps: ${(pool.reserved / 2 ** 20).toFixed(1)} MiB of memory taken, ${(pool.free / 2 ** 20).toFixed(1)} MiB of it free for reuse.`,
         ],
       },
+      await scalingTable(all, options.quick),
     ];
   } finally {
     await all.terminate();
   }
+}
+
+/**
+ * ms per step on wasm×N for batch × hidden, and the GFLOP/s of the step's large matmuls at that
+ * size (on the same MNIST batches: the first layer's two products skip the batch's zeros, so
+ * their GFLOP/s count the dense product's flops), next to the SIMD128 ceiling × threads.
+ */
+async function scalingTable(backend: WasmBackend, quick: boolean): Promise<BenchTable> {
+  const ceiling = await simd128Gflops(quick);
+  const threads = backend.threadCount;
+  const rows: (string | number)[][] = [];
+  const batchSizes = quick ? [32, 128] : [32, 128, 512];
+  const hiddenSizes = quick ? [200] : [200, 1000];
+  for (const batch of batchSizes) {
+    const data = benchData(batch);
+    for (const hidden of hiddenSizes) {
+      const timing = await ourStep(backend, data.batches, true, hidden);
+      // The step's large products: forward x·W1ᵀ (zeros of x skipped), h'·W4ᵀ, the gradients
+      // G·W4 and G4ᵀ·h', and G1ᵀ·x (zeros of x skipped).
+      const x = backend.fromArray(data.batches[0]);
+      const dense = (r: number, c: number, seed: number) =>
+        backend.fromArray(Float32Array.from({ length: r * c }, (_, i) => Math.sin(i * 0.37 + seed)));
+      const [w1, h, w4, g4, g1] = [
+        dense(hidden, PIXELS, 1),
+        dense(batch, hidden, 2),
+        dense(PIXELS, hidden, 3),
+        dense(batch, PIXELS, 4),
+        dense(batch, hidden, 5),
+      ];
+      const shapes: [string, () => void, number, number, number][] = [
+        [
+          "x·W1ᵀ",
+          () => backend.dispose(backend.matmul(x, w1, batch, PIXELS, hidden, false, true)),
+          batch,
+          PIXELS,
+          hidden,
+        ],
+        [
+          "h·W4ᵀ",
+          () => backend.dispose(backend.matmul(h, w4, batch, hidden, PIXELS, false, true)),
+          batch,
+          hidden,
+          PIXELS,
+        ],
+        [
+          "G·W4",
+          () => backend.dispose(backend.matmul(g4, w4, batch, PIXELS, hidden, false, false)),
+          batch,
+          PIXELS,
+          hidden,
+        ],
+        [
+          "Gᵀ·h",
+          () => backend.dispose(backend.matmul(g4, h, PIXELS, batch, hidden, true, false)),
+          PIXELS,
+          batch,
+          hidden,
+        ],
+        [
+          "Gᵀ·x",
+          () => backend.dispose(backend.matmul(g1, x, hidden, batch, PIXELS, true, false)),
+          hidden,
+          batch,
+          PIXELS,
+        ],
+      ];
+      const perShape: number[] = [];
+      let matmulMs = 0;
+      for (const [, fn, m, k, n] of shapes) {
+        const t = await measure(fn, { warmup: 3, minReps: quick ? 5 : 20, minTimeMs: quick ? 50 : 300 });
+        perShape.push(gflops(m, k, n, t.medianMs));
+        matmulMs += t.medianMs;
+      }
+      for (const s of [x, w1, h, w4, g4, g1]) backend.dispose(s);
+      rows.push([
+        batch,
+        hidden,
+        timing.medianMs,
+        `${((100 * matmulMs) / timing.medianMs).toFixed(0)}%`,
+        ...perShape,
+      ]);
+    }
+  }
+  return {
+    title: `Scaling on wasm×${threads}: ms per training step by batch and hidden size; GFLOP/s of the step's large matmuls`,
+    columns: ["batch", "hidden", "ms/step", "large matmuls' share", "x·W1ᵀ", "h·W4ᵀ", "G·W4", "Gᵀ·h", "Gᵀ·x"],
+    rows,
+    notes: [
+      `SIMD128 ceiling measured in this run: ${ceiling.toFixed(1)} GFLOP/s on one thread (f32x4 multiply-adds on registers, no memory: bench/calibrate.ts), so ${(ceiling * threads).toFixed(0)} on ${threads}.`,
+      "x·W1ᵀ and Gᵀ·x take the MNIST batch x, whose all-zero steps the kernel skips: their GFLOP/s count the dense product's flops, so they may pass the ceiling.",
+      "Share: the five large matmuls timed alone, summed, over the step's time; the rest is elementwise work, reductions, Adam, the host and waiting.",
+    ],
+  };
 }
 
 export const stepSection: BenchSection = { name: "step", run };

@@ -2,10 +2,33 @@
 
 export type { CreateOptions, RandomOptions } from "./autograd/create.ts";
 export { full, ones, rand, randn, tensor, zeros } from "./autograd/create.ts";
-export { backward, isGradEnabled, noGrad, releaseGraph, topologicalOrder } from "./autograd/engine.ts";
+export type { BackwardOptions } from "./autograd/engine.ts";
+export {
+  backward,
+  enableGrad,
+  gradients,
+  isGradEnabled,
+  noGrad,
+  releaseGraph,
+  topologicalOrder,
+} from "./autograd/engine.ts";
 export type { GradcheckOptions, GradcheckReport, InputReport } from "./autograd/gradcheck.ts";
-export { gradcheck } from "./autograd/gradcheck.ts";
-export { summarize, toDot } from "./autograd/graph.ts";
+export { gradcheck, gradgradcheck } from "./autograd/gradcheck.ts";
+export { dotToSvg, summarize, toDot, toSvg } from "./autograd/graph.ts";
+export type { Gradients, Vjp } from "./autograd/op.ts";
+export { applyOp } from "./autograd/op.ts";
+export { batchedMatmul } from "./autograd/ops/batched-matmul.ts";
+export {
+  equal,
+  fullLike,
+  greater,
+  greaterEqual,
+  less,
+  lessEqual,
+  notEqual,
+  sign,
+  zerosLike,
+} from "./autograd/ops/constants.ts";
 export {
   add,
   cast,
@@ -24,15 +47,21 @@ export {
   sub,
   tanh,
 } from "./autograd/ops/elementwise.ts";
+export { gather, scatterAdd } from "./autograd/ops/gather.ts";
+export { concat, indexSelect, slice, stack } from "./autograd/ops/indexing.ts";
 export type { MatmulOptions } from "./autograd/ops/matmul.ts";
 export { matmul } from "./autograd/ops/matmul.ts";
+export { abs, clamp } from "./autograd/ops/piecewise.ts";
 export { logsumexp, max, mean, sum } from "./autograd/ops/reduce.ts";
 export { broadcastTo, gatherRows, reshape, sliceRows, transpose } from "./autograd/ops/shape.ts";
+export { logSoftmax, softmax } from "./autograd/ops/softmax.ts";
+export { where } from "./autograd/ops/where.ts";
 export type { GeneratorState } from "./autograd/random.ts";
 export { Generator, globalGenerator, manualSeed } from "./autograd/random.ts";
 export { scoped, valuesOf } from "./autograd/scope.ts";
-export type { BackwardFn, NestedArray, Operand } from "./autograd/tensor.ts";
+export type { NestedArray, Operand } from "./autograd/tensor.ts";
 export { fromTypedArray, Tensor } from "./autograd/tensor.ts";
+export { grad, hessian, hvp, jvp, valueAndGrad, vjp } from "./autograd/transforms.ts";
 export type {
   Backend,
   BinaryOp,
@@ -45,3 +74,4 @@ export type {
   UnaryOp,
 } from "./kernels/backend.ts";
 export { getBackend, setBackend, useBackend } from "./kernels/registry.ts";
+export { crossEntropy } from "./nn/cross-entropy.ts";

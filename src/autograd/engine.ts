@@ -6,10 +6,15 @@
  *    the call stack on a graph 10,000 ops deep).
  * 2. Walk that order backwards: each tensor's op turns its gradient into its inputs' gradients
  *    (its vector-Jacobian product); a tensor used by several ops receives the sum of them.
+ *
+ * The VJPs are tensor ops like any other, so the walk can itself be recorded (createGraph) and
+ * differentiated again: that is all that gradients of gradients take.
  */
 import { formatShape, sameShape } from "../kernels/shape.ts";
+import { prefixed } from "./op.ts";
+import { cast } from "./ops/elementwise.ts";
 import { scoped } from "./scope.ts";
-import { Tensor } from "./tensor.ts";
+import { describe, Tensor } from "./tensor.ts";
 
 let gradEnabled = true;
 
@@ -17,18 +22,28 @@ export function isGradEnabled(): boolean {
   return gradEnabled;
 }
 
-/**
- * Run `fn` without recording a graph: the results have no history and require no grad.
- * For evaluation, optimizer updates, and the backward pass itself.
- */
-export function noGrad<T>(fn: () => T): T {
+/** Run `fn` with graph recording switched on or off, restoring the previous state afterwards. */
+function withGrad<T>(enabled: boolean, fn: () => T): T {
   const previous = gradEnabled;
-  gradEnabled = false;
+  gradEnabled = enabled;
   try {
     return fn();
   } finally {
     gradEnabled = previous;
   }
+}
+
+/**
+ * Run `fn` without recording a graph: the results have no history and require no grad.
+ * For evaluation, optimizer updates, and the backward pass itself.
+ */
+export function noGrad<T>(fn: () => T): T {
+  return withGrad(false, fn);
+}
+
+/** Run `fn` recording a graph even inside noGrad (what the functional transforms need). */
+export function enableGrad<T>(fn: () => T): T {
+  return withGrad(true, fn);
 }
 
 /** The tensors that `root` depends on through ops that need gradients, inputs before outputs. */
@@ -56,76 +71,163 @@ export function topologicalOrder(root: Tensor): Tensor[] {
   return order;
 }
 
+export interface BackwardOptions {
+  /**
+   * Record the backward pass as a graph, so the gradients it produces can be differentiated again
+   * (PyTorch's create_graph). Off by default: the pass then runs under noGrad and frees its scratch.
+   */
+  createGraph?: boolean;
+}
+
 /**
  * Backpropagate from `root`. The seed gradient is `grad`, or 1 when root is a one-element tensor.
  * Gradients are added to `.grad` of leaves that require grad (and of tensors that retainGrad()),
  * so calling backward twice adds twice.
  */
-export function backward(root: Tensor, grad?: Tensor): void {
+export function backward(root: Tensor, grad?: Tensor, options: BackwardOptions = {}): void {
+  const seed = seedOf("backward", root, grad);
+  const stored: Tensor[] = [];
+  runPass(root, seed, null, options.createGraph ?? false, stored, (node, g) => {
+    if (!node.isLeaf && !node.retainsGrad) return;
+    // Ops like add pass a gradient on unchanged, so one object can reach several tensors (or be
+    // the caller's own seed); each .grad gets a tensor of its own, safe to dispose alone.
+    const own = g === grad || stored.includes(g) ? cast(g, g.dtype) : g;
+    node.grad = node.grad === null ? own : node.grad.add(own);
+    stored.push(node.grad);
+  });
+}
+
+/**
+ * d(root)/d(t) for each t of `wrt` (null where root does not depend on t), seeded with `grad` as
+ * in backward. Nothing is accumulated into `.grad`: this is what the functional transforms
+ * (transforms.ts) are built on, like torch.autograd.grad.
+ */
+export function gradients(
+  root: Tensor,
+  wrt: readonly Tensor[],
+  grad?: Tensor,
+  options: BackwardOptions = {},
+): (Tensor | null)[] {
+  const found = new Map<Tensor, Tensor>();
+  if (!root.requiresGrad) return wrt.map(() => null);
+  const targets = new Set(wrt);
+  const kept: Tensor[] = [];
+  runPass(root, seedOf("gradients", root, grad), targets, options.createGraph ?? false, kept, (node, g) => {
+    if (!targets.has(node)) return;
+    found.set(node, g);
+    kept.push(g);
+  });
+  return wrt.map((t) => found.get(t) ?? null);
+}
+
+function seedOf(caller: string, root: Tensor, grad: Tensor | undefined): Tensor {
   if (!root.requiresGrad) {
     throw new Error(
-      "backward: this tensor does not require grad: no input of the ops that made it had requiresGrad set (or it was made under noGrad)",
+      `${caller}: this tensor does not require grad: no input of the ops that made it had requiresGrad set (or it was made under noGrad)`,
     );
   }
-  let seed: Tensor;
   if (grad === undefined) {
     if (root.size !== 1) {
       throw new Error(
-        `backward: output of shape ${formatShape(root.shape)} is not a scalar; pass the gradient of the loss with respect to it, e.g. y.backward(dy)`,
+        `${caller}: output of shape ${formatShape(root.shape)} is not a scalar; pass the gradient of the loss with respect to it, e.g. y.backward(dy)`,
       );
     }
-    seed = new Tensor(root.backend.fill(1, 1, root.dtype), root.shape, root.backend);
-  } else {
-    if (!sameShape(grad.shape, root.shape) || grad.dtype !== root.dtype) {
-      throw new Error(
-        `backward: gradient of shape ${formatShape(grad.shape)} (${grad.dtype}) does not match the output's ${formatShape(root.shape)} (${root.dtype})`,
-      );
-    }
-    seed = grad;
+    return new Tensor(root.backend.fill(1, 1, root.dtype), root.shape, root.backend);
   }
+  if (!sameShape(grad.shape, root.shape) || grad.dtype !== root.dtype) {
+    throw new Error(
+      `${caller}: gradient of shape ${formatShape(grad.shape)} (${grad.dtype}) does not match the output's ${formatShape(root.shape)} (${root.dtype})`,
+    );
+  }
+  return grad;
+}
 
-  // The pass makes many gradient terms that die within it: the scope frees all but the `.grad`s.
-  const stored: Tensor[] = [];
-  scoped(
-    () =>
-      noGrad(() => {
-        // Gradients of this pass only; `.grad` accumulates across passes.
-        const grads = new Map<Tensor, Tensor>([[root, seed]]);
-        const order = topologicalOrder(root);
-        for (let i = order.length - 1; i >= 0; i--) {
-          const node = order[i];
-          const g = grads.get(node);
-          if (g === undefined) continue;
-          grads.delete(node); // every consumer has contributed: free it as soon as it is passed on
-          if (node.isLeaf || node.retainsGrad) {
-            // Ops like add pass a gradient on unchanged, so one object can reach several tensors (or be
-            // the caller's own seed); each .grad gets a tensor of its own, safe to dispose alone.
-            const own = g === grad || stored.includes(g) ? g.detach() : g;
-            node.grad = node.grad === null ? own : node.grad.add(own);
-            stored.push(node.grad);
-          }
-          if (node.backwardFn === null) continue;
-          const needs = node.inputs.map((t) => t.requiresGrad);
-          const inputGrads = node.backwardFn(g, needs);
-          if (inputGrads.length !== node.inputs.length) {
+/**
+ * The reverse walk. Each tensor's total gradient is handed to `visit` and then, through its op's
+ * VJP, to its inputs. With `targets`, only inputs that lead to a target receive gradients.
+ * Without `createGraph` the walk runs under noGrad and frees every tensor it made except `keep`;
+ * with it, the walk is recorded like any forward computation.
+ */
+function runPass(
+  root: Tensor,
+  seed: Tensor,
+  targets: ReadonlySet<Tensor> | null,
+  createGraph: boolean,
+  keep: Tensor[],
+  visit: (node: Tensor, g: Tensor) => void,
+): void {
+  const walk = () => {
+    const order = topologicalOrder(root);
+    const leadsToTarget = targets === null ? null : reaching(order, targets);
+    // Gradients of this pass only; `.grad` accumulates across passes.
+    const grads = new Map<Tensor, Tensor>([[root, seed]]);
+    for (let i = order.length - 1; i >= 0; i--) {
+      const node = order[i];
+      const g = grads.get(node);
+      if (g === undefined) continue;
+      grads.delete(node); // every consumer has contributed: free it as soon as it is passed on
+      visit(node, g);
+      if (node.backwardFn === null) continue;
+      try {
+        checkVersions(node);
+        const rules = node.backwardFn(g, node);
+        if (rules.length !== node.inputs.length) {
+          throw new Error(
+            `returned ${rules.length} gradients for ${node.inputs.length} inputs (use null for an input that gets none)`,
+          );
+        }
+        for (let j = 0; j < rules.length; j++) {
+          const input = node.inputs[j];
+          const rule = rules[j];
+          if (!input.requiresGrad || rule === null || (leadsToTarget !== null && !leadsToTarget.has(input)))
+            continue;
+          const gi = rule();
+          if (!sameShape(gi.shape, input.shape)) {
             throw new Error(
-              `backward of ${node.op}: returned ${inputGrads.length} gradients for ${node.inputs.length} inputs (use null for an input that gets none)`,
+              `gradient for input ${j} has shape ${formatShape(gi.shape)}, expected ${formatShape(input.shape)}`,
             );
           }
-          node.inputs.forEach((input, j) => {
-            const gi = inputGrads[j];
-            if (!needs[j] || gi === null || gi === undefined) return;
-            if (!sameShape(gi.shape, input.shape)) {
-              throw new Error(
-                `backward of ${node.op}: gradient for input ${j} has shape ${formatShape(gi.shape)}, expected ${formatShape(input.shape)}`,
-              );
-            }
-            const previous = grads.get(input);
-            grads.set(input, previous === undefined ? gi : previous.add(gi));
-          });
+          const previous = grads.get(input);
+          grads.set(input, previous === undefined ? gi : previous.add(gi));
         }
-      }),
-    () => stored,
+      } catch (e) {
+        throw prefixed(`backward of ${node.op}`, e);
+      }
+    }
+  };
+  if (createGraph) enableGrad(walk);
+  // The pass makes many gradient terms that die within it: the scope frees all but `keep`.
+  else
+    scoped(
+      () => noGrad(walk),
+      () => keep,
+    );
+}
+
+/** The tensors of `order` (inputs before outputs) from which some target can be reached. */
+function reaching(order: readonly Tensor[], targets: ReadonlySet<Tensor>): Set<Tensor> {
+  const reach = new Set<Tensor>();
+  for (const node of order) {
+    if (targets.has(node) || node.inputs.some((t) => reach.has(t))) reach.add(node);
+  }
+  return reach;
+}
+
+/** Refuse to backward through an op whose inputs were changed in place after it read them. */
+function checkVersions(node: Tensor): void {
+  if (node.version !== 0) throw changedInPlace(node, "its output", node, 0);
+  for (let j = 0; j < node.inputs.length; j++) {
+    const input = node.inputs[j];
+    if (input.version !== node.savedVersions[j])
+      throw changedInPlace(node, `input ${j}`, input, node.savedVersions[j]);
+  }
+}
+
+function changedInPlace(node: Tensor, what: string, t: Tensor, saved: number): Error {
+  return new Error(
+    `backward of ${node.op}: one of the tensors needed for gradient computation has been modified by an in-place operation: ` +
+      `${what}, ${describe(t)}, was changed by assign() after ${node.op} was computed (it is at version ${t.version}, ${node.op} used version ${saved}). ` +
+      "Call backward() before changing it, or assign to a copy (t.detach()) and use that instead.",
   );
 }
 

@@ -5,11 +5,15 @@
  *
  * A function with a non-scalar output is checked through a fixed random projection, L = Σ v ⊙ f(x):
  * backward then checks exactly the vector-Jacobian product vᵀJ that an op's backward computes.
+ *
+ * gradgradcheck does the same one order up: it checks the derivative of the gradient (computed
+ * with backward({ createGraph: true })) against finite differences of the gradient.
  */
 import { formatShape, stridesOf } from "../kernels/shape.ts";
 import { noGrad } from "./engine.ts";
 import { Generator } from "./random.ts";
 import { fromTypedArray, type Tensor } from "./tensor.ts";
+import { grad } from "./transforms.ts";
 
 export interface GradcheckOptions {
   /** Finite-difference step. */
@@ -19,6 +23,8 @@ export interface GradcheckOptions {
   rtol?: number;
   /** Seed of the random projection used for non-scalar outputs. */
   seed?: number;
+  /** What the messages call the function; its own `.name` when not given. */
+  name?: string;
 }
 
 export interface InputReport {
@@ -52,6 +58,75 @@ export function gradcheck(
   inputs: readonly Tensor[],
   options: GradcheckOptions = {},
 ): GradcheckReport {
+  return compare(fn, inputs, options, {
+    check: labelled("gradcheck", fn, options),
+    derivative: "",
+    analytic: "backward gives",
+    numeric: "finite differences give",
+  });
+}
+
+/**
+ * Check the second derivatives of `fn`: the gradient of a random projection of its first
+ * derivatives, Σᵢ ⟨∂L/∂xᵢ, wᵢ⟩ with L = f (or Σ v ⊙ f), computed by differentiating the backward
+ * pass, against centered finite differences of those first derivatives, in float64 (PyTorch's
+ * gradgradcheck). A VJP built from raw backend values, or one whose own derivative is wrong,
+ * fails here while passing gradcheck.
+ */
+export function gradgradcheck(
+  fn: (...inputs: Tensor[]) => Tensor,
+  inputs: readonly Tensor[],
+  options: GradcheckOptions = {},
+): GradcheckReport {
+  const generator = new Generator((options.seed ?? 0) + 1);
+  const randomLike = (shape: readonly number[], size: number) =>
+    fromTypedArray(
+      Float64Array.from({ length: size }, () => generator.normal()),
+      shape,
+    );
+  const weights = inputs.map((x) => randomLike(x.shape, x.size));
+  let projection: Tensor | null = null;
+  const scalar = (...xs: Tensor[]): Tensor => {
+    const out = fn(...xs);
+    if (out.size === 1) return out.sum();
+    projection ??= randomLike(out.shape, out.size);
+    return out.mul(projection).sum();
+  };
+  const firstDerivatives = grad(
+    scalar,
+    inputs.map((_, i) => i),
+  );
+  const projected = (...xs: Tensor[]): Tensor =>
+    firstDerivatives(...xs)
+      .map((g, i) => g.mul(weights[i]).sum())
+      .reduce((a, b) => a.add(b));
+  return compare(projected, inputs, options, {
+    check: labelled("gradgradcheck", fn, options),
+    derivative: "second derivative: ",
+    analytic: "backward of the gradient gives",
+    numeric: "finite differences of the gradient give",
+  });
+}
+
+/** "gradcheck(square)", or plain "gradcheck" for an anonymous function. */
+function labelled(check: string, fn: { name: string }, options: GradcheckOptions): string {
+  const name = options.name ?? fn.name;
+  return name ? `${check}(${name})` : check;
+}
+
+interface Wording {
+  check: string;
+  derivative: string;
+  analytic: string;
+  numeric: string;
+}
+
+function compare(
+  fn: (...inputs: Tensor[]) => Tensor,
+  inputs: readonly Tensor[],
+  options: GradcheckOptions,
+  words: Wording,
+): GradcheckReport {
   const eps = options.eps ?? 1e-6;
   const atol = options.atol ?? 1e-5;
   const rtol = options.rtol ?? 1e-3;
@@ -64,7 +139,9 @@ export function gradcheck(
   const objective = (xs: Tensor[]): Tensor => {
     const out = fn(...xs);
     if (out.dtype !== "float64")
-      throw new Error(`gradcheck: fn returned ${out.dtype}; build it from the float64 inputs it is given`);
+      throw new Error(
+        `${words.check}: fn returned ${out.dtype}; build it from the float64 inputs it is given`,
+      );
     if (out.size === 1) return out.sum();
     if (projection === null) {
       const g = new Generator(options.seed ?? 0);
@@ -77,7 +154,8 @@ export function gradcheck(
   };
 
   const x = leaves(values, true);
-  objective(x).backward();
+  const value = objective(x);
+  if (value.requiresGrad) value.backward(); // else it does not depend on x: every derivative is 0
   const analytic = x.map((t) =>
     t.grad === null ? new Float64Array(t.size) : Float64Array.from(t.grad.dataSync()),
   );
@@ -120,8 +198,8 @@ export function gradcheck(
   const message = failures
     .map(
       (r) =>
-        `gradcheck: input ${r.input} (shape ${formatShape(r.shape)}) at index [${r.worstIndex.join(", ")}]: ` +
-        `backward gives ${r.analytic} but finite differences give ${r.numeric} ` +
+        `${words.check}: ${words.derivative}input ${r.input} (shape ${formatShape(r.shape)}) at index [${r.worstIndex.join(", ")}]: ` +
+        `${words.analytic} ${r.analytic} but ${words.numeric} ${r.numeric} ` +
         `(abs error ${r.maxAbsError.toExponential(2)}, rel error ${r.maxRelError.toExponential(2)}; tolerance atol ${atol}, rtol ${rtol})`,
     )
     .join("\n");

@@ -19,23 +19,30 @@ export function recordInScope(t: Tensor): void {
 }
 
 /**
+ * Run `fn` and return what it returned with the tensors it created, which no scope records: the
+ * caller owns them (scoped frees them; an op adopts its forward's result and frees the rest).
+ */
+export function collect<T>(fn: () => T): { result: T; created: Tensor[] } {
+  const outer = active;
+  const created: Tensor[] = [];
+  active = created;
+  try {
+    return { result: fn(), created };
+  } finally {
+    active = outer;
+  }
+}
+
+/**
  * Run `fn`; afterwards dispose every tensor it created except those `keep(result)` names, which are
  * handed to the enclosing scope (if any). Only for synchronous work.
  */
 export function scoped<T>(fn: () => T, keep: (result: T) => Iterable<Tensor | null | undefined>): T {
-  const outer = active;
-  const created: Tensor[] = [];
-  active = created;
-  let result: T;
-  try {
-    result = fn();
-  } finally {
-    active = outer;
-  }
+  const { result, created } = collect(fn);
   const kept = new Set<Tensor>();
   for (const t of keep(result)) if (t) kept.add(t);
   for (const t of created) if (!kept.has(t)) t.dispose();
-  outer?.push(...kept);
+  active?.push(...kept);
   return result;
 }
 

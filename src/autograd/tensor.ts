@@ -4,25 +4,30 @@
  * turns the gradient of its output into gradients of its inputs (the vector-Jacobian product).
  *
  * Tensors are immutable values: every op returns a new tensor with storage of its own. The one
- * exception is `assign`, which an optimizer uses to replace a parameter's values in place.
+ * exception is `assign`, which an optimizer uses to replace a parameter's values in place; it bumps
+ * the tensor's `version`, so a backward pass that would read the replaced values throws instead.
+ * Ops are written with `applyOp` (op.ts); their methods here make models read like PyTorch.
  */
 import type { Backend, DType, Shape, Storage, TypedArray } from "../kernels/backend.ts";
 import { getBackend } from "../kernels/registry.ts";
 import { formatShape, sizeOf } from "../kernels/shape.ts";
-import { backward, isGradEnabled } from "./engine.ts";
+import { type BackwardOptions, backward, isGradEnabled } from "./engine.ts";
+import { formatTensor } from "./format.ts";
+import type { Vjp } from "./op.ts";
+import * as bmm from "./ops/batched-matmul.ts";
+import * as cmp from "./ops/constants.ts";
 import * as ew from "./ops/elementwise.ts";
+import * as ix from "./ops/indexing.ts";
 import * as mm from "./ops/matmul.ts";
+import * as pw from "./ops/piecewise.ts";
 import * as red from "./ops/reduce.ts";
 import * as sh from "./ops/shape.ts";
+import * as sm from "./ops/softmax.ts";
 import { recordInScope } from "./scope.ts";
 
-/**
- * Given the gradient of the loss with respect to an op's output, return the gradient with respect
- * to each input (null where `needsGrad[i]` is false, so no work is wasted on it).
- */
-export type BackwardFn = (grad: Tensor, needsGrad: readonly boolean[]) => (Tensor | null)[];
-
 export type Operand = Tensor | number;
+
+const NONE: readonly never[] = Object.freeze([]);
 
 export class Tensor {
   readonly shape: readonly number[];
@@ -34,28 +39,23 @@ export class Tensor {
   requiresGrad: boolean;
   /** d(loss)/d(this), accumulated by `backward()` into leaves (and tensors that `retainGrad()`). */
   grad: Tensor | null = null;
+  // The history below is written once, by applyOp (recordOp), when an op makes this tensor.
   /** The op that made this tensor ("leaf" for tensors made from data). */
-  readonly op: string;
+  readonly op: string = "leaf";
   /** The op's inputs: the edges of the graph, followed backwards by `backward()`. */
-  readonly inputs: readonly Tensor[];
+  readonly inputs: readonly Tensor[] = NONE;
   /** The op's vector-Jacobian product; null for leaves and for tensors made under noGrad. */
-  readonly backwardFn: BackwardFn | null;
+  readonly backwardFn: Vjp | null = null;
+  /** The `version` of each input when the op read it: backward checks that none has changed since. */
+  readonly savedVersions: readonly number[] = NONE;
+  /** How many times `assign` has changed the values in place. */
+  version = 0;
   /** Keep `.grad` on this non-leaf too (PyTorch's retain_grad). */
   retainsGrad = false;
   /** An optional label, shown by toDot(). */
   name: string | undefined;
 
-  constructor(
-    storage: Storage,
-    shape: Shape,
-    backend: Backend,
-    options: {
-      requiresGrad?: boolean;
-      op?: string;
-      inputs?: readonly Tensor[];
-      backwardFn?: BackwardFn | null;
-    } = {},
-  ) {
+  constructor(storage: Storage, shape: Shape, backend: Backend, options: { requiresGrad?: boolean } = {}) {
     if (storage.size !== sizeOf(shape)) {
       throw new Error(
         `Tensor: shape ${formatShape(shape)} holds ${sizeOf(shape)} elements but the data has ${storage.size}`,
@@ -66,25 +66,7 @@ export class Tensor {
     this.dtype = storage.dtype;
     this.backend = backend;
     this.requiresGrad = options.requiresGrad ?? false;
-    this.op = options.op ?? "leaf";
-    this.inputs = options.inputs ?? [];
-    this.backwardFn = options.backwardFn ?? null;
     recordInScope(this);
-  }
-
-  /** The output of an op: records its inputs and backward only when a gradient could flow through it. */
-  static fromOp(
-    op: string,
-    storage: Storage,
-    shape: Shape,
-    inputs: readonly Tensor[],
-    backwardFn: BackwardFn,
-  ): Tensor {
-    if (inputs.length === 0) throw new Error(`Tensor.fromOp(${op}): an op needs at least one input tensor`);
-    const backend = inputs[0].backend;
-    const tracked = isGradEnabled() && inputs.some((t) => t.requiresGrad);
-    if (!tracked) return new Tensor(storage, shape, backend, { op });
-    return new Tensor(storage, shape, backend, { requiresGrad: true, op, inputs, backwardFn });
   }
 
   get size(): number {
@@ -122,8 +104,14 @@ export class Tensor {
     return nest(this.dataSync(), this.shape, 0, 0);
   }
 
+  /** `tensor([[1, 2], [3, 4]], shape=[2, 2], dtype=float32, backend=cpu)`, elided when large. */
   toString(): string {
-    return `Tensor(${JSON.stringify(this.toArray())}, shape=${formatShape(this.shape)}, dtype=${this.dtype})`;
+    return formatTensor(this);
+  }
+
+  /** What console.log shows in Node (the symbol util.inspect looks for; no import of node:util). */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return formatTensor(this);
   }
 
   /** The same values, cut off from the graph: no gradient flows back through the result. */
@@ -140,9 +128,12 @@ export class Tensor {
    * Backpropagate from this tensor: adds d(this)/d(leaf) into every leaf's `.grad`.
    * Without an argument this must be a one-element tensor (a loss). Calling it twice adds twice:
    * clear gradients with `zeroGrad()` (or an optimizer's zeroGrad) between steps.
+   * `backward({ createGraph: true })` (or `backward(grad, { createGraph: true })`) records the
+   * pass itself, so the gradients can be differentiated again.
    */
-  backward(grad?: Tensor): void {
-    backward(this, grad);
+  backward(grad?: Tensor | BackwardOptions, options?: BackwardOptions): void {
+    if (grad instanceof Tensor || grad === undefined) backward(this, grad, options);
+    else backward(this, undefined, grad);
   }
 
   /** Forget the accumulated gradient. */
@@ -158,9 +149,15 @@ export class Tensor {
 
   /**
    * Replace this tensor's values in place (the optimizer's update). It must have the same shape
-   * and dtype; the old storage is freed. Not recorded in any graph.
+   * and dtype; the old storage is freed. Not recorded in any graph: a tensor that requires grad
+   * can only be assigned under noGrad, and any op that read the old values refuses to backward.
    */
   assign(values: Tensor): void {
+    if (this.requiresGrad && isGradEnabled()) {
+      throw new Error(
+        `assign: ${describe(this)} requires grad, and an in-place write would not be recorded in the graph; wrap the update in noGrad(() => …), as optimizers do`,
+      );
+    }
     if (values.dtype !== this.dtype || values.size !== this.size || values.backend !== this.backend) {
       throw new Error(
         `assign: cannot put ${values.dtype} ${formatShape(values.shape)} values on ${values.backend.name} into a ${this.dtype} ${formatShape(this.shape)} tensor on ${this.backend.name}`,
@@ -169,6 +166,7 @@ export class Tensor {
     const old = this.storage;
     this.storage = values.backend.cast(values.storage, this.dtype);
     this.backend.dispose(old);
+    this.version++;
   }
 
   /** Free the storage now instead of waiting for the garbage collector (matters for GPU memory). */
@@ -246,6 +244,44 @@ export class Tensor {
   sliceRows(start: number, end: number): Tensor {
     return sh.sliceRows(this, start, end);
   }
+
+  // Indexing, softmax, piecewise, comparison and batched ops (ops/indexing, softmax, piecewise, constants, batched-matmul)
+  indexSelect(axis: number, indices: ArrayLike<number>): Tensor {
+    return ix.indexSelect(this, axis, indices);
+  }
+  slice(axis: number, start?: number, end?: number, step?: number): Tensor {
+    return ix.slice(this, axis, start, end, step);
+  }
+  softmax(axis?: number): Tensor {
+    return sm.softmax(this, axis);
+  }
+  logSoftmax(axis?: number): Tensor {
+    return sm.logSoftmax(this, axis);
+  }
+  abs(): Tensor {
+    return pw.abs(this);
+  }
+  clamp(min?: number, max?: number): Tensor {
+    return pw.clamp(this, min, max);
+  }
+  greater(other: Operand): Tensor {
+    return cmp.greater(this, toTensor(other, this));
+  }
+  less(other: Operand): Tensor {
+    return cmp.less(this, toTensor(other, this));
+  }
+  equal(other: Operand): Tensor {
+    return cmp.equal(this, toTensor(other, this));
+  }
+  greaterEqual(other: Operand): Tensor {
+    return cmp.greaterEqual(this, toTensor(other, this));
+  }
+  lessEqual(other: Operand): Tensor {
+    return cmp.lessEqual(this, toTensor(other, this));
+  }
+  batchedMatmul(other: Tensor, options?: mm.MatmulOptions): Tensor {
+    return bmm.batchedMatmul(this, other, options);
+  }
 }
 
 export type NestedArray = number | NestedArray[];
@@ -254,6 +290,28 @@ function nest(data: TypedArray, shape: Shape, dim: number, offset: number): Nest
   if (dim === shape.length) return data[offset];
   const stride = sizeOf(shape.slice(dim + 1));
   return Array.from({ length: shape[dim] }, (_, i) => nest(data, shape, dim + 1, offset + i * stride));
+}
+
+/**
+ * Make `t`, just computed by op `op`, that op's output: applyOp's last step, and the only place a
+ * tensor's history is written. With `inputs` null no gradient flows through it (noGrad, or no
+ * input requires grad) and only the op's name is kept.
+ */
+export function recordOp(t: Tensor, op: string, inputs: readonly Tensor[] | null, vjp: Vjp): void {
+  const history = t as { -readonly [K in "op" | "inputs" | "backwardFn" | "savedVersions"]: Tensor[K] };
+  history.op = op;
+  if (inputs === null) return;
+  t.requiresGrad = true;
+  history.inputs = inputs;
+  history.backwardFn = vjp;
+  history.savedVersions = inputs.map((x) => x.version);
+}
+
+/** "the float32 [2, 3] tensor 'weight' (a leaf)": how messages name a tensor. */
+export function describe(t: Tensor): string {
+  const name = t.name === undefined ? "" : ` '${t.name}'`;
+  const origin = t.isLeaf ? "a leaf" : `made by ${t.op}`;
+  return `the ${t.dtype} ${formatShape(t.shape)} tensor${name} (${origin})`;
 }
 
 /** A tensor of shape [] holding `value`, on the same backend and in the same dtype as `like`. */

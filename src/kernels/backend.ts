@@ -91,10 +91,33 @@ export interface Backend {
    */
   matmul(a: Storage, b: Storage, m: number, k: number, n: number, transA: boolean, transB: boolean): Storage;
 
-  /** Rows `indices` of a rows×cols matrix, stacked: out is indices.length × cols. */
-  gatherRows(x: Storage, cols: number, indices: Int32Array): Storage;
-  /** The adjoint of gatherRows: a rows×cols matrix of zeros with each row of `x` added at `indices[i]`. */
-  scatterAddRows(x: Storage, cols: number, indices: Int32Array, rows: number): Storage;
+  /** `batch` independent matmuls, each as `matmul` describes (see BatchedMatmulShape). */
+  batchedMatmul(a: Storage, b: Storage, shape: BatchedMatmulShape): Storage;
+
+  /**
+   * out = cond ≠ 0 ? a : b elementwise, the three broadcast to `outShape` by NumPy rules. A select,
+   * not arithmetic: an Infinity or NaN on the side not taken never reaches the result.
+   */
+  where(
+    cond: Storage,
+    condShape: Shape,
+    a: Storage,
+    aShape: Shape,
+    b: Storage,
+    bShape: Shape,
+    outShape: Shape,
+  ): Storage;
+
+  /**
+   * Along `axis` of `x` (of `shape`): out[…, i, …] = x[…, indices[i], …], so out has shape with
+   * indices.length at `axis` (NumPy's take). Indices may repeat; each must be in [0, shape[axis]).
+   */
+  gather(x: Storage, shape: Shape, axis: number, indices: Int32Array): Storage;
+  /**
+   * The adjoint of gather: zeros of `shape` with `size` at `axis`, then x[…, i, …] added at
+   * out[…, indices[i], …] (`shape` is x's, with indices.length at `axis`).
+   */
+  scatterAdd(x: Storage, shape: Shape, axis: number, indices: Int32Array, size: number): Storage;
 
   // --- Optional fused kernels ----------------------------------------------------------------
   // A backend may offer these to do in one pass over memory what would otherwise take several
@@ -110,6 +133,19 @@ export interface Backend {
    * so the result equals, bit for bit, that formula composed from `binary` and `unary` ops.
    */
   adamUpdate?(param: Storage, grad: Storage, m: Storage, v: Storage, hyper: AdamHyperparameters): void;
+}
+
+/**
+ * `batch` matmuls C = op(A)·op(B), each as Backend.matmul describes: A holds the batch matrices one
+ * after another (each m×k, or k×m when transA), B likewise (k×n, or n×k), C the results (m×n).
+ */
+export interface BatchedMatmulShape {
+  batch: number;
+  m: number;
+  k: number;
+  n: number;
+  transA: boolean;
+  transB: boolean;
 }
 
 /** The numbers one Adam step needs (see Backend.adamUpdate). */

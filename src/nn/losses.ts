@@ -2,9 +2,9 @@
  * Binary cross-entropy, the reconstruction term of a Bernoulli VAE:
  *   BCE(p, t) = −[t·ln p + (1 − t)·ln(1 − p)]   per element.
  */
-import { noGrad } from "../autograd/engine.ts";
+import { applyOp } from "../autograd/op.ts";
 import { maximum } from "../autograd/ops/elementwise.ts";
-import { Tensor } from "../autograd/tensor.ts";
+import type { Tensor } from "../autograd/tensor.ts";
 import { formatShape, sameShape } from "../kernels/shape.ts";
 
 export type Reduction = "sum" | "mean" | "none";
@@ -24,23 +24,24 @@ function checkTargets(op: string, input: Tensor, target: Tensor): void {
 
 /**
  * BCE on probabilities, with PyTorch's guards: each log is clamped at −100, so p = 0 or 1 gives
- * a finite loss, and the backward divides by max(p(1 − p), 1e-12).
+ * a finite loss, and the gradient divides by max(p(1 − p), 1e-12) rather than by 0. Those guards
+ * are why it has a VJP of its own rather than the one its ops would compose (0 · 1/0 = NaN at p = 0).
  */
-// d BCE/dp = (p − t) / (p(1 − p))
 export function binaryCrossEntropy(probs: Tensor, target: Tensor, reduction: Reduction = "mean"): Tensor {
   checkTargets("binaryCrossEntropy", probs, target);
-  const elementwise = noGrad(() => {
-    const logP = maximum(probs.log(), -100);
-    const log1mP = maximum(probs.neg().add(1).log(), -100);
-    return target.mul(logP).add(target.neg().add(1).mul(log1mP)).neg();
-  });
-  // The loss gets storage of its own (every tensor owns its storage); the scratch one is freed.
-  const storage = probs.backend.cast(elementwise.storage, probs.dtype);
-  elementwise.dispose();
-  const loss = Tensor.fromOp("binaryCrossEntropy", storage, probs.shape, [probs, target], (g, needs) => {
-    const denominator = maximum(probs.mul(probs.neg().add(1)), 1e-12);
-    return [needs[0] ? g.mul(probs.sub(target)).div(denominator) : null, null];
-  });
+  const logP = () => maximum(probs.log(), -100);
+  const log1mP = () => maximum(probs.neg().add(1).log(), -100);
+  const loss = applyOp(
+    "binaryCrossEntropy",
+    [probs, target],
+    () => target.mul(logP()).add(target.neg().add(1).mul(log1mP())).neg(),
+    (g) => [
+      // d BCE/dp = (p − t) / (p(1 − p))
+      () => g.mul(probs.sub(target)).div(maximum(probs.mul(probs.neg().add(1)), 1e-12)),
+      // d BCE/dt = ln(1 − p) − ln p
+      () => g.mul(log1mP().sub(logP())),
+    ],
+  );
   return reduce(loss, reduction);
 }
 

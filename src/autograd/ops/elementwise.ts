@@ -6,23 +6,14 @@
  * shape (`sumToShape`), because an input that was repeated along an axis received a contribution
  * from every repetition.
  */
-import type { BinaryOp, DType, Shape, UnaryOp } from "../../kernels/backend.ts";
-import { broadcastShapes, formatShape, sameShape } from "../../kernels/shape.ts";
+import type { BinaryOp, DType, UnaryOp } from "../../kernels/backend.ts";
+import { broadcastShapes, formatShape } from "../../kernels/shape.ts";
+import { applyOp, type Gradients } from "../op.ts";
 import { type Operand, Tensor, toTensor } from "../tensor.ts";
+import { equal, greater, notEqual, zerosLike } from "./constants.ts";
+import { sumToShape } from "./shape.ts";
 
-/** Sum `g` over the axes along which an input of `shape` was broadcast, so it has that shape again. */
-export function sumToShape(g: Tensor, shape: Shape): Tensor {
-  if (sameShape(g.shape, shape)) return g;
-  const lead = g.ndim - shape.length;
-  const axes: number[] = [];
-  for (let d = 0; d < g.ndim; d++) {
-    if (d < lead || (shape[d - lead] === 1 && g.shape[d] !== 1)) axes.push(d);
-  }
-  const storage = g.backend.reduce("sum", g.storage, g.shape, axes);
-  return new Tensor(storage, shape, g.backend);
-}
-
-function checkPair(op: string, a: Tensor, b: Tensor): number[] {
+export function checkPair(op: string, a: Tensor, b: Tensor): number[] {
   if (a.dtype !== b.dtype) {
     throw new Error(
       `${op}: dtypes differ: ${a.dtype} ${formatShape(a.shape)} and ${b.dtype} ${formatShape(b.shape)}; convert one with .to("${a.dtype}")`,
@@ -40,84 +31,74 @@ function checkPair(op: string, a: Tensor, b: Tensor): number[] {
   return out;
 }
 
+/** a op b through the backend's broadcasting kernel; each gradient is summed back to its input's shape. */
 function binaryOp(
   name: BinaryOp,
   a: Tensor,
   b: Tensor,
-  backwardFn: (g: Tensor, needs: readonly boolean[], out: Tensor) => (Tensor | null)[],
+  vjp: (g: Tensor, out: Tensor) => [() => Tensor, () => Tensor],
 ): Tensor {
   const shape = checkPair(name, a, b);
-  const storage = a.backend.binary(name, a.storage, a.shape, b.storage, b.shape, shape);
-  const out: Tensor = Tensor.fromOp(name, storage, shape, [a, b], (g, needs) => {
-    const [ga, gb] = backwardFn(g, needs, out);
-    return [ga && sumToShape(ga, a.shape), gb && sumToShape(gb, b.shape)];
-  });
-  return out;
+  return applyOp(
+    name,
+    [a, b],
+    () => new Tensor(a.backend.binary(name, a.storage, a.shape, b.storage, b.shape, shape), shape, a.backend),
+    (g, out) => {
+      const [da, db] = vjp(g, out);
+      return [() => sumToShape(da(), a.shape), () => sumToShape(db(), b.shape)];
+    },
+  );
 }
 
-function unaryOp(name: UnaryOp, x: Tensor, backwardFn: (g: Tensor, out: Tensor) => Tensor): Tensor {
-  const out: Tensor = Tensor.fromOp(name, x.backend.unary(name, x.storage), x.shape, [x], (g) => [
-    backwardFn(g, out),
-  ]);
-  return out;
+function unaryOp(name: UnaryOp, x: Tensor, vjp: (g: Tensor, out: Tensor) => Tensor): Tensor {
+  return applyOp(
+    name,
+    [x],
+    () => new Tensor(x.backend.unary(name, x.storage), x.shape, x.backend),
+    (g, out): Gradients => [() => vjp(g, out)],
+  );
 }
 
 // d(a+b)/da = 1, d(a+b)/db = 1
 export function add(a: Tensor, b: Operand): Tensor {
-  return binaryOp("add", a, toTensor(b, a), (g, needs) => [needs[0] ? g : null, needs[1] ? g : null]);
+  return binaryOp("add", a, toTensor(b, a), (g) => [() => g, () => g]);
 }
 
 // d(a-b)/da = 1, d(a-b)/db = -1
 export function sub(a: Tensor, b: Operand): Tensor {
-  return binaryOp("sub", a, toTensor(b, a), (g, needs) => [needs[0] ? g : null, needs[1] ? neg(g) : null]);
+  return binaryOp("sub", a, toTensor(b, a), (g) => [() => g, () => neg(g)]);
 }
 
 // d(a·b)/da = b, d(a·b)/db = a
 export function mul(a: Tensor, b: Operand): Tensor {
   const bt = toTensor(b, a);
-  return binaryOp("mul", a, bt, (g, needs) => [needs[0] ? mul(g, bt) : null, needs[1] ? mul(g, a) : null]);
+  return binaryOp("mul", a, bt, (g) => [() => mul(g, bt), () => mul(g, a)]);
 }
 
 // d(a/b)/da = 1/b, d(a/b)/db = -a/b² = -out/b
 export function div(a: Tensor, b: Operand): Tensor {
   const bt = toTensor(b, a);
-  return binaryOp("div", a, bt, (g, needs, out) => [
-    needs[0] ? div(g, bt) : null,
-    needs[1] ? neg(mul(g, div(out, bt))) : null,
-  ]);
+  return binaryOp("div", a, bt, (g, out) => [() => div(g, bt), () => neg(mul(g, div(out, bt)))]);
 }
 
 // d max(a,b)/da = 1 where a > b, ½ where a = b (ties share, as PyTorch), else 0; likewise for b
 export function maximum(a: Tensor, b: Operand): Tensor {
   const bt = toTensor(b, a);
-  return binaryOp("max", a, bt, (g, needs) => {
-    const [wa, wb] = tieSplit(a, bt, "max");
-    return [needs[0] ? mul(g, wa) : null, needs[1] ? mul(g, wb) : null];
-  });
+  return binaryOp("max", a, bt, (g) => [() => mul(g, share(a, bt)), () => mul(g, share(bt, a))]);
 }
 
 // d min(a,b)/da = 1 where a < b, ½ where a = b, else 0; likewise for b
 export function minimum(a: Tensor, b: Operand): Tensor {
   const bt = toTensor(b, a);
-  return binaryOp("min", a, bt, (g, needs) => {
-    const [wa, wb] = tieSplit(a, bt, "min");
-    return [needs[0] ? mul(g, wa) : null, needs[1] ? mul(g, wb) : null];
-  });
+  return binaryOp("min", a, bt, (g) => [() => mul(g, share(bt, a)), () => mul(g, share(a, bt))]);
 }
 
-/** Weights (wa, wb) saying how much of the gradient of max/min(a, b) goes to each side. */
-function tieSplit(a: Tensor, b: Tensor, op: "max" | "min"): [Tensor, Tensor] {
-  const winsA = step(op === "max" ? sub(a, b) : sub(b, a));
-  const tie = mul(
-    new Tensor(
-      a.backend.binary("eq", a.storage, a.shape, b.storage, b.shape, broadcastShapes(a.shape, b.shape)!),
-      broadcastShapes(a.shape, b.shape)!,
-      a.backend,
-    ),
-    0.5,
-  );
-  const wa = add(winsA, tie);
-  return [wa, sub(toTensor(1, wa), wa)];
+/**
+ * The share of max(a, b)'s gradient that goes to a: 0 where a < b, ½ where a = b, else 1 (also
+ * where either is NaN, as in PyTorch, so a NaN reaches both sides' gradients).
+ */
+function share(a: Tensor, b: Tensor): Tensor {
+  return sub(toTensor(1, a), add(greater(b, a), mul(equal(a, b), 0.5)));
 }
 
 // d(-x)/dx = -1
@@ -129,12 +110,13 @@ export function neg(x: Tensor): Tensor {
 export function pow(x: Tensor, p: number): Tensor {
   const pt = toTensor(p, x);
   const shape = checkPair("pow", x, pt);
-  const storage = x.backend.binary("pow", x.storage, x.shape, pt.storage, pt.shape, shape);
-  return Tensor.fromOp("pow", storage, shape, [x], (g) => [
-    p === 0
-      ? new Tensor(x.backend.fill(x.size, 0, x.dtype), x.shape, x.backend)
-      : mul(g, mul(pow(x, p - 1), p)),
-  ]);
+  return applyOp(
+    "pow",
+    [x],
+    () =>
+      new Tensor(x.backend.binary("pow", x.storage, x.shape, pt.storage, pt.shape, shape), shape, x.backend),
+    (g) => [() => (p === 0 ? zerosLike(x) : mul(g, mul(pow(x, p - 1), p)))],
+  );
 }
 
 // d(eˣ)/dx = eˣ = out
@@ -152,14 +134,9 @@ export function sqrt(x: Tensor): Tensor {
   return unaryOp("sqrt", x, (g, out) => div(g, mul(out, 2)));
 }
 
-// d relu(x)/dx = 1 if x > 0 else 0 (at the kink x = 0 we take 0, as PyTorch does)
+// d relu(x)/dx = 1 where relu(x) ≠ 0, else 0: 0 at the kink x = 0 and 1 at NaN, as PyTorch does
 export function relu(x: Tensor): Tensor {
-  return unaryOp("relu", x, (g) => mul(g, step(x)));
-}
-
-/** 1 where x > 0, else 0; not differentiable (its derivative is 0 almost everywhere), so not tracked. */
-export function step(x: Tensor): Tensor {
-  return new Tensor(x.backend.unary("step", x.storage), x.shape, x.backend);
+  return unaryOp("relu", x, (g, out) => mul(g, notEqual(out, toTensor(0, out))));
 }
 
 // d sigmoid(x)/dx = s(1-s), with s = out saved from the forward pass
@@ -179,7 +156,10 @@ export function softplus(x: Tensor): Tensor {
 
 // d cast(x)/dx = 1, carried back in x's dtype
 export function cast(x: Tensor, dtype: DType): Tensor {
-  return Tensor.fromOp(`cast:${dtype}`, x.backend.cast(x.storage, dtype), x.shape, [x], (g) => [
-    cast(g, x.dtype),
-  ]);
+  return applyOp(
+    `cast:${dtype}`,
+    [x],
+    () => new Tensor(x.backend.cast(x.storage, dtype), x.shape, x.backend),
+    (g) => [() => cast(g, x.dtype)],
+  );
 }

@@ -9,6 +9,7 @@
  * computes x·Wᵀ directly.
  */
 import { formatShape } from "../../kernels/shape.ts";
+import { applyOp } from "../op.ts";
 import { Tensor } from "../tensor.ts";
 
 export interface MatmulOptions {
@@ -30,27 +31,23 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   const [kb, n] = transB ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
   if (k !== kb) throw new Error(`${what}: inner dimensions differ (${k} vs ${kb})`);
 
-  const storage = a.backend.matmul(a.storage, b.storage, m, k, n, transA, transB);
-  return Tensor.fromOp("matmul", storage, [m, n], [a, b], (g, needs) => {
-    // Each line is the rule dA = G·Bᵀ, dB = Aᵀ·G with the stored layouts of A and B put in.
-    if (!transA && !transB) {
-      return [
-        needs[0] ? matmul(g, b, { transB: true }) : null,
-        needs[1] ? matmul(a, g, { transA: true }) : null,
-      ];
-    }
-    if (transA && !transB) {
+  return applyOp(
+    "matmul",
+    [a, b],
+    () => new Tensor(a.backend.matmul(a.storage, b.storage, m, k, n, transA, transB), [m, n], a.backend),
+    (g) => {
+      // Each line is the rule dA = G·Bᵀ, dB = Aᵀ·G with the stored layouts of A and B put in.
+      if (!transA && !transB)
+        return [() => matmul(g, b, { transB: true }), () => matmul(a, g, { transA: true })];
       // C = Aᵀ·B: dA = (G·Bᵀ)ᵀ = B·Gᵀ, dB = A·G
-      return [needs[0] ? matmul(b, g, { transB: true }) : null, needs[1] ? matmul(a, g) : null];
-    }
-    if (!transA && transB) {
+      if (transA && !transB) return [() => matmul(b, g, { transB: true }), () => matmul(a, g)];
       // C = A·Bᵀ: dA = G·B, dB = (Aᵀ·G)ᵀ = Gᵀ·A
-      return [needs[0] ? matmul(g, b) : null, needs[1] ? matmul(g, a, { transA: true }) : null];
-    }
-    // C = Aᵀ·Bᵀ: dA = (G·B)ᵀ = Bᵀ·Gᵀ, dB = (Aᵀ·G)ᵀ = Gᵀ·Aᵀ
-    return [
-      needs[0] ? matmul(b, g, { transA: true, transB: true }) : null,
-      needs[1] ? matmul(g, a, { transA: true, transB: true }) : null,
-    ];
-  });
+      if (!transA && transB) return [() => matmul(g, b), () => matmul(g, a, { transA: true })];
+      // C = Aᵀ·Bᵀ: dA = (G·B)ᵀ = Bᵀ·Gᵀ, dB = (Aᵀ·G)ᵀ = Gᵀ·Aᵀ
+      return [
+        () => matmul(b, g, { transA: true, transB: true }),
+        () => matmul(g, a, { transA: true, transB: true }),
+      ];
+    },
+  );
 }

@@ -5,10 +5,12 @@
  * that went into a sum gets the sum's gradient (d sum/dx_i = 1); for max only the elements that
  * were the maximum do.
  */
-import type { ReduceOp, Shape, Storage } from "../../kernels/backend.ts";
+import type { ReduceOp, Shape } from "../../kernels/backend.ts";
 import { formatShape, sizeOf } from "../../kernels/shape.ts";
 import { noGrad } from "../engine.ts";
+import { applyOp, type Vjp } from "../op.ts";
 import { Tensor } from "../tensor.ts";
+import { equal } from "./constants.ts";
 import { add, div, exp, log, maximum, minimum, mul, sub } from "./elementwise.ts";
 import { broadcastTo, reshape } from "./shape.ts";
 
@@ -37,19 +39,17 @@ function reducedShape(shape: Shape, axes: readonly number[], keepdims: boolean):
     : shape.filter((_, i) => !axes.includes(i));
 }
 
-function reduceForward(
-  op: ReduceOp,
-  x: Tensor,
-  axes: readonly number[],
-  keepdims: boolean,
-): { storage: Storage; shape: number[] } {
+function reduceOp(op: ReduceOp, x: Tensor, axes: readonly number[], keepdims: boolean, vjp: Vjp): Tensor {
   if (op === "max" && axes.some((a) => x.shape[a] === 0)) {
     throw new Error(`max: cannot reduce an empty axis of a tensor of shape ${formatShape(x.shape)}`);
   }
-  return {
-    storage: x.backend.reduce(op, x.storage, x.shape, axes),
-    shape: reducedShape(x.shape, axes, keepdims),
-  };
+  const shape = reducedShape(x.shape, axes, keepdims);
+  return applyOp(
+    op,
+    [x],
+    () => new Tensor(x.backend.reduce(op, x.storage, x.shape, axes), shape, x.backend),
+    vjp,
+  );
 }
 
 /** Put back the reduced axes as size-1 dimensions, so a reduced tensor broadcasts against x. */
@@ -60,8 +60,7 @@ function keepDims(t: Tensor, xShape: Shape, axes: readonly number[]): Tensor {
 // d(Σ x)/dx_i = 1: the gradient is copied to every element that was summed
 export function sum(x: Tensor, axes?: number | readonly number[], keepdims = false): Tensor {
   const ax = normalizeAxes("sum", x.shape, axes);
-  const { storage, shape } = reduceForward("sum", x, ax, keepdims);
-  return Tensor.fromOp("sum", storage, shape, [x], (g) => [broadcastTo(keepDims(g, x.shape, ax), x.shape)]);
+  return reduceOp("sum", x, ax, keepdims, (g) => [() => broadcastTo(keepDims(g, x.shape, ax), x.shape)]);
 }
 
 // mean = sum / n, so d mean/dx_i = 1/n
@@ -74,40 +73,29 @@ export function mean(x: Tensor, axes?: number | readonly number[], keepdims = fa
 // d max/dx_i = 1 where x_i is the maximum, else 0; ties share the gradient equally (as torch.amax)
 export function max(x: Tensor, axes?: number | readonly number[], keepdims = false): Tensor {
   const ax = normalizeAxes("max", x.shape, axes);
-  const { storage, shape } = reduceForward("max", x, ax, keepdims);
-  const out: Tensor = Tensor.fromOp("max", storage, shape, [x], (g) => {
-    const m = keepDims(out, x.shape, ax);
-    const isMax = new Tensor(
-      x.backend.binary("eq", x.storage, x.shape, m.storage, m.shape, x.shape),
-      x.shape,
-      x.backend,
-    );
-    const ties = sum(isMax, ax, true);
-    return [mul(isMax, div(keepDims(g, x.shape, ax), ties))];
-  });
-  return out;
+  return reduceOp("max", x, ax, keepdims, (g, out) => [
+    () => {
+      const isMax = equal(x, keepDims(out, x.shape, ax));
+      return mul(isMax, div(keepDims(g, x.shape, ax), sum(isMax, ax, true)));
+    },
+  ]);
 }
 
 /**
- * log Σ exp(x) over one axis, computed stably as m + log Σ exp(x − m) with m = max(x), so that
- * no exp overflows.
+ * log Σ exp(x) over one axis, computed stably as log Σ exp(x − s) + s with the shift s = max(x),
+ * so that no exp overflows. s is taken as a constant (detached, as tinygrad does): the result does
+ * not depend on it, d/ds [log Σ exp(x − s) + s] = −1 + 1 = 0, so the gradient
+ *   d lse/dx_i = exp(x_i − lse) = softmax(x)_i
+ * comes out of exp, sum and log's own VJPs, and so do all higher derivatives.
  */
-// d lse/dx_i = exp(x_i − lse) = softmax(x)_i
 export function logsumexp(x: Tensor, axis: number, keepdims = false): Tensor {
   const ax = normalizeAxes("logsumexp", x.shape, axis);
-  const lse = noGrad(() => {
-    const m = max(x, ax, true);
+  const shift = noGrad(() => {
     // A row of ±Infinity would give inf − inf = NaN; shifting by the largest finite number instead
     // gives the right ±Infinity, and leaves every finite maximum unchanged.
     const largest = x.dtype === "float32" ? 3.4028234663852886e38 : Number.MAX_VALUE;
-    const shift = minimum(maximum(m, -largest), largest);
-    return add(log(sum(exp(sub(x, shift)), ax, true)), shift);
+    return minimum(maximum(max(x, ax, true), -largest), largest);
   });
-  // The result gets storage of its own (every tensor owns its storage); the scratch one is freed.
-  const storage = x.backend.cast(lse.storage, x.dtype);
-  lse.dispose();
-  const out: Tensor = Tensor.fromOp("logsumexp", storage, reducedShape(x.shape, ax, keepdims), [x], (g) => [
-    mul(exp(sub(x, keepDims(out, x.shape, ax))), keepDims(g, x.shape, ax)),
-  ]);
-  return out;
+  const lse = add(log(sum(exp(sub(x, shift)), ax, true)), shift);
+  return keepdims ? lse : reshape(lse, reducedShape(x.shape, ax, false));
 }

@@ -1,19 +1,26 @@
 /**
  * Ops that move numbers without changing them: reshape, transpose, broadcast, and taking rows.
- * Their backward passes move the gradient back the opposite way.
+ * Their backward passes move the gradient back the opposite way; they come in adjoint pairs
+ * (broadcastTo and sumToShape; gatherRows is gather along the first axis, whose pair is in gather.ts),
+ * each the other's VJP.
  */
 import type { Shape } from "../../kernels/backend.ts";
 import { broadcastShapes, formatShape, sameShape, sizeOf } from "../../kernels/shape.ts";
+import { applyOp } from "../op.ts";
 import { Tensor } from "../tensor.ts";
-import { sumToShape } from "./elementwise.ts";
+import { gather } from "./gather.ts";
 
 /** The same values in a new shape with as many elements; one dimension may be -1 (inferred). */
 export function reshape(x: Tensor, shape: Shape): Tensor {
   const inferred = inferShape(x, shape);
   if (sameShape(inferred, x.shape)) return x;
-  const storage = x.backend.cast(x.storage, x.dtype); // a copy: every tensor owns its storage
   // d reshape(x)/dx: the gradient reshaped back
-  return Tensor.fromOp("reshape", storage, inferred, [x], (g) => [reshape(g, x.shape)]);
+  return applyOp(
+    "reshape",
+    [x],
+    () => new Tensor(x.backend.cast(x.storage, x.dtype), inferred, x.backend), // a copy: every tensor owns its storage
+    (g) => [() => reshape(g, x.shape)],
+  );
 }
 
 function inferShape(x: Tensor, shape: Shape): number[] {
@@ -45,25 +52,57 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
   });
   const shape = p.map((axis) => x.shape[axis]);
   // d transpose(x)/dx: the gradient transposed back by the inverse permutation
-  return Tensor.fromOp("transpose", x.backend.permute(x.storage, x.shape, p), shape, [x], (g) => [
-    transpose(g, inverse),
-  ]);
+  return applyOp(
+    "transpose",
+    [x],
+    () => new Tensor(x.backend.permute(x.storage, x.shape, p), shape, x.backend),
+    (g) => [() => transpose(g, inverse)],
+  );
 }
 
 /** Repeat x along its size-1 (or missing leading) dimensions to `shape`. */
 export function broadcastTo(x: Tensor, shape: Shape): Tensor {
+  if (shape.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new Error(
+      `broadcastTo: target shape ${formatShape(shape)} must hold non-negative integers (broadcasting ${formatShape(x.shape)})`,
+    );
+  }
   const out = broadcastShapes(x.shape, shape);
   if (out === null || !sameShape(out, shape)) {
     throw new Error(`broadcastTo: cannot broadcast ${formatShape(x.shape)} to ${formatShape(shape)}`);
   }
   if (sameShape(x.shape, shape)) return x;
   // d broadcast(x)/dx: each copy's gradient summed back into the one element it came from
-  return Tensor.fromOp("broadcastTo", x.backend.broadcastTo(x.storage, x.shape, shape), shape, [x], (g) => [
-    sumToShape(g, x.shape),
-  ]);
+  return applyOp(
+    "broadcastTo",
+    [x],
+    () => new Tensor(x.backend.broadcastTo(x.storage, x.shape, shape), shape, x.backend),
+    (g) => [() => sumToShape(g, x.shape)],
+  );
+}
+
+/**
+ * Sum `x` over the axes along which an input of `shape` was broadcast to x's shape, so it has that
+ * shape again: how a binary op's gradient returns to an operand that was repeated.
+ */
+export function sumToShape(x: Tensor, shape: Shape): Tensor {
+  if (sameShape(x.shape, shape)) return x;
+  const lead = x.ndim - shape.length;
+  const axes: number[] = [];
+  for (let d = 0; d < x.ndim; d++) {
+    if (d < lead || (shape[d - lead] === 1 && x.shape[d] !== 1)) axes.push(d);
+  }
+  // d sumToShape(x)/dx: each element of x went into one sum, whose gradient it receives
+  return applyOp(
+    "sumToShape",
+    [x],
+    () => new Tensor(x.backend.reduce("sum", x.storage, x.shape, axes), shape, x.backend),
+    (g) => [() => broadcastTo(g, x.shape)],
+  );
 }
 
 /** Rows `indices` of x (along the first axis), e.g. a minibatch out of a dataset. */
+// d x[indices]/dx: each row's gradient added back at the row it came from (a row taken twice gets both)
 export function gatherRows(x: Tensor, indices: Int32Array | readonly number[]): Tensor {
   if (x.ndim < 1) throw new Error("gatherRows: needs a tensor with at least one dimension, got a scalar");
   const rows = x.shape[0];
@@ -76,15 +115,11 @@ export function gatherRows(x: Tensor, indices: Int32Array | readonly number[]): 
       );
     }
   }
-  const cols = rows === 0 ? 0 : x.size / rows;
-  const shape = [idx.length, ...x.shape.slice(1)];
-  // d gather(x)/dx: each row's gradient added back at the row it came from (a row taken twice gets both)
-  return Tensor.fromOp("gatherRows", x.backend.gatherRows(x.storage, cols, idx), shape, [x], (g) => [
-    new Tensor(g.backend.scatterAddRows(g.storage, cols, idx, rows), x.shape, g.backend),
-  ]);
+  return gather(x, 0, idx);
 }
 
 /** Rows start ≤ i < end, like x[start:end] in NumPy. */
+// d x[start:end]/dx: the gradient put back at rows start..end, zero elsewhere (it is gatherRows of a range)
 export function sliceRows(x: Tensor, start: number, end: number): Tensor {
   if (
     x.ndim < 1 ||

@@ -4,6 +4,7 @@
  */
 import type {
   Backend,
+  BatchedMatmulShape,
   BinaryOp,
   DType,
   MemoryInfo,
@@ -13,9 +14,10 @@ import type {
   TypedArray,
   UnaryOp,
 } from "../backend.ts";
+import { gatherInto, scatterAddInto, withAxisSize } from "../gather.ts";
 import { sizeOf } from "../shape.ts";
-import { mapInto, zipInto } from "./elementwise.ts";
-import { matmulInto } from "./matmul.ts";
+import { mapInto, whereInto, zipInto } from "./elementwise.ts";
+import { batchedMatmulInto, matmulInto } from "./matmul.ts";
 import { broadcastInto, permuteInto, reduceInto } from "./reduce.ts";
 
 export class CpuStorage implements Storage {
@@ -152,23 +154,35 @@ export class CpuBackend implements Backend {
     return this.wrap(out);
   }
 
-  gatherRows(x: Storage, cols: number, indices: Int32Array): Storage {
-    const src = this.get(x);
-    const out = this.take(indices.length * cols, x.dtype);
-    for (let r = 0; r < indices.length; r++) {
-      out.set(src.subarray(indices[r] * cols, indices[r] * cols + cols), r * cols);
-    }
+  batchedMatmul(a: Storage, b: Storage, shape: BatchedMatmulShape): Storage {
+    const out = this.take(shape.batch * shape.m * shape.n, a.dtype);
+    batchedMatmulInto(this.get(a), this.get(b), shape, out);
     return this.wrap(out);
   }
 
-  scatterAddRows(x: Storage, cols: number, indices: Int32Array, rows: number): Storage {
-    const src = this.get(x);
-    const out = this.take(rows * cols, x.dtype).fill(0);
-    for (let r = 0; r < indices.length; r++) {
-      const o = indices[r] * cols;
-      const s = r * cols;
-      for (let j = 0; j < cols; j++) out[o + j] += src[s + j];
-    }
+  where(
+    cond: Storage,
+    condShape: Shape,
+    a: Storage,
+    aShape: Shape,
+    b: Storage,
+    bShape: Shape,
+    outShape: Shape,
+  ): Storage {
+    const out = this.take(sizeOf(outShape), a.dtype);
+    whereInto(this.get(cond), condShape, this.get(a), aShape, this.get(b), bShape, outShape, out);
+    return this.wrap(out);
+  }
+
+  gather(x: Storage, shape: Shape, axis: number, indices: Int32Array): Storage {
+    const out = this.take(sizeOf(withAxisSize(shape, axis, indices.length)), x.dtype);
+    gatherInto(this.get(x), shape, axis, indices, out);
+    return this.wrap(out);
+  }
+
+  scatterAdd(x: Storage, shape: Shape, axis: number, indices: Int32Array, size: number): Storage {
+    const out = this.take(sizeOf(withAxisSize(shape, axis, size)), x.dtype);
+    scatterAddInto(this.get(x), shape, axis, indices, size, out);
     return this.wrap(out);
   }
 }

@@ -15,7 +15,8 @@ export const unaryExpressions: Record<UnaryOp, string> = {
   exp: "Math.exp(x)",
   log: "Math.log(x)",
   sqrt: "Math.sqrt(x)",
-  relu: "x > 0 ? x : 0",
+  // NaN passes through, as in PyTorch: a NaN must not vanish. relu(-0) = 0.
+  relu: "x > 0 || x !== x ? x : 0",
   step: "x > 0 ? 1 : 0",
   // Written so that exp never overflows: for x < 0, e^x / (1 + e^x).
   sigmoid: "x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))",
@@ -131,4 +132,28 @@ function broadcastLayout(
     da: last < 0 ? 0 : aStrides[last],
     db: last < 0 ? 0 : bStrides[last],
   };
+}
+
+/** out = cond ≠ 0 ? a : b, the three broadcast to outShape: a select, so the side not taken never leaks in. */
+export function whereInto(
+  cond: TypedArray,
+  condShape: Shape,
+  a: TypedArray,
+  aShape: Shape,
+  b: TypedArray,
+  bShape: Shape,
+  outShape: Shape,
+  out: TypedArray,
+): void {
+  if (outShape.length === 0) {
+    out[0] = cond[0] !== 0 ? a[0] : b[0];
+    return;
+  }
+  const last = outShape.length - 1;
+  const n = outShape[last];
+  const strides = [condShape, aShape, bShape].map((s) => broadcastStrides(s, outShape));
+  const [dc, da, db] = strides.map((s) => s[last]);
+  forEachRow(outShape, [...strides, stridesOf(outShape)], ([co, ao, bo, oo]) => {
+    for (let j = 0; j < n; j++) out[oo + j] = cond[co + j * dc] !== 0 ? a[ao + j * da] : b[bo + j * db];
+  });
 }

@@ -6,8 +6,8 @@
  * their results stay there for the next kernel. Everything else falls back, per op, to the cpu
  * backend's kernels on host copies: float64 tensors (the GPU computes in single precision), row
  * gathers and scatters (their indices live on the host), empty tensors, layouts that need more
- * than three indices, tensors too large for exact float32 indexing, and dot products longer than
- * a shader loop may run (K > 65,535). Values move between host and device only when an op on the
+ * than three indices, tensors too large for exact float32 indexing, dot products longer than
+ * a shader loop may run (K > 65,535), batches of matmuls, and `where`. Values move between host and device only when an op on the
  * other side needs them.
  *
  * On WebGPU every kernel call is asynchronous. Ops still return their storage at once: it is
@@ -16,6 +16,7 @@
  */
 import type {
   Backend,
+  BatchedMatmulShape,
   BinaryOp,
   DType,
   MemoryInfo,
@@ -26,6 +27,7 @@ import type {
   UnaryOp,
 } from "../backend.ts";
 import { allocate, CpuBackend, CpuStorage } from "../cpu/backend.ts";
+import { withAxisSize } from "../gather.ts";
 import { sizeOf } from "../shape.ts";
 import type { Device, DeviceArray, GpuMode, KernelArgument, Maybe } from "./device.ts";
 import { binaryAccess, broadcastAccess, permuteAccess, reduceAccess } from "./layout.ts";
@@ -368,17 +370,39 @@ export class GpuBackend implements Backend {
     );
   }
 
-  gatherRows(x: Storage, cols: number, indices: Int32Array): Storage {
-    const idx = indices.slice(); // the caller may reuse its array before a queued job runs
-    return this.fallback("gatherRows", x.dtype, idx.length * cols, [x], (cpu, [a]) =>
-      cpu.gatherRows(a, cols, idx),
+  batchedMatmul(a: Storage, b: Storage, shape: BatchedMatmulShape): Storage {
+    const { batch, m, k, n, transA, transB } = shape;
+    if (batch === 1) return this.matmul(a, b, m, k, n, transA, transB);
+    return this.fallback("batchedMatmul", a.dtype, batch * m * n, [a, b], (cpu, [x, y]) =>
+      cpu.batchedMatmul(x, y, shape),
     );
   }
 
-  scatterAddRows(x: Storage, cols: number, indices: Int32Array, rows: number): Storage {
+  where(
+    cond: Storage,
+    condShape: Shape,
+    a: Storage,
+    aShape: Shape,
+    b: Storage,
+    bShape: Shape,
+    outShape: Shape,
+  ): Storage {
+    return this.fallback("where", a.dtype, sizeOf(outShape), [cond, a, b], (cpu, [c, x, y]) =>
+      cpu.where(c, condShape, x, aShape, y, bShape, outShape),
+    );
+  }
+
+  gather(x: Storage, shape: Shape, axis: number, indices: Int32Array): Storage {
+    const idx = indices.slice(); // the caller may reuse its array before a queued job runs
+    return this.fallback("gather", x.dtype, sizeOf(withAxisSize(shape, axis, idx.length)), [x], (cpu, [a]) =>
+      cpu.gather(a, shape, axis, idx),
+    );
+  }
+
+  scatterAdd(x: Storage, shape: Shape, axis: number, indices: Int32Array, size: number): Storage {
     const idx = indices.slice();
-    return this.fallback("scatterAddRows", x.dtype, rows * cols, [x], (cpu, [a]) =>
-      cpu.scatterAddRows(a, cols, idx, rows),
+    return this.fallback("scatterAdd", x.dtype, sizeOf(withAxisSize(shape, axis, size)), [x], (cpu, [a]) =>
+      cpu.scatterAdd(a, shape, axis, idx, size),
     );
   }
 }

@@ -45,41 +45,54 @@ export interface KernelSpec {
 const unaryExpressions: Record<UnaryOp, string> = {
   neg: "-v",
   exp: "Math.exp(v)",
-  log: "Math.log(v)",
+  // llvmpipe's log of a subnormal is off by up to 15 (log(2⁻¹⁴⁹) came back as −88.03, not −103.28):
+  // scale it into the normal range first, log(v) = log(v·2²⁴) − 24·ln 2.
+  log: "v > 0 && v < 1.1754943508222875e-38 ? Math.log(v * 16777216) - 16.635532333438687 : Math.log(v)",
   sqrt: "Math.sqrt(v)",
-  relu: "v > 0 ? v : 0",
+  relu: "v > 0 || v !== v ? v : 0", // NaN passes through (`v !== v`), as in the cpu backend
   step: "v > 0 ? 1 : 0",
   // Both branches keep exp's argument ≤ 0, so nothing overflows.
   sigmoid: "v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v))",
   // Native tanh overflows to NaN on some drivers for large |v|; tanh(±15) is ±1 in float32 anyway.
-  tanh: "Math.tanh(Math.min(Math.max(v, -15), 15))",
+  // The clamp would turn NaN into a number, and tanh(v) rounds to v itself for |v| < 2⁻¹² (the
+  // next term, v³/3, is under half an ulp), which keeps NaN, −0 and subnormals as they are.
+  tanh: "v !== v || Math.abs(v) < 0.000244140625 ? v : Math.tanh(Math.min(Math.max(v, -15), 15))",
   softplus: "Math.max(v, 0) + Math.log(1 + Math.exp(-Math.abs(v)))",
   abs: "Math.abs(v)",
   // Returns v itself for ±0 and NaN, as Math.sign does.
   sign: "v > 0 ? 1 : (v < 0 ? -1 : v)",
 };
 
-/** Elementwise maps of `a` and `b`, NaN-handling included, as in the cpu backend. */
+/**
+ * Elementwise maps of `a` and `b`, as in the cpu backend. max and min let a NaN on either side win
+ * (a comparison with NaN is false, so `a >= b ? a : b` alone would drop a NaN in `a`).
+ */
 const binaryExpressions: Record<Exclude<BinaryOp, "pow">, string> = {
   add: "a + b",
   sub: "a - b",
   mul: "a * b",
   div: "a / b",
-  max: "a >= b ? a : b",
-  min: "a <= b ? a : b",
+  max: "a >= b || a !== a ? a : b",
+  min: "a <= b || a !== a ? a : b",
   eq: "a === b ? 1 : 0",
 };
 
 /**
- * a^b. Shader pow is exp2(b·log2 a), defined only for a > 0, so the sign is handled here:
- * (-2)^3 = -8 like Math.pow, a negative base with a fractional exponent gives NaN (√ of a
- * negative number), and x^0 = 1.
+ * a^b with Math.pow's meaning. Shader pow is exp2(b·log2 a), defined only for a > 0, so the rest is
+ * handled here: x^0 = 1 (NaN included), NaN otherwise gives NaN, 0^b is 0 or +∞ by b's sign
+ * (runtime 1/0 is +∞), a subnormal base is scaled into the normal range first (llvmpipe's log2 of
+ * one is far off), and a negative base (−0 and −∞ included) takes the sign of an odd integer
+ * exponent; with a fractional exponent a finite negative base gives NaN (√ of a negative number).
  */
 const powBody = `
   if (b === 0) { return 1; }
-  const r = Math.pow(Math.abs(a), b);
-  if (a >= 0) { return r; }
-  if (Math.floor(b) !== b) { return Math.sqrt(a); }
+  if (a !== a || b !== b) { return a + b; }
+  const m = Math.abs(a);
+  let r = Math.pow(m, b);
+  if (m === 0) { r = b > 0 ? 0 : 1 / m; }
+  if (m > 0 && m < 1.1754943508222875e-38) { r = Math.pow(m * 16777216, b) * Math.pow(2, -24 * b); }
+  if (a > 0 || (a === 0 && 1 / a > 0)) { return r; }
+  if (Math.floor(b) !== b) { return a === 0 || 1 / a === 0 ? r : Math.sqrt(a); }
   if (b - 2 * Math.floor(b / 2) === 1) { return -r; }
   return r;`;
 

@@ -16,6 +16,7 @@
 import type {
   AdamHyperparameters,
   Backend,
+  BatchedMatmulShape,
   BinaryOp,
   DType,
   MemoryInfo,
@@ -25,23 +26,26 @@ import type {
   TypedArray,
   UnaryOp,
 } from "../backend.ts";
-import { mapInto, zipInto } from "../cpu/elementwise.ts";
-import { matmulInto } from "../cpu/matmul.ts";
+import { mapInto, whereInto, zipInto } from "../cpu/elementwise.ts";
+import { batchedMatmulInto } from "../cpu/matmul.ts";
 import { permuteInto, reduceInto } from "../cpu/reduce.ts";
+import { gatherInto, scatterAddInto, withAxisSize } from "../gather.ts";
 import { broadcastStrides, sizeOf } from "../shape.ts";
 import { collapse, forEachIndex } from "./collapse.ts";
 import {
   binaryKernels,
   binaryName,
   type RowMode,
+  rowModes,
   unaryKernels,
   unaryName,
   type WasmBinaryOp,
   type WasmUnaryOp,
 } from "./kernels-elementwise.ts";
-import { MR, NR } from "./kernels-matmul.ts";
-import { type Kernels, MAX_PAGES, moduleBytes, PAGE_BYTES } from "./module.ts";
+import { MR, matmulBlockArgs, matmulScratchBytes, NR, SKIP_A, SKIP_B, SKIP_NONE } from "./kernels-matmul.ts";
+import { type Kernels, MAX_PAGES, moduleBytes, PAGE_BYTES, relaxedSimdSupported } from "./module.ts";
 import { Pool, type PoolInfo } from "./pool.ts";
+import { chooseSkip, DEFAULT_SPARSE_ZEROS, sampledZeroShare } from "./sparsity.ts";
 import { defaultThreadCount, sharedMemorySupported } from "./spawn.ts";
 import { CONTROL_BYTES, Threads } from "./threads.ts";
 import { type WasmMemory, type WasmModule, WebAssemblyApi } from "./wasm-api.ts";
@@ -51,11 +55,28 @@ export interface WasmOptions {
   threads?: number;
   /** A matmul of fewer flops (2·m·k·n) than this runs on one thread. */
   parallelFlops?: number;
-  /** exp, log, sigmoid, softplus, tanh and Adam's update of fewer numbers than this run on one thread. */
+  /**
+   * Elementwise ops (exp and friends, binary ops on one block of rows), column sums and Adam's
+   * update of fewer numbers than this run on one thread.
+   */
   parallelElements?: number;
+  /**
+   * A matmul skips the zeros of an operand whose sampled share of zeros is at least this
+   * (default 0.5: see sparsity.ts); above 1, never; 0, always, whatever the product's size.
+   */
+  sparseZeros?: number;
+  /**
+   * Fused multiply-adds (relaxed SIMD) in matmul. Default: where the engine has them (Chrome 114+,
+   * Node 22+; Node 20 with --experimental-wasm-relaxed-simd). Results then round once per
+   * multiply-add instead of twice: as close to the reference, not bit-identical to the plain path.
+   */
+  relaxedSimd?: boolean;
   /** How long an idle worker polls for the next job before it sleeps, in ms (default 1). */
   spinMs?: number;
 }
+
+/** Products with fewer outputs than this do not look for zeros (sampling would cost more than it saves), unless sparseZeros is 0. */
+const SPARSE_MIN_OUTPUT = 1024;
 
 /** The address where the pool starts: below it, one control block per worker. */
 const POOL_BASE = PAGE_BYTES;
@@ -85,6 +106,10 @@ export class WasmBackend implements Backend {
   parallelFlops: number;
   /** Array length below which exp and friends stay on one thread. */
   parallelElements: number;
+  /** Share of zeros from which a matmul skips an operand's zeros (see WasmOptions). */
+  sparseZeros: number;
+  /** Whether matmul's multiply-adds are fused (relaxed SIMD; see WasmOptions). */
+  readonly relaxedSimd: boolean;
 
   private f32: Float32Array;
   private f64: Float64Array;
@@ -105,6 +130,8 @@ export class WasmBackend implements Backend {
   ) {
     this.parallelFlops = options.parallelFlops ?? 1e6;
     this.parallelElements = options.parallelElements ?? 16384;
+    this.sparseZeros = options.sparseZeros ?? DEFAULT_SPARSE_ZEROS;
+    this.relaxedSimd = options.relaxedSimd ?? false;
     this.pool = new Pool(wasmMemory, POOL_BASE, () => this.remakeViews());
     this.f32 = new Float32Array(wasmMemory.buffer);
     this.f64 = new Float64Array(wasmMemory.buffer);
@@ -225,13 +252,11 @@ export class WasmBackend implements Backend {
     } else if (this.threads !== null && src.size >= this.parallelElements && op in expensiveUnary) {
       // exp and friends cost a few ns per number: large arrays are worth sharing out, in
       // slices of whole vectors.
-      const parts = this.threads.count;
-      const jobs: number[][] = [];
-      for (let t = 0; t < parts; t++) {
-        const lo = 4 * Math.floor((t * src.size) / parts / 4);
-        const hi = t === parts - 1 ? src.size : 4 * Math.floor(((t + 1) * src.size) / parts / 4);
-        jobs.push([src.block.address + 4 * lo, out.block.address + 4 * lo, hi - lo]);
-      }
+      const jobs = evenSplit(src.size, this.threads.count, 4).map(([lo, hi]) => [
+        src.block.address + 4 * lo,
+        out.block.address + 4 * lo,
+        hi - lo,
+      ]);
       this.threads.run(unaryName(op as WasmUnaryOp), this.kernels, jobs);
     } else {
       kernel(src.block.address, out.block.address, src.size);
@@ -265,7 +290,11 @@ export class WasmBackend implements Backend {
     outShape: Shape,
     out: WasmStorage,
   ): void {
-    const dims = collapse(outShape, [broadcastStrides(aShape, outShape), broadcastStrides(bShape, outShape)]);
+    // Operands as large as the result are not broadcast: one row of every number, without merging.
+    const dims =
+      a.size === out.size && b.size === out.size
+        ? [{ size: out.size, strides: [1, 1] }]
+        : collapse(outShape, [broadcastStrides(aShape, outShape), broadcastStrides(bShape, outShape)]);
     // The last dimension becomes the row; with none left (a single number), a row of one.
     const last = dims.pop() ?? { size: 1, strides: [1, 1] };
     let [da, db] = last.strides;
@@ -280,11 +309,16 @@ export class WasmBackend implements Backend {
       db = 1;
     }
     const mode: RowMode = da === 0 ? "sv" : db === 0 ? "vs" : "vv";
-    const kernel = this.binaryFns.get(binaryName(op, mode))!;
+    const name = binaryName(op, mode);
+    const kernel = this.binaryFns.get(name)!;
     const rows = rowDim.size;
     const [aRow, bRow] = rowDim.strides;
     const rowFloats = rows * cols;
     const base = [a.block.address, b.block.address, out.block.address];
+    if (dims.length === 0 && this.threads !== null && rowFloats >= this.parallelElements) {
+      this.binaryThreaded(name, base, rows, cols, aRow, bRow, mode);
+      return;
+    }
     forEachIndex(dims, 2, (offsets, k) => {
       kernel(
         base[0] + 4 * offsets[0],
@@ -296,6 +330,47 @@ export class WasmBackend implements Backend {
         4 * bRow,
       );
     });
+  }
+
+  /**
+   * A large binary op of one block of rows, shared out between threads: by rows when there are
+   * enough of them, else (one long row, both operands stepping) by runs of whole vectors.
+   */
+  private binaryThreaded(
+    name: string,
+    [a, b, out]: number[],
+    rows: number,
+    cols: number,
+    aRow: number,
+    bRow: number,
+    mode: RowMode,
+  ): void {
+    const threads = this.threads!;
+    if (rows >= threads.count) {
+      const jobs = evenSplit(rows, threads.count, 1).map(([lo, hi]) => [
+        a + 4 * lo * aRow,
+        b + 4 * lo * bRow,
+        out + 4 * lo * cols,
+        hi - lo,
+        cols,
+        4 * aRow,
+        4 * bRow,
+      ]);
+      threads.run(name, this.kernels, jobs);
+    } else if (rows === 1 && mode === "vv") {
+      const jobs = evenSplit(cols, threads.count, 4).map(([lo, hi]) => [
+        a + 4 * lo,
+        b + 4 * lo,
+        out + 4 * lo,
+        1,
+        hi - lo,
+        0,
+        0,
+      ]);
+      threads.run(name, this.kernels, jobs);
+    } else {
+      this.binaryFns.get(name)!(a, b, out, rows, cols, 4 * aRow, 4 * bRow);
+    }
   }
 
   // --- reductions and copies ------------------------------------------------------------------
@@ -351,8 +426,22 @@ export class WasmBackend implements Backend {
         k[`reduce_rows_${op}`](xi, oa, middle, inner);
       } else {
         // [(K), (R), K]: `middle` rows fold into one; an outer K gives each its own result row.
+        // A large one (a bias gradient over a batch) is split between threads by columns.
         const reducedRows = groups.length >= 2 ? middle : 1;
-        k[`reduce_cols_${op}`](xi, oa + 4 * i * inner, reducedRows, inner, 4 * inner);
+        const name = `reduce_cols_${op}`;
+        const o = oa + 4 * i * inner;
+        if (this.threads !== null && outer === 1 && reducedRows * inner >= this.parallelElements) {
+          const jobs = evenSplit(inner, this.threads.count, 4).map(([lo, hi]) => [
+            xi + 4 * lo,
+            o + 4 * lo,
+            reducedRows,
+            hi - lo,
+            4 * inner,
+          ]);
+          this.threads.run(name, k, jobs);
+        } else {
+          k[name](xi, o, reducedRows, inner, 4 * inner);
+        }
       }
     }
     return true;
@@ -383,65 +472,85 @@ export class WasmBackend implements Backend {
     return out;
   }
 
-  gatherRows(x: Storage, cols: number, indices: Int32Array): Storage {
-    const src = this.check(x);
-    const out = this.allocate(indices.length * cols, src.dtype);
-    const from = this.view(src);
-    const to = this.view(out);
-    for (let r = 0; r < indices.length; r++) {
-      to.set(from.subarray(indices[r] * cols, indices[r] * cols + cols), r * cols);
-    }
+  where(
+    cond: Storage,
+    condShape: Shape,
+    a: Storage,
+    aShape: Shape,
+    b: Storage,
+    bShape: Shape,
+    outShape: Shape,
+  ): Storage {
+    const [sc, sa, sb] = [cond, a, b].map((s) => this.check(s));
+    const out = this.allocate(sizeOf(outShape), sa.dtype);
+    whereInto(
+      this.view(sc),
+      condShape,
+      this.view(sa),
+      aShape,
+      this.view(sb),
+      bShape,
+      outShape,
+      this.view(out),
+    );
     return out;
   }
 
-  scatterAddRows(x: Storage, cols: number, indices: Int32Array, rows: number): Storage {
+  gather(x: Storage, shape: Shape, axis: number, indices: Int32Array): Storage {
     const src = this.check(x);
-    const out = this.allocate(rows * cols, src.dtype);
-    const to = this.view(out);
-    to.fill(0);
-    if (src.dtype === "float32") {
-      // Each row added onto its destination: the column-sum kernel with one row.
-      for (let r = 0; r < indices.length; r++) {
-        this.kernels.reduce_cols_sum(
-          src.block.address + 4 * r * cols,
-          out.block.address + 4 * indices[r] * cols,
-          1,
-          cols,
-          0,
-        );
-      }
-      return out;
-    }
-    const from = this.view(src);
-    for (let r = 0; r < indices.length; r++) {
-      const o = indices[r] * cols;
-      for (let j = 0; j < cols; j++) to[o + j] += from[r * cols + j];
-    }
+    const out = this.allocate(sizeOf(withAxisSize(shape, axis, indices.length)), src.dtype);
+    gatherInto(this.view(src), shape, axis, indices, this.view(out));
+    return out;
+  }
+
+  scatterAdd(x: Storage, shape: Shape, axis: number, indices: Int32Array, size: number): Storage {
+    const src = this.check(x);
+    const out = this.allocate(sizeOf(withAxisSize(shape, axis, size)), src.dtype);
+    scatterAddInto(this.view(src), shape, axis, indices, size, this.view(out));
     return out;
   }
 
   // --- matmul ---------------------------------------------------------------------------------
 
   matmul(a: Storage, b: Storage, m: number, k: number, n: number, transA: boolean, transB: boolean): Storage {
+    return this.batchedMatmul(a, b, { batch: 1, m, k, n, transA, transB });
+  }
+
+  batchedMatmul(a: Storage, b: Storage, shape: BatchedMatmulShape): Storage {
+    const { batch, m, k, n, transA, transB } = shape;
     const sa = this.check(a);
     const sb = this.check(b);
-    const out = this.allocate(m * n, sa.dtype);
+    const out = this.allocate(batch * m * n, sa.dtype);
     if (sa.dtype !== "float32" || sb.dtype !== "float32") {
-      matmulInto(this.view(sa), this.view(sb), m, k, n, transA, transB, this.view(out));
+      batchedMatmulInto(this.view(sa), this.view(sb), shape, this.view(out));
       return out;
     }
-    if (m === 0 || n === 0) return out;
+    for (let i = 0; i < batch; i++) {
+      const [ai, bi, oi] = [sa, sb, out].map((s, j) => s.block.address + 4 * i * [m * k, k * n, m * n][j]);
+      this.matmulF32(ai, bi, oi, m, k, n, transA, transB);
+    }
+    return out;
+  }
+
+  /** One float32 matmul between addresses in memory, shared out between threads when large. */
+  private matmulF32(
+    aAddress: number,
+    bAddress: number,
+    outAddress: number,
+    m: number,
+    k: number,
+    n: number,
+    transA: boolean,
+    transB: boolean,
+  ): void {
+    if (m === 0 || n === 0) return;
     const mPanels = Math.ceil(m / MR);
     const nPanels = Math.ceil(n / NR);
     // Split the larger side's panels between threads; each thread packs all of the other operand.
     const threads = 2 * m * k * n >= this.parallelFlops ? this.threadCount : 1;
     const splitN = n >= m;
     const parts = Math.max(1, Math.min(threads, splitN ? nPanels : mPanels));
-    // A(i, p) = a[i·aRow + p·aDepth]; B(p, j) = b[j·bCol + p·bDepth]
-    const aRow = transA ? 1 : k;
-    const aDepth = transA ? m : 1;
-    const bCol = transB ? k : 1;
-    const bDepth = transB ? 1 : n;
+    const skip = this.skipFor(aAddress, m * k, bAddress, k * n, m, n);
     const jobs: number[][] = [];
     for (let t = 0; t < parts; t++) {
       const total = splitN ? nPanels : mPanels;
@@ -450,32 +559,36 @@ export class WasmBackend implements Backend {
       const [ip0, ip1, jp0, jp1] = splitN ? [0, mPanels, lo, hi] : [lo, hi, 0, nPanels];
       const packABytes = (ip1 - ip0) * k * MR * 4;
       const packBBytes = (jp1 - jp0) * k * NR * 4;
-      // Per thread: a 4×8 tile for partial blocks (128 bytes), then its packed A and B panels.
-      const scratch = this.scratchFor(t, 128 + packABytes + packBBytes);
-      const [pa, pb] = [scratch + 128, scratch + 128 + packABytes];
-      jobs.push([
-        sa.block.address,
-        sb.block.address,
-        out.block.address,
-        m,
-        k,
-        n,
-        aRow,
-        aDepth,
-        bCol,
-        bDepth,
-        pa,
-        pb,
-        scratch,
-        ip0,
-        ip1,
-        jp0,
-        jp1,
-      ]);
+      const skippedPanels = skip === SKIP_A ? ip1 - ip0 : skip === SKIP_B ? jp1 - jp0 : 0;
+      const scratchBytes = matmulScratchBytes(k, skippedPanels);
+      // Per thread: its scratch (see matmulScratchBytes), then its packed A and B panels.
+      const scratch = this.scratchFor(t, scratchBytes + packABytes + packBBytes);
+      jobs.push(
+        matmulBlockArgs({
+          a: aAddress,
+          b: bAddress,
+          c: outAddress,
+          m,
+          k,
+          n,
+          // A(i, p) = a[i·aRowStride + p·aDepthStride]; B(p, j) = b[j·bColStride + p·bDepthStride]
+          aRowStride: transA ? 1 : k,
+          aDepthStride: transA ? m : 1,
+          bColStride: transB ? k : 1,
+          bDepthStride: transB ? 1 : n,
+          packA: scratch + scratchBytes,
+          packB: scratch + scratchBytes + packABytes,
+          scratch,
+          ip0,
+          ip1,
+          jp0,
+          jp1,
+          skip,
+        }),
+      );
     }
     if (jobs.length === 1 || this.threads === null) this.kernels.matmul_block(...jobs[0]);
     else this.threads.run("matmul_block", this.kernels, jobs);
-    return out;
   }
 
   // --- fused kernels (optional Backend methods) ----------------------------------------------
@@ -501,12 +614,11 @@ export class WasmBackend implements Backend {
       // The constants as float32 bits (see kernels-optim.ts), then slices of whole vectors per thread.
       const bits = Array.from(new Int32Array(Float32Array.from(constants).buffer));
       const parts = this.threads !== null && sp.size >= this.parallelElements ? this.threads.count : 1;
-      const jobs: number[][] = [];
-      for (let t = 0; t < parts; t++) {
-        const lo = 4 * Math.floor((t * sp.size) / parts / 4);
-        const hi = t === parts - 1 ? sp.size : 4 * Math.floor(((t + 1) * sp.size) / parts / 4);
-        jobs.push([...[sp, sg, sm, sv].map((s) => s.block.address + 4 * lo), hi - lo, ...bits]);
-      }
+      const jobs = evenSplit(sp.size, parts, 4).map(([lo, hi]) => [
+        ...[sp, sg, sm, sv].map((s) => s.block.address + 4 * lo),
+        hi - lo,
+        ...bits,
+      ]);
       if (jobs.length === 1 || this.threads === null) this.kernels[kernel](...jobs[0]);
       else this.threads.run(kernel, this.kernels, jobs);
       return;
@@ -522,6 +634,14 @@ export class WasmBackend implements Backend {
     }
   }
 
+  /** Which operand's zeros the matmul skips (see sparsity.ts). */
+  private skipFor(a: number, aSize: number, b: number, bSize: number, m: number, n: number): number {
+    if (this.sparseZeros > 1 || (this.sparseZeros > 0 && m * n < SPARSE_MIN_OUTPUT)) return SKIP_NONE;
+    const zerosA = sampledZeroShare(this.f32, a / 4, aSize);
+    const zerosB = sampledZeroShare(this.f32, b / 4, bSize);
+    return { none: SKIP_NONE, a: SKIP_A, b: SKIP_B }[chooseSkip(zerosA, zerosB, this.sparseZeros)];
+  }
+
   /** Thread t's scratch block, at least `bytes` long. */
   private scratchFor(t: number, bytes: number): number {
     const current = this.scratch[t];
@@ -533,14 +653,31 @@ export class WasmBackend implements Backend {
   }
 }
 
-let compiled: { shared: WasmModule | null; unshared: WasmModule | null } = { shared: null, unshared: null };
+const compiled = new Map<string, Promise<WasmModule>>();
 
-async function compile(shared: boolean): Promise<WasmModule> {
-  const cached = shared ? compiled.shared : compiled.unshared;
-  if (cached) return cached;
-  const module = await WebAssemblyApi.compile(moduleBytes(shared, INITIAL_PAGES));
-  compiled = shared ? { ...compiled, shared: module } : { ...compiled, unshared: module };
+/** The module for shared memory or not, with relaxed SIMD or not: compiled once each. */
+function compile(shared: boolean, relaxedSimd: boolean): Promise<WasmModule> {
+  const key = `${shared}/${relaxedSimd}`;
+  let module = compiled.get(key);
+  if (module === undefined) {
+    module = WebAssemblyApi.compile(moduleBytes(shared, INITIAL_PAGES, { relaxedSimd }));
+    compiled.set(key, module);
+  }
   return module;
+}
+
+/**
+ * [lo, hi) ranges that cut n items into `parts` runs of nearly equal length, each boundary a
+ * multiple of `unit` (whole vectors, so that every run but the last has no scalar tail).
+ */
+export function evenSplit(n: number, parts: number, unit: number): [number, number][] {
+  const ranges: [number, number][] = [];
+  for (let t = 0; t < parts; t++) {
+    const lo = unit * Math.floor((t * n) / parts / unit);
+    const hi = t === parts - 1 ? n : unit * Math.floor(((t + 1) * n) / parts / unit);
+    ranges.push([lo, hi]);
+  }
+  return ranges;
 }
 
 /** Unary ops worth splitting between threads: polynomial evaluations, not single instructions. */
@@ -553,6 +690,11 @@ const parallelKernels = [
   "adam_update",
   "adam_update_decay",
   ...Object.keys(expensiveUnary).map((op) => unaryName(op as WasmUnaryOp)),
+  ...(Object.keys(binaryKernels) as WasmBinaryOp[]).flatMap((op) =>
+    rowModes.map((mode) => binaryName(op, mode)),
+  ),
+  "reduce_cols_sum",
+  "reduce_cols_max",
 ];
 
 /**
@@ -564,7 +706,12 @@ export async function createWasmBackend(options: WasmOptions = {}): Promise<Wasm
   if (!Number.isInteger(wanted) || wanted < 1)
     throw new Error(`wasm backend: threads must be a positive integer, got ${wanted}`);
   const shared = wanted > 1 && sharedMemorySupported();
-  const module = await compile(shared);
+  const relaxedSimd = options.relaxedSimd ?? relaxedSimdSupported();
+  if (relaxedSimd && !relaxedSimdSupported())
+    throw new Error(
+      "wasm backend: relaxedSimd was asked for, but this engine does not validate relaxed SIMD",
+    );
+  const module = await compile(shared, relaxedSimd);
   const memory = new WebAssemblyApi.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared });
   const instance = await WebAssemblyApi.instantiate(module, { env: { memory } });
   const kernels = instance.exports as unknown as Kernels;
@@ -582,7 +729,7 @@ export async function createWasmBackend(options: WasmOptions = {}): Promise<Wasm
           spinMs: options.spinMs ?? 1,
         })
       : null;
-  return new WasmBackend(memory, kernels, threads, options);
+  return new WasmBackend(memory, kernels, threads, { ...options, relaxedSimd });
 }
 
 let shared: Promise<WasmBackend> | null = null;

@@ -230,6 +230,8 @@ export const v128 = {
     ...lanes,
   ],
   not: simdUn(0x4d),
+  /** 1 if any bit of the vector is set, else 0 (an i32). */
+  anyTrue: simdUn(0x53),
   and: simdBin(0x4e),
   /** a AND NOT b */
   andnot: simdBin(0x4f),
@@ -242,6 +244,8 @@ export const v128 = {
 export const f32x4 = {
   splat: simdUn(0x13),
   extractLane: (v: Code, lane: number): number[] => [...v, 0xfd, ...uleb(0x1f), lane],
+  /** `v` with lane `lane` replaced by the f32 `x`. */
+  replaceLane: (v: Code, lane: number, x: Code): number[] => [...v, ...x, 0xfd, ...uleb(0x20), lane],
   // Comparisons give lanes of all ones (true) or all zeros (false).
   eq: simdBin(0x41),
   ne: simdBin(0x42),
@@ -267,6 +271,11 @@ export const f32x4 = {
   pmax: simdBin(0xeb),
   /** Integer lanes to float. */
   convertI32x4S: simdUn(0xfa),
+  /**
+   * a·b + c (relaxed SIMD): one fused multiply-add, rounded once, where the hardware has FMA; an
+   * engine may also round twice. Only in modules built for engines that validate it.
+   */
+  relaxedMadd: (a: Code, b: Code, c: Code): number[] => [...a, ...b, ...c, 0xfd, ...uleb(0x105)],
 };
 
 export const i32x4 = {

@@ -6,8 +6,8 @@
  * same vector code, so that the tail gives exactly what the body would have.
  *
  * Every op reproduces the plain TypeScript backend's scalar definition lane by lane, including
- * NaN and signed zeros: e.g. relu(NaN) = 0 because `x > 0 ? x : 0` is false for NaN, so we use
- * f32x4.pmax(0, x) = `0 < x ? x : 0` rather than f32x4.max (which would return NaN).
+ * NaN and signed zeros: e.g. relu(NaN) = NaN and relu(-0) = 0 (`x > 0 || x !== x ? x : 0`), which is
+ * f32x4.max(x, 0) (it propagates NaN and orders -0 below 0), not f32x4.pmax (which drops NaN).
  */
 import type { BinaryOp, UnaryOp } from "../backend.ts";
 import { type FunctionDef, ValType } from "./encoding.ts";
@@ -33,8 +33,8 @@ export const unaryKernels = {
   neg: (_f, x, out) => set(out, f32x4.neg(get(x))),
   abs: (_f, x, out) => set(out, f32x4.abs(get(x))),
   sqrt: (_f, x, out) => set(out, f32x4.sqrt(get(x))),
-  // pmax(0, x) is `0 < x ? x : 0`: the reference exactly, NaN and -0 included, in one instruction.
-  relu: (_f, x, out) => set(out, f32x4.pmax(zero(), get(x))),
+  // max(x, 0) is `x > 0 || x !== x ? x : 0`: the reference exactly, NaN and -0 included, in one instruction.
+  relu: (_f, x, out) => set(out, f32x4.max(get(x), zero())),
   step: (_f, x, out) => set(out, v128.and(f32x4.gt(get(x), zero()), one())),
   // Math.sign: -1, 1, or x itself for ±0 and NaN.
   sign: (_f, x, out) =>

@@ -9,6 +9,12 @@
  *
  * Why not postMessage: a message costs tens of microseconds each way, as long as a small matmul
  * takes; an atomic store seen by a spinning worker costs well under one.
+ *
+ * Claiming: a job runs on whichever thread claims it first, by moving the block's CLAIMED counter
+ * from the previous job's number to its own (one compare-and-swap). The worker claims when it sees
+ * the job; the calling thread, once its own share is done, claims every job no worker has started
+ * and runs it itself. So a worker the operating system has not scheduled (on a busy machine, with
+ * more runnable threads than cores) never holds the step up: at worst it runs as on one thread.
  */
 import type { Kernels } from "./module.ts";
 import { canBlock, spawnWorker, type WorkerHandle } from "./spawn.ts";
@@ -21,6 +27,7 @@ const SLEEPING = 2;
 const KERNEL = 3;
 const STATUS = 4;
 const ARGC = 5;
+const CLAIMED = 6;
 const ARGS = 8;
 export const CONTROL_INTS = 64;
 const MAX_ARGS = CONTROL_INTS - ARGS;
@@ -103,11 +110,25 @@ export class Threads {
     if (jobs.length > this.count)
       throw new Error(`wasm backend: ${jobs.length} jobs for ${this.count} threads`);
     for (let w = 0; w < jobs.length - 1; w++) this.post(w, id, jobs[w + 1]);
+    let claimedHere = 0;
     try {
       local[kernel](...jobs[0]);
+      // Every job that no worker has started yet is ours (see Claiming above).
+      for (let w = 0; w < jobs.length - 1; w++) {
+        if (this.claim(w)) {
+          claimedHere |= 1 << w;
+          local[kernel](...jobs[w + 1]);
+        }
+      }
     } finally {
-      for (let w = 0; w < jobs.length - 1; w++) this.wait(w, kernel);
+      for (let w = 0; w < jobs.length - 1; w++) if ((claimedHere & (1 << w)) === 0) this.wait(w, kernel);
     }
+  }
+
+  /** Claim worker w's posted job for this thread; false if the worker has claimed it already. */
+  private claim(w: number): boolean {
+    const job = this.sent[w];
+    return Atomics.compareExchange(this.controls[w], CLAIMED, job - 1, job) === job - 1;
   }
 
   private post(w: number, kernel: number, args: readonly number[]): void {

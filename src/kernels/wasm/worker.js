@@ -15,6 +15,7 @@ const SLEEPING = 2; // 1 while this worker blocks in Atomics.wait (so the main t
 const KERNEL = 3; // which kernel to run; -1 means stop
 const STATUS = 4; // 0 ok, 1 the kernel threw
 const ARGC = 5;
+const CLAIMED = 6; // the last job claimed, by this worker or by the main thread (see threads.ts)
 const ARGS = 8;
 const CONTROL_INTS = 64;
 
@@ -72,6 +73,9 @@ port.once(({ module, memory, control, kernels, spinMs }) => {
   port.post("ready");
   for (;;) {
     seen = nextJob(ctrl, seen, spinMs);
+    // Run the job only if the main thread has not claimed it first: the previous job (claimed by
+    // someone, always, before the next is posted) moves on to this one, by one of us only.
+    if (Atomics.compareExchange(ctrl, CLAIMED, seen - 1, seen) !== seen - 1) continue;
     if (!runJob(ctrl, functions, port)) return;
     Atomics.store(ctrl, DONE, seen);
     Atomics.notify(ctrl, DONE);

@@ -1,0 +1,126 @@
+/**
+ * `npx tsx bench/profile.ts [--steps N] [--threads N] [--sparse-zeros X] [--top N]`: where the time of a
+ * training epoch goes, on the wasm backend. Trains the reference VAE (the defaults of
+ * `npm run train:mnist`) on MNIST for N steps (default a whole epoch, 469) under V8's sampling
+ * profiler, in this process, and sorts the main thread's samples into
+ *   matmul       the matmul kernels (packing and the micro-kernel: pack_*, matmul_block)
+ *   elementwise  every other kernel (elementwise maps, reductions, the fused Adam)
+ *   waiting      handing work to the worker threads and waiting for them (threads.ts)
+ *   gc           the garbage collector
+ *   host         everything else: building the graph, autograd, the training loop, JavaScript
+ * Workers are not sampled: while the main thread waits, they run their share of the kernels.
+ * --top N also lists the N functions with the most samples of their own.
+ */
+import { Session } from "node:inspector";
+import { Generator } from "../src/autograd/random.ts";
+import { setBackend } from "../src/kernels/registry.ts";
+import { createWasmBackend } from "../src/kernels/wasm/backend.ts";
+import { Adam } from "../src/nn/optim/adam.ts";
+import { loadMnist } from "../src/vae/data.ts";
+import { BernoulliVAE } from "../src/vae/model.ts";
+import { trainEpoch } from "../src/vae/train.ts";
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string };
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+function flag(name: string): number | undefined {
+  const at = process.argv.indexOf(name);
+  return at >= 0 ? Number(process.argv[at + 1]) : undefined;
+}
+
+export type Category = "matmul" | "elementwise" | "waiting" | "gc" | "idle" | "host";
+
+/** The category of a sampled function. */
+export function categorize(frame: ProfileNode["callFrame"]): Category {
+  const name = frame.functionName;
+  if (frame.url.startsWith("wasm://")) return /^(pack_|matmul_)/.test(name) ? "matmul" : "elementwise";
+  if (/\/kernels\/wasm\/threads\.ts$/.test(frame.url)) return "waiting";
+  if (name === "(garbage collector)") return "gc";
+  if (name === "(idle)" || name === "(program)") return "idle";
+  return "host";
+}
+
+/** Milliseconds of samples per category. */
+export function split(profile: Profile): Record<Category, number> {
+  const frames = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+  const ms: Record<Category, number> = { matmul: 0, elementwise: 0, waiting: 0, gc: 0, idle: 0, host: 0 };
+  profile.samples.forEach((id, i) => {
+    const frame = frames.get(id);
+    if (frame !== undefined) ms[categorize(frame)] += profile.timeDeltas[i] / 1000;
+  });
+  return ms;
+}
+
+/** Milliseconds of own samples per function, most first. */
+function selfTimes(profile: Profile): [string, number][] {
+  const frames = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+  const ms = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    const frame = frames.get(id);
+    if (frame === undefined) return;
+    const key = `${categorize(frame).padEnd(11)} ${frame.functionName || "(anonymous)"}  ${frame.url.split("/").slice(-2).join("/")}`;
+    ms.set(key, (ms.get(key) ?? 0) + profile.timeDeltas[i] / 1000);
+  });
+  return [...ms.entries()].sort((a, b) => b[1] - a[1]);
+}
+
+async function main(): Promise<void> {
+  const threads = flag("--threads");
+  const sparseZeros = flag("--sparse-zeros");
+  const backend = await createWasmBackend({ threads, sparseZeros });
+  setBackend(backend);
+  const train = loadMnist("train");
+  const steps = flag("--steps") ?? Math.ceil(train.count / 128);
+  const data = { ...train, count: Math.min(train.count, steps * 128) };
+  const generator = new Generator(0);
+  const model = new BernoulliVAE(
+    { inputDim: 784, latentDim: 10, encUnits: 200, decUnits: 200 },
+    { generator },
+  );
+  const optimizer = new Adam(model.parameters(), { lr: 0.01 });
+  const options = { epoch: 1, batchSize: 128, generator };
+  // A short epoch first, so that V8 has compiled everything before the profile starts.
+  await trainEpoch(model, optimizer, { ...train, count: 20 * 128 }, options);
+
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))),
+    );
+  await post("Profiler.enable");
+  await post("Profiler.setSamplingInterval", { interval: 100 });
+  await post("Profiler.start");
+  const result = await trainEpoch(model, optimizer, data, options);
+  const { profile } = (await post("Profiler.stop")) as { profile: Profile };
+  session.disconnect();
+  const threadCount = backend.threadCount;
+  await backend.terminate();
+
+  const ms = split(profile);
+  const total = Object.values(ms).reduce((a, b) => a + b, 0);
+  console.log(
+    `wasm×${threadCount}, ${steps} steps: ${result.seconds.toFixed(2)} s (${((1000 * result.seconds) / steps).toFixed(2)} ms/step, loss ${result.loss.toFixed(2)})`,
+  );
+  console.log("main thread   ms      share");
+  for (const [category, value] of Object.entries(ms)) {
+    console.log(
+      `${category.padEnd(12)} ${value.toFixed(0).padStart(6)}  ${((100 * value) / total).toFixed(1).padStart(5)}%`,
+    );
+  }
+  const top = flag("--top") ?? 0;
+  if (top > 0) {
+    console.log(`\ntop ${top} functions by own samples (ms, category, function, file)`);
+    for (const [name, value] of selfTimes(profile).slice(0, top))
+      console.log(`${value.toFixed(0).padStart(6)}  ${name}`);
+  }
+}
+
+await main();

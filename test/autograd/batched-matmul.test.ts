@@ -1,0 +1,105 @@
+/**
+ * batchedMatmul: forward against a plain-JS triple loop per batch element, with broadcast batch
+ * dimensions and every transpose variant; first and second derivatives against finite differences.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { batchedMatmul } from "../../src/autograd/ops/batched-matmul.ts";
+import { broadcastShapes, sizeOf, stridesOf } from "../../src/kernels/shape.ts";
+import { broadcastPairArb, expectClose, expectGradGradOk, expectGradOk, f64, tensorArb } from "./helpers.ts";
+
+/** Broadcast batch shapes, matrix sizes, transpose flags, and the operands stored accordingly. */
+const caseArb = fc
+  .record({
+    batch: broadcastPairArb,
+    m: fc.integer({ min: 1, max: 3 }),
+    k: fc.integer({ min: 1, max: 3 }),
+    n: fc.integer({ min: 1, max: 3 }),
+    transA: fc.boolean(),
+    transB: fc.boolean(),
+    // Half the time B is one matrix shared by every batch (the x·W of a layer).
+    sharedB: fc.boolean(),
+  })
+  .chain((c) => {
+    const aShape = [...c.batch.a, ...(c.transA ? [c.k, c.m] : [c.m, c.k])];
+    const bShape = [...(c.sharedB ? [] : c.batch.b), ...(c.transB ? [c.n, c.k] : [c.k, c.n])];
+    return fc.tuple(fc.constant(c), tensorArb(aShape), tensorArb(bShape));
+  });
+
+/** C[batch…, i, j] = Σ_p op(A)[i, p]·op(B)[p, j], each operand read at its broadcast batch index. */
+function reference(
+  a: ArrayLike<number>,
+  aShape: readonly number[],
+  b: ArrayLike<number>,
+  bShape: readonly number[],
+  transA: boolean,
+  transB: boolean,
+): { values: number[]; shape: number[] } {
+  const batch = broadcastShapes(aShape.slice(0, -2), bShape.slice(0, -2))!;
+  const [m, k] = transA ? [aShape.at(-1)!, aShape.at(-2)!] : [aShape.at(-2)!, aShape.at(-1)!];
+  const n = transB ? bShape.at(-2)! : bShape.at(-1)!;
+  const offsetOf = (shape: readonly number[], index: number[]) => {
+    const own = shape.slice(0, -2);
+    const strides = stridesOf(own);
+    const lead = batch.length - own.length;
+    return (
+      own.reduce((s, d, i) => s + (d === 1 ? 0 : index[lead + i] * strides[i]), 0) * sizeOf(shape.slice(-2))
+    );
+  };
+  const values: number[] = [];
+  const batchStrides = stridesOf(batch);
+  for (let s = 0; s < sizeOf(batch); s++) {
+    const index = batchStrides.map((st, d) => Math.floor(s / st) % batch[d]);
+    const ao = offsetOf(aShape, index);
+    const bo = offsetOf(bShape, index);
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let acc = 0;
+        for (let p = 0; p < k; p++) {
+          acc += a[ao + (transA ? p * m + i : i * k + p)] * b[bo + (transB ? j * k + p : p * n + j)];
+        }
+        values.push(acc);
+      }
+    }
+  }
+  return { values, shape: [...batch, m, n] };
+}
+
+describe("batchedMatmul", () => {
+  it("forward: one matmul per (broadcast) batch element, every transpose variant", () => {
+    fc.assert(
+      fc.property(caseArb, ([c, a, b]) => {
+        const out = batchedMatmul(a, b, { transA: c.transA, transB: c.transB });
+        const expected = reference(a.dataSync(), a.shape, b.dataSync(), b.shape, c.transA, c.transB);
+        expect(out.shape).toEqual(expected.shape);
+        expectClose(out.dataSync(), expected.values, { atol: 1e-12, rtol: 1e-12 });
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it("first and second derivatives to both operands, summed over broadcast batch dimensions", () => {
+    fc.assert(
+      fc.property(caseArb, ([c, a, b]) => {
+        const options = { transA: c.transA, transB: c.transB };
+        expectGradOk((x, y) => batchedMatmul(x, y, options), [a, b]);
+        expectGradGradOk((x, y) => batchedMatmul(x, y, options), [a, b]);
+      }),
+      { numRuns: 20 },
+    );
+  });
+
+  it("refuses operands below 2-D, inner dimensions that differ, batches that do not broadcast", () => {
+    const m = (shape: number[]) => f64(new Array(sizeOf(shape)).fill(1), shape);
+    expect(() => batchedMatmul(m([3]), m([3, 2]))).toThrow(
+      "batchedMatmul([3], [3, 2]): both operands need at least 2 dimensions (the last two hold the matrices)",
+    );
+    expect(() => batchedMatmul(m([2, 2, 3]), m([2, 2, 3]))).toThrow(
+      "batchedMatmul([2, 2, 3], [2, 2, 3]): inner dimensions differ (3 vs 2)",
+    );
+    expect(() => batchedMatmul(m([2, 2, 3]), m([3, 3, 1]))).toThrow(
+      "batchedMatmul([2, 2, 3], [3, 3, 1]): batch dimensions [2] and [3] cannot be broadcast together",
+    );
+    expect(() => batchedMatmul(m([2, 3, 2]), m([2, 3, 1]), { transA: true }).shape).not.toThrow();
+  });
+});

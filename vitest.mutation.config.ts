@@ -1,0 +1,14 @@
+/**
+ * The tests StrykerJS runs against each mutant of the book (src/autograd, src/nn, src/vae): the
+ * book's own tests. The kernel tests (test/kernels) exercise the engine room's backends, which are
+ * not mutated, and take minutes on llvmpipe; they are left out so a mutation run fits in hours.
+ */
+import { defineConfig, mergeConfig } from "vitest/config";
+import base from "./vitest.config.ts";
+
+export default mergeConfig(
+  base,
+  defineConfig({
+    test: { include: ["test/autograd/**/*.test.ts", "test/nn/**/*.test.ts", "test/vae/**/*.test.ts"] },
+  }),
+);
