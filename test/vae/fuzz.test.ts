@@ -180,7 +180,7 @@ describe("fuzzing the IDX reader", () => {
     const view = new DataView(bytes.buffer);
     view.setUint8(2, typeCode);
     view.setUint8(3, dims.length);
-    dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
+    for (const [i, d] of dims.entries()) view.setUint32(4 + 4 * i, d, false);
     bytes.set(payload, 4 + 4 * dims.length);
     return bytes;
   };
