@@ -93,8 +93,14 @@ async function main(): Promise<void> {
     const duringWrite = random.uniform() < 0.5;
     const temporary = `${checkpoint}.tmp-${pid}`;
     if (duringWrite) {
-      // Watch for the temporary file as closely as the event loop allows, and kill when it appears.
-      while (!finished && !existsSync(temporary)) await new Promise((r) => setImmediate(r));
+      // Watch for the temporary file as closely as the event loop allows; let 0 to 2 writes finish,
+      // then kill as the next one starts.
+      const tick = () => new Promise((r) => setImmediate(r));
+      for (let skip = Math.floor(random.uniform() * 3); skip > 0 && !finished; skip--) {
+        while (!finished && !existsSync(temporary)) await tick();
+        while (!finished && existsSync(temporary)) await tick();
+      }
+      while (!finished && !existsSync(temporary)) await tick();
     } else {
       await sleep(500 + random.uniform() * 9000);
     }
