@@ -11,7 +11,7 @@
 import type { Generator } from "../autograd/random.ts";
 import { valuesOf } from "../autograd/scope.ts";
 import { fromTypedArray } from "../autograd/tensor.ts";
-import { type Dataset, gatherImages } from "./data.ts";
+import { type Dataset, gatherImages } from "./dataset.ts";
 import type { BernoulliVAE } from "./model.ts";
 import { reparameterize, standardNormalLike } from "./sampler.ts";
 

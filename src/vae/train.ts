@@ -6,7 +6,7 @@ import type { Generator } from "../autograd/random.ts";
 import { scoped } from "../autograd/scope.ts";
 import { fromTypedArray, type Tensor } from "../autograd/tensor.ts";
 import type { Optimizer } from "../nn/optim/optimizer.ts";
-import { type Dataset, gatherImages, shuffledBatches } from "./data.ts";
+import { type Dataset, gatherImages, shuffledBatches } from "./dataset.ts";
 import type { BernoulliVAE } from "./model.ts";
 
 export interface StepReport {
