@@ -30,10 +30,12 @@ describe("Linear", () => {
       [0, 1].map((o) => x[i * 3] * w[o * 3] + x[i * 3 + 1] * w[o * 3 + 1] + x[i * 3 + 2] * w[o * 3 + 2]),
     );
     const y = values(withBias.forward(tensor(Float64Array.from(x), [2, 3])));
-    y.forEach((v, i) => expect(v).toBeCloseTo(xw[i] + b[i % 2], 14));
-    values(plain.forward(tensor(Float64Array.from(x), [2, 3]))).forEach((v, i) =>
-      expect(v).toBeCloseTo(xw[i], 14),
-    );
+    y.forEach((v, i) => {
+      expect(v).toBeCloseTo(xw[i] + b[i % 2], 14);
+    });
+    values(plain.forward(tensor(Float64Array.from(x), [2, 3]))).forEach((v, i) => {
+      expect(v).toBeCloseTo(xw[i], 14);
+    });
   });
 
   it("names what is wrong with an input that is not [batch, in]", () => {
@@ -80,7 +82,9 @@ describe("SGD", () => {
       const d1 = 2 * x1 + 0.01 * x1;
       [b0, b1] = [0.9 * b0 + d0, 0.9 * b1 + d1];
       [x0, x1] = [x0 - 0.1 * b0, x1 - 0.1 * b1];
-      values(p).forEach((v, i) => expect(v, `step ${step}`).toBeCloseTo([x0, x1][i], 12));
+      values(p).forEach((v, i) => {
+        expect(v, `step ${step}`).toBeCloseTo([x0, x1][i], 12);
+      });
     }
     expect(values(idle)).toEqual([5]);
     expect(opt.stateDict().step).toBe(3);
