@@ -4,11 +4,12 @@
  */
 import { gpuSection } from "./gpu.ts";
 import { matmulSection } from "./matmul.ts";
+import { memorySection } from "./memory.ts";
 import { stepSection } from "./step.ts";
 import { type BenchSection, type BenchTable, formatTable } from "./table.ts";
 import { wasmSection } from "./wasm.ts";
 
-const sections: BenchSection[] = [matmulSection, wasmSection, stepSection, gpuSection];
+const sections: BenchSection[] = [matmulSection, wasmSection, stepSection, gpuSection, memorySection];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
   const results: { section: string; tables: BenchTable[] }[] = [];
   for (const s of sections) {
     if (only !== undefined && s.name !== only) continue;
+    if (only === undefined && "onRequest" in s) continue; // long sections run only with --only
     const tables = await s.run({ quick });
     results.push({ section: s.name, tables });
     if (!json) for (const t of tables) console.log(`${formatTable(t)}\n`);

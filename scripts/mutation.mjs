@@ -1,7 +1,7 @@
 /**
- * `npm run test:mutation [-- FOLDER...] [-- --incremental]`: StrykerJS over the book
- * (stryker.config.mjs), or over the source folders named (e.g. `src/nn src/vae`), with the
- * reports in reports/mutation/<folders>.{html,json}. `--incremental` reuses the results of an
+ * `npm run test:mutation [-- PATH...] [-- --incremental]`: StrykerJS over the book
+ * (stryker.config.mjs), or over the source folders or files named (e.g. `src/nn src/vae/elbo.ts`),
+ * with the reports in reports/mutation/<paths>.{html,json}. `--incremental` reuses the results of an
  * earlier run for every mutant whose code and tests did not change.
  *
  * Why a script and not `stryker run`: StrykerJS 10's command line refuses to start below Node 22
@@ -13,14 +13,14 @@
 const { Stryker } = await import(new URL("stryker.js", import.meta.resolve("@stryker-mutator/core")).href);
 
 const args = process.argv.slice(2);
-const folders = args.filter((a) => !a.startsWith("--")).map((a) => a.replace(/\/+$/, ""));
-const name = folders.length === 0 ? "book" : folders.map((f) => f.replaceAll("/", "-")).join("+");
+const paths = args.filter((a) => !a.startsWith("--")).map((a) => a.replace(/\/+$/, ""));
+const name = paths.length === 0 ? "book" : paths.map((f) => f.replaceAll("/", "-")).join("+");
 const options = {
   reporters: ["clear-text", "progress-append-only", "html", "json"],
   htmlReporter: { fileName: `reports/mutation/${name}.html` },
   jsonReporter: { fileName: `reports/mutation/${name}.json` },
 };
-if (folders.length > 0) options.mutate = folders.map((f) => `${f}/**/*.ts`);
+if (paths.length > 0) options.mutate = paths.map((p) => (p.endsWith(".ts") ? p : `${p}/**/*.ts`));
 if (args.includes("--incremental")) {
   options.incremental = true;
   options.incrementalFile = `reports/mutation/${name}.incremental.json`;

@@ -14,7 +14,7 @@ export {
 } from "./autograd/engine.ts";
 export type { GradcheckOptions, GradcheckReport, InputReport } from "./autograd/gradcheck.ts";
 export { gradcheck, gradgradcheck } from "./autograd/gradcheck.ts";
-export { summarize, toDot } from "./autograd/graph.ts";
+export { dotToSvg, summarize, toDot, toSvg } from "./autograd/graph.ts";
 export type { Gradients, Vjp } from "./autograd/op.ts";
 export { applyOp } from "./autograd/op.ts";
 export { batchedMatmul } from "./autograd/ops/batched-matmul.ts";
@@ -25,7 +25,7 @@ export {
   greaterEqual,
   less,
   lessEqual,
-  positive,
+  notEqual,
   sign,
   zerosLike,
 } from "./autograd/ops/constants.ts";

@@ -11,7 +11,7 @@
  * differentiated again: that is all that gradients of gradients take.
  */
 import { formatShape, sameShape } from "../kernels/shape.ts";
-import { named } from "./op.ts";
+import { prefixed } from "./op.ts";
 import { cast } from "./ops/elementwise.ts";
 import { scoped } from "./scope.ts";
 import { describe, Tensor } from "./tensor.ts";
@@ -168,26 +168,31 @@ function runPass(
       grads.delete(node); // every consumer has contributed: free it as soon as it is passed on
       visit(node, g);
       if (node.backwardFn === null) continue;
-      checkVersions(node);
-      const rules = named(`backward of ${node.op}`, () => node.backwardFn!(g, node));
-      if (rules.length !== node.inputs.length) {
-        throw new Error(
-          `backward of ${node.op}: returned ${rules.length} gradients for ${node.inputs.length} inputs (use null for an input that gets none)`,
-        );
-      }
-      node.inputs.forEach((input, j) => {
-        const rule = rules[j];
-        if (!input.requiresGrad || rule === null || (leadsToTarget !== null && !leadsToTarget.has(input)))
-          return;
-        const gi = named(`backward of ${node.op}`, rule);
-        if (!sameShape(gi.shape, input.shape)) {
+      try {
+        checkVersions(node);
+        const rules = node.backwardFn(g, node);
+        if (rules.length !== node.inputs.length) {
           throw new Error(
-            `backward of ${node.op}: gradient for input ${j} has shape ${formatShape(gi.shape)}, expected ${formatShape(input.shape)}`,
+            `returned ${rules.length} gradients for ${node.inputs.length} inputs (use null for an input that gets none)`,
           );
         }
-        const previous = grads.get(input);
-        grads.set(input, previous === undefined ? gi : previous.add(gi));
-      });
+        for (let j = 0; j < rules.length; j++) {
+          const input = node.inputs[j];
+          const rule = rules[j];
+          if (!input.requiresGrad || rule === null || (leadsToTarget !== null && !leadsToTarget.has(input)))
+            continue;
+          const gi = rule();
+          if (!sameShape(gi.shape, input.shape)) {
+            throw new Error(
+              `gradient for input ${j} has shape ${formatShape(gi.shape)}, expected ${formatShape(input.shape)}`,
+            );
+          }
+          const previous = grads.get(input);
+          grads.set(input, previous === undefined ? gi : previous.add(gi));
+        }
+      } catch (e) {
+        throw prefixed(`backward of ${node.op}`, e);
+      }
     }
   };
   if (createGraph) enableGrad(walk);
@@ -210,16 +215,20 @@ function reaching(order: readonly Tensor[], targets: ReadonlySet<Tensor>): Set<T
 
 /** Refuse to backward through an op whose inputs were changed in place after it read them. */
 function checkVersions(node: Tensor): void {
-  const changed = (what: string, t: Tensor, saved: number) =>
-    new Error(
-      `backward of ${node.op}: one of the tensors needed for gradient computation has been modified by an in-place operation: ` +
-        `${what}, ${describe(t)}, was changed by assign() after ${node.op} was computed (it is at version ${t.version}, ${node.op} used version ${saved}). ` +
-        "Call backward() before changing it, or assign to a copy (t.detach()) and use that instead.",
-    );
-  if (node.version !== 0) throw changed("its output", node, 0);
-  node.inputs.forEach((input, j) => {
-    if (input.version !== node.savedVersions[j]) throw changed(`input ${j}`, input, node.savedVersions[j]);
-  });
+  if (node.version !== 0) throw changedInPlace(node, "its output", node, 0);
+  for (let j = 0; j < node.inputs.length; j++) {
+    const input = node.inputs[j];
+    if (input.version !== node.savedVersions[j])
+      throw changedInPlace(node, `input ${j}`, input, node.savedVersions[j]);
+  }
+}
+
+function changedInPlace(node: Tensor, what: string, t: Tensor, saved: number): Error {
+  return new Error(
+    `backward of ${node.op}: one of the tensors needed for gradient computation has been modified by an in-place operation: ` +
+      `${what}, ${describe(t)}, was changed by assign() after ${node.op} was computed (it is at version ${t.version}, ${node.op} used version ${saved}). ` +
+      "Call backward() before changing it, or assign to a copy (t.detach()) and use that instead.",
+  );
 }
 
 /**

@@ -1,8 +1,12 @@
 /**
- * toDot: the graph that produced a tensor, as Graphviz DOT (render with `dot -Tsvg graph.dot`).
- * Each tensor is a box showing the op that made it, its shape, and a summary of its value and
- * gradient; arrows run from inputs to outputs, the direction of the forward pass (backward walks
- * them the other way).
+ * Drawing the graph that produced a tensor, for a student to read.
+ *
+ * toDot gives Graphviz DOT text; toSvg renders it to an SVG picture with Graphviz compiled to
+ * WebAssembly (@viz-js/viz), so no system install is needed and it works in a page. Each tensor
+ * is a small box: the op that made it (and its name, if it has one), its shape, and summaries of
+ * its value and gradient. Arrows run from inputs to outputs, top to bottom, the direction of the
+ * forward pass; backward walks them the other way. An op's inputs are drawn left to right in
+ * argument order, so sub(a, b) shows a on the left.
  */
 import type { TypedArray } from "../kernels/backend.ts";
 import { formatShape } from "../kernels/shape.ts";
@@ -30,21 +34,11 @@ export function summarize(t: Tensor | null): string {
   return `mean ${fmt(sum / data.length)} in [${fmt(min)}, ${fmt(max)}]`;
 }
 
-function escapeLabel(s: string): string {
-  return s.replace(/[\\"{}|<>]/g, (c) => `\\${c}`);
-}
-
-/** The graph behind `root` in DOT. Tensors given a `.name` are labelled with it. */
-export function toDot(root: Tensor): string {
-  const ids = new Map<Tensor, string>();
-  const lines = [
-    "digraph elbo {",
-    "  rankdir=LR;",
-    '  node [shape=record, fontname="Helvetica", fontsize=10];',
-  ];
-  // Iterative walk over every input (whether it requires grad or not), so constants show too.
+/** Every tensor `root` was computed from (constants too), root first, each with a DOT id. */
+function collect(root: Tensor): Map<Tensor, string> {
+  const ids = new Map<Tensor, string>([[root, "t0"]]);
+  // An explicit stack, not recursion: a deep graph would overflow the call stack.
   const stack: Tensor[] = [root];
-  ids.set(root, "t0");
   while (stack.length > 0) {
     const t = stack.pop()!;
     for (const input of t.inputs) {
@@ -54,24 +48,70 @@ export function toDot(root: Tensor): string {
       }
     }
   }
+  return ids;
+}
+
+/** The lines of a tensor's box: what it is, its shape, its value, and its gradient when it has one. */
+function labelLines(t: Tensor): string[] {
+  const what = t.isLeaf ? (t.requiresGrad ? "leaf" : "const") : t.op;
+  const lines = [t.name !== undefined ? `${t.name} · ${what}` : what];
+  lines.push(t.dtype === "float32" ? formatShape(t.shape) : `${formatShape(t.shape)} ${t.dtype}`);
+  lines.push(`value ${summarize(t)}`);
+  if (t.requiresGrad) {
+    const kept = t.grad !== null || t.isLeaf || t.retainsGrad;
+    lines.push(kept ? `grad ${summarize(t.grad)}` : "grad not kept");
+  }
+  return lines;
+}
+
+function isScalarConstant(t: Tensor): boolean {
+  return t.isLeaf && !t.requiresGrad && t.size === 1 && t.name === undefined;
+}
+
+/** A DOT string literal: quotes and backslashes escaped, lines left-aligned (\l ends each one). */
+function dotString(lines: readonly string[]): string {
+  return `"${lines.map((l) => `${l.replace(/[\\"]/g, (c) => `\\${c}`)}\\l`).join("")}"`;
+}
+
+/**
+ * The graph behind `root` in DOT, laid out top to bottom. Parameters (leaves that require grad)
+ * are blue, constants grey (a lone number as just its value), the root outlined in bold. Tensors given a `.name` show it.
+ */
+export function toDot(root: Tensor): string {
+  const ids = collect(root);
+  const lines = [
+    "digraph elbo {",
+    "  rankdir=TB; ordering=in; nodesep=0.25; ranksep=0.3;",
+    '  node [shape=box, style="rounded,filled", fillcolor="#ffffff", fontname="Helvetica", fontsize=10, margin="0.08,0.04"];',
+    '  edge [arrowsize=0.6, color="#6b7280"];',
+  ];
   for (const [t, id] of ids) {
-    const title = t.name !== undefined ? `${t.name} (${t.op})` : t.op;
-    const fields = [title, `${formatShape(t.shape)} ${t.dtype}`, `value: ${summarize(t)}`];
-    if (t.grad !== null || t.isLeaf || t.retainsGrad) {
-      if (t.requiresGrad) fields.push(`grad: ${summarize(t.grad)}`);
-    } else if (t.requiresGrad) {
-      fields.push("grad: not kept (retainGrad() keeps it)");
+    if (isScalarConstant(t)) {
+      // A number operand (the 2 of x.mul(2)) is drawn as just that number.
+      lines.push(`  ${id} [label=${dotString([summarize(t).slice(1, -1)])}, shape=plaintext, style=""];`);
+      continue;
     }
-    const style = t.isLeaf
-      ? t.requiresGrad
-        ? ', style=filled, fillcolor="#dbeafe"'
-        : ', style=filled, fillcolor="#f3f4f6"'
-      : "";
-    lines.push(`  ${id} [label="{${fields.map(escapeLabel).join("|")}}"${style}];`);
+    const fill = t.isLeaf ? (t.requiresGrad ? "#dbeafe" : "#f3f4f6") : "#ffffff";
+    const border = t === root ? ", penwidth=2" : "";
+    lines.push(`  ${id} [label=${dotString(labelLines(t))}, fillcolor="${fill}"${border}];`);
   }
   for (const [t, id] of ids) {
     for (const input of t.inputs) lines.push(`  ${ids.get(input)} -> ${id};`);
   }
   lines.push("}");
   return lines.join("\n");
+}
+
+/** Graphviz, loaded on the first drawing only: programs that never draw never load it. */
+let graphviz: Promise<{ renderString(dot: string, options: { format: "svg" }): string }> | undefined;
+
+/** Render DOT text to SVG with Graphviz in WebAssembly. */
+export async function dotToSvg(dot: string): Promise<string> {
+  graphviz ??= import("@viz-js/viz").then((viz) => viz.instance());
+  return (await graphviz).renderString(dot, { format: "svg" });
+}
+
+/** The graph behind `root` as an SVG picture (toDot rendered by Graphviz in WebAssembly). */
+export function toSvg(root: Tensor): Promise<string> {
+  return dotToSvg(toDot(root));
 }

@@ -21,7 +21,7 @@
  *   (integer indices, targets). Only the thunks of inputs that need a gradient run.
  * - Write the VJP with tensor ops, never backend storage: then it is itself differentiable, and
  *   `backward({ createGraph: true })`, `grad(grad(f))` and `hessian` work through your op.
- *   Masks that route a gradient (`equal`, `greater`, `positive`, `zerosLike` in ops/constants.ts)
+ *   Masks that route a gradient (`equal`, `notEqual`, `greater`, `zerosLike` in ops/constants.ts)
  *   are constants: their derivative is zero, so they belong in a VJP as they are.
  * - An op records the versions of its inputs; an input or output changed with `assign` before
  *   backward makes backward throw rather than compute a gradient from the new values. (Every
@@ -29,8 +29,8 @@
  * - Errors thrown by the forward or the VJP are prefixed with the op's name.
  */
 import { isGradEnabled, noGrad } from "./engine.ts";
-import { collect } from "./scope.ts";
-import { Tensor } from "./tensor.ts";
+import { collect, recordInScope } from "./scope.ts";
+import { recordOp, Tensor } from "./tensor.ts";
 
 /** One entry per input: a thunk giving dL/d(input), or null where no gradient flows to it. */
 export type Gradients = readonly ((() => Tensor) | null)[];
@@ -41,30 +41,31 @@ export type Vjp = (g: Tensor, out: Tensor) => Gradients;
 /** Run `forward` and record `name`, `inputs` and `vjp` on its result when a gradient can flow. */
 export function applyOp(name: string, inputs: readonly Tensor[], forward: () => Tensor, vjp: Vjp): Tensor {
   if (inputs.length === 0) throw new Error(`${name}: an op needs at least one input tensor`);
-  const { result, created } = collect(() => noGrad(() => named(name, forward)));
+  let collected: { result: Tensor; created: Tensor[] };
+  try {
+    collected = collect(() => noGrad(forward));
+  } catch (e) {
+    throw prefixed(name, e);
+  }
+  const { result, created } = collected;
   if (!(result instanceof Tensor)) throw new Error(`${name}: forward must return a Tensor`);
-  for (const t of created) if (t !== result) t.dispose();
-  // The output takes over the storage of a result the forward made; one it was handed is copied.
-  const storage = created.includes(result)
-    ? result.storage
-    : result.backend.cast(result.storage, result.dtype);
+  let madeByForward = false;
+  for (const t of created) {
+    if (t === result) madeByForward = true;
+    else t.dispose();
+  }
+  // The output is the result the forward made; one it was handed (an input, say) is copied.
+  const out = madeByForward
+    ? result
+    : new Tensor(result.backend.cast(result.storage, result.dtype), result.shape, result.backend);
+  if (madeByForward) recordInScope(out);
   const tracked = isGradEnabled() && inputs.some((t) => t.requiresGrad);
-  if (!tracked) return new Tensor(storage, result.shape, result.backend, { op: name });
-  return new Tensor(storage, result.shape, result.backend, {
-    requiresGrad: true,
-    op: name,
-    inputs,
-    backwardFn: vjp,
-    savedVersions: inputs.map((t) => t.version),
-  });
+  recordOp(out, name, tracked ? inputs : null, vjp);
+  return out;
 }
 
-/** Run `fn`, prefixing the message of anything it throws with `name` (once). */
-export function named<T>(name: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (!(e instanceof Error) || e.message.startsWith(`${name}:`)) throw e;
-    throw new Error(`${name}: ${e.message}`, { cause: e });
-  }
+/** `e` with its message prefixed by `name:` (once). */
+export function prefixed(name: string, e: unknown): unknown {
+  if (!(e instanceof Error) || e.message.startsWith(`${name}:`)) return e;
+  return new Error(`${name}: ${e.message}`, { cause: e });
 }

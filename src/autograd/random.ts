@@ -92,12 +92,21 @@ export class Generator {
     return p;
   }
 
-  /** The whole state, for checkpoints: restoring it continues the same stream. */
+  /**
+   * The whole state, for checkpoints: the four words of xoshiro (as unsigned integers) and the
+   * normal that Box–Muller keeps for the next call, so that restoring it continues the same stream
+   * even between the two normals of a pair.
+   */
   getState(): GeneratorState {
-    return { s: [this.s0, this.s1, this.s2, this.s3], spareNormal: this.spareNormal };
+    return {
+      s: [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0],
+      spareNormal: this.spareNormal,
+    };
   }
 
+  /** Continue from a saved state; throws, saying what is wrong, on one that `getState` cannot give. */
   setState(state: GeneratorState): this {
+    checkGeneratorState(state);
     [this.s0, this.s1, this.s2, this.s3] = state.s;
     this.spareNormal = state.spareNormal;
     return this;
@@ -107,6 +116,29 @@ export class Generator {
 export interface GeneratorState {
   s: [number, number, number, number];
   spareNormal: number | null;
+}
+
+/**
+ * Throw unless `state` is one `getState` can give: four 32-bit unsigned integers, not all zero
+ * (xoshiro's one fixed point: it would return 0 forever and the normal sampler would never end),
+ * and a pending normal that is null or a finite number.
+ */
+export function checkGeneratorState(state: unknown): asserts state is GeneratorState {
+  const fail = (what: string): never => {
+    throw new Error(`generator state ${JSON.stringify(state)}: ${what}`);
+  };
+  if (typeof state !== "object" || state === null) return fail("must be an object { s, spareNormal }");
+  const { s, spareNormal } = state as Record<string, unknown>;
+  if (
+    !Array.isArray(s) ||
+    s.length !== 4 ||
+    !s.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff)
+  ) {
+    fail("s must be four unsigned 32-bit integers");
+  }
+  if ((s as number[]).every((w) => w === 0)) fail("s is all zeros, which xoshiro128** never leaves");
+  if (spareNormal !== null && !Number.isFinite(spareNormal))
+    fail("spareNormal must be null or a finite number");
 }
 
 function rotl(x: number, k: number): number {

@@ -27,6 +27,8 @@ import { recordInScope } from "./scope.ts";
 
 export type Operand = Tensor | number;
 
+const NONE: readonly never[] = Object.freeze([]);
+
 export class Tensor {
   readonly shape: readonly number[];
   readonly dtype: DType;
@@ -37,14 +39,15 @@ export class Tensor {
   requiresGrad: boolean;
   /** d(loss)/d(this), accumulated by `backward()` into leaves (and tensors that `retainGrad()`). */
   grad: Tensor | null = null;
+  // The history below is written once, by applyOp (recordOp), when an op makes this tensor.
   /** The op that made this tensor ("leaf" for tensors made from data). */
-  readonly op: string;
+  readonly op: string = "leaf";
   /** The op's inputs: the edges of the graph, followed backwards by `backward()`. */
-  readonly inputs: readonly Tensor[];
+  readonly inputs: readonly Tensor[] = NONE;
   /** The op's vector-Jacobian product; null for leaves and for tensors made under noGrad. */
-  readonly backwardFn: Vjp | null;
+  readonly backwardFn: Vjp | null = null;
   /** The `version` of each input when the op read it: backward checks that none has changed since. */
-  readonly savedVersions: readonly number[];
+  readonly savedVersions: readonly number[] = NONE;
   /** How many times `assign` has changed the values in place. */
   version = 0;
   /** Keep `.grad` on this non-leaf too (PyTorch's retain_grad). */
@@ -52,18 +55,7 @@ export class Tensor {
   /** An optional label, shown by toDot(). */
   name: string | undefined;
 
-  constructor(
-    storage: Storage,
-    shape: Shape,
-    backend: Backend,
-    options: {
-      requiresGrad?: boolean;
-      op?: string;
-      inputs?: readonly Tensor[];
-      backwardFn?: Vjp | null;
-      savedVersions?: readonly number[];
-    } = {},
-  ) {
+  constructor(storage: Storage, shape: Shape, backend: Backend, options: { requiresGrad?: boolean } = {}) {
     if (storage.size !== sizeOf(shape)) {
       throw new Error(
         `Tensor: shape ${formatShape(shape)} holds ${sizeOf(shape)} elements but the data has ${storage.size}`,
@@ -74,10 +66,6 @@ export class Tensor {
     this.dtype = storage.dtype;
     this.backend = backend;
     this.requiresGrad = options.requiresGrad ?? false;
-    this.op = options.op ?? "leaf";
-    this.inputs = options.inputs ?? [];
-    this.backwardFn = options.backwardFn ?? null;
-    this.savedVersions = options.savedVersions ?? [];
     recordInScope(this);
   }
 
@@ -302,6 +290,21 @@ function nest(data: TypedArray, shape: Shape, dim: number, offset: number): Nest
   if (dim === shape.length) return data[offset];
   const stride = sizeOf(shape.slice(dim + 1));
   return Array.from({ length: shape[dim] }, (_, i) => nest(data, shape, dim + 1, offset + i * stride));
+}
+
+/**
+ * Make `t`, just computed by op `op`, that op's output: applyOp's last step, and the only place a
+ * tensor's history is written. With `inputs` null no gradient flows through it (noGrad, or no
+ * input requires grad) and only the op's name is kept.
+ */
+export function recordOp(t: Tensor, op: string, inputs: readonly Tensor[] | null, vjp: Vjp): void {
+  const history = t as { -readonly [K in "op" | "inputs" | "backwardFn" | "savedVersions"]: Tensor[K] };
+  history.op = op;
+  if (inputs === null) return;
+  t.requiresGrad = true;
+  history.inputs = inputs;
+  history.backwardFn = vjp;
+  history.savedVersions = inputs.map((x) => x.version);
 }
 
 /** "the float32 [2, 3] tensor 'weight' (a leaf)": how messages name a tensor. */

@@ -91,20 +91,8 @@ export interface Backend {
    */
   matmul(a: Storage, b: Storage, m: number, k: number, n: number, transA: boolean, transB: boolean): Storage;
 
-  /**
-   * `batch` independent matmuls, each as `matmul` describes: A holds batch matrices one after
-   * another (each m×k, or k×m when transA), B likewise, and C the batch results (each m×n).
-   */
-  batchedMatmul(
-    a: Storage,
-    b: Storage,
-    batch: number,
-    m: number,
-    k: number,
-    n: number,
-    transA: boolean,
-    transB: boolean,
-  ): Storage;
+  /** `batch` independent matmuls, each as `matmul` describes (see BatchedMatmulShape). */
+  batchedMatmul(a: Storage, b: Storage, shape: BatchedMatmulShape): Storage;
 
   /**
    * out = cond ≠ 0 ? a : b elementwise, the three broadcast to `outShape` by NumPy rules. A select,
@@ -145,6 +133,19 @@ export interface Backend {
    * so the result equals, bit for bit, that formula composed from `binary` and `unary` ops.
    */
   adamUpdate?(param: Storage, grad: Storage, m: Storage, v: Storage, hyper: AdamHyperparameters): void;
+}
+
+/**
+ * `batch` matmuls C = op(A)·op(B), each as Backend.matmul describes: A holds the batch matrices one
+ * after another (each m×k, or k×m when transA), B likewise (k×n, or n×k), C the results (m×n).
+ */
+export interface BatchedMatmulShape {
+  batch: number;
+  m: number;
+  k: number;
+  n: number;
+  transA: boolean;
+  transB: boolean;
 }
 
 /** The numbers one Adam step needs (see Backend.adamUpdate). */

@@ -17,6 +17,7 @@ import type { Reduction } from "./losses.ts";
  * `target` is either the class index of each example (integers, e.g. MNIST's labels: one per row of
  * an [N, C] input) or a tensor of class probabilities shaped like `logits`.
  */
+// d CE/dx = softmax(x) − onehot(y) (or − p for target probabilities), from the ops it is composed of
 export function crossEntropy(
   logits: Tensor,
   target: ArrayLike<number> | Tensor,

@@ -3,7 +3,12 @@
  * a full disk mid-write leaves the previous checkpoint whole; `loadCheckpoint` reads only a regular
  * file. What a checkpoint holds and how it is encoded is src/vae/checkpoint-format.ts.
  */
-import { type Checkpoint, decodeCheckpoint, encodeCheckpoint } from "./checkpoint-format.ts";
+import {
+  type Checkpoint,
+  type DecodeOptions,
+  decodeCheckpoint,
+  encodeCheckpoint,
+} from "./checkpoint-format.ts";
 import { readRegularFile, type WriteFunction, writeFileAtomic } from "./files.ts";
 
 export type { Checkpoint, TrainingConfig } from "./checkpoint-format.ts";
@@ -17,6 +22,7 @@ export async function saveCheckpoint(
   writeFileAtomic(path, await encodeCheckpoint(c), options);
 }
 
-export function loadCheckpoint(path: string): Checkpoint {
-  return decodeCheckpoint(readRegularFile(path, { what: "checkpoint" }), path);
+/** Read and check a checkpoint (see decodeCheckpoint); only a regular file is read, its size known first. */
+export function loadCheckpoint(path: string, options: DecodeOptions = {}): Checkpoint {
+  return decodeCheckpoint(readRegularFile(path, { what: "checkpoint" }), path, options);
 }

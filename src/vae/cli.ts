@@ -15,6 +15,7 @@ import { type Checkpoint, loadCheckpoint, type TrainingConfig } from "./checkpoi
 import { loadMnist, mnistFiles } from "./data.ts";
 import { checkImageSizes } from "./dataset.ts";
 import { prepareOutputFolder, writeFileAtomic } from "./files.ts";
+import { watchLaunchers } from "./launcher.ts";
 import type { VaeConfig } from "./model.ts";
 import { PICTURE_FILES, writePictures } from "./pictures.ts";
 import {
@@ -22,6 +23,7 @@ import {
   evaluateRun,
   evaluationGenerator,
   initialTestLoss,
+  type Run,
   startRun,
   trainRun,
 } from "./run.ts";
@@ -72,6 +74,7 @@ interface Flags {
   evalOnly?: string;
   iwK: number;
   iwImages: number;
+  allowNonFinite?: boolean;
 }
 
 function parseFlags(argv: string[]): {
@@ -97,6 +100,10 @@ function parseFlags(argv: string[]): {
     .option("--eval-only <ckpt>", "skip training: evaluate a checkpoint and draw its pictures")
     .option("--iw-k <n>", "importance samples per image for the IWAE bound", positiveInt("--iw-k"), 50)
     .option("--iw-images <n>", "test images for the IWAE bound", positiveInt("--iw-images"), 1000)
+    .option(
+      "--allow-non-finite",
+      "load a checkpoint even if its weights hold NaN or ±Infinity (to inspect a diverged run)",
+    )
     .showHelpAfterError("(run with --help for the list of flags)")
     .parse(argv, { from: "user" });
   const flags = program.opts<Flags>();
@@ -216,7 +223,10 @@ async function main(): Promise<void> {
   console.log(`backend: ${backend.name}`);
 
   const checkpointPath = flags.resume ?? flags.evalOnly;
-  const resumed = checkpointPath === undefined ? undefined : loadCheckpoint(checkpointPath);
+  const resumed =
+    checkpointPath === undefined
+      ? undefined
+      : loadCheckpoint(checkpointPath, { allowNonFinite: flags.allowNonFinite === true });
   const { config, training } = settingsOf(flags, source, resumed, checkpointPath);
 
   // Everything that can be checked is checked before any work starts.
@@ -231,7 +241,12 @@ async function main(): Promise<void> {
   });
   console.log(`data: ${train.count} training and ${test.count} test images of ${train.rows}×${train.cols}`);
 
-  const run = startRun(config, training, resumed);
+  let run: Run;
+  try {
+    run = startRun(config, training, resumed);
+  } catch (e) {
+    throw new Error(`${checkpointPath}: does not fit the model it describes: ${(e as Error).message}`);
+  }
   if (resumed !== undefined) {
     console.log(
       `${flags.evalOnly === undefined ? "continuing from" : "evaluating"} ${checkpointPath} (trained for ${resumed.epoch} epochs)`,
@@ -239,6 +254,13 @@ async function main(): Promise<void> {
   }
 
   const checkpointFile = join(out, "checkpoint.safetensors");
+  // If npm or tsx above this process is killed, stop too (between steps, never mid-write).
+  const launchers = watchLaunchers((who) => {
+    console.error(
+      `train:mnist: stopping: ${who}, which started this run, has exited; ${existsSync(checkpointFile) ? `the last checkpoint, ${checkpointFile}, is kept` : "no checkpoint was written yet"}`,
+    );
+    process.exit(1);
+  });
   if (flags.evalOnly === undefined) {
     if (run.history.length === 0) {
       const initial = await initialTestLoss(run, test);
@@ -253,6 +275,7 @@ async function main(): Promise<void> {
     try {
       await trainRun(run, train, {
         onStep: (epoch, report) => {
+          launchers.check();
           if (!progress.has(epoch)) progress.set(epoch, progressReporter(epoch, training.epochs));
           progress.get(epoch)?.onStep(report);
         },
@@ -262,6 +285,7 @@ async function main(): Promise<void> {
             `epoch ${result.epoch}/${training.epochs}  loss ${result.loss.toFixed(2)}  ${result.seconds.toFixed(1)} s`,
           );
           writeFileAtomic(checkpointFile, await checkpointBytes(run));
+          launchers.check();
         },
       });
     } finally {

@@ -11,9 +11,11 @@
 import { randn } from "../autograd/create.ts";
 import { Generator } from "../autograd/random.ts";
 import { scoped, valuesOf } from "../autograd/scope.ts";
-import { fromTypedArray } from "../autograd/tensor.ts";
+import { fromTypedArray, type Tensor } from "../autograd/tensor.ts";
 import type { TypedArray } from "../kernels/backend.ts";
+import { formatShape, sameShape } from "../kernels/shape.ts";
 import { Adam } from "../nn/optim/adam.ts";
+import type { OptimizerState } from "../nn/optim/optimizer.ts";
 import {
   type Checkpoint,
   disposeCheckpoint,
@@ -51,6 +53,7 @@ export function startRun(config: VaeConfig, training: TrainingConfig, from?: Che
       scoped(
         () => {
           model.loadStateDict(from.weights);
+          checkBuffersFit(from.optimizer, optimizer.params);
           optimizer.loadStateDict(from.optimizer);
         },
         () => [],
@@ -62,6 +65,32 @@ export function startRun(config: VaeConfig, training: TrainingConfig, from?: Che
     history.push(...from.history);
   }
   return { config, training, model, optimizer, generator, history };
+}
+
+/** Every optimizer buffer present, with the exact shape of its parameter (a transposed one would load). */
+function checkBuffersFit(state: OptimizerState, params: readonly Tensor[]): void {
+  for (const [name, list] of Object.entries(state.buffers)) {
+    if (list.length !== params.length) {
+      throw new Error(`optimizer buffer ${name} has ${list.length} tensors for ${params.length} parameters`);
+    }
+    list.forEach((t, i) => {
+      if (t === null) throw new Error(`optimizer.${name}.${i} is missing`);
+      if (!sameShape(t.shape, params[i].shape)) {
+        throw new Error(
+          `optimizer.${name}.${i} has shape ${formatShape(t.shape)} but its parameter has ${formatShape(params[i].shape)}`,
+        );
+      }
+    });
+  }
+}
+
+/** Free the run's weights and optimizer state (a page that starts another run frees the last one). */
+export function disposeRun(run: Run): void {
+  for (const p of run.optimizer.params) {
+    p.grad?.dispose();
+    p.dispose();
+  }
+  for (const list of Object.values(run.optimizer.stateTensors())) for (const t of list) t.dispose();
 }
 
 export interface TrainOptions {

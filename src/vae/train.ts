@@ -34,8 +34,11 @@ export interface EpochResult {
  * One optimisation step on a batch of images (rows of `model.config.inputDim` pixels): forward,
  * backward, optimizer. All of it runs in one scope, so the batch, the noise, the graph, the
  * gradients and the optimizer's scratch are freed when it ends and every step reuses the same
- * buffers. Returns the batch's [loss, bce, kl] (sums over the batch), for the caller to read
- * (`await t.data()`) and dispose.
+ * buffers. Returns, for the caller to read (`await t.data()`) and dispose:
+ *   [loss, bce, kl, probe, ...parts]
+ * the batch's loss terms (sums over the batch); the sum of each watched tensor (`watchedTensors`
+ * order), and `probe`, the sum of those sums. NaN and ±Infinity survive a sum, so one number read
+ * per step tells whether every gradient, optimizer buffer and parameter is still finite.
  */
 export function trainStep(
   model: BernoulliVAE,
@@ -50,15 +53,38 @@ export function trainStep(
       optimizer.zeroGrad();
       out.loss.backward();
       optimizer.step();
-      return [out.loss, out.bce, out.kl];
+      const zero = out.kl.mul(0);
+      const parts = watchedTensors(optimizer).map(({ tensor }) => tensor?.sum() ?? zero);
+      const probe = parts.reduce((sum, part) => sum.add(part), zero);
+      return [out.loss, out.bce, out.kl, probe, ...parts];
     },
     (kept) => kept,
   );
 }
 
+interface Watched {
+  /** "the gradient of", "the optimizer's m of", "the parameter" */
+  what: string;
+  param: number;
+  tensor: Tensor | null;
+}
+
+/** What the divergence guard watches, in the order a divergence spreads: gradients, optimizer state, parameters. */
+function watchedTensors(optimizer: Optimizer): Watched[] {
+  const { params } = optimizer;
+  return [
+    ...params.map((p, i) => ({ what: "the gradient of", param: i, tensor: p.grad })),
+    ...Object.entries(optimizer.stateTensors()).flatMap(([buffer, list]) =>
+      list.map((t, i) => ({ what: `the optimizer's ${buffer} of`, param: i, tensor: t })),
+    ),
+    ...params.map((p, i) => ({ what: "the parameter", param: i, tensor: p })),
+  ];
+}
 /**
- * One epoch over `data`. Throws, naming the epoch and step, as soon as the loss stops being finite,
- * so a diverged run never writes a checkpoint full of NaN.
+ * One epoch over `data`. Throws, naming the epoch, the step and the tensor, as soon as the loss,
+ * a gradient, a parameter or the optimizer's state stops being finite, so a diverged run never
+ * writes a checkpoint full of NaN (an overflowing Adam state can freeze parameters at finite values
+ * while the loss stays finite, and relu hides NaN weights from the loss on some backends).
  */
 export async function trainEpoch(
   model: BernoulliVAE,
@@ -78,12 +104,21 @@ export async function trainEpoch(
     const indices = batches[s];
     const terms = trainStep(model, optimizer, gatherImages(data, indices), options.generator);
     // Awaiting the values works on every backend, including those whose kernels finish later.
-    const [loss, bce, kl] = await Promise.all(terms.map((t) => t.data()));
-    for (const t of terms) t.dispose();
-    if (!Number.isFinite(loss[0])) {
-      throw new Error(
-        `training stopped: the loss became ${loss[0]} at epoch ${options.epoch}, step ${s + 1}/${batches.length} (try a smaller --lr); no checkpoint was written for this epoch`,
+    const [loss, bce, kl, probe] = await Promise.all(terms.slice(0, 4).map((t) => t.data()));
+    const where = `at epoch ${options.epoch}, step ${s + 1}/${batches.length}`;
+    const stop = (what: string) =>
+      new Error(
+        `training stopped: ${what} ${where} (try a smaller --lr); no checkpoint was written for this epoch`,
       );
+    try {
+      if (!Number.isFinite(loss[0])) throw stop(`the loss became ${loss[0]}`);
+      if (!Number.isFinite(probe[0])) {
+        const found = await firstNonFinite(model, optimizer, terms.slice(4));
+        // null: finite values whose sum overflowed; huge, but not yet diverged.
+        if (found !== null) throw stop(found);
+      }
+    } finally {
+      for (const t of terms) t.dispose();
     }
     total += loss[0];
     totalBce += bce[0];
@@ -105,4 +140,28 @@ export async function trainEpoch(
     seconds: (performance.now() - start) / 1000,
     stepLosses,
   };
+}
+
+/**
+ * The first watched tensor holding NaN or ±Infinity, in words ("the parameter fc1.weight holds NaN
+ * at index 3"), found from the sums `trainStep` kept (the gradients themselves are freed by then).
+ */
+async function firstNonFinite(
+  model: BernoulliVAE,
+  optimizer: Optimizer,
+  parts: Tensor[],
+): Promise<string | null> {
+  const names = new Map(model.namedParameters().map(([name, t]) => [t, name]));
+  const watched = watchedTensors(optimizer);
+  const sums = await Promise.all(parts.map((t) => t.data()));
+  for (const [i, { what, param, tensor }] of watched.entries()) {
+    if (Number.isFinite(sums[i][0])) continue;
+    const name = names.get(optimizer.params[param]) ?? `parameter ${param}`;
+    if (what === "the gradient of" || tensor === null)
+      return `${what} ${name} holds non-finite values (they sum to ${sums[i][0]})`;
+    const values = await tensor.data();
+    const bad = values.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) return `${what} ${name} holds ${values[bad]} at index ${bad}`;
+  }
+  return null;
 }

@@ -1,11 +1,8 @@
 /**
- * The checker and the teaching tools: gradcheck must catch a wrong backward and say where, and
- * toDot must show what a student needs to read a graph.
+ * The checker: gradcheck must catch a wrong backward and say where (toDot's tests are in test/docs/graph.test.ts).
  */
 import { describe, expect, it } from "vitest";
-import { tensor } from "../../src/autograd/create.ts";
 import { gradcheck } from "../../src/autograd/gradcheck.ts";
-import { toDot } from "../../src/autograd/graph.ts";
 import { applyOp } from "../../src/autograd/op.ts";
 import type { Tensor } from "../../src/autograd/tensor.ts";
 import { f64 } from "./helpers.ts";
@@ -88,49 +85,5 @@ describe("gradcheck", () => {
     expect(() => gradcheck((t) => t.to("float32"), [f64([1], [1])])).toThrow(
       /gradcheck: fn returned float32/,
     );
-  });
-});
-
-describe("toDot", () => {
-  it("is a digraph with each op, each shape, names, and the leaves' grad summaries", () => {
-    const w = tensor(
-      [
-        [1, 2],
-        [3, 4],
-      ],
-      { requiresGrad: true },
-    );
-    w.name = "weights";
-    const x = tensor([[0.5, -0.5]]);
-    const h = x.matmul(w).relu();
-    h.name = "hidden";
-    const loss = h.sum();
-    loss.backward();
-    const dot = toDot(loss);
-    expect(dot).toMatch(/^digraph \w+ \{/);
-    expect(dot.trimEnd().endsWith("}")).toBe(true);
-    for (const op of ["matmul", "relu", "sum", "leaf"]) expect(dot).toContain(op);
-    expect(dot).toContain("weights (leaf)");
-    expect(dot).toContain("hidden (relu)");
-    expect(dot).toContain("[1, 2] float32");
-    expect(dot).toContain("[2, 2] float32");
-    // relu(x·w) = relu([-1, -1]) = 0, so no gradient reaches w: dL/dw = xᵀ·0.
-    expect(dot).toContain("grad: [0, 0, 0, 0]");
-    // One edge per input: x → matmul, w → matmul, matmul → relu, relu → sum.
-    expect(dot.match(/->/g)).toHaveLength(4);
-  });
-
-  it("summarizes large tensors by mean and range", () => {
-    const x = tensor(
-      Float32Array.from({ length: 10 }, (_, i) => i),
-      [10],
-      { requiresGrad: true },
-    );
-    const y = x.mul(2).sum();
-    y.backward();
-    const dot = toDot(y);
-    expect(dot).toContain("value: mean 4.500 in [0, 9]");
-    expect(dot).toContain("grad: mean 2 in [2, 2]");
-    expect(dot).toContain("grad: not kept (retainGrad() keeps it)");
   });
 });

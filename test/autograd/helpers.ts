@@ -5,7 +5,7 @@
 import fc from "fast-check";
 import { expect } from "vitest";
 import { tensor } from "../../src/autograd/create.ts";
-import { type GradcheckOptions, gradcheck } from "../../src/autograd/gradcheck.ts";
+import { type GradcheckOptions, gradcheck, gradgradcheck } from "../../src/autograd/gradcheck.ts";
 import type { Tensor } from "../../src/autograd/tensor.ts";
 import { sizeOf } from "../../src/kernels/shape.ts";
 
@@ -101,6 +101,16 @@ export function expectGradOk(
   options?: GradcheckOptions,
 ): void {
   const report = gradcheck(fn, inputs, options);
+  expect(report.passed, report.message).toBe(true);
+}
+
+/** Assert that second derivatives agree with finite differences of the first (gradgradcheck). */
+export function expectGradGradOk(
+  fn: (...inputs: Tensor[]) => Tensor,
+  inputs: readonly Tensor[],
+  options?: GradcheckOptions,
+): void {
+  const report = gradgradcheck(fn, inputs, options);
   expect(report.passed, report.message).toBe(true);
 }
 

@@ -74,9 +74,16 @@ describe("tensors changed in place before backward", () => {
 });
 
 describe("NaN and infinities through ops and gradients (cpu)", () => {
-  it("relu(NaN) is NaN, relu(±Infinity) is Infinity and 0", () => {
-    const x = tensor([Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -2, 3]);
-    expect(x.relu().toArray()).toEqual([Number.NaN, Number.POSITIVE_INFINITY, 0, 0, 3]);
+  it("relu(NaN) is NaN, relu(±Infinity) is Infinity and 0; its gradient passes at NaN, stops at 0 (PyTorch's rule)", () => {
+    const x = tensor([Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -2, 3, 0], {
+      requiresGrad: true,
+    });
+    const y = x.relu();
+    expect(y.toArray()).toEqual([Number.NaN, Number.POSITIVE_INFINITY, 0, 0, 3, 0]);
+    y.mul(tensor([2, 3, 4, 5, 6, 7]))
+      .sum()
+      .backward();
+    expect(x.grad?.toArray()).toEqual([2, 3, 0, 0, 6, 0]);
   });
 
   it("maximum with a NaN is NaN, and both sides receive the gradient (PyTorch's rule)", () => {

@@ -13,6 +13,7 @@ import { sizeOf } from "../../src/kernels/shape.ts";
 import {
   awayFromZeroArb,
   broadcastPairArb,
+  expectGradGradOk,
   expectGradOk,
   f64,
   RUNS,
@@ -21,7 +22,6 @@ import {
   tensorArb,
   valuesArb,
 } from "./helpers.ts";
-import { expectGradGradOk } from "./second-order.ts";
 
 const inf = Number.POSITIVE_INFINITY;
 

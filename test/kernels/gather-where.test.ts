@@ -11,8 +11,9 @@ import type { Backend, DType, Shape, TypedArray } from "../../src/kernels/backen
 import { CpuBackend } from "../../src/kernels/cpu/backend.ts";
 import { type GpuBackend, loadGpuBackend, probeGpu, shaderModes } from "../../src/kernels/gpu/index.ts";
 import { getBackend, setBackend } from "../../src/kernels/registry.ts";
-import { broadcastShapes, sizeOf, stridesOf } from "../../src/kernels/shape.ts";
+import { sizeOf, stridesOf } from "../../src/kernels/shape.ts";
 import { createWasmBackend, type WasmBackend } from "../../src/kernels/wasm/backend.ts";
+import { broadcastPairArb } from "../autograd/helpers.ts";
 
 const RUNS = { numRuns: 40 };
 const cpu = new CpuBackend();
@@ -119,35 +120,25 @@ const gatherCaseArb = fc
     }),
   );
 
-/** Three shapes that broadcast together, with a 0/1 condition and values that include ±Inf and NaN. */
-const whereCaseArb = fc
-  .array(fc.integer({ min: 1, max: 3 }), { maxLength: 3 })
-  .chain((out) => {
-    const operand = fc
-      .tuple(
-        fc.integer({ min: 0, max: out.length }),
-        fc.array(fc.boolean(), { minLength: out.length, maxLength: out.length }),
-      )
-      .map(([rank, ones]) =>
-        out.slice(out.length - rank).map((d, i) => (ones[out.length - rank + i] ? 1 : d)),
-      );
-    return fc.tuple(operand, operand, operand);
-  })
-  .chain(([c, a, b]) => {
-    const special = fc.oneof(
-      fc.integer({ min: -9, max: 9 }),
-      fc.constantFrom(Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN),
-    );
-    const filled = (shape: number[], value: fc.Arbitrary<number>) =>
-      fc.array(value, { minLength: sizeOf(shape), maxLength: sizeOf(shape) });
-    return fc.record({
-      shapes: fc.constant({ c, a, b, out: broadcastShapes(broadcastShapes(c, a)!, b)! }),
-      cond: filled(c, fc.constantFrom(0, 1)),
-      a: filled(a, special),
-      b: filled(b, special),
-      dtype: fc.constantFrom<DType>("float32", "float64"),
-    });
+/**
+ * A 0/1 condition, a and b, whose shapes broadcast together (the condition and a from a broadcast
+ * pair, b of their common shape), with values that include ±Inf and NaN.
+ */
+const whereCaseArb = broadcastPairArb.chain(({ a, b, out }) => {
+  const special = fc.oneof(
+    fc.integer({ min: -9, max: 9 }),
+    fc.constantFrom(Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN),
+  );
+  const filled = (shape: number[], value: fc.Arbitrary<number>) =>
+    fc.array(value, { minLength: sizeOf(shape), maxLength: sizeOf(shape) });
+  return fc.record({
+    shapes: fc.constant({ c: a, a: b, b: out, out }),
+    cond: filled(a, fc.constantFrom(0, 1)),
+    a: filled(b, special),
+    b: filled(out, special),
+    dtype: fc.constantFrom<DType>("float32", "float64"),
   });
+});
 
 const matmulCaseArb = fc.record({
   batch: fc.integer({ min: 0, max: 3 }),
@@ -223,16 +214,14 @@ function conformance(
           const be = backend();
           const a = integers(batch * m * k, seed);
           const b = integers(batch * k * n, seed + 1);
-          const out = be.batchedMatmul(
-            be.fromArray(arrayOf(dtype, a)),
-            be.fromArray(arrayOf(dtype, b)),
+          const out = be.batchedMatmul(be.fromArray(arrayOf(dtype, a)), be.fromArray(arrayOf(dtype, b)), {
             batch,
             m,
             k,
             n,
             transA,
             transB,
-          );
+          });
           // + 0 makes −0 (a lone product −4·0) and +0 (a sum from 0) the same zero.
           expect(Array.from(await read(be, out), (v) => v + 0)).toEqual(
             referenceMatmul(a, b, batch, m, k, n, transA, transB),

@@ -4,7 +4,9 @@
  * across training steps.
  *
  * The run uses ELBO_GPU_MODE if set, else the shader mode found here (WebGPU through Dawn; without
- * a GPU, on llvmpipe); where none works it uses gpu.js' cpu mode and says so in the titles.
+ * a GPU, on llvmpipe); where none works it uses gpu.js' cpu mode and says so in the titles, and
+ * with ELBO_REQUIRE_SHADERS=1 (CI) it fails instead. Every op of training but those the gpu
+ * backend documents as host work must have run on the device.
  *
  * Tolerance: both backends start from the same weights and draw the same batches and noise. The
  * gpu sums its dot products in float32 where the cpu packs them in float64, so the two differ by a
@@ -19,28 +21,17 @@ import { releaseGraph } from "../../src/autograd/engine.ts";
 import { Generator } from "../../src/autograd/random.ts";
 import { fromTypedArray } from "../../src/autograd/tensor.ts";
 import type { Backend } from "../../src/kernels/backend.ts";
-import {
-  type GpuBackend,
-  type GpuMode,
-  loadGpuBackend,
-  modeFromEnvironment,
-  probeGpu,
-  probeMode,
-} from "../../src/kernels/gpu/index.ts";
+import { type GpuBackend, type GpuMode, loadGpuBackend } from "../../src/kernels/gpu/index.ts";
 import { cpuBackend, getBackend, setBackend } from "../../src/kernels/registry.ts";
 import { Adam } from "../../src/nn/optim/adam.ts";
 import { gatherImages, loadMnist, shuffledBatches } from "../../src/vae/data.ts";
 import { BernoulliVAE } from "../../src/vae/model.ts";
+import { shaderProbe } from "./shader-probe.ts";
 
-// ELBO_GPU_MODE if set, else the best shader mode found here, else gpu.js' cpu mode.
-const named = modeFromEnvironment();
-const probe =
-  named === undefined ? await probeGpu() : { mode: named, detail: (await probeMode(named)).detail };
-const mode: GpuMode = probe.mode ?? "cpu";
+const probe = await shaderProbe();
+const mode: GpuMode = probe.shaderMode ?? "cpu";
 const where =
-  probe.mode === null
-    ? `gpu.js cpu mode (SHADER PATH DID NOT RUN: ${probe.detail})`
-    : `gpu.js ${probe.mode} mode on ${probe.detail}`;
+  probe.shaderMode === null ? `gpu.js cpu mode (SHADER PATH DID NOT RUN: ${probe.detail})` : probe.title;
 const data = loadMnist("train", { limit: 512 });
 
 setFlagsFromString("--expose-gc");
@@ -88,10 +79,19 @@ async function train(
 }
 
 describe(`the VAE on the gpu backend: ${where}`, () => {
-  it("tracks the cpu backend's loss at every one of 8 Adam steps within 1e-5 relative", async () => {
-    const gpu = await loadGpuBackend(mode);
+  it(`runs on a shader mode${probe.required ? " (required: ELBO_REQUIRE_SHADERS=1)" : ""}`, () => {
+    if (probe.required && probe.shaderMode === null) throw new Error(`no shader mode: ${probe.detail}`);
+  });
+
+  it("tracks the cpu backend's loss at every one of 8 Adam steps within 1e-5 relative, on the device", async () => {
+    const gpu = (await loadGpuBackend(mode)) as GpuBackend;
     const cpuLosses = await train(cpuBackend(), 8);
     const gpuLosses = await train(gpu, 8);
+    // On the host by design: row gathers and their adjoint (the indices live there) and copies of
+    // values that are on the host already (the batch); every other op must have run on the device.
+    const host = ["gather", "scatterAdd", "cast"];
+    const offDevice = [...gpu.fallbacks.keys()].filter((op) => !host.includes(op));
+    expect(offDevice, `ops that ran on the cpu fallback: ${JSON.stringify([...gpu.fallbacks])}`).toEqual([]);
     // Sanity anchor: at initialisation the decoder says 0.5 everywhere, so the loss is near 784·ln 2.
     expect(cpuLosses[0]).toBeGreaterThan(500);
     expect(cpuLosses[7]).toBeLessThan(cpuLosses[0]);

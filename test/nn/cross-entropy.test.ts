@@ -13,8 +13,7 @@ import { crossEntropy } from "../../src/nn/cross-entropy.ts";
 import { Linear } from "../../src/nn/linear.ts";
 import { Adam } from "../../src/nn/optim/adam.ts";
 import { loadMnist } from "../../src/vae/data.ts";
-import { expectClose, expectGradOk, f64, tensorArb } from "../autograd/helpers.ts";
-import { expectGradGradOk } from "../autograd/second-order.ts";
+import { expectClose, expectGradGradOk, expectGradOk, f64, tensorArb } from "../autograd/helpers.ts";
 
 /** Per example: −log softmax(row)_y, or −Σ p·log softmax(row), rows along axis 1 of [N, C, D]. */
 function referenceLosses(

@@ -22,9 +22,15 @@ export function equal(a: Tensor, b: Tensor): Tensor {
   return new Tensor(a.backend.binary("eq", a.storage, a.shape, b.storage, b.shape, shape), shape, a.backend);
 }
 
-/** 1 where x > 0, else 0 (also for NaN): relu's slope. */
-export function positive(x: Tensor): Tensor {
-  return new Tensor(x.backend.unary("step", x.storage), x.shape, x.backend);
+/** 1 where a != b (also where either is NaN), else 0 (broadcast). */
+export function notEqual(a: Tensor, b: Tensor): Tensor {
+  const shape = maskShape("notEqual", a, b);
+  const same = a.backend.binary("eq", a.storage, a.shape, b.storage, b.shape, shape);
+  const one = a.backend.fill(1, 1, a.dtype);
+  const mask = a.backend.binary("sub", one, [], same, shape, shape);
+  a.backend.dispose(same);
+  a.backend.dispose(one);
+  return new Tensor(mask, shape, a.backend);
 }
 
 /** 1 where a > b, else 0 (broadcast). */

@@ -10,7 +10,7 @@ import type { BinaryOp, DType, UnaryOp } from "../../kernels/backend.ts";
 import { broadcastShapes, formatShape } from "../../kernels/shape.ts";
 import { applyOp, type Gradients } from "../op.ts";
 import { type Operand, Tensor, toTensor } from "../tensor.ts";
-import { equal, greater, positive, zerosLike } from "./constants.ts";
+import { equal, greater, notEqual, zerosLike } from "./constants.ts";
 import { sumToShape } from "./shape.ts";
 
 export function checkPair(op: string, a: Tensor, b: Tensor): number[] {
@@ -134,9 +134,9 @@ export function sqrt(x: Tensor): Tensor {
   return unaryOp("sqrt", x, (g, out) => div(g, mul(out, 2)));
 }
 
-// d relu(x)/dx = 1 if x > 0 else 0 (at the kink x = 0 we take 0, as PyTorch does)
+// d relu(x)/dx = 1 where relu(x) ≠ 0, else 0: 0 at the kink x = 0 and 1 at NaN, as PyTorch does
 export function relu(x: Tensor): Tensor {
-  return unaryOp("relu", x, (g) => mul(g, positive(x)));
+  return unaryOp("relu", x, (g, out) => mul(g, notEqual(out, toTensor(0, out))));
 }
 
 // d sigmoid(x)/dx = s(1-s), with s = out saved from the forward pass

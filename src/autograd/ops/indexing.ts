@@ -68,9 +68,9 @@ export function slice(x: Tensor, axis: number, start?: number, end?: number, ste
 
 /**
  * The tensors joined end to end along `axis`; all other dimensions must agree (torch.cat).
- * Each input is scattered into its place in a zero tensor of the full size, and those are added:
- * k inputs cost k full-size buffers, the price of having no kernel of its own; and being a sum,
- * it gives −0 as +0 (+0 + −0 = +0), a difference no comparison can see.
+ * Two pieces are each scattered into their place in zeros of the joint size and added; more are
+ * joined pairwise in a balanced tree, which moves every number log₂ k times: the price of having
+ * no kernel of its own. Being a sum, it gives −0 as +0 (+0 + −0 = +0), which no comparison sees.
  */
 // d cat/dxᵢ: the part of the gradient where xᵢ was put
 export function concat(xs: readonly Tensor[], axis = 0): Tensor {
@@ -89,14 +89,18 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
       throw new Error(`concat: shapes ${shapes} must match in every dimension but axis ${ax}`);
     }
   }
-  const total = xs.reduce((s, x) => s + x.shape[ax], 0);
-  let offset = 0;
-  const placed = xs.map((x) => {
-    const at = Int32Array.from({ length: x.shape[ax] }, (_, i) => offset + i);
-    offset += x.shape[ax];
-    return scatterAdd(x, ax, at, total);
-  });
-  return placed.reduce((sum, p) => add(sum, p));
+  return joined(xs, ax);
+}
+
+/** Halves joined recursively, so each of the log₂ k levels moves every number once. */
+function joined(xs: readonly Tensor[], axis: number): Tensor {
+  if (xs.length === 1) return xs[0];
+  const half = Math.ceil(xs.length / 2);
+  const a = joined(xs.slice(0, half), axis);
+  const b = joined(xs.slice(half), axis);
+  const [na, nb] = [a.shape[axis], b.shape[axis]];
+  const positions = (from: number, count: number) => Int32Array.from({ length: count }, (_, i) => from + i);
+  return add(scatterAdd(a, axis, positions(0, na), na + nb), scatterAdd(b, axis, positions(na, nb), na + nb));
 }
 
 /** The tensors, all of one shape, joined along a new axis `axis` (torch.stack). */

@@ -102,6 +102,7 @@ export function sumToShape(x: Tensor, shape: Shape): Tensor {
 }
 
 /** Rows `indices` of x (along the first axis), e.g. a minibatch out of a dataset. */
+// d x[indices]/dx: each row's gradient added back at the row it came from (a row taken twice gets both)
 export function gatherRows(x: Tensor, indices: Int32Array | readonly number[]): Tensor {
   if (x.ndim < 1) throw new Error("gatherRows: needs a tensor with at least one dimension, got a scalar");
   const rows = x.shape[0];
@@ -118,6 +119,7 @@ export function gatherRows(x: Tensor, indices: Int32Array | readonly number[]): 
 }
 
 /** Rows start ≤ i < end, like x[start:end] in NumPy. */
+// d x[start:end]/dx: the gradient put back at rows start..end, zero elsewhere (it is gatherRows of a range)
 export function sliceRows(x: Tensor, start: number, end: number): Tensor {
   if (
     x.ndim < 1 ||

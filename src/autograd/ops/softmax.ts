@@ -7,14 +7,16 @@
  * so the shift changes neither the value nor the gradient. Like PyTorch, a row holding +Infinity
  * gives NaN, and a row of only −Infinity gives NaN.
  */
+import { noGrad } from "../engine.ts";
 import type { Tensor } from "../tensor.ts";
 import { normalizeAxes } from "./reduce.ts";
 
-/** x − max(x) along the axis, with the max cut off from the graph. */
+/** x − max(x) along the axis, with the max a constant of the graph. */
 function shifted(op: string, x: Tensor, axis: number): { z: Tensor; axis: number } {
   const [ax] = normalizeAxes(op, x.shape, axis);
   // An empty axis has no maximum, and nothing to shift either.
-  return { z: x.shape[ax] === 0 ? x : x.sub(x.max(ax, true).detach()), axis: ax };
+  // Taken under noGrad: no graph, so the shift is a constant without a copy.
+  return { z: x.shape[ax] === 0 ? x : x.sub(noGrad(() => x.max(ax, true))), axis: ax };
 }
 
 /** e^xᵢ / Σⱼ e^xⱼ along `axis`: each row becomes a probability distribution. */

@@ -4,6 +4,7 @@
  */
 import type {
   Backend,
+  BatchedMatmulShape,
   BinaryOp,
   DType,
   MemoryInfo,
@@ -153,18 +154,9 @@ export class CpuBackend implements Backend {
     return this.wrap(out);
   }
 
-  batchedMatmul(
-    a: Storage,
-    b: Storage,
-    batch: number,
-    m: number,
-    k: number,
-    n: number,
-    transA: boolean,
-    transB: boolean,
-  ): Storage {
-    const out = this.take(batch * m * n, a.dtype);
-    batchedMatmulInto(this.get(a), this.get(b), batch, m, k, n, transA, transB, out);
+  batchedMatmul(a: Storage, b: Storage, shape: BatchedMatmulShape): Storage {
+    const out = this.take(shape.batch * shape.m * shape.n, a.dtype);
+    batchedMatmulInto(this.get(a), this.get(b), shape, out);
     return this.wrap(out);
   }
 

@@ -11,7 +11,7 @@
  * A naive i-j-p triple loop reads B with stride n and reloads C every step; this order keeps the
  * working set (one A panel + one B panel, a few KiB) in L1 cache.
  */
-import type { TypedArray } from "../backend.ts";
+import type { BatchedMatmulShape, TypedArray } from "../backend.ts";
 
 const MR = 4;
 const NR = 4;
@@ -130,24 +130,15 @@ export function matmulInto(
 export function batchedMatmulInto(
   a: TypedArray,
   b: TypedArray,
-  batch: number,
-  m: number,
-  k: number,
-  n: number,
-  transA: boolean,
-  transB: boolean,
+  { batch, m, k, n, transA, transB }: BatchedMatmulShape,
   out: TypedArray,
 ): void {
   for (let i = 0; i < batch; i++) {
-    matmulInto(
-      a.subarray(i * m * k, (i + 1) * m * k),
-      b.subarray(i * k * n, (i + 1) * k * n),
-      m,
-      k,
-      n,
-      transA,
-      transB,
+    const [ai, bi, oi] = [
+      a.subarray(i * m * k),
+      b.subarray(i * k * n),
       out.subarray(i * m * n, (i + 1) * m * n),
-    );
+    ];
+    matmulInto(ai, bi, m, k, n, transA, transB, oi);
   }
 }

@@ -16,6 +16,7 @@
  */
 import type {
   Backend,
+  BatchedMatmulShape,
   BinaryOp,
   DType,
   MemoryInfo,
@@ -369,19 +370,11 @@ export class GpuBackend implements Backend {
     );
   }
 
-  batchedMatmul(
-    a: Storage,
-    b: Storage,
-    batch: number,
-    m: number,
-    k: number,
-    n: number,
-    transA: boolean,
-    transB: boolean,
-  ): Storage {
+  batchedMatmul(a: Storage, b: Storage, shape: BatchedMatmulShape): Storage {
+    const { batch, m, k, n, transA, transB } = shape;
     if (batch === 1) return this.matmul(a, b, m, k, n, transA, transB);
     return this.fallback("batchedMatmul", a.dtype, batch * m * n, [a, b], (cpu, [x, y]) =>
-      cpu.batchedMatmul(x, y, batch, m, k, n, transA, transB),
+      cpu.batchedMatmul(x, y, shape),
     );
   }
 

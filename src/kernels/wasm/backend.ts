@@ -16,6 +16,7 @@
 import type {
   AdamHyperparameters,
   Backend,
+  BatchedMatmulShape,
   BinaryOp,
   DType,
   MemoryInfo,
@@ -512,24 +513,16 @@ export class WasmBackend implements Backend {
   // --- matmul ---------------------------------------------------------------------------------
 
   matmul(a: Storage, b: Storage, m: number, k: number, n: number, transA: boolean, transB: boolean): Storage {
-    return this.batchedMatmul(a, b, 1, m, k, n, transA, transB);
+    return this.batchedMatmul(a, b, { batch: 1, m, k, n, transA, transB });
   }
 
-  batchedMatmul(
-    a: Storage,
-    b: Storage,
-    batch: number,
-    m: number,
-    k: number,
-    n: number,
-    transA: boolean,
-    transB: boolean,
-  ): Storage {
+  batchedMatmul(a: Storage, b: Storage, shape: BatchedMatmulShape): Storage {
+    const { batch, m, k, n, transA, transB } = shape;
     const sa = this.check(a);
     const sb = this.check(b);
     const out = this.allocate(batch * m * n, sa.dtype);
     if (sa.dtype !== "float32" || sb.dtype !== "float32") {
-      batchedMatmulInto(this.view(sa), this.view(sb), batch, m, k, n, transA, transB, this.view(out));
+      batchedMatmulInto(this.view(sa), this.view(sb), shape, this.view(out));
       return out;
     }
     for (let i = 0; i < batch; i++) {

@@ -65,7 +65,7 @@ export class Pool {
       const total = have / PAGE_BYTES + pages;
       if (total > MAX_PAGES) {
         throw new Error(
-          `wasm backend: out of memory: ${bytes} more bytes would need ${total} pages of 64 KiB, past the maximum of ${MAX_PAGES} (2 GiB); dispose() tensors you no longer need, or call releaseGraph() after each step`,
+          `wasm backend: out of memory: ${bytes} more bytes would need ${total} pages of 64 KiB, past the maximum of ${MAX_PAGES} (2 GiB): the model or batch is too big for it (with npm run train:mnist, try a smaller --hidden or --batch-size, or --backend cpu); in your own code, dispose() tensors you no longer need or run each step in scoped()`,
         );
       }
       // Grow by at least half again, so that a growing program grows a logarithmic number of times.

@@ -71,6 +71,11 @@ export async function defaultThreadCount(): Promise<number> {
     const n = Number(setting);
     if (!Number.isInteger(n) || n < 1)
       throw new Error(`ELBO_THREADS must be a positive integer, got "${setting}"`);
+    const cores = node ? (await importNode<typeof import("node:os")>("node:os")).availableParallelism() : n;
+    if (n > cores)
+      console.warn(
+        `ELBO_THREADS=${n} is more than the ${cores} cores here: threads would take turns and every kernel wait for the last (leave it unset to use ${cores})`,
+      );
     return n;
   }
   if (node) {

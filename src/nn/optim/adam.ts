@@ -89,6 +89,10 @@ export class Adam extends Optimizer {
     };
   }
 
+  stateTensors(): Readonly<Record<string, readonly Tensor[]>> {
+    return { m: this.m, v: this.v };
+  }
+
   loadStateDict(state: OptimizerState): void {
     const { m, v } = state.buffers;
     if (

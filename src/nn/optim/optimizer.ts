@@ -24,6 +24,8 @@ export abstract class Optimizer {
   /** Everything the optimizer remembers between steps, for checkpoints. */
   abstract stateDict(): OptimizerState;
   abstract loadStateDict(state: OptimizerState): void;
+  /** The same buffers as `stateDict`, themselves rather than copies (to watch them; never change them). */
+  abstract stateTensors(): Readonly<Record<string, readonly Tensor[]>>;
 }
 
 export interface OptimizerState {

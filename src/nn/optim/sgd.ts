@@ -56,6 +56,10 @@ export class SGD extends Optimizer {
     return { step: this.t, buffers: { momentum: this.buffers.map((t) => t.detach()) } };
   }
 
+  stateTensors(): Readonly<Record<string, readonly Tensor[]>> {
+    return { momentum: this.buffers };
+  }
+
   loadStateDict(state: OptimizerState): void {
     const momentum = state.buffers.momentum;
     if (momentum === undefined || momentum.length !== this.buffers.length) {

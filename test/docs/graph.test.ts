@@ -1,0 +1,110 @@
+/**
+ * Graphs a student can read: toDot lays the graph out top to bottom with a few short lines per
+ * tensor, and toSvg renders it through Graphviz in WebAssembly to well-formed SVG of a sensible
+ * size (the old left-to-right record layout drew a 16-node MLP as a 7952×362 strip).
+ * Well-formed is checked by resvg, whose XML parser (roxmltree) rejects any malformed document.
+ */
+import { Resvg } from "@resvg/resvg-js";
+import { describe, expect, it } from "vitest";
+import { Generator, randn, type Tensor, tensor, toDot, toSvg } from "../../src/index.ts";
+
+/** A 2-layer MLP with a squared-error loss: 16 tensors (or more) in its graph. */
+function mlpLoss(): Tensor {
+  const generator = new Generator(0);
+  const param = (shape: number[], name: string) => {
+    const t = randn(shape, { generator, requiresGrad: true });
+    t.name = name;
+    return t;
+  };
+  const x = randn([4, 3], { generator });
+  const [w1, b1, w2, b2] = [param([3, 8], "W1"), param([8], "b1"), param([8, 1], "W2"), param([1], "b2")];
+  const p = x.matmul(w1).add(b1).relu().matmul(w2).add(b2).sigmoid();
+  const loss = p
+    .sub(tensor([[1], [0], [1], [0]]))
+    .pow(2)
+    .mean();
+  loss.backward();
+  return loss;
+}
+
+describe("toDot", () => {
+  it("shows each tensor's op, shape, value and gradient, top to bottom, inputs in argument order", () => {
+    const w = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { requiresGrad: true },
+    );
+    w.name = "weights";
+    const x = tensor([[0.5, -0.5]]);
+    const h = x.matmul(w).relu();
+    h.name = "hidden";
+    const loss = h.sum();
+    loss.backward();
+    const dot = toDot(loss);
+    expect(dot).toMatch(/^digraph \w+ \{/);
+    expect(dot).toContain("rankdir=TB");
+    expect(dot).toContain("ordering=in");
+    expect(dot).toContain("weights · leaf\\l");
+    expect(dot).toContain("hidden · relu\\l");
+    expect(dot).toContain("const\\l[1, 2]\\l");
+    // relu(x·w) = relu([-1, -1]) = 0, so no gradient reaches w: dL/dw = xᵀ·0.
+    expect(dot).toContain("grad [0, 0, 0, 0]");
+    expect(dot).toContain("grad not kept"); // hidden is an intermediate without retainGrad()
+    // One edge per input; x and w feed matmul in that order, and with ordering=in Graphviz draws
+    // them left to right in the order their edges are written.
+    const edges = [...dot.matchAll(/(t\d+) -> (t\d+)/g)].map((m) => [m[1], m[2]]);
+    expect(edges).toHaveLength(4);
+    const idOf = (labelStart: string) => new RegExp(`(t\\d+) \\[label="${labelStart}`).exec(dot)![1];
+    const intoMatmul = edges.filter(([, to]) => to === idOf("matmul")).map(([from]) => from);
+    expect(intoMatmul).toEqual([idOf("const"), idOf("weights")]);
+  });
+
+  it("summarizes large tensors by mean and range and draws a number operand as just the number", () => {
+    const x = tensor(
+      Float32Array.from({ length: 10 }, (_, i) => i),
+      [10],
+      { requiresGrad: true },
+    );
+    const y = x.mul(2).sum();
+    y.backward();
+    const dot = toDot(y);
+    expect(dot).toContain("value mean 4.500 in [0, 9]");
+    expect(dot).toContain("grad mean 2 in [2, 2]");
+    expect(dot).toMatch(/label="2\\l", shape=plaintext/);
+  });
+
+  it("marks float64 tensors and leaves float32 ones plain", () => {
+    const a = tensor([1, 2], { dtype: "float64", requiresGrad: true });
+    expect(toDot(a.exp())).toContain("[2] float64");
+  });
+});
+
+describe("toSvg", () => {
+  it("renders a known small graph to well-formed SVG showing its labels", async () => {
+    const a = tensor(2, { requiresGrad: true });
+    a.name = "a";
+    const y = a.mul(a).add(a);
+    y.backward();
+    const svg = await toSvg(y);
+    expect(() => new Resvg(svg)).not.toThrow();
+    expect(svg).toContain("<svg");
+    expect(svg).toContain("a · leaf");
+    expect(svg).toContain("grad [5]"); // d(a² + a)/da = 2a + 1 = 5
+    expect(svg.match(/class="node"/g)).toHaveLength(3);
+  });
+
+  it("draws a 16-node MLP as a picture, not a strip", async () => {
+    const loss = mlpLoss();
+    const nodes = toDot(loss).match(/\[label=/g)!.length;
+    expect(nodes).toBeGreaterThanOrEqual(16);
+    const svg = await toSvg(loss);
+    const { width, height } = new Resvg(svg); // the size it renders at, in px
+    // Readable on a screen: neither side beyond ~1000 px, and no more than 2.5 times as wide as tall.
+    expect(width).toBeLessThan(1000);
+    expect(height).toBeLessThan(1200);
+    expect(width / height).toBeLessThan(2.5);
+    expect(height / width).toBeLessThan(2.5);
+  });
+});
