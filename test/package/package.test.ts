@@ -23,6 +23,7 @@ import {
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { gzipSync } from "node:zlib";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromiumInstalled, chromiumPath, launchChromium, runPage } from "../browser/chromium.ts";
@@ -317,3 +318,75 @@ describe.skipIf(!haveChromium)(
     });
   },
 );
+
+/**
+ * Figures for the notes, run on demand (ELBO_FIGURES=1): minified + gzipped bundle sizes of the
+ * smallest elbo page without and with gpu.js installed, next to TensorFlow.js and jax-js bundled
+ * the same way, and ms per VAE step of TensorFlow.js's wasm and webgl backends in this Chromium
+ * (elbo's per backend are printed by the page tests above, in the same run).
+ */
+describe.runIf(process.env.ELBO_FIGURES === "1" && haveChromium)("figures", () => {
+  const figures = join(repo, "test/browser/figures");
+  const gzipped = (file: string) => {
+    const bytes = readFileSync(file);
+    return `${(bytes.length / 1024).toFixed(1)} KiB min, ${(gzipSync(bytes, { level: 9 }).length / 1024).toFixed(1)} KiB gzipped`;
+  };
+  const bundle = (entry: string, cwd: string, out: string) => {
+    run(
+      tool("esbuild"),
+      [
+        entry,
+        "--bundle",
+        "--platform=browser",
+        "--format=esm",
+        "--minify",
+        "--log-level=error",
+        `--outfile=${out}`,
+      ],
+      cwd,
+    );
+    return out;
+  };
+
+  it("bundle sizes", () => {
+    cpSync(join(figures, "elbo-cpu.ts"), join(bare, "elbo-cpu.ts"));
+    cpSync(join(figures, "elbo-all.ts"), join(page, "elbo-all.ts"));
+    const sizes = {
+      "elbo, cpu only (no gpu.js installed)": bundle("elbo-cpu.ts", bare, join(work, "fig-elbo-cpu.js")),
+      "elbo, all backends (gpu.js installed)": bundle("elbo-all.ts", page, join(work, "fig-elbo-all.js")),
+      "@tensorflow/tfjs": bundle(join(figures, "tfjs.ts"), repo, join(work, "fig-tfjs.js")),
+      "@jax-js/jax": bundle(join(figures, "jax.ts"), repo, join(work, "fig-jax.js")),
+    };
+    for (const [what, file] of Object.entries(sizes)) console.log(`bundle ${what}: ${gzipped(file)}`);
+    expect(Object.keys(sizes)).toHaveLength(4);
+  });
+
+  it("TensorFlow.js's VAE step in this Chromium", async () => {
+    const root = join(work, "fig-tfjs");
+    mkdirSync(join(root, "tfjs"), { recursive: true });
+    bundle(join(figures, "tfjs-page.ts"), repo, join(root, "app.js"));
+    writeFileSync(
+      join(root, "index.html"),
+      '<!doctype html><meta charset="utf-8"><script type="module" src="app.js"></script>',
+    );
+    const wasmDir = join(repo, "node_modules/@tensorflow/tfjs-backend-wasm/dist");
+    for (const f of readdirSync(wasmDir).filter((f) => f.endsWith(".wasm")))
+      cpSync(join(wasmDir, f), join(root, "tfjs", f));
+    const browser = await launchChromium();
+    const server = await serve(root, {}, false);
+    try {
+      for (const backend of ["wasm", "webgl", "wasm", "webgl"]) {
+        const { results } = await runPage<{ backend: string; msPerStep: number; losses: number[] }>(
+          browser,
+          `${server.url}/?backend=${backend}`,
+          "tfjsResults",
+        );
+        console.log(`tfjs ${results.backend}: ${results.msPerStep.toFixed(1)} ms per VAE step`);
+        expect(results.losses.at(-1)).toBeLessThan(results.losses[0]);
+      }
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  }, 300_000);
+});

@@ -27,7 +27,7 @@ function dataFolder(name: string, train: [number, number, number], test: [number
     const header = new DataView(new ArrayBuffer(4 + 4 * dims.length));
     header.setUint8(2, 8);
     header.setUint8(3, dims.length);
-    dims.forEach((d, i) => header.setUint32(4 + 4 * i, d, false));
+    for (const [i, d] of dims.entries()) header.setUint32(4 + 4 * i, d, false);
     return Buffer.concat([new Uint8Array(header.buffer), payload]);
   };
   for (const [prefix, [n, rows, cols]] of [

@@ -60,6 +60,16 @@ async function loadsRightOrFailsClearly(bytes: Uint8Array): Promise<"error" | "l
   return "loaded";
 }
 
+/** `file` with 1 to `most` of its bits flipped. */
+function bitFlips(file: Uint8Array, most: number): fc.Arbitrary<Uint8Array> {
+  const flip = fc.tuple(fc.nat(file.length - 1), fc.integer({ min: 0, max: 7 }));
+  return fc.array(flip, { minLength: 1, maxLength: most }).map((flips) => {
+    const bytes = Uint8Array.from(file);
+    for (const [at, bit] of flips) bytes[at] ^= 1 << bit;
+    return bytes;
+  });
+}
+
 /** Every path to a leaf or field of a JSON value. */
 function paths(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
   if (typeof value !== "object" || value === null) return [prefix];
@@ -111,16 +121,7 @@ describe("fuzzing the checkpoint reader", () => {
     const rssBefore = process.memoryUsage().rss;
     const damage = fc.oneof(
       fc.integer({ min: 0, max: good.length - 1 }).map((n) => good.subarray(0, n)),
-      fc
-        .array(fc.tuple(fc.nat(good.length - 1), fc.integer({ min: 0, max: 7 })), {
-          minLength: 1,
-          maxLength: 4,
-        })
-        .map((flips) => {
-          const bytes = Uint8Array.from(good);
-          for (const [at, bit] of flips) bytes[at] ^= 1 << bit;
-          return bytes;
-        }),
+      bitFlips(good, 4),
       fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map((length) => {
         const bytes = Uint8Array.from(good);
         new DataView(bytes.buffer).setBigUint64(0, length, true);
@@ -179,7 +180,7 @@ describe("fuzzing the IDX reader", () => {
     const view = new DataView(bytes.buffer);
     view.setUint8(2, typeCode);
     view.setUint8(3, dims.length);
-    dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
+    for (const [i, d] of dims.entries()) view.setUint32(4 + 4 * i, d, false);
     bytes.set(payload, 4 + 4 * dims.length);
     return bytes;
   };
@@ -204,16 +205,7 @@ describe("fuzzing the IDX reader", () => {
   it("truncations, bit flips and dimension edits end in a clear error or the file's own values", () => {
     const damage = fc.oneof(
       fc.nat(images.length - 1).map((n) => images.subarray(0, n)),
-      fc
-        .array(fc.tuple(fc.nat(images.length - 1), fc.integer({ min: 0, max: 7 })), {
-          minLength: 1,
-          maxLength: 3,
-        })
-        .map((flips) => {
-          const bytes = Uint8Array.from(images);
-          for (const [at, bit] of flips) bytes[at] ^= 1 << bit;
-          return bytes;
-        }),
+      bitFlips(images, 3),
       fc.tuple(fc.integer({ min: 0, max: 3 }), fc.nat(0xffffffff)).map(([d, value]) => {
         const bytes = Uint8Array.from(images);
         if (d === 3)
