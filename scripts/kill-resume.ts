@@ -65,8 +65,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function main(): Promise<void> {
   console.log(`reference: an uninterrupted run (${settings.join(" ")})`);
   const reference = join(root, "reference");
+  const began = performance.now();
   if ((await start([...settings, "--out", reference]).exited) !== 0)
     throw new Error("the reference run failed");
+  // Kills between writes fall anywhere in the first four fifths of a whole run's time (start-up included).
+  const runMs = performance.now() - began;
   const expected = lossesOf(reference);
 
   const out = join(root, "killed");
@@ -102,7 +105,7 @@ async function main(): Promise<void> {
       }
       while (!finished && !existsSync(temporary)) await tick();
     } else {
-      await sleep(500 + random.uniform() * 9000);
+      await sleep(random.uniform() * 0.8 * runMs);
     }
     if (finished) {
       if ((await run.exited) !== 0) failures++;
