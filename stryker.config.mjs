@@ -16,6 +16,8 @@ export default {
   // The machines are shared: a slow test is not a killed mutant.
   timeoutFactor: 3,
   timeoutMS: 60_000,
+  // The first run of every test, with coverage, takes minutes on a loaded machine.
+  dryRunTimeoutMinutes: 30,
   reporters: ["clear-text", "progress", "html", "json"],
   htmlReporter: { fileName: "reports/mutation/index.html" },
   jsonReporter: { fileName: "reports/mutation/mutation.json" },

@@ -11,8 +11,11 @@ import { measure } from "./timing.ts";
 
 const ACCUMULATORS = 8;
 
-/** calibrate(iterations) → 0: acc_i = acc_i + acc_i·c, 8 vectors, `iterations` times. */
-function calibrationModule(): Uint8Array {
+/**
+ * calibrate(iterations): acc_i = acc_i + acc_i·c on 8 vectors, `iterations` times; with `fused`,
+ * each multiply-add is relaxed SIMD's one instruction (as the matmul uses where the engine has it).
+ */
+function calibrationModule(fused: boolean): Uint8Array {
   const f = new FunctionBuilder("calibrate", [ValType.i32]);
   const iterations = f.param(ValType.i32);
   const acc = Array.from({ length: ACCUMULATORS }, () => f.local(ValType.v128));
@@ -23,7 +26,12 @@ function calibrationModule(): Uint8Array {
     f.while(
       () => i32.gtS(get(iterations), i32.const(0)),
       () => [
-        acc.map((a) => set(a, f32x4.add(get(a), f32x4.mul(get(a), get(c))))),
+        acc.map((a) =>
+          set(
+            a,
+            fused ? f32x4.relaxedMadd(get(a), get(c), get(a)) : f32x4.add(get(a), f32x4.mul(get(a), get(c))),
+          ),
+        ),
         set(iterations, i32.sub(get(iterations), i32.const(1))),
       ],
     ),
@@ -34,9 +42,9 @@ function calibrationModule(): Uint8Array {
 }
 
 /** GFLOP/s of SIMD128 multiply-adds on one thread (a multiply and an add: 8 flops per vector). */
-export async function simd128Gflops(quick: boolean): Promise<number> {
+export async function simd128Gflops(quick: boolean, fused = false): Promise<number> {
   const memory = new WebAssemblyApi.Memory({ initial: 1, maximum: 1 });
-  const module = await WebAssemblyApi.compile(calibrationModule());
+  const module = await WebAssemblyApi.compile(calibrationModule(fused));
   const { exports } = await WebAssemblyApi.instantiate(module, { env: { memory } });
   const kernel = (exports as { calibrate: (n: number) => number }).calibrate;
   const iterations = 1_000_000;

@@ -216,6 +216,7 @@ async function run(options: BenchOptions): Promise<BenchTable[]> {
  */
 async function scalingTable(backend: WasmBackend, quick: boolean): Promise<BenchTable> {
   const ceiling = await simd128Gflops(quick);
+  const fusedCeiling = backend.relaxedSimd ? await simd128Gflops(quick, true) : null;
   const threads = backend.threadCount;
   const rows: (string | number)[][] = [];
   const batchSizes = quick ? [32, 128] : [32, 128, 512];
@@ -282,8 +283,8 @@ async function scalingTable(backend: WasmBackend, quick: boolean): Promise<Bench
       }
       for (const s of [x, w1, h, w4, g4, g1]) backend.dispose(s);
       rows.push([
-        batch,
-        hidden,
+        String(batch),
+        String(hidden),
         timing.medianMs,
         `${((100 * matmulMs) / timing.medianMs).toFixed(0)}%`,
         ...perShape,
@@ -296,6 +297,9 @@ async function scalingTable(backend: WasmBackend, quick: boolean): Promise<Bench
     rows,
     notes: [
       `SIMD128 ceiling measured in this run: ${ceiling.toFixed(1)} GFLOP/s on one thread (f32x4 multiply-adds on registers, no memory: bench/calibrate.ts), so ${(ceiling * threads).toFixed(0)} on ${threads}.`,
+      fusedCeiling === null
+        ? "Relaxed SIMD is off here (Node 20: node --experimental-wasm-relaxed-simd), so the plain ceiling is the one."
+        : `With relaxed SIMD's fused multiply-add (which the matmul uses here): ${fusedCeiling.toFixed(1)} GFLOP/s on one thread.`,
       "x·W1ᵀ and Gᵀ·x take the MNIST batch x, whose all-zero steps the kernel skips: their GFLOP/s count the dense product's flops, so they may pass the ceiling.",
       "Share: the five large matmuls timed alone, summed, over the step's time; the rest is elementwise work, reductions, Adam, the host and waiting.",
     ],

@@ -17,6 +17,7 @@ import type { Backend, BinaryOp, Storage, UnaryOp } from "../src/kernels/backend
 import { cpuBackend } from "../src/kernels/registry.ts";
 import { createWasmBackend, type WasmBackend } from "../src/kernels/wasm/backend.ts";
 import { backendGflops, randomArray, timingOptions, vaeShapes, variants } from "./matmul.ts";
+import { zeroSkippingTable } from "./sparse.ts";
 import type { BenchOptions, BenchSection, BenchTable } from "./table.ts";
 import { gflops, measure } from "./timing.ts";
 
@@ -197,7 +198,11 @@ async function run(options: BenchOptions): Promise<BenchTable[]> {
       { label: "wasm×1", backend: one as Backend },
       { label: `wasm×${all.threadCount}`, backend: all as Backend },
     ];
-    return [await matmulTable(ours, options.quick), await elementwiseTable(ours, options.quick)];
+    return [
+      await matmulTable(ours, options.quick),
+      await elementwiseTable(ours, options.quick),
+      await zeroSkippingTable(options.quick),
+    ];
   } finally {
     await all.terminate();
   }

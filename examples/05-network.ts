@@ -20,6 +20,7 @@ import { binaryCrossEntropyWithLogits } from "../src/nn/losses.ts";
 import { Module } from "../src/nn/module.ts";
 import { Adam } from "../src/nn/optim/adam.ts";
 import { loadMnist } from "../src/vae/data.ts";
+import { drawGraph } from "./pictures.ts";
 
 // The data: 200 points in [−1, 1]², labelled 1 where x·y > 0 (XOR of the signs): not linearly separable.
 manualSeed(0);
@@ -74,6 +75,7 @@ console.log("2. MLP 2-16-1, hand-written SGD, lr 0.5");
   const W2 = param([16, 1], 0.25);
   const b2 = param([1], 0);
   const params = [W1, b1, W2, b2];
+  [W1.name, b1.name, W2.name, b2.name] = ["W1", "b1", "W2", "b2"];
   const forward = () => x.matmul(W1).add(b1).relu().matmul(W2).add(b2);
   for (let step = 0; step <= 300; step++) {
     const loss = binaryCrossEntropyWithLogits(forward(), y);
@@ -85,6 +87,9 @@ console.log("2. MLP 2-16-1, hand-written SGD, lr 0.5");
     if (step % 100 === 0) console.log(`   step ${String(step).padStart(3)}  loss ${loss.item().toFixed(4)}`);
   }
   console.log(`   training accuracy ${(100 * accuracy(forward())).toFixed(1)}%`);
+  const loss = binaryCrossEntropyWithLogits(forward(), y);
+  loss.backward();
+  await drawGraph("05-mlp.svg", loss);
 }
 
 // --- 3. The same with Module, Linear and Adam.

@@ -31,7 +31,7 @@ const batch = tensor(test.images.subarray(0, 128 * 784), [128, 784]);
 const out = model.forward(batch, { generator });
 console.log("1. −ELBO per image of an untrained model = reconstruction (BCE) + KL");
 console.log(
-  `   BCE ${f(out.bce.item() / 128)} (784·ln 2 = ${f(784 * Math.LN2)}: the decoder says 0.5 everywhere)  KL ${f(out.kl.item() / 128, 4)}  −ELBO ${f(out.loss.item() / 128)}`,
+  `   BCE ${f(out.bce.item() / 128)} (784·ln 2 = ${f(784 * Math.LN2)} if the decoder said 0.5 everywhere)  KL ${f(out.kl.item() / 128, 4)}  −ELBO ${f(out.loss.item() / 128)}`,
 );
 
 // --- 2. KL(q ‖ p) for q = N(μ, σ²), p = N(0, I): closed form against a Monte Carlo average.

@@ -107,8 +107,24 @@ let graphviz: Promise<{ renderString(dot: string, options: { format: "svg" }): s
 
 /** Render DOT text to SVG with Graphviz in WebAssembly. */
 export async function dotToSvg(dot: string): Promise<string> {
-  graphviz ??= import("@viz-js/viz").then((viz) => viz.instance());
+  graphviz ??= loadGraphviz();
   return (await graphviz).renderString(dot, { format: "svg" });
+}
+
+/**
+ * @viz-js/viz is an optional peer dependency of the package. The import sits in a try so that a
+ * bundler leaves it out, rather than failing, where it is not installed; then toSvg says so.
+ */
+async function loadGraphviz(): Promise<{ renderString(dot: string, options: { format: "svg" }): string }> {
+  try {
+    const viz = await import("@viz-js/viz");
+    return await viz.instance();
+  } catch (error) {
+    graphviz = undefined;
+    throw new Error(
+      `toSvg: Graphviz (the optional package @viz-js/viz) could not be loaded: npm install @viz-js/viz (${error instanceof Error ? error.message : String(error)})`,
+    );
+  }
 }
 
 /** The graph behind `root` as an SVG picture (toDot rendered by Graphviz in WebAssembly). */

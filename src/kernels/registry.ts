@@ -8,6 +8,7 @@
  */
 import type { Backend } from "./backend.ts";
 import { CpuBackend } from "./cpu/backend.ts";
+import { environmentVariable } from "./environment.ts";
 import type { GpuProbe } from "./gpu/index.ts";
 
 const cpu = new CpuBackend();
@@ -25,8 +26,9 @@ export type BackendName = keyof typeof loaders;
 export const backendNames = Object.keys(loaders) as BackendName[];
 
 /**
- * `auto`: the gpu backend when gpu.js has a mode here that runs shaders on a real GPU, else the
- * fastest CPU backend (wasm where WebAssembly SIMD runs, else cpu). A software renderer (Mesa's
+ * `auto`: the gpu backend when gpu.js has a mode here that runs shaders on a real GPU (in Node
+ * WebGPU through Dawn or headless-gl; in a page WebGPU, WebGL2 or WebGL), else the fastest CPU
+ * backend (wasm where WebAssembly SIMD runs, else cpu). A software renderer (Mesa's
  * llvmpipe, say) runs the shaders on the CPU, slower than the CPU backends, so auto passes it by;
  * `gpu` uses it when asked. Says which it chose and why, once. The probe, the loaders and the
  * message go through parameters so tests can stand in for other machines.
@@ -109,6 +111,5 @@ export async function useBackend(name: string): Promise<Backend> {
 
 /** The backend named by the environment variable ELBO_BACKEND, if it is set (Node only). */
 export function backendFromEnvironment(): string | undefined {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  return env?.ELBO_BACKEND || undefined;
+  return environmentVariable("ELBO_BACKEND");
 }

@@ -48,7 +48,7 @@ export function binaryCrossEntropy(probs: Tensor, target: Tensor, reduction: Red
 /**
  * BCE on logits ℓ (before the sigmoid), in the form that never overflows:
  *   BCE(σ(ℓ), t) = softplus(ℓ) − t·ℓ,   softplus(ℓ) = ln(1 + e^ℓ)
- * Its gradient, σ(ℓ) − t, comes out of the ops' own backward passes. Saturated logits (±1e4)
+ * d BCE/dℓ = σ(ℓ) − t, which comes out of the ops' own backward passes. Saturated logits (±1e4)
  * give finite losses and gradients, where going through σ(ℓ) and log would give log 0 = −∞.
  */
 export function binaryCrossEntropyWithLogits(

@@ -15,6 +15,7 @@ import { type Checkpoint, loadCheckpoint, type TrainingConfig } from "./checkpoi
 import { loadMnist, mnistFiles } from "./data.ts";
 import { checkImageSizes } from "./dataset.ts";
 import { prepareOutputFolder, writeFileAtomic } from "./files.ts";
+import { type LatentMapMethod, latentMapMethods } from "./latent-map.ts";
 import { watchLaunchers } from "./launcher.ts";
 import type { VaeConfig } from "./model.ts";
 import { PICTURE_FILES, writePictures } from "./pictures.ts";
@@ -74,6 +75,7 @@ interface Flags {
   evalOnly?: string;
   iwK: number;
   iwImages: number;
+  latentMap: LatentMapMethod;
   allowNonFinite?: boolean;
 }
 
@@ -100,6 +102,19 @@ function parseFlags(argv: string[]): {
     .option("--eval-only <ckpt>", "skip training: evaluate a checkpoint and draw its pictures")
     .option("--iw-k <n>", "importance samples per image for the IWAE bound", positiveInt("--iw-k"), 50)
     .option("--iw-images <n>", "test images for the IWAE bound", positiveInt("--iw-images"), 1000)
+    .option(
+      "--latent-map <method>",
+      `how latent.png maps the latent means to 2-D: ${latentMapMethods.join(" or ")}`,
+      (value: string) => {
+        if (!(latentMapMethods as readonly string[]).includes(value)) {
+          throw new InvalidArgumentError(
+            `--latent-map must be ${latentMapMethods.join(" or ")}, got "${value}"`,
+          );
+        }
+        return value as LatentMapMethod;
+      },
+      "tsne",
+    )
     .option(
       "--allow-non-finite",
       "load a checkpoint even if its weights hold NaN or ±Infinity (to inspect a diverged run)",
@@ -308,7 +323,7 @@ async function main(): Promise<void> {
   );
 
   const picturesStart = performance.now();
-  await writePictures(out, run, test, evalGenerator);
+  await writePictures(out, run, test, evalGenerator, { latentMap: flags.latentMap });
   const pictureSeconds = (performance.now() - picturesStart) / 1000;
   console.log(`evaluation ${evaluation.seconds.toFixed(1)} s, pictures ${pictureSeconds.toFixed(1)} s`);
 

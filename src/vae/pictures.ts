@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import type { Generator } from "../autograd/random.ts";
 import type { Dataset } from "./dataset.ts";
+import type { LatentMapMethod } from "./latent-map.ts";
 import { pictureValues, type Run } from "./run.ts";
 
 export const PICTURE_FILES = ["reconstructions.png", "samples.png", "latent.png", "loss.png"];
@@ -14,10 +15,15 @@ export async function writePictures(
   run: Run,
   test: Dataset,
   generator: Generator,
+  options: { latentMap?: LatentMapMethod } = {},
 ): Promise<void> {
   // Loaded here, not at start-up: the plotting libraries take seconds to import, and a run that
   // stops on a bad flag should say so at once.
-  const { embed2d, writeImageGrid, writeLatentPlot, writeLossPlot } = await import("./report.ts");
+  const { interestingLossRange, writeImageGrid, writeLatentPlot, writeLossPlot } = await import(
+    "./report.ts"
+  );
+  const { embed2d } = await import("./latent-map.ts");
+  const { latentMap = "tsne" } = options;
   const values = await pictureValues(run, test, generator);
   const { rows, cols } = test;
   writeImageGrid(
@@ -30,10 +36,13 @@ export async function writePictures(
   );
   writeImageGrid(join(out, "samples.png"), values.samples, 64, rows, cols, 8);
 
-  const embedding = embed2d(values.means, test.count, run.config.latentDim, generator);
+  const embedding = await embed2d(values.means, test.count, run.config.latentDim, generator, {
+    method: latentMap,
+  });
   const labels = Uint8Array.from(embedding.indices, (i) => test.labels[i]);
   await writeLatentPlot(join(out, "latent.png"), embedding.xy, labels, {
-    title: `UMAP of the latent means of ${embedding.indices.length} test images`,
+    title: `${latentMap === "tsne" ? "t-SNE" : "UMAP"} of the latent means of ${embedding.indices.length} test images`,
+    method: latentMap,
   });
 
   const { history } = run;
@@ -45,6 +54,14 @@ export async function writePictures(
       { name: "per step", x: steps.map((_, i) => (i + 1) / stepsPerEpoch), y: steps },
       { name: "epoch average", x: history.map((e) => e.epoch), y: history.map((e) => e.loss) },
     ],
-    { title: "Training loss (−ELBO per image)", xLabel: "epoch", yLabel: "nats per image" },
+    {
+      title: "Training loss (−ELBO per image)",
+      xLabel: "epoch",
+      yLabel: "nats per image",
+      yDomain: interestingLossRange(
+        steps,
+        history.map((e) => e.loss),
+      ),
+    },
   );
 }

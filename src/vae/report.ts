@@ -1,6 +1,6 @@
 /**
  * The pictures of a training report: grids of digits (reconstructions, samples), the loss curves,
- * and a 2-D map of the latent space.
+ * and a 2-D map of the latent space (embedded by latent-map.ts).
  *
  * Digit grids are plain pixels, written directly with pngjs. Charts are described in Vega-Lite
  * (axes, ticks, legends come from a well-kept library instead of hand-drawn lines), rendered by
@@ -13,10 +13,9 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { Resvg } from "@resvg/resvg-js";
 import { PNG } from "pngjs";
-import { UMAP } from "umap-js";
 import { parse, View } from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
-import type { Generator } from "../autograd/random.ts";
+import type { LatentMapMethod } from "./latent-map.ts";
 
 export interface ImageGridOptions {
   /** Each source pixel becomes a scale×scale block, so 28×28 digits are big enough to see. Default 2. */
@@ -95,6 +94,24 @@ export interface LossPlotOptions {
   title: string;
   xLabel: string;
   yLabel: string;
+  /** The y axis's range; points outside it are clipped at the plot's edge. Default: all the data. */
+  yDomain?: [number, number];
+}
+
+/**
+ * The loss range worth looking at: from the lowest loss to a little above the highest epoch
+ * average. The first steps' loss (784·ln 2 ≈ 543 nats at initialisation) falls to about 150 within
+ * a few dozen steps; an axis reaching up to it squeezes everything that follows into a flat line.
+ */
+export function interestingLossRange(stepLosses: number[], epochLosses: number[]): [number, number] {
+  const finite = stepLosses.filter(Number.isFinite);
+  const averages = epochLosses.filter(Number.isFinite);
+  if (finite.length === 0 || averages.length === 0) {
+    throw new Error("interestingLossRange: needs at least one finite step loss and one finite epoch loss");
+  }
+  const low = Math.min(...finite, ...averages);
+  const high = Math.max(...averages);
+  return [Math.floor(low - 0.05 * (high - low)), Math.ceil(high + 0.25 * (high - low) + 0.05 * high)];
 }
 
 /**
@@ -117,84 +134,28 @@ export async function writeLossPlot(
     width: 560,
     height: 320,
     data: { values },
-    mark: { type: "line", point: true },
+    mark: { type: "line", point: true, clip: true },
     encoding: {
       // x counts epochs or steps: no ticks at 1.4 epochs.
       x: { field: "x", type: "quantitative", title: options.xLabel, axis: { tickMinStep: 1 } },
-      y: { field: "y", type: "quantitative", title: options.yLabel, scale: { zero: false } },
+      y: {
+        field: "y",
+        type: "quantitative",
+        title: options.yLabel,
+        scale: options.yDomain ? { domain: options.yDomain } : { zero: false },
+      },
       color: { field: "series", type: "nominal", title: null, sort: null },
     },
   });
 }
 
-export interface EmbedOptions {
-  /**
-   * Embed at most this many points, a seeded random subset (default 1000). umap-js is plain
-   * JavaScript and its time grows about linearly, ~1.7 ms per point at 200 epochs on this project's
-   * 2-core machines (10-D latents): 1000 points take ~1.6 s, 2000 ~3.4 s, 10 000 ~17 s. Evaluation
-   * and pictures should take less than one training epoch (~2.5 s with the wasm backend), and
-   * 100 points per digit already show the clusters.
-   */
-  maxPoints?: number;
-  /** UMAP's neighbourhood size (default 15, as in UMAP itself). */
-  nNeighbors?: number;
-  /** Optimisation epochs (default 200, what UMAP uses for large datasets; umap-js would use 500 below 2500 points). */
-  nEpochs?: number;
-}
-
-export interface Embedding {
-  /** Two coordinates per embedded point: x0, y0, x1, y1, ... */
-  xy: Float32Array;
-  /** Which of the input points were embedded, ascending; pick their labels with
-   * `Uint8Array.from(indices, (i) => labels[i])`. */
-  indices: Int32Array;
-}
-
-/**
- * Map `count` points of dimension `dim` (row-major in `points`) to 2-D with UMAP, for a picture of
- * the latent space. Every random choice, the subset and UMAP's own (its neighbour search, initial
- * layout and negative sampling), is drawn from `generator`, so the same seed gives the same map.
- */
-export function embed2d(
-  points: Float32Array | Float64Array,
-  count: number,
-  dim: number,
-  generator: Generator,
-  options: EmbedOptions = {},
-): Embedding {
-  if (points.length < count * dim) {
-    throw new Error(
-      `embed2d: ${count} points of dimension ${dim} need ${count * dim} values, got ${points.length}`,
-    );
-  }
-  const { maxPoints = 1000, nNeighbors = 15, nEpochs = 200 } = options;
-  if (Math.min(count, maxPoints) < 3) {
-    throw new Error(`embed2d: UMAP needs at least 3 points, got count ${count} and maxPoints ${maxPoints}`);
-  }
-  const indices =
-    count <= maxPoints
-      ? Int32Array.from({ length: count }, (_, i) => i)
-      : generator
-          .permutation(count)
-          .slice(0, maxPoints)
-          .sort((a, b) => a - b);
-  const rows = Array.from(indices, (i) => Array.from(points.subarray(i * dim, (i + 1) * dim)));
-  const umap = new UMAP({
-    nComponents: 2,
-    nNeighbors: Math.min(nNeighbors, rows.length - 1), // a point cannot have more neighbours than others
-    nEpochs,
-    random: () => generator.uniform(),
-  });
-  const embedded = umap.fit(rows);
-  return { xy: Float32Array.from(embedded.flat()), indices };
-}
-
 export interface LatentPlotOptions {
   title: string;
-  /** Axis titles; default "UMAP 1" and "UMAP 2". */
-  xLabel?: string;
-  yLabel?: string;
+  /** How the points were embedded: names the axes ("t-SNE 1", "UMAP 2"). */
+  method: LatentMapMethod;
 }
+
+const METHOD_NAMES: Record<LatentMapMethod, string> = { tsne: "t-SNE", umap: "UMAP" };
 
 /** A scatter of 2-D points (x0, y0, x1, y1, ...) coloured by their digit 0-9, with a legend. */
 export async function writeLatentPlot(
@@ -214,8 +175,18 @@ export async function writeLatentPlot(
     data: { values },
     mark: { type: "circle", size: 12, opacity: 0.7 },
     encoding: {
-      x: { field: "x", type: "quantitative", title: options.xLabel ?? "UMAP 1", scale: { zero: false } },
-      y: { field: "y", type: "quantitative", title: options.yLabel ?? "UMAP 2", scale: { zero: false } },
+      x: {
+        field: "x",
+        type: "quantitative",
+        title: `${METHOD_NAMES[options.method]} 1`,
+        scale: { zero: false },
+      },
+      y: {
+        field: "y",
+        type: "quantitative",
+        title: `${METHOD_NAMES[options.method]} 2`,
+        scale: { zero: false },
+      },
       color: {
         field: "digit",
         type: "nominal",

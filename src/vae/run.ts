@@ -25,7 +25,7 @@ import {
 import { type Dataset, gatherImages } from "./dataset.ts";
 import { type ElboEvaluation, evaluateElbo, evaluateIwae, type IwaeEvaluation } from "./evaluate.ts";
 import { BernoulliVAE, type VaeConfig } from "./model.ts";
-import { type EpochResult, type StepReport, trainEpoch } from "./train.ts";
+import { type EpochResult, type Inspect, type StepReport, trainEpoch } from "./train.ts";
 
 export interface Run {
   readonly config: VaeConfig;
@@ -94,8 +94,10 @@ export function disposeRun(run: Run): void {
 }
 
 export interface TrainOptions {
-  /** After every step, with the epoch it belongs to. */
-  onStep?: (epoch: number, report: StepReport) => void;
+  /** After every step, with the epoch it belongs to; awaited (a page pauses here, or stops by throwing). */
+  onStep?: (epoch: number, report: StepReport) => void | Promise<void>;
+  /** Tensors to read after each backward (the lab's gradient views): see train.ts. */
+  inspect?: Inspect;
   /** After every epoch, awaited before the next starts (the CLI writes its checkpoint here). */
   onEpoch?: (result: EpochResult) => void | Promise<void>;
 }
@@ -108,6 +110,7 @@ export async function trainRun(run: Run, train: Dataset, options: TrainOptions =
       batchSize: run.training.batchSize,
       generator: run.generator,
       onStep: options.onStep && ((report) => options.onStep?.(epoch, report)),
+      inspect: options.inspect,
     });
     run.history.push(result);
     await options.onEpoch?.(result);

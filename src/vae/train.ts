@@ -5,6 +5,7 @@
 import type { Generator } from "../autograd/random.ts";
 import { scoped } from "../autograd/scope.ts";
 import { fromTypedArray, type Tensor } from "../autograd/tensor.ts";
+import type { TypedArray } from "../kernels/backend.ts";
 import type { Optimizer } from "../nn/optim/optimizer.ts";
 import { type Dataset, gatherImages, shuffledBatches } from "./dataset.ts";
 import type { BernoulliVAE } from "./model.ts";
@@ -13,11 +14,21 @@ export interface StepReport {
   /** 1-based step within the epoch, and how many steps the epoch has. */
   step: number;
   steps: number;
-  /** This batch's −ELBO per image. */
+  /** This batch's −ELBO per image, and its two terms. */
   loss: number;
+  bce: number;
+  kl: number;
   /** Running average over the epoch so far, per image. */
   average: number;
+  /** The values of the tensors `inspect` returned this step (the lab's gradient views), else []. */
+  inspected: TypedArray[];
 }
+
+/**
+ * Called after backward and before the optimizer step, inside the step's scope: the tensors it
+ * returns (say, functions of the parameters' gradients) are read and handed to onStep.
+ */
+export type Inspect = () => Tensor[];
 
 export interface EpochResult {
   epoch: number;
@@ -35,16 +46,18 @@ export interface EpochResult {
  * backward, optimizer. All of it runs in one scope, so the batch, the noise, the graph, the
  * gradients and the optimizer's scratch are freed when it ends and every step reuses the same
  * buffers. Returns, for the caller to read (`await t.data()`) and dispose:
- *   [loss, bce, kl, probe, ...parts]
+ *   [loss, bce, kl, probe, ...parts, ...inspected]
  * the batch's loss terms (sums over the batch); the sum of each watched tensor (`watchedTensors`
  * order), and `probe`, the sum of those sums. NaN and ±Infinity survive a sum, so one number read
- * per step tells whether every gradient, optimizer buffer and parameter is still finite.
+ * per step tells whether every gradient, optimizer buffer and parameter is still finite. Last come
+ * the tensors `inspect` returned, if given.
  */
 export function trainStep(
   model: BernoulliVAE,
   optimizer: Optimizer,
   images: Float32Array,
   generator: Generator,
+  inspect?: Inspect,
 ): Tensor[] {
   return scoped(
     () => {
@@ -52,11 +65,12 @@ export function trainStep(
       const out = model.forward(x, { generator });
       optimizer.zeroGrad();
       out.loss.backward();
+      const inspected = inspect?.() ?? [];
       optimizer.step();
       const zero = out.kl.mul(0);
       const parts = watchedTensors(optimizer).map(({ tensor }) => tensor?.sum() ?? zero);
       const probe = parts.reduce((sum, part) => sum.add(part), zero);
-      return [out.loss, out.bce, out.kl, probe, ...parts];
+      return [out.loss, out.bce, out.kl, probe, ...parts, ...inspected];
     },
     (kept) => kept,
   );
@@ -85,12 +99,20 @@ function watchedTensors(optimizer: Optimizer): Watched[] {
  * a gradient, a parameter or the optimizer's state stops being finite, so a diverged run never
  * writes a checkpoint full of NaN (an overflowing Adam state can freeze parameters at finite values
  * while the loss stays finite, and relu hides NaN weights from the loss on some backends).
+ * `onStep` is awaited before the next step, so a caller can pause there (the lab's pause and
+ * single step) or stop by throwing.
  */
 export async function trainEpoch(
   model: BernoulliVAE,
   optimizer: Optimizer,
   data: Dataset,
-  options: { epoch: number; batchSize: number; generator: Generator; onStep?: (s: StepReport) => void },
+  options: {
+    epoch: number;
+    batchSize: number;
+    generator: Generator;
+    onStep?: (s: StepReport) => void | Promise<void>;
+    inspect?: Inspect;
+  },
 ): Promise<EpochResult> {
   const start = performance.now();
   const batches = shuffledBatches(data.count, options.batchSize, options.generator);
@@ -99,12 +121,22 @@ export async function trainEpoch(
   let totalKl = 0;
   let seen = 0;
   const stepLosses: number[] = [];
+  let inspectedCount = 0;
+  const inspect =
+    options.inspect &&
+    (() => {
+      const tensors = options.inspect!();
+      inspectedCount = tensors.length;
+      return tensors;
+    });
   model.train();
   for (let s = 0; s < batches.length; s++) {
     const indices = batches[s];
-    const terms = trainStep(model, optimizer, gatherImages(data, indices), options.generator);
+    const terms = trainStep(model, optimizer, gatherImages(data, indices), options.generator, inspect);
+    const parts = terms.slice(4, terms.length - inspectedCount);
     // Awaiting the values works on every backend, including those whose kernels finish later.
     const [loss, bce, kl, probe] = await Promise.all(terms.slice(0, 4).map((t) => t.data()));
+    let inspected: TypedArray[] = [];
     const where = `at epoch ${options.epoch}, step ${s + 1}/${batches.length}`;
     const stop = (what: string) =>
       new Error(
@@ -113,10 +145,11 @@ export async function trainEpoch(
     try {
       if (!Number.isFinite(loss[0])) throw stop(`the loss became ${loss[0]}`);
       if (!Number.isFinite(probe[0])) {
-        const found = await firstNonFinite(model, optimizer, terms.slice(4));
+        const found = await firstNonFinite(model, optimizer, parts);
         // null: finite values whose sum overflowed; huge, but not yet diverged.
         if (found !== null) throw stop(found);
       }
+      inspected = await Promise.all(terms.slice(4 + parts.length).map((t) => t.data()));
     } finally {
       for (const t of terms) t.dispose();
     }
@@ -125,11 +158,14 @@ export async function trainEpoch(
     totalKl += kl[0];
     seen += indices.length;
     stepLosses.push(loss[0] / indices.length);
-    options.onStep?.({
+    await options.onStep?.({
       step: s + 1,
       steps: batches.length,
       loss: loss[0] / indices.length,
+      bce: bce[0] / indices.length,
+      kl: kl[0] / indices.length,
       average: total / seen,
+      inspected,
     });
   }
   return {

@@ -14,6 +14,7 @@ import type { Backend } from "../../src/kernels/backend.ts";
 import { loadGpuBackend, modeFromEnvironment, probeGpu, probeMode } from "../../src/kernels/gpu/index.ts";
 import { cpuBackend, getBackend, setBackend } from "../../src/kernels/registry.ts";
 import { createWasmBackend } from "../../src/kernels/wasm/backend.ts";
+import { Adam } from "../../src/nn/optim/adam.ts";
 import { expectClose } from "./helpers.ts";
 
 const named = modeFromEnvironment();
@@ -56,6 +57,18 @@ for (const [title, load] of backends) {
       expect(values.slice(0, 6)).toEqual([Number.NaN, 0, Number.POSITIVE_INFINITY, 0, 0, 0.5]);
       expect(Object.is(values[1], 0)).toBe(true);
       expect(values[6]).toBeNaN(); // the scalar tail of a vector kernel too
+    });
+
+    it("an Adam step between forward and backward makes backward throw (the fused update too)", async () => {
+      setBackend(await load());
+      const w = tensor([1, -2], { requiresGrad: true });
+      const optimizer = new Adam([w], { lr: 0.1 });
+      w.mul(w).sum().backward();
+      const loss = w.mul(w).sum();
+      optimizer.step();
+      expect(() => loss.backward()).toThrow(
+        /^backward of mul: .*input 0, the float32 \[2\] tensor \(a leaf\), was changed/,
+      );
     });
 
     it("second derivatives (hessian, grad of grad) in float32 agree with the cpu's", async () => {

@@ -46,8 +46,11 @@ describe("Generator", () => {
     expect(Math.min(...u)).toBeGreaterThanOrEqual(0);
     expect(Math.max(...u)).toBeLessThan(1);
     const mean = u.reduce((s, v) => s + v, 0) / n;
-    // Standard error of the mean: sqrt(1/12 / n) ≈ 0.0009; allow 5 of them.
+    const variance = u.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1);
+    // Standard errors: of the mean sqrt(1/12 / n) ≈ 0.0009; of the sample variance of a uniform,
+    // sqrt((μ₄ − σ⁴)/n) with μ₄ = 1/80, σ⁴ = 1/144, ≈ 0.00024. Allow 5 of each.
     expect(Math.abs(mean - 0.5)).toBeLessThan(5 * Math.sqrt(1 / 12 / n));
+    expect(Math.abs(variance - 1 / 12)).toBeLessThan(5 * Math.sqrt((1 / 80 - 1 / 144) / n));
   });
 
   it("normal() has mean ≈ 0 and variance ≈ 1 over 100,000 samples", () => {

@@ -42,6 +42,9 @@ async function runExample(file: string): Promise<string> {
   return stdout;
 }
 
+// The examples take about 25 s of CPU in all (06, the VAE, half of it). Alone on two cores that is
+// about 15 s; beside the rest of the suite on a loaded machine it has taken over two minutes, so the
+// hook gets ten: a test here fails on what it checks, never on time.
 beforeAll(async () => {
   // Two at a time: CI has two cores.
   const queue = [...examples];
@@ -49,7 +52,7 @@ beforeAll(async () => {
     for (let f = queue.shift(); f !== undefined; f = queue.shift()) outputs.set(f, await runExample(f));
   };
   await Promise.all([worker(), worker()]);
-});
+}, 600_000);
 
 afterAll(() => rmSync(images, { recursive: true, force: true }));
 

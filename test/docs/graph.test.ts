@@ -4,7 +4,9 @@
  * size (the old left-to-right record layout drew a 16-node MLP as a 7952×362 strip).
  * Well-formed is checked by resvg, whose XML parser (roxmltree) rejects any malformed document.
  */
+import { resolve } from "node:path";
 import { Resvg } from "@resvg/resvg-js";
+import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
 import { Generator, randn, type Tensor, tensor, toDot, toSvg } from "../../src/index.ts";
 
@@ -106,5 +108,26 @@ describe("toSvg", () => {
     expect(height).toBeLessThan(1200);
     expect(width / height).toBeLessThan(2.5);
     expect(height / width).toBeLessThan(2.5);
+  });
+});
+
+describe("Graphviz is loaded only by a program that draws", () => {
+  it("a browser bundle of graph.ts keeps Graphviz in a chunk of its own, fetched on the first toSvg", async () => {
+    const result = await build({
+      entryPoints: [resolve(import.meta.dirname, "../../src/autograd/graph.ts")],
+      bundle: true,
+      platform: "browser",
+      format: "esm",
+      splitting: true,
+      outdir: "out",
+      write: false,
+      logLevel: "silent",
+    });
+    const entry = result.outputFiles.find((f) => f.path.endsWith("graph.js"))!;
+    const chunks = result.outputFiles.filter((f) => f !== entry);
+    // The entry is toDot and a dynamic import(); Graphviz (over a megabyte of WebAssembly) is the other chunk.
+    expect(entry.contents.length).toBeLessThan(20_000);
+    expect(entry.text).toMatch(/import\(/);
+    expect(chunks.some((c) => c.contents.length > 1_000_000)).toBe(true);
   });
 });

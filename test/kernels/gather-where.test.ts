@@ -274,6 +274,17 @@ describe.skipIf(!shadersRan)(`gpu backend, ${probe.mode} mode on ${probe.detail}
     (b, s) => b.read(s),
   );
 
+  it("where runs as a shader on float32 (no cpu fallback), Infinity and NaN on the side not taken kept out", async () => {
+    const before = gpu.fallbacks.get("where") ?? 0;
+    const inf = Number.POSITIVE_INFINITY;
+    const cond = gpu.fromArray(Float32Array.from([1, 0, 1, 0, 1, 0]));
+    const a = gpu.unary("neg", gpu.fromArray(Float32Array.from([1, inf, Number.NaN]))); // on the device
+    const b = gpu.fromArray(Float32Array.from([-inf, 5]));
+    const out = gpu.where(cond, [3, 2], a, [3, 1], b, [2], [3, 2]);
+    expect(Array.from(await gpu.read(out))).toEqual([-1, 5, -inf, 5, Number.NaN, 5]);
+    expect(gpu.fallbacks.get("where") ?? 0).toBe(before);
+  });
+
   it("an indexing op between device kernels: values come from the device and go back to it", async () => {
     const x = Float32Array.from({ length: 12 }, (_, i) => i - 5);
     const onDevice = gpu.unary("neg", gpu.fromArray(x)); // made by a shader, so gather must fetch it

@@ -5,10 +5,14 @@
  * Last, what it is for: a softmax classifier on a few dozen real MNIST digits learns with Adam.
  */
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { releaseGraph } from "../../src/autograd/engine.ts";
+import { concat } from "../../src/autograd/ops/indexing.ts";
 import { Generator } from "../../src/autograd/random.ts";
+import { scoped } from "../../src/autograd/scope.ts";
 import { fromTypedArray } from "../../src/autograd/tensor.ts";
+import { getBackend, setBackend } from "../../src/kernels/registry.ts";
+import { createWasmBackend } from "../../src/kernels/wasm/backend.ts";
 import { crossEntropy } from "../../src/nn/cross-entropy.ts";
 import { Linear } from "../../src/nn/linear.ts";
 import { Adam } from "../../src/nn/optim/adam.ts";
@@ -184,5 +188,39 @@ describe("a softmax classifier on real MNIST digits", () => {
     const predicted = model.forward(x).softmax(1).toArray() as number[][];
     const correct = predicted.filter((p, i) => p.indexOf(Math.max(...p)) === data.labels[i]).length;
     expect(correct).toBeGreaterThanOrEqual(60);
+  });
+});
+
+describe("memory", () => {
+  const previous = getBackend();
+  afterEach(() => setBackend(previous));
+
+  it("a classifier's steps in scoped() on the wasm backend hold a constant number of buffers", async () => {
+    const wasm = await createWasmBackend({ threads: 1 });
+    setBackend(wasm);
+    const data = loadMnist("train", { limit: 32 });
+    const model = new Linear(784, 10, { generator: new Generator(1) });
+    const opt = new Adam(model.parameters(), { lr: 0.01 });
+    const buffers: number[] = [];
+    for (let step = 0; step < 12; step++) {
+      // Every new op on the way: softmax's shift, the gather of the picked classes, slice, concat, clamp.
+      const [loss] = scoped(
+        () => {
+          const x = fromTypedArray(data.images, [data.count, 784]);
+          const halves = [x.slice(0, 0, 16), x.slice(0, 16)];
+          const logits = model.forward(concat(halves, 0)).clamp(-50, 50);
+          opt.zeroGrad();
+          const l = crossEntropy(logits, data.labels);
+          l.backward();
+          opt.step();
+          return [l];
+        },
+        (kept) => kept,
+      );
+      expect(Number.isFinite(loss.item())).toBe(true);
+      loss.dispose();
+      buffers.push(wasm.memory().buffers);
+    }
+    expect(buffers[11]).toBe(buffers[2]);
   });
 });

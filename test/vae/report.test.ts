@@ -3,8 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Generator } from "../../src/autograd/random.ts";
-import { embed2d, writeImageGrid, writeLatentPlot, writeLossPlot } from "../../src/vae/report.ts";
+import {
+  interestingLossRange,
+  writeImageGrid,
+  writeLatentPlot,
+  writeLossPlot,
+} from "../../src/vae/report.ts";
 
 let dir: string;
 beforeAll(() => {
@@ -102,63 +106,27 @@ describe("charts", () => {
     const xy = Float32Array.from({ length: 100 }, (_, i) =>
       i % 2 === 0 ? (i / 2) % 10 : Math.floor(i / 20),
     );
-    await writeLatentPlot(path, xy, labels, { title: "latent space" });
+    await writeLatentPlot(path, xy, labels, { title: "latent space", method: "tsne" });
     const png = readPng(path);
     expect(png.width).toBeGreaterThan(2 * 480);
     expect(inkSummary(png).colours).toBeGreaterThan(10);
-    await expect(writeLatentPlot(path, xy, labels.subarray(1), { title: "" })).rejects.toThrow(
-      /50 points but 49/,
-    );
+    await expect(
+      writeLatentPlot(path, xy, labels.subarray(1), { title: "", method: "umap" }),
+    ).rejects.toThrow(/50 points but 49/);
   });
 });
 
-describe("embed2d", () => {
-  // Three Gaussian blobs in 8-D, centres 10 apart along different axes, 40 points each.
-  const dim = 8;
-  const perBlob = 40;
-  const count = 3 * perBlob;
-  const points = new Float32Array(count * dim);
-  const blobOf = (i: number) => Math.floor(i / perBlob);
-  const noise = new Generator(42);
-  for (let i = 0; i < count; i++) {
-    for (let d = 0; d < dim; d++) points[i * dim + d] = (d === blobOf(i) ? 10 : 0) + noise.normal();
-  }
-  const options = { nEpochs: 100 };
-
-  it("gives the same embedding for the same seed", () => {
-    const a = embed2d(points, count, dim, new Generator(7), options);
-    const b = embed2d(points, count, dim, new Generator(7), options);
-    expect(a.xy.length).toBe(2 * count);
-    expect(Array.from(a.indices)).toEqual(Array.from({ length: count }, (_, i) => i));
-    expect(Array.from(a.xy)).toEqual(Array.from(b.xy));
-    expect(a.xy.every(Number.isFinite)).toBe(true);
+describe("interestingLossRange", () => {
+  it("spans the losses after the first steps, not the 543 nats of initialisation", () => {
+    const steps = [543, 300, 200, 160, 150, 140, 130, 125, 121, 119, 118];
+    const [low, high] = interestingLossRange(steps, [149, 121]);
+    expect(low).toBeLessThanOrEqual(118);
+    expect(low).toBeGreaterThan(100);
+    expect(high).toBeGreaterThan(149);
+    expect(high).toBeLessThan(200);
   });
 
-  it("keeps well-separated clusters separated: every point is nearest its own blob's centre", () => {
-    const { xy } = embed2d(points, count, dim, new Generator(3), options);
-    const centres = [0, 1, 2].map((blob) => {
-      let x = 0;
-      let y = 0;
-      for (let i = blob * perBlob; i < (blob + 1) * perBlob; i++) {
-        x += xy[2 * i] / perBlob;
-        y += xy[2 * i + 1] / perBlob;
-      }
-      return [x, y];
-    });
-    for (let i = 0; i < count; i++) {
-      const distances = centres.map(([x, y]) => Math.hypot(xy[2 * i] - x, xy[2 * i + 1] - y));
-      expect(distances.indexOf(Math.min(...distances))).toBe(blobOf(i));
-    }
-  });
-
-  it("embeds a seeded subset of maxPoints points, reporting which", () => {
-    const a = embed2d(points, count, dim, new Generator(9), { ...options, maxPoints: 30 });
-    const b = embed2d(points, count, dim, new Generator(9), { ...options, maxPoints: 30 });
-    expect(a.xy.length).toBe(60);
-    expect(a.indices.length).toBe(30);
-    expect(new Set(a.indices).size).toBe(30);
-    expect(Array.from(a.indices)).toEqual(Array.from(a.indices).sort((p, q) => p - q));
-    expect(Array.from(a.indices)).toEqual(Array.from(b.indices));
-    expect(Array.from(a.xy)).toEqual(Array.from(b.xy));
+  it("refuses a run without a finite loss", () => {
+    expect(() => interestingLossRange([Number.NaN], [Number.NaN])).toThrow(/at least one finite/);
   });
 });

@@ -1,14 +1,14 @@
 /**
  * The GPU backend: the Backend interface on gpu.js kernels.
  *
- * Matmul (all four transpose variants), the elementwise maps with broadcasting, reductions over
- * one contiguous run of axes, broadcast and permute run as kernels on the device, in float32, and
- * their results stay there for the next kernel. Everything else falls back, per op, to the cpu
- * backend's kernels on host copies: float64 tensors (the GPU computes in single precision), row
- * gathers and scatters (their indices live on the host), empty tensors, layouts that need more
- * than three indices, tensors too large for exact float32 indexing, dot products longer than
- * a shader loop may run (K > 65,535), batches of matmuls, and `where`. Values move between host and device only when an op on the
- * other side needs them.
+ * Matmul (all four transpose variants), the elementwise maps with broadcasting, `where`,
+ * reductions over one contiguous run of axes, broadcast and permute run as kernels on the device,
+ * in float32, and their results stay there for the next kernel. Everything else falls back, per
+ * op, to the cpu backend's kernels on host copies: float64 tensors (the GPU computes in single
+ * precision), gathers and scatters (their indices live on the host), empty tensors, layouts that
+ * need more than three indices, tensors too large for exact float32 indexing, dot products longer
+ * than a shader loop may run (K > 65,535), and batches of matmuls. Values move between host and
+ * device only when an op on the other side needs them.
  *
  * On WebGPU every kernel call is asynchronous. Ops still return their storage at once: it is
  * pending, and its kernel runs in its turn on an in-order queue. `read` awaits it; `readSync`
@@ -30,7 +30,7 @@ import { allocate, CpuBackend, CpuStorage } from "../cpu/backend.ts";
 import { withAxisSize } from "../gather.ts";
 import { sizeOf } from "../shape.ts";
 import type { Device, DeviceArray, GpuMode, KernelArgument, Maybe } from "./device.ts";
-import { binaryAccess, broadcastAccess, permuteAccess, reduceAccess } from "./layout.ts";
+import { binaryAccess, broadcastAccess, permuteAccess, reduceAccess, whereAccess } from "./layout.ts";
 import {
   binaryKernel,
   copyKernel,
@@ -42,6 +42,7 @@ import {
   reduceKernel,
   reduceSpan,
   unaryKernel,
+  whereKernel,
 } from "./sources.ts";
 import { GpuStorage, type Place, Queue, whenAll } from "./storage.ts";
 
@@ -387,7 +388,16 @@ export class GpuBackend implements Backend {
     bShape: Shape,
     outShape: Shape,
   ): Storage {
-    return this.fallback("where", a.dtype, sizeOf(outShape), [cond, a, b], (cpu, [c, x, y]) =>
+    const size = sizeOf(outShape);
+    const access = whereAccess(condShape, aShape, bShape, outShape);
+    if (
+      cond.dtype === "float32" &&
+      this.onDevice(a.dtype, size, cond.size, a.size, b.size) &&
+      access.shape.length <= 3
+    ) {
+      return this.kernel(whereKernel(access), size, [cond, a, b]);
+    }
+    return this.fallback("where", a.dtype, size, [cond, a, b], (cpu, [c, x, y]) =>
       cpu.where(c, condShape, x, aShape, y, bShape, outShape),
     );
   }

@@ -9,16 +9,21 @@
  * its previous call, which another tensor may still hold.
  */
 import type { GPU, IKernelRunShortcut } from "gpu.js";
+import { nodeProcess } from "../environment.ts";
 import type { KernelSpec } from "./sources.ts";
 
 /**
- * gpu.js' modes. `webgpu` (WGSL compute shaders) and `headlessgl` (GLSL through the native `gl`
- * package) run shaders; `webasm` (WebAssembly) and `cpu` (plain JavaScript) run the same kernels
- * without a GPU, which is how the kernels are tested where no GPU mode works.
+ * gpu.js' modes. `webgpu` (WGSL compute shaders: a browser's navigator.gpu, or Dawn in Node),
+ * `webgl2` and `webgl` (GLSL fragment shaders in a page) and `headlessgl` (GLSL through the native
+ * `gl` package in Node) run shaders; `webasm` (WebAssembly) and `cpu` (plain JavaScript) run the
+ * same kernels without a GPU, which is how the kernels are tested where no GPU mode works.
  */
-export type GpuMode = "webgpu" | "headlessgl" | "webasm" | "cpu";
+export type GpuMode = "webgpu" | "webgl2" | "webgl" | "headlessgl" | "webasm" | "cpu";
 
-export const shaderModes: readonly GpuMode[] = ["webgpu", "headlessgl"];
+/** The modes that run shaders here, best first: Node's and a page's differ. */
+export const shaderModes: readonly GpuMode[] = nodeProcess()
+  ? ["webgpu", "headlessgl"]
+  : ["webgpu", "webgl2", "webgl"];
 
 /** A kernel result that lives on the device: gpu.js' Texture (GL) or WebGPUBufferResult (WebGPU). */
 export interface DeviceArray {
@@ -42,14 +47,17 @@ export class Device {
   private readonly makers = new WeakMap<DeviceArray, CachedKernel>();
   /** Device arrays handed out and not yet deleted: a leak shows as a count that grows. */
   liveArrays = 0;
+  private readonly gpu: GPU;
 
   constructor(
     readonly mode: GpuMode,
-    private readonly gpu: GPU,
+    /** gpu.js' GPU in `mode`; typed as an object so that the package's declarations need no gpu.js (an optional peer). */
+    gpu: object,
     /** The most kernels kept in the cache; past this the least recently used one is dropped. */
     private readonly cacheLimit = 256,
   ) {
-    this.resident = mode === "webgpu" || mode === "headlessgl";
+    this.gpu = gpu as GPU;
+    this.resident = mode !== "webasm" && mode !== "cpu";
     this.async = mode === "webgpu";
   }
 

@@ -50,6 +50,14 @@ export function binaryAccess(aShape: Shape, bShape: Shape, outShape: Shape): Acc
   return collapse(outShape, [broadcastStrides(aShape, outShape), broadcastStrides(bShape, outShape)]);
 }
 
+/** cond ? a : b with all three broadcast to outShape: one access pattern with three inputs. */
+export function whereAccess(condShape: Shape, aShape: Shape, bShape: Shape, outShape: Shape): Access {
+  return collapse(
+    outShape,
+    [condShape, aShape, bShape].map((s) => broadcastStrides(s, outShape)),
+  );
+}
+
 /** x repeated along its size-1 dimensions to outShape. */
 export function broadcastAccess(shape: Shape, outShape: Shape): Access {
   return collapse(outShape, [broadcastStrides(shape, outShape)]);

@@ -142,6 +142,22 @@ export function binaryKernel(op: BinaryOp, access: Access): KernelSpec {
   };
 }
 
+/** out = c ≠ 0 ? a : b, each read through its strides: a branch, so the side not taken is never read. */
+export function whereKernel(access: Access): KernelSpec {
+  const [c, a, b] = access.strides;
+  return {
+    key: `where:${access.shape.join("x")}:${c.join(",")}:${a.join(",")}:${b.join(",")}`,
+    source: `function (c, x, y) {
+  if (c[${indexExpression(access.shape, c)}] !== 0) {
+    return x[${indexExpression(access.shape, a)}];
+  }
+  return y[${indexExpression(access.shape, b)}];
+}`,
+    output: outputOf(access.shape),
+    loop: 0,
+  };
+}
+
 /** out = x read through strides: broadcastTo and permute are both this one copy. */
 export function gatherKernel(access: Access): KernelSpec {
   return {

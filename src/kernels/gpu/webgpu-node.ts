@@ -10,6 +10,7 @@
  *    "compatibility" feature level, which must be asked for, and gpu.js asks with no options, so
  *    our navigator.gpu adds them.
  */
+import { importNode, nodeProcess } from "../environment.ts";
 
 export interface WebGpuAdapterReport {
   /** What the driver calls itself, e.g. "llvmpipe (OpenGL version 4.5 (Core Profile) Mesa 22.3.6)". */
@@ -59,14 +60,19 @@ async function install(): Promise<WebGpuAdapterReport> {
     if (adapter === null) throw new Error("navigator.gpu is present but offers no adapter");
     return report(adapter, "default");
   }
+  const node = nodeProcess();
+  if (node === undefined) throw new Error("this browser offers no WebGPU (navigator.gpu is missing)");
 
-  // A variable specifier keeps the package's global WebGPU type declarations out of this project.
+  // A variable specifier keeps the package's global WebGPU type declarations out of this project,
+  // and Dawn (Node only) out of a page's bundle.
   const specifier = "webgpu";
   let dawn: DawnModule;
   try {
-    dawn = (await import(specifier)) as DawnModule;
+    dawn = await importNode<DawnModule>(specifier);
   } catch (error) {
-    throw new Error(`the "webgpu" package (Dawn for Node) could not be loaded: ${firstLine(error)}`);
+    throw new Error(
+      `the "webgpu" package (Dawn for Node, an optional peer dependency: npm install webgpu) could not be loaded: ${firstLine(error)}`,
+    );
   }
 
   const tried: string[] = [];
@@ -76,13 +82,13 @@ async function install(): Promise<WebGpuAdapterReport> {
   tried.push("Dawn's Vulkan/Metal/D3D12 backends found no adapter");
 
   // Mesa reads this when Dawn opens EGL; an explicit setting (e.g. a real display) wins.
-  process.env.EGL_PLATFORM ??= "surfaceless";
+  node.env.EGL_PLATFORM ??= "surfaceless";
   const glGpu = dawn.create(["backend=opengl"]);
   const options = { featureLevel: "compatibility" };
   const gl = await glGpu.requestAdapter(options);
   if (gl !== null) return publish(glGpu, options, report(gl, "opengl"));
   tried.push(
-    `its OpenGL backend found none either (EGL_PLATFORM=${process.env.EGL_PLATFORM}; it needs Mesa's EGL under the name libEGL.so: on Debian the packages libegl-dev libegl-mesa0 libgl1-mesa-dri, see .ci/gpu-deps.sh)`,
+    `its OpenGL backend found none either (EGL_PLATFORM=${node.env.EGL_PLATFORM}; it needs Mesa's EGL under the name libEGL.so: on Debian the packages libegl-dev libegl-mesa0 libgl1-mesa-dri, see .ci/gpu-deps.sh)`,
   );
   throw new Error(tried.join("; "));
 }

@@ -62,7 +62,7 @@ export interface WasmOptions {
   parallelElements?: number;
   /**
    * A matmul skips the zeros of an operand whose sampled share of zeros is at least this
-   * (default 0.5: see sparsity.ts); above 1, never; 0, always, whatever the product's size.
+   * (default 0.6: see sparsity.ts); above 1, never; 0, always, whatever the product's size.
    */
   sparseZeros?: number;
   /**

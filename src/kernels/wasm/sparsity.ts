@@ -4,17 +4,19 @@
  * can leave out every depth step whose panel numbers are all zero, exactly, but looking costs a
  * little during packing; so first a cheap guess from a sample decides whether to look at all.
  *
- * Measured (bench/wasm.ts, "zero skipping"): with zeros scattered at random, skipping is never
- * slower, and from about 70% zeros it is faster (80%: 1.5×, 90%: 2.4× on one thread); on MNIST
- * batches, whose zeros cluster at the borders, 61% of depth steps go and the product takes 2.2×
- * less time. Below half zeros almost no step is all zero, so the sample saves the look.
+ * Measured (`npm run bench -- --only wasm`, the zero-skipping table; bench/sparse.ts, one thread,
+ * 128×784·784×200): with zeros scattered at random — the worst case, few whole steps are zero —
+ * looking costs up to 8% below half zeros, breaks even near 60%, and pays from 70% (80%: 1.4×,
+ * 90%: 2.1×); an MNIST batch, whose zeros cluster at the borders (61% of its depth steps go),
+ * gives 2.2–2.3× for both x·W1ᵀ and Gᵀ·x. Hence the threshold of 60%: a ReLU's output, about half
+ * zeros, is left dense.
  */
 
 /** Numbers sampled to estimate an operand's share of zeros. */
 export const ZERO_SAMPLES = 64;
 
 /** Default share of sampled zeros from which a matmul skips that operand's zeros. */
-export const DEFAULT_SPARSE_ZEROS = 0.5;
+export const DEFAULT_SPARSE_ZEROS = 0.6;
 
 /**
  * The share of zeros among ZERO_SAMPLES numbers of memory[start, start + size) (all of them when

@@ -2,7 +2,7 @@
  * Running one kernel on several threads at once, over shared WebAssembly memory.
  *
  * Each worker owns a control block of 64 integers at the start of the memory (layout below, shared
- * with worker.js). To hand out a job the main thread writes the kernel's number and arguments into
+ * with worker.ts). To hand out a job the main thread writes the kernel's number and arguments into
  * the block and bumps its job counter; the worker, spinning or asleep on that counter, runs the
  * kernel on its own instance of the module and sets `done` to the counter. Meanwhile the main
  * thread runs its own share, then waits for every worker's `done`.
@@ -20,7 +20,7 @@ import type { Kernels } from "./module.ts";
 import { canBlock, spawnWorker, type WorkerHandle } from "./spawn.ts";
 import type { WasmMemory, WasmModule } from "./wasm-api.ts";
 
-// Control block layout, in 32-bit integers (must match worker.js).
+// Control block layout, in 32-bit integers (must match worker.ts).
 const SEQ = 0;
 const DONE = 1;
 const SLEEPING = 2;
@@ -62,20 +62,21 @@ export class Threads {
 
   /** Start the workers and wait until each has its instance of the module ready. */
   static async start(options: ThreadOptions): Promise<Threads> {
-    const url = new URL("./worker.js", import.meta.url);
     const handles: WorkerHandle[] = [];
     const controls: Int32Array[] = [];
     try {
       for (let w = 0; w < options.workers; w++) {
         const control = options.controlBase + w * CONTROL_BYTES;
         controls.push(new Int32Array(options.memory.buffer, control, CONTROL_INTS));
-        const handle = await spawnWorker(url);
+        const handle = await spawnWorker();
         handles.push(handle);
         await new Promise<void>((resolve, reject) => {
           handle.onError(reject);
           handle.onMessage((data) => {
-            if (data === "ready") resolve();
-            else if (typeof data === "object" && data !== null && "error" in data) {
+            if (data === "ready") {
+              handle.unref();
+              resolve();
+            } else if (typeof data === "object" && data !== null && "error" in data) {
               console.error(`wasm backend: worker ${w + 1}: ${String((data as { error: unknown }).error)}`);
             }
           });

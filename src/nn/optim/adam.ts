@@ -69,6 +69,7 @@ export class Adam extends Optimizer {
     // A backend with a fused kernel does the whole update in one pass, in place.
     if (p.backend.adamUpdate !== undefined) {
       p.backend.adamUpdate(p.storage, grad.storage, m.storage, v.storage, h);
+      p.version++; // changed in place, as assign would: a graph that read p must not backward now
       return;
     }
     const [b1, b2] = [h.beta1, h.beta2];

@@ -4,12 +4,14 @@
  * in that memory) and runs them: the main thread writes a kernel's number and arguments, bumps the
  * job counter, and this loop sees it, calls the kernel, and publishes the counter back as done.
  *
- * Plain JavaScript rather than TypeScript so that Node and browsers both load it as it is. The
- * layout constants must match threads.ts. The loop is split into small functions because V8
- * optimizes a function after it has been called a few times, but a loop that never returns only
- * much later.
+ * The worker is built into the module as the source text below, which spawn.ts starts from a data:
+ * URL in Node and a Blob URL in a page: there is no file for a bundler to find or for a user to
+ * copy, and no build tool or test runner can rewrite it (as they would a function's own source).
+ * It is plain JavaScript that Node and browsers both run as it is; the layout constants must match
+ * threads.ts. The loop is split into small functions because V8 optimizes a function after it has
+ * been called a few times, but a loop that never returns only much later.
  */
-const SEQ = 0; // job counter, bumped by the main thread
+export const workerSource = String.raw`const SEQ = 0; // job counter, bumped by the main thread
 const DONE = 1; // last job finished, written here
 const SLEEPING = 2; // 1 while this worker blocks in Atomics.wait (so the main thread knows to notify)
 const KERNEL = 3; // which kernel to run; -1 means stop
@@ -32,7 +34,7 @@ async function channel() {
 }
 
 /**
- * Wait until the job counter moves past `seen`, and return it. Spin for `spinMs` first: the next
+ * Wait until the job counter moves past seen, and return it. Spin for spinMs first: the next
  * job often comes within microseconds, and waking from Atomics.wait costs tens of them.
  */
 function nextJob(ctrl, seen, spinMs) {
@@ -81,3 +83,4 @@ port.once(({ module, memory, control, kernels, spinMs }) => {
     Atomics.notify(ctrl, DONE);
   }
 });
+`;
