@@ -27,7 +27,15 @@ function checkpointAt(epoch: number): Checkpoint {
     weights: model.stateDict(),
     optimizer: optimizer.stateDict(),
     generator: generator.getState(),
-    history: [],
+    // A checkpoint's history lists each completed epoch (loadCheckpoint checks it).
+    history: Array.from({ length: epoch }, (_, i) => ({
+      epoch: i + 1,
+      loss: 1,
+      bce: 1,
+      kl: 0,
+      seconds: 0,
+      stepLosses: [],
+    })),
   };
 }
 
