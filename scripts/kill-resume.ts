@@ -38,10 +38,20 @@ const settings = [
 const evaluation = ["--iw-k", "2", "--iw-images", "10", "--backend", values.backend as string];
 const root = mkdtempSync(join(tmpdir(), "elbo-kill-"));
 
-function start(args: string[]): { child: ChildProcess; exited: Promise<number | null> } {
+function start(args: string[]): {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  trained: Promise<void>;
+} {
   const child = spawn(process.execPath, ["--import", "tsx", "src/vae/cli.ts", ...args, ...evaluation], {
-    stdio: ["ignore", "ignore", "pipe"],
+    stdio: ["ignore", "pipe", "pipe"],
   });
+  // Training is over when the evaluation's first line appears.
+  const trained = new Promise<void>((done) =>
+    child.stdout?.on("data", (chunk: Buffer) => {
+      if (chunk.toString().includes("test: ")) done();
+    }),
+  );
   let stderr = "";
   child.stderr?.on("data", (chunk) => {
     stderr += chunk;
@@ -52,7 +62,7 @@ function start(args: string[]): { child: ChildProcess; exited: Promise<number | 
       done(code);
     }),
   );
-  return { child, exited };
+  return { child, exited, trained };
 }
 
 function lossesOf(dir: string): number[] {
@@ -65,8 +75,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function main(): Promise<void> {
   console.log(`reference: an uninterrupted run (${settings.join(" ")})`);
   const reference = join(root, "reference");
-  if ((await start([...settings, "--out", reference]).exited) !== 0)
-    throw new Error("the reference run failed");
+  const began = performance.now();
+  const referenceRun = start([...settings, "--out", reference]);
+  await referenceRun.trained;
+  // Kills between writes fall anywhere from start-up to the end of training.
+  const runMs = performance.now() - began;
+  if ((await referenceRun.exited) !== 0) throw new Error("the reference run failed");
   const expected = lossesOf(reference);
 
   const out = join(root, "killed");
@@ -102,7 +116,7 @@ async function main(): Promise<void> {
       }
       while (!finished && !existsSync(temporary)) await tick();
     } else {
-      await sleep(500 + random.uniform() * 9000);
+      await sleep(random.uniform() * runMs);
     }
     if (finished) {
       if ((await run.exited) !== 0) failures++;
