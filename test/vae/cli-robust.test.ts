@@ -6,12 +6,16 @@
  */
 import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadCheckpoint } from "../../src/vae/checkpoint.ts";
 
 const repo = resolve(import.meta.dirname, "../..");
+// tsx by its full address: the CLI runs in folders outside the repo, where `--import tsx` finds nothing.
+const tsx = pathToFileURL(createRequire(join(repo, "package.json")).resolve("tsx")).href;
 const root = mkdtempSync(join(tmpdir(), "elbo-cli-robust-"));
 const cleanups: (() => void)[] = [];
 afterAll(() => {
@@ -50,7 +54,7 @@ function dataFolder(name: string, train: [number, number, number], test: [number
 const small = dataFolder("small", [64, 28, 28], [20, 28, 28]);
 const quick = ["--hidden", "8", "--latent", "2", "--batch-size", "32", "--iw-k", "2", "--iw-images", "5"];
 
-/** Run the CLI as `node --import tsx src/vae/cli.ts args` in `cwd`, killed if it takes more than `seconds`. */
+/** Run the CLI as `node --import <tsx> src/vae/cli.ts args` in `cwd`, killed if it takes more than `seconds`. */
 function cli(
   args: string[],
   options: { cwd?: string; seconds?: number } = {},
@@ -59,7 +63,7 @@ function cli(
   return new Promise((done) => {
     execFile(
       process.execPath,
-      ["--import", "tsx", join(repo, "src/vae/cli.ts"), ...args],
+      ["--import", tsx, join(repo, "src/vae/cli.ts"), ...args],
       {
         cwd: options.cwd ?? repo,
         timeout: (options.seconds ?? 60) * 1000,
