@@ -16,6 +16,8 @@ const STEPS_EVERY_MS = 100;
 const VIEWS_EVERY_MS = 500;
 /** On a slow backend (a software GL) pictures would cost as much as training: at most one per this many steps. */
 const VIEWS_EVERY_STEPS = 5;
+/** How often a running loop lets the page's messages (pause, a slider moved) in. */
+const MESSAGES_EVERY_MS = 50;
 
 // The project's DOM typings describe a window; a worker's postMessage takes no target origin.
 const post = (message: FromWorker) => (self as unknown as Worker).postMessage(message);
@@ -37,6 +39,7 @@ const chores: (() => Promise<void>)[] = [];
 
 async function gate(): Promise<void> {
   for (;;) {
+    await letMessagesIn();
     if (stop) throw new Stopped();
     while (chores.length > 0) await chores.shift()!();
     if (running) return;
@@ -48,6 +51,18 @@ async function gate(): Promise<void> {
       wake = resolve;
     });
   }
+}
+
+let lastLetIn = 0;
+/**
+ * Return to the event loop now and then, so that the page's messages are delivered while training
+ * runs: on a backend whose reads are ready at once (cpu, wasm) every await of the loop resolves as
+ * a microtask, and a message, a macrotask, would wait until training stops.
+ */
+async function letMessagesIn(): Promise<void> {
+  if (performance.now() - lastLetIn < MESSAGES_EVERY_MS) return;
+  await new Promise<void>((resolve) => setTimeout(resolve, 0));
+  lastLetIn = performance.now();
 }
 
 function nudge(): void {

@@ -38,6 +38,14 @@ interface Shown {
   detail: string;
   reconstructionSpread: number;
   sampleSpread: number;
+  reparameterization: {
+    eps: number[];
+    mu: number[];
+    sigma: number[];
+    z: number[];
+    dzdmu: number[];
+    dzdlogvar: number[];
+  } | null;
 }
 
 /** The page's window.lab (the test's TypeScript has no DOM types: the page's globalThis is its window). */
@@ -109,6 +117,23 @@ describe.skipIf(!haveChromium)("the gradient lab in Chromium", () => {
     );
     expect(shown.backend).toBe("wasm");
     expect(shown.detail).toMatch(/^\d+ threads?$/);
+
+    // The reparameterization panel answers while training runs (the worker lets messages in between
+    // steps): a slider moved twice gives z = μ + σε with ∂z/∂μ = 1 and ∂z/∂logvar = ½σε each time.
+    for (const value of [1.5, -0.5]) {
+      await page.fill('input[data-dim="0"]', String(value));
+      await page.waitForFunction(
+        (v) => (globalThis as unknown as { lab: Shown }).lab.reparameterization?.eps[0] === v,
+        value,
+        { timeout: 120_000, polling: 200 },
+      );
+      const r = (await lab(page)).reparameterization!;
+      r.eps.forEach((e, i) => {
+        expect(r.z[i]).toBeCloseTo(r.mu[i] + r.sigma[i] * e, 4);
+        expect(r.dzdmu[i]).toBe(1);
+        expect(r.dzdlogvar[i]).toBeCloseTo(0.5 * r.sigma[i] * e, 4);
+      });
+    }
 
     // The op explorer: its graph is drawn, gradcheck passes the custom op, then catches it broken.
     await page.waitForSelector("#graph svg");
