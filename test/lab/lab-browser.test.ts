@@ -135,6 +135,12 @@ describe.skipIf(!haveChromium)("the gradient lab in Chromium", () => {
       });
     }
 
+    // The latent map on demand: the test set's latent means embedded by t-SNE while training runs.
+    await page.click("#latentButton");
+    await expect
+      .poll(() => page.textContent("#latentStatus"), { timeout: 300_000, interval: 500 })
+      .toMatch(/^1000 test images, [\d.]+ s$/);
+
     // The op explorer: its graph is drawn, gradcheck passes the custom op, then catches it broken.
     await page.waitForSelector("#graph svg");
     await page.click("#gradcheck");
