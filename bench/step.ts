@@ -20,6 +20,7 @@ import { trainStep } from "../src/vae/train.ts";
 import { simd128Gflops } from "./calibrate.ts";
 import { jaxStep } from "./jax.ts";
 import type { BenchOptions, BenchSection, BenchTable } from "./table.ts";
+import { tfjsVae } from "./tfjs-vae.ts";
 import { gflops, measure } from "./timing.ts";
 import { loadTfjs, useTfjs, wasmBackends } from "./wasm.ts";
 
@@ -97,39 +98,12 @@ export async function ourStep(
 
 /** The same step in TensorFlow.js: same layers, same loss, tf.train.adam. */
 async function tfjsStep(tf: typeof tfTypes, data: Float32Array[], quick: boolean): Promise<StepTiming> {
-  const init = (shape: [number, number] | [number], fanIn: number) =>
-    tf.variable(tf.randomUniform(shape, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn), "float32", 1));
-  const layer = (inputs: number, outputs: number) => ({
-    w: init([outputs, inputs], inputs),
-    b: init([outputs], inputs),
-  });
-  const fc1 = layer(PIXELS, HIDDEN);
-  const fcMu = layer(HIDDEN, LATENT);
-  const fcLogvar = layer(HIDDEN, LATENT);
-  const fc3 = layer(LATENT, HIDDEN);
-  const fc4 = layer(HIDDEN, PIXELS);
-  const linear = (x: tfTypes.Tensor2D, l: { w: tfTypes.Variable; b: tfTypes.Variable }) =>
-    tf.add(tf.matMul(x, l.w as tfTypes.Tensor2D, false, true), l.b) as tfTypes.Tensor2D;
-  const optimizer = tf.train.adam(1e-3);
+  const vae = tfjsVae(tf, { batch: BATCH, pixels: PIXELS, hidden: HIDDEN, latent: LATENT });
   const xs = data.map((d) => tf.tensor2d(d, [BATCH, PIXELS]));
   let s = 0;
   const step = () => {
-    const x = xs[s++ % xs.length];
-    const cost = optimizer.minimize(() => {
-      const h = tf.relu(linear(x, fc1));
-      const mu = linear(h, fcMu);
-      const logvar = linear(h, fcLogvar);
-      const z = tf.add(
-        mu,
-        tf.mul(tf.exp(tf.mul(logvar, 0.5)), tf.randomNormal([BATCH, LATENT])),
-      ) as tfTypes.Tensor2D;
-      const logits = linear(tf.relu(linear(z, fc3)), fc4);
-      const bce = tf.sum(tf.sub(tf.softplus(logits), tf.mul(x, logits)));
-      const kl = tf.mul(tf.sum(tf.sub(tf.sub(tf.add(logvar, 1), tf.square(mu)), tf.exp(logvar))), -0.5);
-      return tf.add(bce, kl) as tfTypes.Scalar;
-    }, true);
-    if (cost === null || !Number.isFinite(cost.dataSync()[0]))
-      throw new Error("bench step: tfjs loss is not finite");
+    const cost = vae.step(xs[s++ % xs.length]);
+    if (!Number.isFinite(cost.dataSync()[0])) throw new Error("bench step: tfjs loss is not finite");
     cost.dispose();
   };
   const t0 = performance.now();
@@ -140,8 +114,8 @@ async function tfjsStep(tf: typeof tfTypes, data: Float32Array[], quick: boolean
     minReps: quick ? 3 : 10,
     minTimeMs: quick ? 200 : 3000,
   });
-  optimizer.dispose();
-  tf.dispose([...xs, ...[fc1, fcMu, fcLogvar, fc3, fc4].flatMap((l) => [l.w, l.b])]);
+  vae.dispose();
+  tf.dispose(xs);
   return { firstMs, medianMs: t.medianMs };
 }
 
