@@ -4,11 +4,11 @@
  * Web Worker).
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, onTestFinished } from "vitest";
 import { DEFAULT_SETTINGS, type StepRecord } from "../../lab/protocol.ts";
 import { histogram, LabSession, Stopped } from "../../lab/session.ts";
 import { useBackend } from "../../src/kernels/registry.ts";
@@ -38,6 +38,7 @@ function smallMnist(): string {
   return dir;
 }
 const data = smallMnist();
+afterAll(() => rmSync(data, { recursive: true, force: true }));
 
 /** Train the lab's session for one epoch and stop, keeping every step's record. */
 async function labEpoch(): Promise<{
@@ -75,6 +76,7 @@ async function labEpoch(): Promise<{
 describe("the lab's training session", () => {
   it("gives the CLI's losses for the same seed, backend and images", async () => {
     const out = mkdtempSync(join(tmpdir(), "elbo-lab-cli-"));
+    onTestFinished(() => rmSync(out, { recursive: true, force: true }));
     await promisify(execFile)(
       process.execPath,
       [

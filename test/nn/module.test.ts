@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { tensor } from "../../src/autograd/create.ts";
 import { noGrad } from "../../src/autograd/engine.ts";
 import { Generator } from "../../src/autograd/random.ts";
@@ -90,6 +90,7 @@ describe("safetensors", () => {
 
   it("reports a truncated or corrupt file by name", async () => {
     const dir = mkdtempSync(join(tmpdir(), "elbo-st-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, "w.safetensors");
     writeFileSync(file, await encodeSafetensors({ a: tensor([1, 2, 3]) }));
     const bytes = readFileSync(file);

@@ -5,10 +5,10 @@
  * file the bytes went to, the checkpoint at the path must still be the previous one, byte for byte,
  * and load as it; a checkpoint written in place (truncated, then half written) fails this.
  */
-import { mkdtempSync, readdirSync, readFileSync, writeSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { Generator } from "../../src/autograd/random.ts";
 import { Adam } from "../../src/nn/optim/adam.ts";
 import { type Checkpoint, loadCheckpoint, saveCheckpoint } from "../../src/vae/checkpoint.ts";
@@ -41,6 +41,7 @@ function checkpointAt(epoch: number): Checkpoint {
 describe("a crash while saving a checkpoint", () => {
   it("leaves the previous checkpoint whole, byte for byte, and nothing else beside it", async () => {
     const folder = mkdtempSync(join(tmpdir(), "elbo-crash-"));
+    onTestFinished(() => rmSync(folder, { recursive: true, force: true }));
     const path = join(folder, "checkpoint.safetensors");
     await saveCheckpoint(path, checkpointAt(1));
     const before = readFileSync(path);

@@ -1,9 +1,9 @@
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { Generator } from "../../src/autograd/random.ts";
 import { Adam } from "../../src/nn/optim/adam.ts";
 import { loadCheckpoint, saveCheckpoint } from "../../src/vae/checkpoint.ts";
@@ -48,7 +48,9 @@ describe("training", () => {
 
     const first = setup(training.seed);
     const h1 = await epochOf(first, data, 1);
-    const file = join(mkdtempSync(join(tmpdir(), "elbo-ckpt-")), "checkpoint.safetensors");
+    const folder = mkdtempSync(join(tmpdir(), "elbo-ckpt-"));
+    onTestFinished(() => rmSync(folder, { recursive: true, force: true }));
+    const file = join(folder, "checkpoint.safetensors");
     await saveCheckpoint(file, {
       model: config,
       training,
@@ -146,6 +148,7 @@ describe("npm run train:mnist", () => {
 
   it("trains, writes the report, and --resume continues to the same losses", async () => {
     const dir = mkdtempSync(join(tmpdir(), "elbo-cli-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const common = ["--limit", "256", "--latent", "3", "--hidden", "16", "--iw-k", "4", "--iw-images", "20"];
     const straight = await cli([...common, "--epochs", "2", "--out", join(dir, "straight")]);
     expect(straight.code, straight.stderr).toBe(0);
