@@ -26,6 +26,7 @@ import { dirname, join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { PageResults } from "../browser/app/results.ts";
 import { chromiumInstalled, chromiumPath, launchChromium, runPage } from "../browser/chromium.ts";
 import { type Served, serve } from "../browser/serve.ts";
 
@@ -193,20 +194,7 @@ function mnistSample(count: number): Record<string, Uint8Array> {
   return { "/mnist/images.idx": head(images, 16, 784), "/mnist/labels.idx": head(labels, 8, 1) };
 }
 
-interface Results {
-  backend: string;
-  detail: string;
-  threads: number;
-  crossOriginIsolated: boolean;
-  failures: string[];
-  specialFailures: string[];
-  checks: number;
-  losses: number[];
-  cpuLosses: number[];
-  msPerStep: number;
-  cpuMsPerStep: number;
-  error?: string;
-}
+type Results = PageResults & { error?: string };
 
 const requireBrowser = process.env.ELBO_REQUIRE_BROWSER === "1";
 const haveChromium = chromiumInstalled();

@@ -8,21 +8,7 @@ import { type Backend, cpuBackend, datasetFromIdx, loadBackend, parseIdx } from 
 import { type GpuMode, loadGpuBackend } from "elbojs/gpu";
 import { createWasmBackend, type WasmBackend } from "elbojs/wasm";
 import { type Check, kernelChecks, specialValueChecks, trainVae, vaeVerdict } from "./checks.ts";
-
-interface Results {
-  backend: string;
-  detail: string;
-  threads: number;
-  crossOriginIsolated: boolean;
-  failures: string[];
-  /** Special-value checks that failed: none allowed on cpu and wasm, reported on gpu. */
-  specialFailures: string[];
-  checks: number;
-  losses: number[];
-  cpuLosses: number[];
-  msPerStep: number;
-  cpuMsPerStep: number;
-}
+import type { PageAnswer, PageResults } from "./results.ts";
 
 async function fetchIdx(url: string) {
   const response = await fetch(url);
@@ -62,7 +48,7 @@ function steadyMs(ms: number[]): number {
   return rest[Math.floor(rest.length / 2)];
 }
 
-async function main(): Promise<Results> {
+async function main(): Promise<PageResults> {
   const params = new URLSearchParams(
     (globalThis as unknown as { location: { search: string } }).location.search,
   );
@@ -91,7 +77,7 @@ async function main(): Promise<Results> {
   };
 }
 
-const page = globalThis as { elboResults?: Results | { error: string } };
+const page = globalThis as { elboResults?: PageAnswer };
 main().then(
   (results) => {
     page.elboResults = results;
