@@ -1,8 +1,9 @@
 /**
- * `npm run test:mutation [-- PATH...] [-- --incremental]`: StrykerJS over the book
+ * `npm run test:mutation [-- PATH...] [--incremental] [--concurrency N]`: StrykerJS over the book
  * (stryker.config.mjs), or over the source folders or files named (e.g. `src/nn src/vae/elbo.ts`),
  * with the reports in reports/mutation/<paths>.{html,json}. `--incremental` reuses the results of an
- * earlier run for every mutant whose code and tests did not change.
+ * earlier run for every mutant whose code and tests did not change; `--concurrency N` runs N test
+ * processes at once (the config's 2 by default).
  *
  * Why a script and not `stryker run`: StrykerJS 10's command line refuses to start below Node 22
  * (its package declares node >= 22), while this project supports Node 20. Its API, which the
@@ -13,7 +14,14 @@
 const { Stryker } = await import(new URL("stryker.js", import.meta.resolve("@stryker-mutator/core")).href);
 
 const args = process.argv.slice(2);
-const paths = args.filter((a) => !a.startsWith("--")).map((a) => a.replace(/\/+$/, ""));
+const concurrencyAt = args.indexOf("--concurrency");
+const concurrency = concurrencyAt >= 0 ? Number(args[concurrencyAt + 1]) : undefined;
+if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
+  throw new Error(`test:mutation: --concurrency needs a positive integer, got ${args[concurrencyAt + 1]}`);
+}
+const paths = args
+  .filter((a, i) => !a.startsWith("--") && (concurrencyAt < 0 || i !== concurrencyAt + 1))
+  .map((a) => a.replace(/\/+$/, ""));
 const name = paths.length === 0 ? "book" : paths.map((f) => f.replaceAll("/", "-")).join("+");
 const options = {
   reporters: ["clear-text", "progress-append-only", "html", "json"],
@@ -21,6 +29,7 @@ const options = {
   jsonReporter: { fileName: `reports/mutation/${name}.json` },
 };
 if (paths.length > 0) options.mutate = paths.map((p) => (p.endsWith(".ts") ? p : `${p}/**/*.ts`));
+if (concurrency !== undefined) options.concurrency = concurrency;
 if (args.includes("--incremental")) {
   options.incremental = true;
   options.incrementalFile = `reports/mutation/${name}.incremental.json`;
