@@ -1,0 +1,102 @@
+/**
+ * gradcheck at its edges: the finite-difference step it takes, a NaN gradient (which compares false
+ * with everything and so must be caught on purpose), functions that ignore an input or all of them,
+ * empty inputs, where the worst element of a 3-D input is, and what the message and name say.
+ */
+import { describe, expect, it } from "vitest";
+import { gradcheck, gradgradcheck } from "../../src/autograd/gradcheck.ts";
+import { applyOp } from "../../src/autograd/op.ts";
+import type { Tensor } from "../../src/autograd/tensor.ts";
+import { f64 } from "./helpers.ts";
+
+/** The identity whose backward divides by x and multiplies back: 1 everywhere except NaN at x = 0. */
+function nanAtZero(x: Tensor): Tensor {
+  return applyOp(
+    "nanAtZero",
+    [x],
+    () => x.mul(1),
+    (g) => [() => g.mul(x).div(x)],
+  );
+}
+
+describe("gradcheck's edges", () => {
+  it("steps by eps = 1e-6 unless told otherwise: relu's numeric slope just right of its kink shows the step", () => {
+    // At x = 5e-7 < h: (relu(x + h) − relu(x − h)) / 2h = (x + h) / 2h.
+    const x = f64([5e-7], [1]);
+    const slope = (h: number) => (5e-7 + h) / (2 * h);
+    expect(gradcheck((t) => t.relu().sum(), [x]).inputs[0].numeric).toBeCloseTo(slope(1e-6), 9);
+    expect(gradcheck((t) => t.relu().sum(), [x], { eps: 1e-3 }).inputs[0].numeric).toBeCloseTo(
+      slope(1e-3),
+      9,
+    );
+  });
+
+  it("fails a NaN gradient and points at it, though NaN passes every comparison's else-branch", () => {
+    const x = f64([1, 2, 0, -1], [4]);
+    const report = gradcheck((t) => nanAtZero(t).sum(), [x]);
+    expect(report.passed).toBe(false);
+    expect(report.inputs[0].worstIndex).toEqual([2]);
+    expect(report.inputs[0].analytic).toBeNaN();
+    expect(report.message).toMatch(
+      /gradcheck: input 0 \(shape \[4\]\) at index \[2\]: backward gives NaN but/,
+    );
+    // Away from 0 the same function is right.
+    expect(gradcheck((t) => nanAtZero(t).sum(), [f64([1, 2, 3], [3])]).passed).toBe(true);
+  });
+
+  it("passes a function that ignores an input (its gradient is zero) or all of them, with zero errors", () => {
+    const a = f64([0.5, -1], [2]);
+    const b = f64([2, 3, 4], [3]);
+    const ignoresB = gradcheck((p, _q) => p.mul(p).sum(), [a, b]);
+    expect(ignoresB.passed, ignoresB.message).toBe(true);
+    expect(ignoresB.inputs[1]).toMatchObject({ maxAbsError: 0, maxRelError: 0, analytic: 0, numeric: 0 });
+    const constant = f64([7], []);
+    const none = gradcheck((_p) => constant, [a]);
+    expect(none.passed, none.message).toBe(true);
+    expect(none.inputs[0]).toMatchObject({ maxAbsError: 0, maxRelError: 0, passed: true });
+    // A wrong gradient of zero where the truth is not zero still fails: relative error 1.
+    const zeroGrad = gradcheck((p) => p.detach().mul(p.detach()).sum().add(p.sum().mul(0)), [a]);
+    expect(zeroGrad.passed).toBe(false);
+    expect(zeroGrad.inputs[0].maxRelError).toBeCloseTo(1, 9);
+  });
+
+  it("passes an empty input (nothing to check) next to a checked one", () => {
+    const report = gradcheck((p, e) => p.sum().add(e.sum()), [f64([1], [1]), f64([], [0, 3])]);
+    expect(report.passed, report.message).toBe(true);
+    expect(report.inputs[1]).toMatchObject({ shape: [0, 3], passed: true, maxAbsError: 0 });
+  });
+
+  it("names the worst element of a 3-D input by its multi-index", () => {
+    // Backward is 3x² + 1 at one element only (flat index 17 of [2, 3, 4] is [1, 1, 1]).
+    const values = Array.from({ length: 24 }, (_, i) => 0.1 * (i + 1));
+    const x = f64(values, [2, 3, 4]);
+    const mask = f64(
+      values.map((_, i) => (i === 17 ? 1 : 0)),
+      [2, 3, 4],
+    );
+    const report = gradcheck((t) => t.mul(t).mul(t).sum().add(t.detach().mul(mask).sum()), [x]);
+    expect(report.passed).toBe(false);
+    expect(report.inputs[0].worstIndex).toEqual([1, 1, 1]);
+    expect(report.inputs[0].maxAbsError).toBeCloseTo(1, 6);
+    // x = 1.8 there: backward 3x² = 9.72, finite differences 3x² + 1, so a relative error of 1/10.72.
+    const rel = (1 / (3 * 1.8 ** 2 + 1)).toExponential(2);
+    expect(report.message).toMatch(
+      new RegExp(
+        `input 0 \\(shape \\[2, 3, 4\\]\\) at index \\[1, 1, 1\\]: .*\\(abs error 1\\.00e\\+0, rel error ${rel}; tolerance atol 0\\.00001, rtol 0\\.001\\)$`,
+      ),
+    );
+  });
+
+  it("calls the function by the name given, else by its own name, else plainly", () => {
+    const x = f64([1, 2], [2]);
+    const wrong = (t: Tensor) => t.mul(t).sum().add(t.detach().sum());
+    expect(gradcheck(wrong, [x], { name: "squares" }).message).toMatch(/^gradcheck\(squares\): input 0/);
+    expect(gradcheck(wrong, [x]).message).toMatch(/^gradcheck\(wrong\): input 0/);
+    expect(gradcheck((t) => wrong(t), [x]).message).toMatch(/^gradcheck: input 0/);
+    const detachedSquare = (t: Tensor) => t.mul(t.detach()).sum();
+    expect(gradgradcheck(detachedSquare, [x], { name: "sq" }).message).toMatch(
+      /^gradgradcheck\(sq\): second derivative: input 0/,
+    );
+    expect(gradgradcheck(detachedSquare, [x]).message).toMatch(/^gradgradcheck\(detachedSquare\): /);
+  });
+});
