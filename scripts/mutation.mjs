@@ -1,9 +1,11 @@
 /**
- * `npm run test:mutation [-- PATH...] [--incremental] [--concurrency N]`: StrykerJS over the book
+ * `npm run test:mutation [-- PATH...] [--incremental] [--ignore-static] [--concurrency N]`: StrykerJS over the book
  * (stryker.config.mjs), or over the source folders or files named (e.g. `src/nn src/vae/elbo.ts`),
  * with the reports in reports/mutation/<paths>.{html,json}. `--incremental` reuses the results of an
  * earlier run for every mutant whose code and tests did not change; `--concurrency N` runs N test
- * processes at once (the config's 2 by default).
+ * processes at once (the config's 2 by default). `--ignore-static` skips the mutants that run only
+ * while modules load (no test reaches them), which StrykerJS must test with the whole suite each;
+ * a mutant that a test reaches too is still run, against the tests that reach it.
  *
  * Why a script and not `stryker run`: StrykerJS 10's command line refuses to start below Node 22
  * (its package declares node >= 22), while this project supports Node 20. Its API, which the
@@ -30,6 +32,7 @@ const options = {
 };
 if (paths.length > 0) options.mutate = paths.map((p) => (p.endsWith(".ts") ? p : `${p}/**/*.ts`));
 if (concurrency !== undefined) options.concurrency = concurrency;
+if (args.includes("--ignore-static")) options.ignoreStatic = true;
 if (args.includes("--incremental")) {
   options.incremental = true;
   options.incrementalFile = `reports/mutation/${name}.incremental.json`;
