@@ -4,6 +4,7 @@
  * empty inputs, where the worst element of a 3-D input is, and what the message and name say.
  */
 import { describe, expect, it } from "vitest";
+import { tensor } from "../../src/autograd/create.ts";
 import { gradcheck, gradgradcheck } from "../../src/autograd/gradcheck.ts";
 import { applyOp } from "../../src/autograd/op.ts";
 import type { Tensor } from "../../src/autograd/tensor.ts";
@@ -98,5 +99,58 @@ describe("gradcheck's edges", () => {
       /^gradgradcheck\(sq\): second derivative: input 0/,
     );
     expect(gradgradcheck(detachedSquare, [x]).message).toMatch(/^gradgradcheck\(detachedSquare\): /);
+  });
+
+  it("evaluates at the float64 values of its inputs exactly, not at a float32 rounding of them", () => {
+    // x·x at x = 0.1: backward gives 0.1 + 0.1, exactly 0.2 in float64 (0.1 in float32 is 0.10000000149…).
+    const report = gradcheck((t) => t.mul(t).sum(), [f64([0.1], [1])]);
+    expect(report.inputs[0].analytic).toBe(0.2);
+    // A float32 input is widened: its float32 value, checked in float64.
+    const widened = gradcheck((t) => t.mul(t).sum(), [tensor(Float32Array.of(0.1), [1])]);
+    expect(widened.inputs[0].analytic).toBe(2 * Math.fround(0.1));
+  });
+
+  it("projects a non-scalar output with the seed it is given (the same seed, the same report)", () => {
+    const x = f64([1, 2, 3], [3]);
+    const wrong = (t: Tensor) => t.mul(t).add(t.detach());
+    const worst = (seed?: number) =>
+      gradcheck(wrong, [x], seed === undefined ? {} : { seed }).inputs[0].analytic;
+    expect(worst(3)).toBe(worst(3));
+    expect(worst(0)).toBe(worst());
+    expect(new Set([worst(), worst(1), worst(2), worst(3)]).size).toBe(4);
+  });
+});
+
+/**
+ * x²/2 elementwise whose VJP, g·x, is right, but whose VJP's own derivative in x is g mirrored: right
+ * when every element of g is the same (a plain sum of the output), wrong for any other g.
+ */
+function halfSquareMirroredSecond(x: Tensor): Tensor {
+  const gTimesX = (g: Tensor) =>
+    applyOp(
+      "gTimesX",
+      [g, x],
+      () => g.mul(x),
+      (u) => [
+        () => u.mul(x),
+        () => u.mul(g.gatherRows(Array.from({ length: g.shape[0] }, (_, i) => g.shape[0] - 1 - i))),
+      ],
+    );
+  return applyOp(
+    "halfSquare",
+    [x],
+    () => x.mul(x).mul(0.5),
+    (g) => [() => gTimesX(g)],
+  );
+}
+
+describe("gradgradcheck on a non-scalar output", () => {
+  it("projects it randomly, so a second derivative that is right only for a plain sum fails", () => {
+    const x = f64([0.5, -1, 2], [3]);
+    expect(gradcheck(halfSquareMirroredSecond, [x]).passed).toBe(true);
+    expect(gradgradcheck((t) => halfSquareMirroredSecond(t).sum(), [x]).passed).toBe(true);
+    const report = gradgradcheck(halfSquareMirroredSecond, [x]);
+    expect(report.passed).toBe(false);
+    expect(report.message).toMatch(/^gradgradcheck\(halfSquareMirroredSecond\): second derivative: input 0/);
   });
 });
