@@ -7,7 +7,8 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { checkGeneratorState, Generator } from "../../src/autograd/random.ts";
+import { randn } from "../../src/autograd/create.ts";
+import { checkGeneratorState, Generator, globalGenerator, manualSeed } from "../../src/autograd/random.ts";
 
 const MASK = 0xffffffffn;
 const u32 = (x: bigint) => x & MASK;
@@ -153,5 +154,16 @@ describe("checkGeneratorState", () => {
     const g = new Generator(0).setState({ s: [5, 6, 7, 8], spareNormal: 0.25 });
     expect(g.normal()).toBe(0.25);
     expect(g.getState().spareNormal).toBeNull();
+  });
+});
+
+describe("manualSeed", () => {
+  it("reseeds the global generator that rand and randn draw from", () => {
+    manualSeed(31);
+    const drawn = Array.from(randn([5], { dtype: "float64" }).dataSync());
+    const g = new Generator(31);
+    expect(drawn).toEqual(Array.from({ length: 5 }, () => g.normal()));
+    expect(globalGenerator.getState()).toEqual(g.getState());
+    manualSeed(0);
   });
 });
