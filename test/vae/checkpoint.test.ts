@@ -2,7 +2,7 @@
  * Damaged checkpoints are refused before any work starts, each with a message naming the file and
  * what is wrong; nothing non-finite is ever saved, and a checkpoint holding NaN loads only on request.
  */
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { noGrad } from "../../src/autograd/engine.ts";
 import { Generator } from "../../src/autograd/random.ts";
 import { decodeCheckpoint } from "../../src/vae/checkpoint-format.ts";
@@ -24,7 +24,12 @@ async function goodCheckpoint(): Promise<Uint8Array> {
   return checkpointBytes(run);
 }
 
-const good = await goodCheckpoint();
+// Made once, by the first test that needs it rather than at import: work done at import is invisible
+// to mutation testing's per-test coverage, which then has to run every test against every mutant.
+let good: Uint8Array;
+beforeEach(async () => {
+  good ??= await goodCheckpoint();
+});
 
 function decode(bytes: Uint8Array) {
   return decodeCheckpoint(bytes, file);

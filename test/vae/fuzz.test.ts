@@ -6,7 +6,7 @@
  * bounded: a damaged size field must not make a reader allocate what the file does not hold.
  */
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { decodeCheckpoint } from "../../src/vae/checkpoint-format.ts";
 import { datasetFromIdx, parseIdx } from "../../src/vae/dataset.ts";
 import { checkpointBytes, disposeRun, startRun, trainRun } from "../../src/vae/run.ts";
@@ -14,10 +14,16 @@ import { joinSafetensors, splitSafetensors, tinyConfig, tinyDataset, tinyTrainin
 
 const FILE = "runs/fuzz/checkpoint.safetensors";
 
-const seeded = startRun(tinyConfig, tinyTraining({ epochs: 1 }));
-await trainRun(seeded, tinyDataset(8));
-const good = await checkpointBytes(seeded);
-disposeRun(seeded);
+// Made once, by the first test that needs it rather than at import: work done at import is invisible
+// to mutation testing's per-test coverage, which then has to run every test against every mutant.
+let good: Uint8Array;
+beforeEach(async () => {
+  if (good !== undefined) return;
+  const seeded = startRun(tinyConfig, tinyTraining({ epochs: 1 }));
+  await trainRun(seeded, tinyDataset(8));
+  good = await checkpointBytes(seeded);
+  disposeRun(seeded);
+});
 
 /** A plain Error whose message starts with the file's name: ours, and clear. */
 function expectClearError(e: unknown, file: string): void {
@@ -92,30 +98,34 @@ function edited(value: unknown, path: (string | number)[], replacement: unknown)
 }
 
 describe("fuzzing the checkpoint reader", () => {
-  const { header, data } = splitSafetensors(good);
-  // Metadata values are JSON strings: edit inside them too.
-  const expanded = {
-    ...header,
-    __metadata__: Object.fromEntries(
-      Object.entries(header.__metadata__ as Record<string, string>).map(([k, v]) => {
-        try {
-          return [k, JSON.parse(v)];
-        } catch {
-          return [k, v];
-        }
-      }),
-    ),
+  /** The good checkpoint's header (metadata values parsed from their JSON), its data, and how to pack an edit. */
+  const parts = () => {
+    const { header, data } = splitSafetensors(good);
+    // Metadata values are JSON strings: edit inside them too.
+    const expanded = {
+      ...header,
+      __metadata__: Object.fromEntries(
+        Object.entries(header.__metadata__ as Record<string, string>).map(([k, v]) => {
+          try {
+            return [k, JSON.parse(v)];
+          } catch {
+            return [k, v];
+          }
+        }),
+      ),
+    };
+    const leafPaths = paths(expanded);
+    const pack = (h: Record<string, unknown>) => ({
+      ...h,
+      __metadata__: Object.fromEntries(
+        Object.entries((h.__metadata__ ?? {}) as Record<string, unknown>).map(([k, v]) => [
+          k,
+          typeof v === "string" ? v : JSON.stringify(v),
+        ]),
+      ),
+    });
+    return { header, data, expanded, leafPaths, pack };
   };
-  const leafPaths = paths(expanded);
-  const pack = (h: Record<string, unknown>) => ({
-    ...h,
-    __metadata__: Object.fromEntries(
-      Object.entries((h.__metadata__ ?? {}) as Record<string, unknown>).map(([k, v]) => [
-        k,
-        typeof v === "string" ? v : JSON.stringify(v),
-      ]),
-    ),
-  });
 
   it("truncations and bit flips end in a clear error (the checksum or the layout sees them)", async () => {
     const rssBefore = process.memoryUsage().rss;
@@ -140,6 +150,7 @@ describe("fuzzing the checkpoint reader", () => {
   }, 60_000);
 
   it("header edits (any JSON at any place, or a field removed), resealed or not, end in a clear error or a right load", async () => {
+    const { header, data, expanded, leafPaths, pack } = parts();
     let loaded = 0;
     await fc.assert(
       fc.asyncProperty(
