@@ -18,7 +18,11 @@ function maskShape(op: string, a: Tensor, b: Tensor): number[] {
 
 /** 1 where a == b, else 0 (broadcast). */
 export function equal(a: Tensor, b: Tensor): Tensor {
-  const shape = maskShape("equal", a, b);
+  return equalMask(maskShape("equal", a, b), a, b);
+}
+
+/** equal's mask for operands already checked (under the caller's name) to broadcast to `shape`. */
+function equalMask(shape: number[], a: Tensor, b: Tensor): Tensor {
   return new Tensor(a.backend.binary("eq", a.storage, a.shape, b.storage, b.shape, shape), shape, a.backend);
 }
 
@@ -35,7 +39,11 @@ export function notEqual(a: Tensor, b: Tensor): Tensor {
 
 /** 1 where a > b, else 0 (broadcast). */
 export function greater(a: Tensor, b: Tensor): Tensor {
-  const shape = maskShape("greater", a, b);
+  return greaterMask(maskShape("greater", a, b), a, b);
+}
+
+/** greater's mask for operands already checked (under the caller's name) to broadcast to `shape`. */
+function greaterMask(shape: number[], a: Tensor, b: Tensor): Tensor {
   const difference = a.backend.binary("sub", a.storage, a.shape, b.storage, b.shape, shape);
   const mask = a.backend.unary("step", difference);
   a.backend.dispose(difference);
@@ -53,17 +61,19 @@ export function zerosLike(like: Tensor): Tensor {
 
 /** 1 where a < b, else 0 (broadcast). */
 export function less(a: Tensor, b: Tensor): Tensor {
-  return greater(b, a);
+  return greaterMask(maskShape("less", a, b), b, a);
 }
 
 /** 1 where a ≥ b: greater or equal, which never overlap, so a NaN on either side gives 0. */
 export function greaterEqual(a: Tensor, b: Tensor): Tensor {
-  return either(greater(a, b), equal(a, b));
+  const shape = maskShape("greaterEqual", a, b);
+  return either(greaterMask(shape, a, b), equalMask(shape, a, b));
 }
 
 /** 1 where a ≤ b, else 0 (broadcast). */
 export function lessEqual(a: Tensor, b: Tensor): Tensor {
-  return either(greater(b, a), equal(a, b));
+  const shape = maskShape("lessEqual", a, b);
+  return either(greaterMask(shape, b, a), equalMask(shape, a, b));
 }
 
 /** The union of two masks that never overlap: their sum. Both are freed. */
