@@ -63,7 +63,9 @@ describe("comparison masks check their operands", () => {
     // Each comparison names itself and its operands in the order given, also those built on others.
     const b = zeros([3]);
     expect(() => a.less(b)).toThrow("less: cannot compare float32 [2] on cpu with float32 [3] on cpu");
-    expect(() => a.greaterEqual(b)).toThrow("greaterEqual: cannot compare float32 [2] on cpu with float32 [3]");
+    expect(() => a.greaterEqual(b)).toThrow(
+      "greaterEqual: cannot compare float32 [2] on cpu with float32 [3]",
+    );
     expect(() => a.lessEqual(b)).toThrow("lessEqual: cannot compare float32 [2] on cpu with float32 [3]");
     // Shapes that do broadcast are compared element by element.
     expect(greater(tensor([[1], [3]]), tensor([2, 0, 3])).toArray()).toEqual([
