@@ -85,9 +85,10 @@ export function gradgradcheck(
       shape,
     );
   const weights = inputs.map((x) => randomLike(x.shape, x.size));
+  const check = labelled("gradgradcheck", fn, options);
   let projection: Tensor | null = null;
   const scalar = (...xs: Tensor[]): Tensor => {
-    const out = fn(...xs);
+    const out = float64Output(check, fn(...xs));
     if (out.size === 1) return out.sum();
     projection ??= randomLike(out.shape, out.size);
     return out.mul(projection).sum();
@@ -101,7 +102,7 @@ export function gradgradcheck(
       .map((g, i) => g.mul(weights[i]).sum())
       .reduce((a, b) => a.add(b));
   return compare(projected, inputs, options, {
-    check: labelled("gradgradcheck", fn, options),
+    check,
     derivative: "second derivative: ",
     analytic: "backward of the gradient gives",
     numeric: "finite differences of the gradient give",
@@ -112,6 +113,13 @@ export function gradgradcheck(
 function labelled(check: string, fn: { name: string }, options: GradcheckOptions): string {
   const name = options.name ?? fn.name;
   return name ? `${check}(${name})` : check;
+}
+
+/** `out`, refused unless float64: checked in float32, a derivative would drown in rounding. */
+function float64Output(check: string, out: Tensor): Tensor {
+  if (out.dtype !== "float64")
+    throw new Error(`${check}: fn returned ${out.dtype}; build it from the float64 inputs it is given`);
+  return out;
 }
 
 interface Wording {
@@ -137,11 +145,7 @@ function compare(
   // The scalar being differentiated: f itself, or Σ v ⊙ f with v fixed for the whole check.
   let projection: Tensor | null = null;
   const objective = (xs: Tensor[]): Tensor => {
-    const out = fn(...xs);
-    if (out.dtype !== "float64")
-      throw new Error(
-        `${words.check}: fn returned ${out.dtype}; build it from the float64 inputs it is given`,
-      );
+    const out = float64Output(words.check, fn(...xs));
     if (out.size === 1) return out.sum();
     if (projection === null) {
       const g = new Generator(options.seed ?? 0);

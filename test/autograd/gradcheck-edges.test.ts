@@ -154,3 +154,12 @@ describe("gradgradcheck on a non-scalar output", () => {
     expect(report.message).toMatch(/^gradgradcheck\(halfSquareMirroredSecond\): second derivative: input 0/);
   });
 });
+
+describe("gradgradcheck of a function that does not return float64", () => {
+  it("refuses it by name, as gradcheck does, whether the output is a scalar or not", () => {
+    const x = f64([1, 2], [2]);
+    const message = /^gradgradcheck: fn returned float32; build it from the float64 inputs it is given/;
+    expect(() => gradgradcheck((t) => t.mul(t).to("float32"), [x])).toThrow(message);
+    expect(() => gradgradcheck((t) => t.mul(t).sum().to("float32"), [x])).toThrow(message);
+  });
+});
