@@ -5,7 +5,7 @@
  * runs only the rules that lead to what was asked for; scopes hand kept tensors to the scope around.
  */
 import { describe, expect, it } from "vitest";
-import { tensor, zeros } from "../../src/autograd/create.ts";
+import { ones, rand, randn, tensor, zeros } from "../../src/autograd/create.ts";
 import { enableGrad, gradients, noGrad } from "../../src/autograd/engine.ts";
 import { applyOp } from "../../src/autograd/op.ts";
 import { scoped } from "../../src/autograd/scope.ts";
@@ -99,6 +99,8 @@ describe("gradients()", () => {
     expect(gradients(zeros([1]).sum(), [a, b])).toEqual([null, null]);
     const [ga, gb] = gradients(a.mul(a).sum(), [a, b]);
     expect(ga?.toArray()).toEqual([2, 4]);
+    // Without createGraph the gradient is a plain value, with no graph of its own.
+    expect(ga?.requiresGrad).toBe(false);
     expect(gb).toBeNull();
     expect(a.grad).toBeNull();
   });
@@ -158,5 +160,62 @@ describe("scoped", () => {
     // Only the outer result is left: the inner one was kept by its scope but not by the outer one.
     expect(backend.memory().buffers - before).toBe(1);
     expect(() => inner?.dataSync()).toThrow(/used after dispose/);
+  });
+});
+
+describe("the methods and creators a model is written with", () => {
+  it("indexSelect, logSoftmax and batchedMatmul as methods give the functions' values", () => {
+    const x = tensor([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
+    expect(x.indexSelect(0, [2, 0]).toArray()).toEqual([
+      [5, 6],
+      [1, 2],
+    ]);
+    const ls = x.to("float64").logSoftmax(1).dataSync();
+    // log softmax of (a, a + 1): −log(1 + e) and 1 − log(1 + e).
+    expect(ls[0]).toBeCloseTo(-Math.log(1 + Math.E), 12);
+    expect(ls[5]).toBeCloseTo(1 - Math.log(1 + Math.E), 12);
+    const a = tensor([[[1, 2]], [[3, 4]]]); // [2, 1, 2]
+    const b = tensor([
+      [[1], [1]],
+      [[2], [0]],
+    ]); // [2, 2, 1]
+    expect(a.batchedMatmul(b).toArray()).toEqual([[[3]], [[6]]]);
+  });
+
+  it("ones fills with 1; rand and randn refuse a bad shape under their own names", () => {
+    expect(ones([2, 2], { dtype: "float64" }).toArray()).toEqual([
+      [1, 1],
+      [1, 1],
+    ]);
+    expect(ones([1], { requiresGrad: true }).requiresGrad).toBe(true);
+    expect(() => rand([2, -1])).toThrow("rand: shape [2, -1] must hold non-negative integers");
+    expect(() => randn([1.5])).toThrow("randn: shape [1.5] must hold non-negative integers");
+  });
+
+  it("backward({ createGraph: true }) records the gradient, so it can be differentiated again", () => {
+    const x = tensor([3], { requiresGrad: true });
+    x.mul(x).mul(x).sum().backward({ createGraph: true });
+    expect(x.grad?.item()).toBe(27); // 3x²
+    expect(x.grad?.requiresGrad).toBe(true);
+    const g = x.grad as Tensor;
+    x.zeroGrad();
+    g.sum().backward();
+    expect(x.grad?.item()).toBe(18); // 6x
+  });
+
+  it("applyOp refuses a forward that does not return a tensor, naming the op", () => {
+    const x = tensor([1]);
+    expect(() =>
+      applyOp(
+        "notATensor",
+        [x],
+        () => 5 as unknown as Tensor,
+        (g) => [() => g],
+      ),
+    ).toThrow("notATensor: forward must return a Tensor");
   });
 });

@@ -35,6 +35,9 @@ describe("grad and valueAndGrad", () => {
       [6, 16],
     ]);
     expect(grad(f, [1])(a, b).map((g) => g.toArray())).toEqual([[1, 4]]);
+    // A single argument number (the first by default) gives a single gradient.
+    expect(valueAndGrad(f)(a, b).grad.toArray()).toEqual([6, 16]);
+    expect(valueAndGrad(f, 1)(a, b).grad.toArray()).toEqual([1, 4]);
   });
 });
 
