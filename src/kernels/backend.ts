@@ -131,8 +131,10 @@ export interface Backend {
    * `param`, `m` and `v` are overwritten (start m and v at zeros); all four have the same size and
    * dtype. Each constant is rounded to the dtype and each operation is done in the order written,
    * so the result equals, bit for bit, that formula composed from `binary` and `unary` ops.
+   * Returns whether every number written (param, m and v) is finite: the kernel sees each one
+   * anyway, and a divergence guard would otherwise make another pass over all three to learn it.
    */
-  adamUpdate?(param: Storage, grad: Storage, m: Storage, v: Storage, hyper: AdamHyperparameters): void;
+  adamUpdate?(param: Storage, grad: Storage, m: Storage, v: Storage, hyper: AdamHyperparameters): boolean;
 }
 
 /**

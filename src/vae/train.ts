@@ -46,11 +46,11 @@ export interface EpochResult {
  * backward, optimizer. All of it runs in one scope, so the batch, the noise, the graph, the
  * gradients and the optimizer's scratch are freed when it ends and every step reuses the same
  * buffers. Returns, for the caller to read (`await t.data()`) and dispose:
- *   [loss, bce, kl, probe, ...parts, ...inspected]
- * the batch's loss terms (sums over the batch); the sum of each watched tensor (`watchedTensors`
- * order), and `probe`, the sum of those sums. NaN and ±Infinity survive a sum, so one number read
- * per step tells whether every gradient, optimizer buffer and parameter is still finite. Last come
- * the tensors `inspect` returned, if given.
+ *   [loss, bce, kl, probe, ...inspected]
+ * the batch's loss terms (sums over the batch); `probe`, the optimizer's finiteProbe(), finite
+ * exactly when every parameter and every optimizer buffer is (a non-finite gradient spreads into
+ * Adam's m and v, or straight into the parameters), so one number read per step tells whether
+ * training is still sound; and last the tensors `inspect` returned, if given.
  */
 export function trainStep(
   model: BernoulliVAE,
@@ -67,33 +67,12 @@ export function trainStep(
       out.loss.backward();
       const inspected = inspect?.() ?? [];
       optimizer.step();
-      const zero = out.kl.mul(0);
-      const parts = watchedTensors(optimizer).map(({ tensor }) => tensor?.sum() ?? zero);
-      const probe = parts.reduce((sum, part) => sum.add(part), zero);
-      return [out.loss, out.bce, out.kl, probe, ...parts, ...inspected];
+      return [out.loss, out.bce, out.kl, optimizer.finiteProbe(), ...inspected];
     },
     (kept) => kept,
   );
 }
 
-interface Watched {
-  /** "the gradient of", "the optimizer's m of", "the parameter" */
-  what: string;
-  param: number;
-  tensor: Tensor | null;
-}
-
-/** What the divergence guard watches, in the order a divergence spreads: gradients, optimizer state, parameters. */
-function watchedTensors(optimizer: Optimizer): Watched[] {
-  const { params } = optimizer;
-  return [
-    ...params.map((p, i) => ({ what: "the gradient of", param: i, tensor: p.grad })),
-    ...Object.entries(optimizer.stateTensors()).flatMap(([buffer, list]) =>
-      list.map((t, i) => ({ what: `the optimizer's ${buffer} of`, param: i, tensor: t })),
-    ),
-    ...params.map((p, i) => ({ what: "the parameter", param: i, tensor: p })),
-  ];
-}
 /**
  * One epoch over `data`. Throws, naming the epoch, the step and the tensor, as soon as the loss,
  * a gradient, a parameter or the optimizer's state stops being finite, so a diverged run never
@@ -121,19 +100,12 @@ export async function trainEpoch(
   let totalKl = 0;
   let seen = 0;
   const stepLosses: number[] = [];
-  let inspectedCount = 0;
-  const inspect =
-    options.inspect &&
-    (() => {
-      const tensors = options.inspect!();
-      inspectedCount = tensors.length;
-      return tensors;
-    });
+  const images = new Float32Array(options.batchSize * data.rows * data.cols);
   model.train();
   for (let s = 0; s < batches.length; s++) {
     const indices = batches[s];
-    const terms = trainStep(model, optimizer, gatherImages(data, indices), options.generator, inspect);
-    const parts = terms.slice(4, terms.length - inspectedCount);
+    const batch = gatherImages(data, indices, images);
+    const terms = trainStep(model, optimizer, batch, options.generator, options.inspect);
     // Awaiting the values works on every backend, including those whose kernels finish later.
     const [loss, bce, kl, probe] = await Promise.all(terms.slice(0, 4).map((t) => t.data()));
     let inspected: TypedArray[] = [];
@@ -145,11 +117,11 @@ export async function trainEpoch(
     try {
       if (!Number.isFinite(loss[0])) throw stop(`the loss became ${loss[0]}`);
       if (!Number.isFinite(probe[0])) {
-        const found = await firstNonFinite(model, optimizer, parts);
+        const found = await firstNonFinite(model, optimizer);
         // null: finite values whose sum overflowed; huge, but not yet diverged.
         if (found !== null) throw stop(found);
       }
-      inspected = await Promise.all(terms.slice(4 + parts.length).map((t) => t.data()));
+      inspected = await Promise.all(terms.slice(4).map((t) => t.data()));
     } finally {
       for (const t of terms) t.dispose();
     }
@@ -179,24 +151,23 @@ export async function trainEpoch(
 }
 
 /**
- * The first watched tensor holding NaN or ±Infinity, in words ("the parameter fc1.weight holds NaN
- * at index 3"), found from the sums `trainStep` kept (the gradients themselves are freed by then).
+ * The first optimizer buffer or parameter holding NaN or ±Infinity, in words ("the parameter
+ * fc1.weight holds NaN at index 3"), in the order a divergence spreads: optimizer state, then
+ * parameters. Null when all are finite (the probe overflowed: huge values, but not yet diverged).
  */
-async function firstNonFinite(
-  model: BernoulliVAE,
-  optimizer: Optimizer,
-  parts: Tensor[],
-): Promise<string | null> {
+async function firstNonFinite(model: BernoulliVAE, optimizer: Optimizer): Promise<string | null> {
   const names = new Map(model.namedParameters().map(([name, t]) => [t, name]));
-  const watched = watchedTensors(optimizer);
-  const sums = await Promise.all(parts.map((t) => t.data()));
-  for (const [i, { what, param, tensor }] of watched.entries()) {
-    if (Number.isFinite(sums[i][0])) continue;
-    const name = names.get(optimizer.params[param]) ?? `parameter ${param}`;
-    if (what === "the gradient of" || tensor === null)
-      return `${what} ${name} holds non-finite values (they sum to ${sums[i][0]})`;
+  const { params } = optimizer;
+  const watched = [
+    ...Object.entries(optimizer.stateTensors()).flatMap(([buffer, list]) =>
+      list.map((t, i) => ({ what: `the optimizer's ${buffer} of`, param: i, tensor: t })),
+    ),
+    ...params.map((p, i) => ({ what: "the parameter", param: i, tensor: p })),
+  ];
+  for (const { what, param, tensor } of watched) {
     const values = await tensor.data();
     const bad = values.findIndex((v) => !Number.isFinite(v));
+    const name = names.get(params[param]) ?? `parameter ${param}`;
     if (bad >= 0) return `${what} ${name} holds ${values[bad]} at index ${bad}`;
   }
   return null;

@@ -718,7 +718,7 @@ const storages: ConformanceCheck = {
 };
 
 const adam: ConformanceCheck = {
-  name: "adamUpdate, where a backend has it, equals the formula composed from binary and unary ops, bit for bit",
+  name: "adamUpdate, where a backend has it, equals the formula composed from binary and unary ops, bit for bit, and says whether all it wrote is finite",
   async run(target) {
     const { backend, runs } = target;
     if (backend.adamUpdate === undefined) return;
@@ -727,14 +727,20 @@ const adam: ConformanceCheck = {
       const typed = (v: number[]) => (dtype === "float32" ? Float32Array.from(v) : Float64Array.from(v));
       await fc.assert(
         fc.asyncProperty(
-          fc
-            .integer({ min: 1, max: 37 })
-            .chain((n) =>
-              fc.tuple(
-                fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: n, maxLength: n }),
-                fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: 3 * n, maxLength: 3 * n }),
+          fc.integer({ min: 1, max: 37 }).chain((n) =>
+            fc.tuple(
+              fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: n, maxLength: n }),
+              // Now and then a gradient that makes the state non-finite: NaN, ±∞, or one whose
+              // square overflows v while the parameter stays finite.
+              fc.array(
+                fc.oneof(
+                  { weight: 20, arbitrary: fc.double({ min: -3, max: 3, noNaN: true }) },
+                  { weight: 1, arbitrary: fc.constantFrom(Number.NaN, Infinity, -Infinity, 3e38) },
+                ),
+                { minLength: 3 * n, maxLength: 3 * n },
               ),
             ),
+          ),
           fc.constantFrom(0, 0.01),
           async ([p0, grads], weightDecay) => {
             const n = p0.length;
@@ -756,7 +762,12 @@ const adam: ConformanceCheck = {
                 step,
               };
               ref = composedAdam(r, ref, r.fromArray(g), n, h, dtype);
-              update(state.p, backend.fromArray(g), state.m, state.v, h);
+              const finite = update(state.p, backend.fromArray(g), state.m, state.v, h);
+              const written = [ref.p, ref.m, ref.v].flatMap((x) => Array.from(r.readSync(x)));
+              if (finite !== written.every(Number.isFinite))
+                throw new Error(
+                  `adam ${dtype} step ${step}: reported finite = ${finite}, but wrote ${written}`,
+                );
             }
             for (const key of ["p", "m", "v"] as const)
               expectSame(

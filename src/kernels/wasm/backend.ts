@@ -593,7 +593,7 @@ export class WasmBackend implements Backend {
 
   // --- fused kernels (optional Backend methods) ----------------------------------------------
 
-  adamUpdate(param: Storage, grad: Storage, m: Storage, v: Storage, hyper: AdamHyperparameters): void {
+  adamUpdate(param: Storage, grad: Storage, m: Storage, v: Storage, hyper: AdamHyperparameters): boolean {
     const [sp, sg, sm, sv] = [param, grad, m, v].map((s) => this.check(s));
     if ([sg, sm, sv].some((s) => s.size !== sp.size || s.dtype !== sp.dtype)) {
       throw new Error("wasm backend: adamUpdate needs param, grad, m and v of one size and dtype");
@@ -611,27 +611,34 @@ export class WasmBackend implements Backend {
     ];
     if (sp.dtype === "float32") {
       const kernel = weightDecay === 0 ? "adam_update" : "adam_update_decay";
-      // The constants as float32 bits (see kernels-optim.ts), then slices of whole vectors per thread.
+      // The constants as float32 bits (see kernels-optim.ts), then slices of whole vectors per thread,
+      // each with its own 16 bytes (in its scratch block) for the finiteness sums.
       const bits = Array.from(new Int32Array(Float32Array.from(constants).buffer));
       const parts = this.threads !== null && sp.size >= this.parallelElements ? this.threads.count : 1;
-      const jobs = evenSplit(sp.size, parts, 4).map(([lo, hi]) => [
+      const slices = evenSplit(sp.size, parts, 4);
+      const sums = slices.map((_, t) => this.scratchFor(t, 16));
+      const jobs = slices.map(([lo, hi], t) => [
         ...[sp, sg, sm, sv].map((s) => s.block.address + 4 * lo),
         hi - lo,
+        sums[t],
         ...bits,
       ]);
       if (jobs.length === 1 || this.threads === null) this.kernels[kernel](...jobs[0]);
       else this.threads.run(kernel, this.kernels, jobs);
-      return;
+      return sums.every((at) => this.f32.subarray(at / 4, at / 4 + 4).every((sum) => sum === 0));
     }
     // float64: the same formula, in the same order, in JavaScript.
     const [wd, b1, omb1, b2, omb2, c2, e, stepSize] = constants;
     const [P, G, M, V] = [sp, sg, sm, sv].map((s) => this.view(s));
+    let finite = true;
     for (let i = 0; i < P.length; i++) {
       const g = weightDecay === 0 ? G[i] : G[i] + P[i] * wd;
       M[i] = M[i] * b1 + g * omb1;
       V[i] = V[i] * b2 + g * g * omb2;
       P[i] = P[i] - (M[i] / (Math.sqrt(V[i] / c2) + e)) * stepSize;
+      finite &&= Number.isFinite(P[i]) && Number.isFinite(M[i]) && Number.isFinite(V[i]);
     }
+    return finite;
   }
 
   /** Which operand's zeros the matmul skips (see sparsity.ts). */
