@@ -135,6 +135,19 @@ export interface Backend {
    * anyway, and a divergence guard would otherwise make another pass over all three to learn it.
    */
   adamUpdate?(param: Storage, grad: Storage, m: Storage, v: Storage, hyper: AdamHyperparameters): boolean;
+
+  /**
+   * Binary cross-entropy from logits ℓ and targets t of one size and dtype, summed, in one pass:
+   *   Σᵢ softplus(ℓᵢ) − tᵢ·ℓᵢ      (one number)
+   * Each term is what `unary("softplus")`, `binary("mul")` and `binary("sub")` give, bit for bit;
+   * the terms may be added in any order (within the sum bound of precision.ts).
+   */
+  bceWithLogitsSum?(logits: Storage, target: Storage): Storage;
+  /**
+   * The gradient of that sum, scaled by the one number g: (σ(ℓᵢ) − tᵢ)·g for every element, in one
+   * pass; bit for bit what `unary("sigmoid")`, `binary("sub")` and `binary("mul")` give.
+   */
+  bceWithLogitsGrad?(logits: Storage, target: Storage, g: Storage): Storage;
 }
 
 /**
