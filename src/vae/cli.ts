@@ -296,6 +296,8 @@ async function main(): Promise<void> {
     };
     try {
       await trainRun(run, train, {
+        // A read-back drains the GPU's queue: on the gpu backend, let 20 steps queue up between reads.
+        readEvery: backend.name === "gpu" ? 20 : 1,
         onStep: (epoch, report) => {
           launchers.check();
           if (!progress.has(epoch)) progress.set(epoch, progressReporter(epoch, training.epochs));

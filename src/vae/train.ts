@@ -78,8 +78,13 @@ export function trainStep(
  * a gradient, a parameter or the optimizer's state stops being finite, so a diverged run never
  * writes a checkpoint full of NaN (an overflowing Adam state can freeze parameters at finite values
  * while the loss stays finite, and relu hides NaN weights from the loss on some backends).
- * `onStep` is awaited before the next step, so a caller can pause there (the lab's pause and
- * single step) or stop by throwing.
+ *
+ * Each step's numbers are read every `readEvery` steps (default 1), all at once. A read makes a
+ * GPU finish everything queued before it, so reading every step would leave the device idle while
+ * the host builds the next step; reading every 20 steps lets 20 steps queue up and drains the
+ * queue once (the CLI does so on the gpu backend). The checks and `onStep` then run for those steps
+ * in order, and training stops at the first bad one, naming it. `onStep` is awaited before the
+ * next step is built, so a caller can pause there (the lab's pause and single step) or stop by throwing.
  */
 export async function trainEpoch(
   model: BernoulliVAE,
@@ -91,8 +96,13 @@ export async function trainEpoch(
     generator: Generator;
     onStep?: (s: StepReport) => void | Promise<void>;
     inspect?: Inspect;
+    readEvery?: number;
   },
 ): Promise<EpochResult> {
+  const readEvery = options.readEvery ?? 1;
+  if (!Number.isInteger(readEvery) || readEvery < 1) {
+    throw new Error(`trainEpoch: readEvery must be a positive integer, got ${readEvery}`);
+  }
   const start = performance.now();
   const batches = shuffledBatches(data.count, options.batchSize, options.generator);
   let total = 0;
@@ -101,44 +111,60 @@ export async function trainEpoch(
   let seen = 0;
   const stepLosses: number[] = [];
   const images = new Float32Array(options.batchSize * data.rows * data.cols);
-  model.train();
-  for (let s = 0; s < batches.length; s++) {
-    const indices = batches[s];
-    const batch = gatherImages(data, indices, images);
-    const terms = trainStep(model, optimizer, batch, options.generator, options.inspect);
-    // Awaiting the values works on every backend, including those whose kernels finish later.
-    const [loss, bce, kl, probe] = await Promise.all(terms.slice(0, 4).map((t) => t.data()));
-    let inspected: TypedArray[] = [];
-    const where = `at epoch ${options.epoch}, step ${s + 1}/${batches.length}`;
-    const stop = (what: string) =>
-      new Error(
-        `training stopped: ${what} ${where} (try a smaller --lr); no checkpoint was written for this epoch`,
-      );
+  /** Steps run but not yet read: their number, batch size, and the tensors trainStep returned. */
+  let pending: { step: number; count: number; terms: Tensor[] }[] = [];
+
+  /** Read every pending step's numbers in one go, then check and report each in order. */
+  const readPending = async () => {
+    const steps = pending;
+    pending = [];
     try {
-      if (!Number.isFinite(loss[0])) throw stop(`the loss became ${loss[0]}`);
-      if (!Number.isFinite(probe[0])) {
-        const found = await firstNonFinite(model, optimizer);
-        // null: finite values whose sum overflowed; huge, but not yet diverged.
-        if (found !== null) throw stop(found);
+      // Awaiting the values works on every backend, including those whose kernels finish later.
+      const values = await Promise.all(steps.map(({ terms }) => Promise.all(terms.map((t) => t.data()))));
+      for (const [i, { step, count }] of steps.entries()) {
+        const [[loss], [bce], [kl], [probe], ...inspected] = values[i];
+        const where = `at epoch ${options.epoch}, step ${step}/${batches.length}`;
+        const stop = (what: string) =>
+          new Error(
+            `training stopped: ${what} ${where} (try a smaller --lr); no checkpoint was written for this epoch`,
+          );
+        if (!Number.isFinite(loss)) throw stop(`the loss became ${loss}`);
+        if (!Number.isFinite(probe)) {
+          const found = await firstNonFinite(model, optimizer);
+          // null: finite values whose sum overflowed; huge, but not yet diverged.
+          if (found !== null) throw stop(found);
+        }
+        total += loss;
+        totalBce += bce;
+        totalKl += kl;
+        seen += count;
+        stepLosses.push(loss / count);
+        await options.onStep?.({
+          step,
+          steps: batches.length,
+          loss: loss / count,
+          bce: bce / count,
+          kl: kl / count,
+          average: total / seen,
+          inspected,
+        });
       }
-      inspected = await Promise.all(terms.slice(4).map((t) => t.data()));
     } finally {
-      for (const t of terms) t.dispose();
+      for (const { terms } of steps) for (const t of terms) t.dispose();
     }
-    total += loss[0];
-    totalBce += bce[0];
-    totalKl += kl[0];
-    seen += indices.length;
-    stepLosses.push(loss[0] / indices.length);
-    await options.onStep?.({
-      step: s + 1,
-      steps: batches.length,
-      loss: loss[0] / indices.length,
-      bce: bce[0] / indices.length,
-      kl: kl[0] / indices.length,
-      average: total / seen,
-      inspected,
-    });
+  };
+
+  model.train();
+  try {
+    for (let s = 0; s < batches.length; s++) {
+      const indices = batches[s];
+      const batch = gatherImages(data, indices, images);
+      const terms = trainStep(model, optimizer, batch, options.generator, options.inspect);
+      pending.push({ step: s + 1, count: indices.length, terms });
+      if (pending.length === readEvery || s === batches.length - 1) await readPending();
+    }
+  } finally {
+    for (const { terms } of pending) for (const t of terms) t.dispose();
   }
   return {
     epoch: options.epoch,
