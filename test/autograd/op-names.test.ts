@@ -11,6 +11,7 @@ import { cast } from "../../src/autograd/ops/elementwise.ts";
 import { gather, scatterAdd } from "../../src/autograd/ops/gather.ts";
 import { concat } from "../../src/autograd/ops/indexing.ts";
 import { abs } from "../../src/autograd/ops/piecewise.ts";
+import { sumToShape } from "../../src/autograd/ops/shape.ts";
 import { where } from "../../src/autograd/ops/where.ts";
 import type { Tensor } from "../../src/autograd/tensor.ts";
 
@@ -29,6 +30,8 @@ describe("each op's output carries its name", () => {
     ["cast:float64", () => cast(x(), "float64")],
     ["cast:float32", () => x().to("float64").to("float32")],
     ["transpose", () => x().transpose()],
+    ["broadcastTo", () => x().broadcastTo([4, 2, 3])],
+    ["sumToShape", () => sumToShape(x(), [1, 3])],
     ["abs", () => abs(x())],
     ["gather", () => gather(x(), 1, Int32Array.of(2, 0))],
     ["scatterAdd", () => scatterAdd(x(), 0, Int32Array.of(1, 0), 3)],
@@ -79,5 +82,15 @@ describe("each op's output carries its name", () => {
     expect(() => y.sum().backward()).toThrow(
       /^backward of pow: gradient for input 0 has shape \[1\], expected \[2, 3\]/,
     );
+  });
+});
+
+describe("ops that would change nothing", () => {
+  it("reshape, broadcastTo and sumToShape to the shape a tensor has give the tensor itself: no copy, no graph node", () => {
+    const t = x();
+    expect(t.reshape([2, 3])).toBe(t);
+    expect(t.reshape([-1, 3])).toBe(t);
+    expect(t.broadcastTo([2, 3])).toBe(t);
+    expect(sumToShape(t, [2, 3])).toBe(t);
   });
 });

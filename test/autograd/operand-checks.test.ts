@@ -127,6 +127,22 @@ describe("dtype and shape checks name the op", () => {
     expect(stack([zeros([2, 3]), zeros([2, 3])], 2).shape).toEqual([2, 3, 2]);
   });
 
+  it("matmul: a matrix times a vector or a stack of matrices", () => {
+    expect(() => zeros([2, 3]).matmul(zeros([3]))).toThrow(
+      "matmul([2, 3], [3]): both operands must be 2-D matrices",
+    );
+    expect(() => zeros([2, 3]).matmul(zeros([1, 3, 2]))).toThrow(
+      "matmul([2, 3], [1, 3, 2]): both operands must be 2-D matrices",
+    );
+  });
+
+  it("reshape: negative or fractional dimensions, even when their product is the size", () => {
+    expect(() => zeros([2, 3]).reshape([-2, -3])).toThrow("reshape: invalid target shape [-2, -3]");
+    expect(() => zeros([2, 3]).reshape([1.5, 4])).toThrow("reshape: invalid target shape [1.5, 4]");
+    expect(() => zeros([2, 3]).reshape([-1, -6])).toThrow("reshape: invalid target shape [-1, -6]");
+    expect(zeros([2, 3]).reshape([3, -1]).shape).toEqual([3, 2]);
+  });
+
   it("transpose: a permutation of too many or too few axes", () => {
     expect(() => zeros([2, 3]).transpose([1, 0, 2])).toThrow(
       "transpose: [1, 0, 2] is not a permutation of the axes of [2, 3]",
