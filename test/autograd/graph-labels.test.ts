@@ -36,3 +36,38 @@ describe("toDot labels", () => {
     expect(summarize(null)).toBe("—");
   });
 });
+
+describe("toDot colours and outlines", () => {
+  it("fills parameters blue, constants grey and ops white, outlines only the root, and says whose gradient is kept", () => {
+    const w = tensor([1, 2], { requiresGrad: true });
+    w.name = "w";
+    const c = tensor([3, 4]);
+    c.name = "c";
+    const h = w.mul(c);
+    h.name = "h";
+    const kept = h.exp().retainGrad();
+    kept.name = "kept";
+    const loss = kept.sum();
+    loss.backward();
+    const lines = toDot(loss).split("\n");
+    const node = (label: string) => {
+      const found = lines.find((l) => l.includes(`[label="${label} · `));
+      expect(found, label).toBeDefined();
+      return found as string;
+    };
+    expect(node("w")).toContain('fillcolor="#dbeafe"]');
+    expect(node("c")).toContain('fillcolor="#f3f4f6"]');
+    expect(node("h")).toContain('fillcolor="#ffffff"]');
+    expect(node("h")).toContain("grad not kept\\l");
+    expect(node("kept")).toMatch(/grad \[\d/);
+    expect(node("c")).not.toContain("grad");
+    expect(lines.filter((l) => l.includes("penwidth=2"))).toHaveLength(1);
+    expect(lines.find((l) => l.includes("penwidth=2"))).toContain('label="sum\\l');
+    expect(lines).toContain('  edge [arrowsize=0.6, color="#6b7280"];');
+    // Each tensor once, each edge once, even when a tensor feeds two ops.
+    const sq = w.mul(w).sum();
+    const dot = toDot(sq).split("\n");
+    expect(dot.filter((l) => l.includes("[label="))).toHaveLength(3);
+    expect(dot.filter((l) => l.includes("->"))).toHaveLength(3);
+  });
+});
