@@ -4,9 +4,16 @@
  * writes (no limit, no data folder, step 0, 0 seconds) are accepted.
  */
 import { describe, expect, it } from "vitest";
-import { decodeCheckpoint } from "../../src/vae/checkpoint-format.ts";
+import { decodeCheckpoint, disposeCheckpoint, encodeCheckpoint } from "../../src/vae/checkpoint-format.ts";
 import { checkpointBytes, startRun, trainRun } from "../../src/vae/run.ts";
-import { splitSafetensors, tinyConfig, tinyDataset, tinyTraining, withMetadata } from "./helpers.ts";
+import {
+  joinSafetensors,
+  splitSafetensors,
+  tinyConfig,
+  tinyDataset,
+  tinyTraining,
+  withMetadata,
+} from "./helpers.ts";
 
 const file = "runs/x/checkpoint.safetensors";
 const run = startRun(tinyConfig, tinyTraining({ epochs: 2 }));
@@ -158,5 +165,37 @@ describe("a checkpoint's fields", () => {
       expect(Array.from(c.weights[name].dataSync()), name).toEqual(Array.from(p.dataSync()));
       expect(c.weights[name].shape).toEqual(p.shape);
     }
+  });
+});
+
+describe("a checkpoint's format and tensors", () => {
+  it("names a missing format", () => {
+    expect(() => decode(withMetadata(good, "format", undefined))).toThrow(
+      `${file}: not an elbo VAE checkpoint (format "missing")`,
+    );
+  });
+
+  it("refuses a non-finite value at the first index of a tensor too", () => {
+    const { header, data } = splitSafetensors(good);
+    const entry = header["optimizer.v.0"] as { data_offsets: [number, number] };
+    const poisoned = Uint8Array.from(data);
+    new DataView(poisoned.buffer).setFloat32(entry.data_offsets[0], Number.NaN, true);
+    expect(() => decode(joinSafetensors(header, poisoned))).toThrow(
+      `${file}: tensor optimizer.v.0 holds NaN at index 0: a checkpoint of a diverged run is refused (--allow-non-finite loads it anyway)`,
+    );
+  });
+
+  it("an optimizer buffer not yet made (null) is not saved, and disposing skips it", async () => {
+    const c = decode(good);
+    const m = c.optimizer.buffers.m;
+    const state = {
+      ...c,
+      optimizer: { ...c.optimizer, buffers: { ...c.optimizer.buffers, m: [null, ...m.slice(1)] } },
+    };
+    const { header } = splitSafetensors(await encodeCheckpoint(state));
+    expect(Object.keys(header)).not.toContain("optimizer.m.0");
+    expect(Object.keys(header)).toContain("optimizer.m.1");
+    expect(() => disposeCheckpoint(state)).not.toThrow();
+    m[0]?.dispose();
   });
 });
