@@ -5,7 +5,16 @@
  * kernel file system).
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -38,6 +47,24 @@ describe("writeFileAtomic", () => {
       /metrics\.json: could not be written \(.*\); the previous file, if any, is unchanged/,
     );
     expect(readdirSync(dir)).toEqual(["metrics.json"]);
+  });
+});
+
+describe("writeFileAtomic of a string", () => {
+  it("writes its UTF-8 bytes, however short the writes are", () => {
+    const path = join(root, "notes.txt");
+    const text = "ünïcode ✓ ".repeat(5);
+    const lengths: number[] = [];
+    writeFileAtomic(path, text, {
+      write: (fd, bytes, offset, length) => {
+        lengths.push(length);
+        return writeSync(fd, bytes, offset, Math.min(length, 7));
+      },
+    });
+    expect(readFileSync(path, "utf8")).toBe(text);
+    const size = Buffer.byteLength(text);
+    // Each write asks for what is left of the bytes, 7 of them taken each time.
+    expect(lengths).toEqual(Array.from({ length: Math.ceil(size / 7) }, (_, i) => size - 7 * i));
   });
 });
 
