@@ -1,14 +1,14 @@
 /**
- * `npx tsx bench/anchor.ts [--rounds 3] [--epochs 2] [--one-thread] [--relaxed] [--baseline DIR]
+ * `npx tsx bench/anchor.ts [--rounds 3] [--epochs 2] [--one-thread] [--baseline DIR]
  * [--torch PATH] [--python PATH]`: elbo's training epoch against
  * the native anchor, PyTorch on OpenBLAS (the shared anchors folder's torch_vae.py, same model,
  * same data, same cores), run alternately — PyTorch, then `npm run train:mnist`, round after round —
  * so that both see the same machine. Prints each round's seconds per epoch and elbo's ratio, then
  * the medians. On a shared machine the absolute times wander; the ratio within a round is the figure.
  *
- * --one-thread adds elbo with ELBO_THREADS=1 (thread scaling), --relaxed elbo under
- * `node --experimental-wasm-relaxed-simd` (fused multiply-adds on Node 20), --baseline DIR the
- * train:mnist of another checkout (before/after), each in the same rounds.
+ * --one-thread adds elbo with ELBO_THREADS=1 (thread scaling), --baseline DIR the train:mnist of
+ * another checkout (before/after), each in the same rounds. (The CLI turns on relaxed SIMD's fused
+ * multiply-adds itself where Node has them behind a flag: see src/kernels/wasm/node-flags.ts.)
  *
  * PyTorch needs `python3-torch` and `libopenblas-dev` (without OpenBLAS, Debian's torch uses the
  * reference BLAS and is many times slower: never compare against that). OPENBLAS_CORETYPE and
@@ -66,24 +66,17 @@ function torchEpochs(): number[] {
 
 /**
  * elbo's seconds per epoch, from the metrics.json of `npm run train:mnist -- --epochs N` run in
- * `dir` (this checkout, or another one given with --baseline), with extra environment and node flags.
+ * `dir` (this checkout, or another one given with --baseline), with extra environment.
  */
-function elboEpochs(dir: string, env: Record<string, string>, nodeFlags: string[]): number[] {
+function elboEpochs(dir: string, env: Record<string, string>): number[] {
   const out = mkdtempSync(join(tmpdir(), "elbo-anchor-"));
   try {
     const args = ["--epochs", String(epochs), "--out", out];
-    const run =
-      nodeFlags.length === 0
-        ? spawnSync("npm", ["run", "train:mnist", "--", ...args], {
-            cwd: dir,
-            env: { ...process.env, ...env },
-            encoding: "utf8",
-          })
-        : spawnSync(process.execPath, [...nodeFlags, "--import", "tsx", "src/vae/cli.ts", ...args], {
-            cwd: dir,
-            env: { ...process.env, ...env },
-            encoding: "utf8",
-          });
+    const run = spawnSync("npm", ["run", "train:mnist", "--", ...args], {
+      cwd: dir,
+      env: { ...process.env, ...env },
+      encoding: "utf8",
+    });
     if (run.status !== 0) throw new Error(`train:mnist in ${dir} failed:\n${run.stdout}\n${run.stderr}`);
     const metrics = JSON.parse(readFileSync(join(out, "metrics.json"), "utf8")) as {
       epochs: { seconds: number }[];
@@ -97,19 +90,13 @@ function elboEpochs(dir: string, env: Record<string, string>, nodeFlags: string[
 /** The systems of a round, in the order they run: PyTorch first, then elbo's configurations. */
 const systems: { label: string; run: () => number[] }[] = [
   { label: "PyTorch", run: torchEpochs },
-  { label: "elbo", run: () => elboEpochs(".", {}, []) },
+  { label: "elbo", run: () => elboEpochs(".", {}) },
 ];
-if (process.argv.includes("--relaxed")) {
-  systems.push({
-    label: "elbo relaxed",
-    run: () => elboEpochs(".", {}, ["--experimental-wasm-relaxed-simd"]),
-  });
-}
 if (process.argv.includes("--one-thread")) {
-  systems.push({ label: "elbo 1 thread", run: () => elboEpochs(".", { ELBO_THREADS: "1" }, []) });
+  systems.push({ label: "elbo 1 thread", run: () => elboEpochs(".", { ELBO_THREADS: "1" }) });
 }
 const baseline = flag("--baseline", "");
-if (baseline !== "") systems.push({ label: "baseline", run: () => elboEpochs(baseline, {}, []) });
+if (baseline !== "") systems.push({ label: "baseline", run: () => elboEpochs(baseline, {}) });
 
 const seconds: number[][] = systems.map(() => []);
 console.log(

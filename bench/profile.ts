@@ -15,6 +15,7 @@ import { Session } from "node:inspector";
 import { Generator } from "../src/autograd/random.ts";
 import { setBackend } from "../src/kernels/registry.ts";
 import { createWasmBackend } from "../src/kernels/wasm/backend.ts";
+import { enableRelaxedSimd } from "../src/kernels/wasm/node-flags.ts";
 import { Adam } from "../src/nn/optim/adam.ts";
 import { loadMnist } from "../src/vae/data.ts";
 import { BernoulliVAE } from "../src/vae/model.ts";
@@ -74,6 +75,7 @@ function selfTimes(profile: Profile): [string, number][] {
 async function main(): Promise<void> {
   const threads = flag("--threads");
   const sparseZeros = flag("--sparse-zeros");
+  enableRelaxedSimd(); // as the trainer does
   const backend = await createWasmBackend({ threads, sparseZeros });
   setBackend(backend);
   const train = loadMnist("train");

@@ -2,6 +2,7 @@
  * `npm run bench [-- --json] [--quick] [--only NAME]`: every benchmark section, each measured
  * against a baseline in the same run. Sections are listed below; add yours here.
  */
+import { enableRelaxedSimd } from "../src/kernels/wasm/node-flags.ts";
 import { gpuSection } from "./gpu.ts";
 import { matmulSection } from "./matmul.ts";
 import { memorySection } from "./memory.ts";
@@ -13,6 +14,8 @@ const sections: BenchSection[] = [matmulSection, wasmSection, stepSection, gpuSe
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
+  // As `npm run train:mnist` does, so that the figures are the trainer's (Node 20 hides it behind a flag).
+  enableRelaxedSimd();
   const json = args.includes("--json");
   const quick = args.includes("--quick");
   const onlyAt = args.indexOf("--only");

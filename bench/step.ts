@@ -170,7 +170,7 @@ async function run(options: BenchOptions): Promise<BenchTable[]> {
         notes: [
           "Each step: trainStep of src/vae/train.ts (forward, backward, Adam, in one scope), then read the loss.",
           "jax-js: the same model with forward, valueAndGrad and Adam under one jit (bench/jax.ts); tfjs: optimizer.minimize.",
-          `wasm matmul with fused multiply-adds (relaxed SIMD): ${all.relaxedSimd ? "on" : "off, this engine lacks it (Node 20: run node with --experimental-wasm-relaxed-simd)"}.`,
+          `wasm matmul with fused multiply-adds (relaxed SIMD): ${all.relaxedSimd ? "on" : "off, this engine lacks it"}.`,
           `wasm×${n} measured again after the peers: ${again.medianMs.toFixed(2)} ms/step (a different figure means the machine's load changed).`,
           "The native anchor, PyTorch on OpenBLAS, is timed by bench/anchor.ts (a whole epoch, alternating with train:mnist).",
           `wasm×${n} as is, after its steps: ${(pool.reserved / 2 ** 20).toFixed(1)} MiB of memory taken, ${(pool.free / 2 ** 20).toFixed(1)} MiB of it free for reuse.`,
@@ -272,7 +272,7 @@ async function scalingTable(backend: WasmBackend, quick: boolean): Promise<Bench
     notes: [
       `SIMD128 ceiling measured in this run: ${ceiling.toFixed(1)} GFLOP/s on one thread (f32x4 multiply-adds on registers, no memory: bench/calibrate.ts), so ${(ceiling * threads).toFixed(0)} on ${threads}.`,
       fusedCeiling === null
-        ? "Relaxed SIMD is off here (Node 20: node --experimental-wasm-relaxed-simd), so the plain ceiling is the one."
+        ? "Relaxed SIMD is off here (this engine lacks it), so the plain ceiling is the one."
         : `With relaxed SIMD's fused multiply-add (which the matmul uses here): ${fusedCeiling.toFixed(1)} GFLOP/s on one thread.`,
       "x·W1ᵀ and Gᵀ·x take the MNIST batch x, whose all-zero steps the kernel skips: their GFLOP/s count the dense product's flops, so they may pass the ceiling.",
       "Share: the five large matmuls timed alone, summed, over the step's time; the rest is elementwise work, reductions, Adam, the host and waiting.",

@@ -131,8 +131,23 @@ export interface Backend {
    * `param`, `m` and `v` are overwritten (start m and v at zeros); all four have the same size and
    * dtype. Each constant is rounded to the dtype and each operation is done in the order written,
    * so the result equals, bit for bit, that formula composed from `binary` and `unary` ops.
+   * Returns whether every number written (param, m and v) is finite: the kernel sees each one
+   * anyway, and a divergence guard would otherwise make another pass over all three to learn it.
    */
-  adamUpdate?(param: Storage, grad: Storage, m: Storage, v: Storage, hyper: AdamHyperparameters): void;
+  adamUpdate?(param: Storage, grad: Storage, m: Storage, v: Storage, hyper: AdamHyperparameters): boolean;
+
+  /**
+   * Binary cross-entropy from logits ℓ and targets t of one size and dtype, summed, in one pass:
+   *   Σᵢ softplus(ℓᵢ) − tᵢ·ℓᵢ      (one number)
+   * Each term is what `unary("softplus")`, `binary("mul")` and `binary("sub")` give, bit for bit;
+   * the terms may be added in any order (within the sum bound of precision.ts).
+   */
+  bceWithLogitsSum?(logits: Storage, target: Storage): Storage;
+  /**
+   * The gradient of that sum, scaled by the one number g: (σ(ℓᵢ) − tᵢ)·g for every element, in one
+   * pass; bit for bit what `unary("sigmoid")`, `binary("sub")` and `binary("mul")` give.
+   */
+  bceWithLogitsGrad?(logits: Storage, target: Storage, g: Storage): Storage;
 }
 
 /**

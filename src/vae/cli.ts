@@ -10,6 +10,8 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { backendFromEnvironment, useBackend } from "../kernels/registry.ts";
+import { WasmBackend } from "../kernels/wasm/backend.ts";
+import { enableRelaxedSimd } from "../kernels/wasm/node-flags.ts";
 import { loadCheckpoint } from "./checkpoint.ts";
 import { loadMnist, mnistFiles } from "./data.ts";
 import { checkImageSizes } from "./dataset.ts";
@@ -30,8 +32,13 @@ import {
 
 async function main(): Promise<void> {
   const { flags, source } = parseFlags(process.argv.slice(2));
+  enableRelaxedSimd();
   const backend = await useBackend(flags.backend ?? backendFromEnvironment() ?? "auto");
-  console.log(`backend: ${backend.name}`);
+  const wasmDetails =
+    backend instanceof WasmBackend
+      ? ` (${backend.threadCount} thread(s), ${backend.relaxedSimd ? "relaxed-SIMD fused multiply-adds" : "SIMD128"})`
+      : "";
+  console.log(`backend: ${backend.name}${wasmDetails}`);
 
   const checkpointPath = flags.resume ?? flags.evalOnly;
   const resumed =
@@ -85,6 +92,8 @@ async function main(): Promise<void> {
     };
     try {
       await trainRun(run, train, {
+        // A read-back drains the GPU's queue: on the gpu backend, let 20 steps queue up between reads.
+        readEvery: backend.name === "gpu" ? 20 : 1,
         onStep: (epoch, report) => {
           launchers.check();
           if (!progress.has(epoch)) progress.set(epoch, progressReporter(epoch, training.epochs));

@@ -156,16 +156,24 @@ export function shuffledBatches(count: number, batchSize: number, generator: Gen
   return batches;
 }
 
-/** Copy the images at `indices` into one contiguous batch of indices.length × rows × cols pixels. */
-export function gatherImages(ds: Dataset, indices: Int32Array): Float32Array {
+/**
+ * Copy the images at `indices` into one contiguous batch of indices.length × rows × cols pixels, at
+ * the start of `into` when given (a training loop reuses one buffer rather than allocate 400 KB a step).
+ */
+export function gatherImages(ds: Dataset, indices: Int32Array, into?: Float32Array): Float32Array {
   const size = ds.rows * ds.cols;
-  const batch = new Float32Array(indices.length * size);
-  indices.forEach((index, i) => {
-    if (index < 0 || index >= ds.count) {
+  const length = indices.length * size;
+  if (into !== undefined && into.length < length) {
+    throw new Error(`gatherImages: the buffer holds ${into.length} numbers, the batch needs ${length}`);
+  }
+  const batch = into?.subarray(0, length) ?? new Float32Array(length);
+  for (let i = 0; i < indices.length; i++) {
+    const index = indices[i];
+    if (!(index >= 0 && index < ds.count)) {
       throw new Error(`gatherImages: index ${index} is outside the dataset's 0..${ds.count - 1}`);
     }
     batch.set(ds.images.subarray(index * size, (index + 1) * size), i * size);
-  });
+  }
   return batch;
 }
 

@@ -100,6 +100,8 @@ export interface TrainOptions {
   inspect?: Inspect;
   /** After every epoch, awaited before the next starts (the CLI writes its checkpoint here). */
   onEpoch?: (result: EpochResult) => void | Promise<void>;
+  /** Read the steps' numbers every this many steps (default 1): see trainEpoch. */
+  readEvery?: number;
 }
 
 /** Train from the epoch after the last completed one up to `training.epochs`. */
@@ -111,6 +113,7 @@ export async function trainRun(run: Run, train: Dataset, options: TrainOptions =
       generator: run.generator,
       onStep: options.onStep && ((report) => options.onStep?.(epoch, report)),
       inspect: options.inspect,
+      readEvery: options.readEvery,
     });
     run.history.push(result);
     await options.onEpoch?.(result);

@@ -46,11 +46,11 @@ export interface EpochResult {
  * backward, optimizer. All of it runs in one scope, so the batch, the noise, the graph, the
  * gradients and the optimizer's scratch are freed when it ends and every step reuses the same
  * buffers. Returns, for the caller to read (`await t.data()`) and dispose:
- *   [loss, bce, kl, probe, ...parts, ...inspected]
- * the batch's loss terms (sums over the batch); the sum of each watched tensor (`watchedTensors`
- * order), and `probe`, the sum of those sums. NaN and ±Infinity survive a sum, so one number read
- * per step tells whether every gradient, optimizer buffer and parameter is still finite. Last come
- * the tensors `inspect` returned, if given.
+ *   [loss, bce, kl, probe, ...inspected]
+ * the batch's loss terms (sums over the batch); `probe`, the optimizer's finiteProbe(), finite
+ * exactly when every parameter and every optimizer buffer is (a non-finite gradient spreads into
+ * Adam's m and v, or straight into the parameters), so one number read per step tells whether
+ * training is still sound; and last the tensors `inspect` returned, if given.
  */
 export function trainStep(
   model: BernoulliVAE,
@@ -67,40 +67,24 @@ export function trainStep(
       out.loss.backward();
       const inspected = inspect?.() ?? [];
       optimizer.step();
-      const zero = out.kl.mul(0);
-      const parts = watchedTensors(optimizer).map(({ tensor }) => tensor?.sum() ?? zero);
-      const probe = parts.reduce((sum, part) => sum.add(part), zero);
-      return [out.loss, out.bce, out.kl, probe, ...parts, ...inspected];
+      return [out.loss, out.bce, out.kl, optimizer.finiteProbe(), ...inspected];
     },
     (kept) => kept,
   );
 }
 
-interface Watched {
-  /** "the gradient of", "the optimizer's m of", "the parameter" */
-  what: string;
-  param: number;
-  tensor: Tensor | null;
-}
-
-/** What the divergence guard watches, in the order a divergence spreads: gradients, optimizer state, parameters. */
-function watchedTensors(optimizer: Optimizer): Watched[] {
-  const { params } = optimizer;
-  return [
-    ...params.map((p, i) => ({ what: "the gradient of", param: i, tensor: p.grad })),
-    ...Object.entries(optimizer.stateTensors()).flatMap(([buffer, list]) =>
-      list.map((t, i) => ({ what: `the optimizer's ${buffer} of`, param: i, tensor: t })),
-    ),
-    ...params.map((p, i) => ({ what: "the parameter", param: i, tensor: p })),
-  ];
-}
 /**
  * One epoch over `data`. Throws, naming the epoch, the step and the tensor, as soon as the loss,
  * a gradient, a parameter or the optimizer's state stops being finite, so a diverged run never
  * writes a checkpoint full of NaN (an overflowing Adam state can freeze parameters at finite values
  * while the loss stays finite, and relu hides NaN weights from the loss on some backends).
- * `onStep` is awaited before the next step, so a caller can pause there (the lab's pause and
- * single step) or stop by throwing.
+ *
+ * Each step's numbers are read every `readEvery` steps (default 1), all at once. A read makes a
+ * GPU finish everything queued before it, so reading every step would leave the device idle while
+ * the host builds the next step; reading every 20 steps lets 20 steps queue up and drains the
+ * queue once (the CLI does so on the gpu backend). The checks and `onStep` then run for those steps
+ * in order, and training stops at the first bad one, naming it. `onStep` is awaited before the
+ * next step is built, so a caller can pause there (the lab's pause and single step) or stop by throwing.
  */
 export async function trainEpoch(
   model: BernoulliVAE,
@@ -112,8 +96,13 @@ export async function trainEpoch(
     generator: Generator;
     onStep?: (s: StepReport) => void | Promise<void>;
     inspect?: Inspect;
+    readEvery?: number;
   },
 ): Promise<EpochResult> {
+  const readEvery = options.readEvery ?? 1;
+  if (!Number.isInteger(readEvery) || readEvery < 1) {
+    throw new Error(`trainEpoch: readEvery must be a positive integer, got ${readEvery}`);
+  }
   const start = performance.now();
   const batches = shuffledBatches(data.count, options.batchSize, options.generator);
   let total = 0;
@@ -121,52 +110,61 @@ export async function trainEpoch(
   let totalKl = 0;
   let seen = 0;
   const stepLosses: number[] = [];
-  let inspectedCount = 0;
-  const inspect =
-    options.inspect &&
-    (() => {
-      const tensors = options.inspect!();
-      inspectedCount = tensors.length;
-      return tensors;
-    });
-  model.train();
-  for (let s = 0; s < batches.length; s++) {
-    const indices = batches[s];
-    const terms = trainStep(model, optimizer, gatherImages(data, indices), options.generator, inspect);
-    const parts = terms.slice(4, terms.length - inspectedCount);
-    // Awaiting the values works on every backend, including those whose kernels finish later.
-    const [loss, bce, kl, probe] = await Promise.all(terms.slice(0, 4).map((t) => t.data()));
-    let inspected: TypedArray[] = [];
-    const where = `at epoch ${options.epoch}, step ${s + 1}/${batches.length}`;
-    const stop = (what: string) =>
-      new Error(
-        `training stopped: ${what} ${where} (try a smaller --lr); no checkpoint was written for this epoch`,
-      );
+  const images = new Float32Array(options.batchSize * data.rows * data.cols);
+  /** Steps run but not yet read: their number, batch size, and the tensors trainStep returned. */
+  let pending: { step: number; count: number; terms: Tensor[] }[] = [];
+
+  /** Read every pending step's numbers in one go, then check and report each in order. */
+  const readPending = async () => {
+    const steps = pending;
+    pending = [];
     try {
-      if (!Number.isFinite(loss[0])) throw stop(`the loss became ${loss[0]}`);
-      if (!Number.isFinite(probe[0])) {
-        const found = await firstNonFinite(model, optimizer, parts);
-        // null: finite values whose sum overflowed; huge, but not yet diverged.
-        if (found !== null) throw stop(found);
+      // Awaiting the values works on every backend, including those whose kernels finish later.
+      const values = await Promise.all(steps.map(({ terms }) => Promise.all(terms.map((t) => t.data()))));
+      for (const [i, { step, count }] of steps.entries()) {
+        const [[loss], [bce], [kl], [probe], ...inspected] = values[i];
+        const where = `at epoch ${options.epoch}, step ${step}/${batches.length}`;
+        const stop = (what: string) =>
+          new Error(
+            `training stopped: ${what} ${where} (try a smaller --lr); no checkpoint was written for this epoch`,
+          );
+        if (!Number.isFinite(loss)) throw stop(`the loss became ${loss}`);
+        if (!Number.isFinite(probe)) {
+          const found = await firstNonFinite(model, optimizer);
+          // null: finite values whose sum overflowed; huge, but not yet diverged.
+          if (found !== null) throw stop(found);
+        }
+        total += loss;
+        totalBce += bce;
+        totalKl += kl;
+        seen += count;
+        stepLosses.push(loss / count);
+        await options.onStep?.({
+          step,
+          steps: batches.length,
+          loss: loss / count,
+          bce: bce / count,
+          kl: kl / count,
+          average: total / seen,
+          inspected,
+        });
       }
-      inspected = await Promise.all(terms.slice(4 + parts.length).map((t) => t.data()));
     } finally {
-      for (const t of terms) t.dispose();
+      for (const { terms } of steps) for (const t of terms) t.dispose();
     }
-    total += loss[0];
-    totalBce += bce[0];
-    totalKl += kl[0];
-    seen += indices.length;
-    stepLosses.push(loss[0] / indices.length);
-    await options.onStep?.({
-      step: s + 1,
-      steps: batches.length,
-      loss: loss[0] / indices.length,
-      bce: bce[0] / indices.length,
-      kl: kl[0] / indices.length,
-      average: total / seen,
-      inspected,
-    });
+  };
+
+  model.train();
+  try {
+    for (let s = 0; s < batches.length; s++) {
+      const indices = batches[s];
+      const batch = gatherImages(data, indices, images);
+      const terms = trainStep(model, optimizer, batch, options.generator, options.inspect);
+      pending.push({ step: s + 1, count: indices.length, terms });
+      if (pending.length === readEvery || s === batches.length - 1) await readPending();
+    }
+  } finally {
+    for (const { terms } of pending) for (const t of terms) t.dispose();
   }
   return {
     epoch: options.epoch,
@@ -179,24 +177,23 @@ export async function trainEpoch(
 }
 
 /**
- * The first watched tensor holding NaN or ±Infinity, in words ("the parameter fc1.weight holds NaN
- * at index 3"), found from the sums `trainStep` kept (the gradients themselves are freed by then).
+ * The first optimizer buffer or parameter holding NaN or ±Infinity, in words ("the parameter
+ * fc1.weight holds NaN at index 3"), in the order a divergence spreads: optimizer state, then
+ * parameters. Null when all are finite (the probe overflowed: huge values, but not yet diverged).
  */
-async function firstNonFinite(
-  model: BernoulliVAE,
-  optimizer: Optimizer,
-  parts: Tensor[],
-): Promise<string | null> {
+async function firstNonFinite(model: BernoulliVAE, optimizer: Optimizer): Promise<string | null> {
   const names = new Map(model.namedParameters().map(([name, t]) => [t, name]));
-  const watched = watchedTensors(optimizer);
-  const sums = await Promise.all(parts.map((t) => t.data()));
-  for (const [i, { what, param, tensor }] of watched.entries()) {
-    if (Number.isFinite(sums[i][0])) continue;
-    const name = names.get(optimizer.params[param]) ?? `parameter ${param}`;
-    if (what === "the gradient of" || tensor === null)
-      return `${what} ${name} holds non-finite values (they sum to ${sums[i][0]})`;
+  const { params } = optimizer;
+  const watched = [
+    ...Object.entries(optimizer.stateTensors()).flatMap(([buffer, list]) =>
+      list.map((t, i) => ({ what: `the optimizer's ${buffer} of`, param: i, tensor: t })),
+    ),
+    ...params.map((p, i) => ({ what: "the parameter", param: i, tensor: p })),
+  ];
+  for (const { what, param, tensor } of watched) {
     const values = await tensor.data();
     const bad = values.findIndex((v) => !Number.isFinite(v));
+    const name = names.get(params[param]) ?? `parameter ${param}`;
     if (bad >= 0) return `${what} ${name} holds ${values[bad]} at index ${bad}`;
   }
   return null;

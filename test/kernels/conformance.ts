@@ -718,7 +718,7 @@ const storages: ConformanceCheck = {
 };
 
 const adam: ConformanceCheck = {
-  name: "adamUpdate, where a backend has it, equals the formula composed from binary and unary ops, bit for bit",
+  name: "adamUpdate, where a backend has it, equals the formula composed from binary and unary ops, bit for bit, and says whether all it wrote is finite",
   async run(target) {
     const { backend, runs } = target;
     if (backend.adamUpdate === undefined) return;
@@ -727,14 +727,20 @@ const adam: ConformanceCheck = {
       const typed = (v: number[]) => (dtype === "float32" ? Float32Array.from(v) : Float64Array.from(v));
       await fc.assert(
         fc.asyncProperty(
-          fc
-            .integer({ min: 1, max: 37 })
-            .chain((n) =>
-              fc.tuple(
-                fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: n, maxLength: n }),
-                fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: 3 * n, maxLength: 3 * n }),
+          fc.integer({ min: 1, max: 37 }).chain((n) =>
+            fc.tuple(
+              fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: n, maxLength: n }),
+              // Now and then a gradient that makes the state non-finite: NaN, ±∞, or one whose
+              // square overflows v while the parameter stays finite.
+              fc.array(
+                fc.oneof(
+                  { weight: 20, arbitrary: fc.double({ min: -3, max: 3, noNaN: true }) },
+                  { weight: 1, arbitrary: fc.constantFrom(Number.NaN, Infinity, -Infinity, 3e38) },
+                ),
+                { minLength: 3 * n, maxLength: 3 * n },
               ),
             ),
+          ),
           fc.constantFrom(0, 0.01),
           async ([p0, grads], weightDecay) => {
             const n = p0.length;
@@ -756,7 +762,12 @@ const adam: ConformanceCheck = {
                 step,
               };
               ref = composedAdam(r, ref, r.fromArray(g), n, h, dtype);
-              update(state.p, backend.fromArray(g), state.m, state.v, h);
+              const finite = update(state.p, backend.fromArray(g), state.m, state.v, h);
+              const written = [ref.p, ref.m, ref.v].flatMap((x) => Array.from(r.readSync(x)));
+              if (finite !== written.every(Number.isFinite))
+                throw new Error(
+                  `adam ${dtype} step ${step}: reported finite = ${finite}, but wrote ${written}`,
+                );
             }
             for (const key of ["p", "m", "v"] as const)
               expectSame(
@@ -802,6 +813,73 @@ function composedAdam(
   return { p, m, v };
 }
 
+const bceWithLogits: ConformanceCheck = {
+  name: "bceWithLogitsSum/Grad, where a backend has them: each term and gradient as the backend's own ops give it, the sum within the sum bound",
+  async run(target) {
+    const { backend, runs } = target;
+    const { bceWithLogitsSum, bceWithLogitsGrad } = backend;
+    if (bceWithLogitsSum === undefined || bceWithLogitsGrad === undefined) return;
+    for (const dtype of ["float32", "float64"] as DType[]) {
+      const typed = (v: number[]) => (dtype === "float32" ? Float32Array.from(v) : Float64Array.from(v));
+      await fc.assert(
+        fc.asyncProperty(
+          // Sizes with and without a tail of n mod 4, and past the size where threads share the pass.
+          fc.oneof(fc.integer({ min: 1, max: 41 }), fc.integer({ min: 16_380, max: 16_390 })).chain((n) =>
+            fc.tuple(
+              fc.array(fc.oneof(sumValueArb, fc.constantFrom(1e4, -1e4)), { minLength: n, maxLength: n }),
+              fc.array(fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.constantFrom(0, 1)), {
+                minLength: n,
+                maxLength: n,
+              }),
+              fc.oneof(fc.double({ min: -3, max: 3, noNaN: true }), fc.constantFrom(1, 0, Number.NaN)),
+            ),
+          ),
+          async ([logitValues, targetValues, gValue]) => {
+            const n = logitValues.length;
+            const shape = [n];
+            const [l, t, g] = [typed(logitValues), typed(targetValues), typed([gValue])].map((v) =>
+              backend.fromArray(v),
+            );
+            // The same computation from the backend's own elementwise ops.
+            const terms = await read(
+              backend,
+              backend.binary(
+                "sub",
+                backend.unary("softplus", l),
+                shape,
+                backend.binary("mul", t, shape, l, shape, shape),
+                shape,
+                shape,
+              ),
+            );
+            const sum = (await read(backend, bceWithLogitsSum.call(backend, l, t)))[0];
+            const exact = Array.from(terms).reduce((a, b) => a + b, 0);
+            const absSum = Array.from(terms).reduce((a, b) => a + Math.abs(b), 0);
+            if (!allowed(sum, exact, sumTolerance(n, absSum)))
+              throw new Error(
+                `bceWithLogitsSum ${dtype} of ${n}: ${show(sum)}, the terms sum to ${show(exact)}`,
+              );
+            const composedGrad = backend.binary(
+              "mul",
+              backend.binary("sub", backend.unary("sigmoid", l), shape, t, shape, shape),
+              shape,
+              g,
+              [],
+              shape,
+            );
+            expectSame(
+              `bceWithLogitsGrad ${dtype} of ${n}, g = ${gValue}`,
+              await read(backend, bceWithLogitsGrad.call(backend, l, t, g)),
+              await read(backend, composedGrad),
+            );
+          },
+        ),
+        { numRuns: runs },
+      );
+    }
+  },
+};
+
 /** The whole suite: each op's stated special values and its own property, then the rest. */
 export const conformanceChecks: readonly ConformanceCheck[] = [
   ...unaryOps.flatMap((op) => [statedUnary(op), propertyUnary(op)]),
@@ -817,4 +895,5 @@ export const conformanceChecks: readonly ConformanceCheck[] = [
   rowsAndCasts,
   storages,
   adam,
+  bceWithLogits,
 ];

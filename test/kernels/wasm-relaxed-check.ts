@@ -1,21 +1,29 @@
 /**
- * Run by wasm-relaxed.test.ts in a Node process that has relaxed SIMD (on Node 20 that takes
- * --experimental-wasm-relaxed-simd, which a test process cannot turn on for itself): matmul with
- * fused multiply-adds against the cpu reference, on one thread and two, dense and skipping zeros,
- * in every transpose variant. Prints one line of JSON for the test to judge.
+ * Run by wasm-relaxed.test.ts in a Node process of its own, which turns relaxed SIMD on as the CLI
+ * does (enableRelaxedSimd: a V8 flag on Node 20, which would change every later test were it set in
+ * the test process itself): matmul with fused multiply-adds against the cpu reference, on one thread
+ * and two, dense and skipping zeros, in every transpose variant. Prints one line of JSON for the
+ * test to judge.
  */
 import { CpuBackend } from "../../src/kernels/cpu/backend.ts";
 import { createWasmBackend } from "../../src/kernels/wasm/backend.ts";
 import { relaxedSimdSupported } from "../../src/kernels/wasm/module.ts";
+import { enableRelaxedSimd } from "../../src/kernels/wasm/node-flags.ts";
 
-const supported = relaxedSimdSupported();
+const before = relaxedSimdSupported();
+const supported = enableRelaxedSimd();
+const byDefault = (await createWasmBackend({ threads: 1 })).relaxedSimd;
 const report: {
+  before: boolean;
+  byDefault: boolean;
   supported: boolean;
   cases: number;
   worst: number;
   threadsDiffer: number;
   sparseDiffers: number;
 } = {
+  before,
+  byDefault,
   supported,
   cases: 0,
   worst: 0,

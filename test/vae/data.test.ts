@@ -189,4 +189,17 @@ describe("shuffledBatches and gatherImages", () => {
     expect(Array.from(batch)).toEqual([...ds.images.slice(12, 18), ...ds.images.slice(0, 6)]);
     expect(() => gatherImages(ds, Int32Array.from([3]))).toThrow(/index 3 is outside/);
   });
+
+  it("gathers into the start of a buffer it is given, and refuses one too small", () => {
+    writeSplit("train", idx([3, 2, 3], PIXELS), idx([3], LABELS));
+    const ds = loadMnist("train", { dir });
+    const buffer = new Float32Array(3 * 6).fill(-1);
+    const batch = gatherImages(ds, Int32Array.from([1, 2]), buffer);
+    expect(batch.buffer).toBe(buffer.buffer);
+    expect(Array.from(batch)).toEqual([...ds.images.slice(6, 12), ...ds.images.slice(12, 18)]);
+    expect(Array.from(buffer.subarray(12))).toEqual(new Array(6).fill(-1)); // the rest untouched
+    expect(() => gatherImages(ds, Int32Array.from([0, 1, 2]), new Float32Array(17))).toThrow(
+      "gatherImages: the buffer holds 17 numbers, the batch needs 18",
+    );
+  });
 });

@@ -1,15 +1,30 @@
 /**
  * The divergence guard: training stops, naming the epoch, the step and the tensor, when the loss, a
  * gradient, the optimizer's state or a parameter stops being finite, even while the loss looks fine.
+ * On the cpu backend Adam is composed from ops and the guard sums every buffer; on wasm the fused
+ * update reports what it wrote (here on two threads, each update split between them).
  */
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { noGrad } from "../../src/autograd/engine.ts";
 import { fromTypedArray } from "../../src/autograd/tensor.ts";
+import { cpuBackend, getBackend, setBackend } from "../../src/kernels/registry.ts";
+import { createWasmBackend } from "../../src/kernels/wasm/backend.ts";
 import { loadMnist } from "../../src/vae/data.ts";
 import { startRun, trainRun } from "../../src/vae/run.ts";
 import { tinyConfig, tinyDataset, tinyTraining } from "./helpers.ts";
 
-describe("divergence guard", () => {
+const previous = getBackend();
+const wasm = await createWasmBackend({ threads: 2, parallelElements: 0 });
+afterAll(async () => {
+  setBackend(previous);
+  await wasm.terminate();
+});
+
+describe.each([
+  ["cpu", cpuBackend()],
+  ["wasm×2", wasm],
+])("divergence guard on %s", (_, backend) => {
+  beforeAll(() => setBackend(backend));
   it("at lr 100 Adam's second moment overflows while the loss stays finite: stopped, naming v", async () => {
     const data = loadMnist("train", { limit: 512 });
     const run = startRun(

@@ -22,14 +22,18 @@ export interface MatmulOptions {
 export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
   const transA = options.transA ?? false;
   const transB = options.transB ?? false;
-  const what = `matmul(${formatShape(a.shape)}${transA ? "ᵀ" : ""}, ${formatShape(b.shape)}${transB ? "ᵀ" : ""})`;
-  if (a.ndim !== 2 || b.ndim !== 2) throw new Error(`${what}: both operands must be 2-D matrices`);
-  if (a.dtype !== b.dtype) throw new Error(`${what}: dtypes differ (${a.dtype} and ${b.dtype})`);
+  // The errors' prefix, made only when one is thrown: matmul is on every training step's hot path.
+  const fail = (problem: string) =>
+    new Error(
+      `matmul(${formatShape(a.shape)}${transA ? "ᵀ" : ""}, ${formatShape(b.shape)}${transB ? "ᵀ" : ""}): ${problem}`,
+    );
+  if (a.ndim !== 2 || b.ndim !== 2) throw fail("both operands must be 2-D matrices");
+  if (a.dtype !== b.dtype) throw fail(`dtypes differ (${a.dtype} and ${b.dtype})`);
   if (a.backend !== b.backend)
-    throw new Error(`${what}: operands on different backends (${a.backend.name}, ${b.backend.name})`);
+    throw fail(`operands on different backends (${a.backend.name}, ${b.backend.name})`);
   const [m, k] = transA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
   const [kb, n] = transB ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
-  if (k !== kb) throw new Error(`${what}: inner dimensions differ (${k} vs ${kb})`);
+  if (k !== kb) throw fail(`inner dimensions differ (${k} vs ${kb})`);
 
   return applyOp(
     "matmul",

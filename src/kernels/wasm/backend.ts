@@ -593,7 +593,7 @@ export class WasmBackend implements Backend {
 
   // --- fused kernels (optional Backend methods) ----------------------------------------------
 
-  adamUpdate(param: Storage, grad: Storage, m: Storage, v: Storage, hyper: AdamHyperparameters): void {
+  adamUpdate(param: Storage, grad: Storage, m: Storage, v: Storage, hyper: AdamHyperparameters): boolean {
     const [sp, sg, sm, sv] = [param, grad, m, v].map((s) => this.check(s));
     if ([sg, sm, sv].some((s) => s.size !== sp.size || s.dtype !== sp.dtype)) {
       throw new Error("wasm backend: adamUpdate needs param, grad, m and v of one size and dtype");
@@ -611,27 +611,110 @@ export class WasmBackend implements Backend {
     ];
     if (sp.dtype === "float32") {
       const kernel = weightDecay === 0 ? "adam_update" : "adam_update_decay";
-      // The constants as float32 bits (see kernels-optim.ts), then slices of whole vectors per thread.
+      // The constants as float32 bits (see kernels-optim.ts), then slices of whole vectors per thread,
+      // each with its own 16 bytes (in its scratch block) for the finiteness sums.
       const bits = Array.from(new Int32Array(Float32Array.from(constants).buffer));
-      const parts = this.threads !== null && sp.size >= this.parallelElements ? this.threads.count : 1;
-      const jobs = evenSplit(sp.size, parts, 4).map(([lo, hi]) => [
+      const slices = evenSplit(sp.size, this.partsFor(sp.size), 4);
+      const sums = slices.map((_, t) => this.scratchFor(t, 16));
+      const jobs = slices.map(([lo, hi], t) => [
         ...[sp, sg, sm, sv].map((s) => s.block.address + 4 * lo),
         hi - lo,
+        sums[t],
         ...bits,
       ]);
-      if (jobs.length === 1 || this.threads === null) this.kernels[kernel](...jobs[0]);
-      else this.threads.run(kernel, this.kernels, jobs);
-      return;
+      this.runJobs(kernel, jobs);
+      return sums.every((at) => this.f32.subarray(at / 4, at / 4 + 4).every((sum) => sum === 0));
     }
     // float64: the same formula, in the same order, in JavaScript.
     const [wd, b1, omb1, b2, omb2, c2, e, stepSize] = constants;
     const [P, G, M, V] = [sp, sg, sm, sv].map((s) => this.view(s));
+    let finite = true;
     for (let i = 0; i < P.length; i++) {
       const g = weightDecay === 0 ? G[i] : G[i] + P[i] * wd;
       M[i] = M[i] * b1 + g * omb1;
       V[i] = V[i] * b2 + g * g * omb2;
       P[i] = P[i] - (M[i] / (Math.sqrt(V[i] / c2) + e)) * stepSize;
+      finite &&= Number.isFinite(P[i]) && Number.isFinite(M[i]) && Number.isFinite(V[i]);
     }
+    return finite;
+  }
+
+  bceWithLogitsSum(logits: Storage, target: Storage): Storage {
+    const [sl, st] = this.lossOperands("bceWithLogitsSum", logits, target);
+    if (sl.dtype !== "float32") return this.composedBce(sl, st);
+    // Whole vectors per thread, each with its own 20 bytes (in its scratch block) for its partial sums.
+    const slices = evenSplit(sl.size, this.partsFor(sl.size), 4);
+    const partials = slices.map((_, t) => this.scratchFor(t, 20));
+    const jobs = slices.map(([lo, hi], t) => [
+      sl.block.address + 4 * lo,
+      st.block.address + 4 * lo,
+      hi - lo,
+      partials[t],
+    ]);
+    this.runJobs("bce_logits_sum", jobs);
+    let sum = 0;
+    for (const at of partials) for (const partial of this.f32.subarray(at / 4, at / 4 + 5)) sum += partial;
+    return this.fromArray(Float32Array.of(sum));
+  }
+
+  bceWithLogitsGrad(logits: Storage, target: Storage, g: Storage): Storage {
+    const [sl, st] = this.lossOperands("bceWithLogitsGrad", logits, target);
+    const sg = this.check(g);
+    if (sg.size !== 1 || sg.dtype !== sl.dtype) {
+      throw new Error(
+        `wasm backend: bceWithLogitsGrad needs g of one ${sl.dtype} number, got ${sg.size} ${sg.dtype}`,
+      );
+    }
+    if (sl.dtype !== "float32") {
+      const shape = [sl.size];
+      const sigmoid = this.unary("sigmoid", sl);
+      const difference = this.binary("sub", sigmoid, shape, st, shape, shape);
+      const out = this.binary("mul", difference, shape, sg, [], shape);
+      for (const s of [sigmoid, difference]) this.dispose(s);
+      return out;
+    }
+    const out = this.allocate(sl.size, "float32");
+    const jobs = evenSplit(sl.size, this.partsFor(sl.size), 4).map(([lo, hi]) => [
+      sl.block.address + 4 * lo,
+      st.block.address + 4 * lo,
+      sg.block.address,
+      out.block.address + 4 * lo,
+      hi - lo,
+    ]);
+    this.runJobs("bce_logits_grad", jobs);
+    return out;
+  }
+
+  private lossOperands(op: string, logits: Storage, target: Storage): [WasmStorage, WasmStorage] {
+    const [sl, st] = [logits, target].map((s) => this.check(s));
+    if (sl.size !== st.size || sl.dtype !== st.dtype) {
+      throw new Error(
+        `wasm backend: ${op} needs logits and target of one size and dtype, got ${sl.size} ${sl.dtype} and ${st.size} ${st.dtype}`,
+      );
+    }
+    return [sl, st];
+  }
+
+  /** float64: the sum composed from this backend's own ops, as the contract defines it. */
+  private composedBce(sl: WasmStorage, st: WasmStorage): Storage {
+    const shape = [sl.size];
+    const softplus = this.unary("softplus", sl);
+    const product = this.binary("mul", st, shape, sl, shape, shape);
+    const terms = this.binary("sub", softplus, shape, product, shape, shape);
+    const out = this.reduce("sum", terms, shape, [0]);
+    for (const s of [softplus, product, terms]) this.dispose(s);
+    return out;
+  }
+
+  /** How many threads share a pass of `size` numbers through an expensive kernel. */
+  private partsFor(size: number): number {
+    return this.threads !== null && size >= this.parallelElements ? this.threads.count : 1;
+  }
+
+  /** One job on this thread, or one per thread. */
+  private runJobs(kernel: string, jobs: number[][]): void {
+    if (jobs.length === 1 || this.threads === null) this.kernels[kernel](...jobs[0]);
+    else this.threads.run(kernel, this.kernels, jobs);
   }
 
   /** Which operand's zeros the matmul skips (see sparsity.ts). */
@@ -689,6 +772,8 @@ const parallelKernels = [
   "matmul_block",
   "adam_update",
   "adam_update_decay",
+  "bce_logits_sum",
+  "bce_logits_grad",
   ...Object.keys(expensiveUnary).map((op) => unaryName(op as WasmUnaryOp)),
   ...(Object.keys(binaryKernels) as WasmBinaryOp[]).flatMap((op) =>
     rowModes.map((mode) => binaryName(op, mode)),

@@ -1,7 +1,8 @@
 /**
  * Adam's update fused into one pass: read param, grad, m and v once, write param, m and v once.
  * Composed from ops, the same update is about a dozen passes over memory, each with a temporary
- * buffer — for the VAE that was half of a training step.
+ * buffer — for the VAE that was half of a training step. On the way it notes whether every number it
+ * wrote is finite, which a divergence guard would otherwise need another pass over memory to learn.
  *
  * The arithmetic is the composed formula's, operation for operation (see Backend.adamUpdate), so
  * each lane rounds exactly as the ops would and the results agree bit for bit.
@@ -21,17 +22,21 @@ import {
 } from "./instructions.ts";
 
 /**
- * adam_update[_decay](param, grad, m, v, n, weightDecay, beta1, oneMinusBeta1, beta2,
- * oneMinusBeta2, correction2, eps, stepSize): addresses, a count, and the float32 constants;
- * stepSize is lr / (1 − β₁ᵗ). The _decay variant first adds weightDecay·param to the gradient.
- * The constants come as the bits of float32s in i32s, because worker threads are handed integers.
+ * adam_update[_decay](param, grad, m, v, n, finite, weightDecay, beta1, oneMinusBeta1, beta2,
+ * oneMinusBeta2, correction2, eps, stepSize): addresses, a count, the address of 16 bytes for the
+ * finiteness check, and the float32 constants; stepSize is lr / (1 − β₁ᵗ). The _decay variant first
+ * adds weightDecay·param to the gradient. The constants come as the bits of float32s in i32s,
+ * because worker threads are handed integers. At `finite` it stores four sums of x − x over every
+ * x written: x − x is 0 for a finite x and NaN for NaN or ±∞, and NaN survives a sum, so the sums
+ * are all zero exactly when every number written is finite.
  */
 function adam(name: string, decay: boolean): FunctionDef {
   const f = new FunctionBuilder(name);
-  const [p, g, m, v, n] = Array.from({ length: 5 }, () => f.param(ValType.i32));
+  const [p, g, m, v, n, finite] = Array.from({ length: 6 }, () => f.param(ValType.i32));
   const [wd, b1, omb1, b2, omb2, c2, eps, stepSize] = Array.from({ length: 8 }, () => f.param(ValType.i32));
   const end = f.local(ValType.i32);
-  const [vp, vg, vm, vv] = Array.from({ length: 4 }, () => f.local(ValType.v128));
+  const [vp, vg, vm, vv, check] = Array.from({ length: 5 }, () => f.local(ValType.v128));
+  const zeroIfFinite = (x: Local) => f32x4.sub(get(x), get(x));
   const splat = (c: Local) => f32x4.splat(f32.reinterpret(get(c)));
 
   /** The update of the four lanes in vp, vg, vm, vv (results left in vp, vm, vv). */
@@ -48,6 +53,10 @@ function adam(name: string, decay: boolean): FunctionDef {
           splat(stepSize),
         ),
       ),
+    ),
+    set(
+      check,
+      f32x4.add(get(check), f32x4.add(f32x4.add(zeroIfFinite(vp), zeroIfFinite(vm)), zeroIfFinite(vv))),
     ),
   ];
   const advance = (bytes: number) => [p, g, m, v].map((x) => set(x, i32.add(get(x), i32.const(bytes))));
@@ -78,6 +87,7 @@ function adam(name: string, decay: boolean): FunctionDef {
         advance(4),
       ],
     ),
+    v128.store(get(finite), get(check)),
   );
 }
 

@@ -6,6 +6,7 @@
 import { encodeModule, ValType } from "./encoding.ts";
 import { FunctionBuilder, FunctionList, f32x4, v128 } from "./instructions.ts";
 import { addElementwiseKernels } from "./kernels-elementwise.ts";
+import { addLossKernels } from "./kernels-loss.ts";
 import { addMatmulKernels } from "./kernels-matmul.ts";
 import { addOptimizerKernels } from "./kernels-optim.ts";
 import { addReduceKernels } from "./kernels-reduce.ts";
@@ -33,6 +34,7 @@ export function moduleBytes(
   addElementwiseKernels(fns);
   addReduceKernels(fns);
   addOptimizerKernels(fns);
+  addLossKernels(fns);
   return encodeModule(fns.defs, { initialPages, maximumPages: MAX_PAGES, shared });
 }
 

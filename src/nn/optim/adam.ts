@@ -10,7 +10,7 @@ import { noGrad } from "../../autograd/engine.ts";
 import { scoped } from "../../autograd/scope.ts";
 import type { Tensor } from "../../autograd/tensor.ts";
 import type { AdamHyperparameters } from "../../kernels/backend.ts";
-import { Optimizer, type OptimizerState } from "./optimizer.ts";
+import { Optimizer, type OptimizerState, sumProbe } from "./optimizer.ts";
 
 export interface AdamOptions {
   lr?: number;
@@ -29,6 +29,9 @@ export class Adam extends Optimizer {
   /** The moments, made once here: updates overwrite them, so a step creates no lasting tensors. */
   private m: Tensor[];
   private v: Tensor[];
+  /** What the last step's fused kernels said of all they wrote, and what they did not write. */
+  private fusedFinite = true;
+  private unchecked: Tensor[];
 
   constructor(params: Iterable<Tensor>, options: AdamOptions = {}) {
     super(params);
@@ -41,6 +44,7 @@ export class Adam extends Optimizer {
       if (!(b >= 0 && b < 1)) throw new Error(`Adam: betas must be in [0, 1), got [${this.betas}]`);
     this.m = this.params.map((p) => zeros(p.shape, { dtype: p.dtype }));
     this.v = this.params.map((p) => zeros(p.shape, { dtype: p.dtype }));
+    this.unchecked = this.everything();
   }
 
   step(): void {
@@ -53,24 +57,29 @@ export class Adam extends Optimizer {
       weightDecay: this.weightDecay,
       step: this.t,
     };
+    this.fusedFinite = true;
+    this.unchecked = [];
     // Every tensor made here is scratch, freed when the step ends.
     scoped(
       () =>
         noGrad(() => {
           this.params.forEach((p, i) => {
-            if (p.grad !== null) this.update(p, p.grad, this.m[i], this.v[i], hyper);
+            const finite = p.grad === null ? undefined : this.update(p, p.grad, this.m[i], this.v[i], hyper);
+            if (finite === undefined) this.unchecked.push(p, this.m[i], this.v[i]);
+            else this.fusedFinite &&= finite;
           });
         }),
       () => [],
     );
   }
 
-  private update(p: Tensor, grad: Tensor, m: Tensor, v: Tensor, h: AdamHyperparameters): void {
+  /** Returns whether all it wrote is finite when a fused kernel did the update, else undefined. */
+  private update(p: Tensor, grad: Tensor, m: Tensor, v: Tensor, h: AdamHyperparameters): boolean | undefined {
     // A backend with a fused kernel does the whole update in one pass, in place.
     if (p.backend.adamUpdate !== undefined) {
-      p.backend.adamUpdate(p.storage, grad.storage, m.storage, v.storage, h);
+      const finite = p.backend.adamUpdate(p.storage, grad.storage, m.storage, v.storage, h);
       p.version++; // changed in place, as assign would: a graph that read p must not backward now
-      return;
+      return finite;
     }
     const [b1, b2] = [h.beta1, h.beta2];
     const g = h.weightDecay === 0 ? grad : grad.add(p.mul(h.weightDecay));
@@ -81,6 +90,16 @@ export class Adam extends Optimizer {
       .sqrt()
       .add(h.eps);
     p.assign(p.sub(m.div(denominator).mul(h.lr / (1 - b1 ** h.step))));
+    return undefined;
+  }
+
+  /** Sums only what no fused kernel vouched for in the last step (nothing, on wasm). */
+  override finiteProbe(): Tensor {
+    return sumProbe(this.unchecked, this.fusedFinite);
+  }
+
+  private everything(): Tensor[] {
+    return [...this.params, ...this.m, ...this.v];
   }
 
   stateDict(): OptimizerState {
@@ -105,6 +124,7 @@ export class Adam extends Optimizer {
       throw new Error(`Adam.loadStateDict: expected buffers m and v for ${this.params.length} parameters`);
     }
     this.t = state.step;
+    this.unchecked = this.everything();
     // Copy into the existing moments (shapes checked by assign); a missing one means zeros.
     noGrad(() => {
       this.params.forEach((p, i) => {

@@ -1,4 +1,5 @@
 /** What every optimizer shares: the parameters it updates, zeroGrad, and state for checkpoints. */
+import { full } from "../../autograd/create.ts";
 import type { Tensor } from "../../autograd/tensor.ts";
 
 export abstract class Optimizer {
@@ -26,6 +27,24 @@ export abstract class Optimizer {
   abstract loadStateDict(state: OptimizerState): void;
   /** The same buffers as `stateDict`, themselves rather than copies (to watch them; never change them). */
   abstract stateTensors(): Readonly<Record<string, readonly Tensor[]>>;
+
+  /**
+   * A scalar that is finite exactly when every parameter and state buffer is, for a divergence
+   * guard to read after `step()`. This default sums them all (one more pass over memory); an
+   * optimizer whose fused update already saw every number it wrote answers from that instead.
+   */
+  finiteProbe(): Tensor {
+    return sumProbe([...this.params, ...Object.values(this.stateTensors()).flat()], true);
+  }
+}
+
+/**
+ * `known` (as 0, or NaN when false) plus the sum of every tensor's sum: NaN and ±Infinity survive a
+ * sum, so the result is finite when all are (or huge, when finite values overflow it).
+ */
+export function sumProbe(tensors: readonly Tensor[], known: boolean): Tensor {
+  const start = full([], known ? 0 : Number.NaN, { dtype: tensors[0]?.dtype });
+  return tensors.reduce((sum, t) => sum.add(t.sum()), start);
 }
 
 export interface OptimizerState {
