@@ -9,6 +9,7 @@ import { decodeCheckpoint } from "../../src/vae/checkpoint-format.ts";
 import { evaluateElbo, evaluateIwae } from "../../src/vae/evaluate.ts";
 import {
   checkpointBytes,
+  disposeRun,
   evaluateRun,
   evaluationGenerator,
   initialTestLoss,
@@ -131,5 +132,32 @@ describe("startRun from a checkpoint", () => {
     expect(run.optimizer.stateDict().step).toBe(step);
     expect(run.generator.getState()).toEqual(generator);
     expect(run.history).toEqual(history);
+  });
+
+  it("frees the checkpoint's tensors once copied in, and when it does not fit as well", async () => {
+    const c = await saved();
+    startRun(c.model, c.training, c);
+    // The cpu backend refuses to read a freed tensor.
+    expect(() => c.weights["fc1.weight"].dataSync()).toThrow(/used after dispose/);
+    expect(() => c.optimizer.buffers.m[0]?.dataSync()).toThrow(/used after dispose/);
+    const bad = await saved();
+    bad.optimizer.buffers.v[2] = null;
+    expect(() => startRun(bad.model, bad.training, bad)).toThrow("optimizer.v.2 is missing");
+    expect(() => bad.weights["fc4.bias"].dataSync()).toThrow(/used after dispose/);
+    expect(() => bad.optimizer.buffers.m[9]?.dataSync()).toThrow(/used after dispose/);
+  });
+});
+
+describe("disposeRun", () => {
+  it("frees the weights, their gradients and the optimizer's state", async () => {
+    const run = startRun(tinyConfig, tinyTraining({ epochs: 1 }));
+    await trainRun(run, train);
+    const params = run.optimizer.params;
+    const grads = params.map((p) => p.grad);
+    const state = Object.values(run.optimizer.stateTensors()).flat();
+    expect(grads.every((g) => g !== null)).toBe(true);
+    disposeRun(run);
+    for (const t of [...params, ...grads, ...state])
+      expect(() => t?.dataSync()).toThrow(/used after dispose/);
   });
 });
