@@ -157,13 +157,13 @@ describe("writeLatentPlot", () => {
   }
 
   it("draws each point in its digit's colour where its coordinates say, filling the frame", async () => {
-    // Digits 3 and 7 only (colours fixed by digit, not by which digits are present), each a tight
-    // cluster: 3 near (1000, 20), 7 near (1010, 50), far from the origin.
-    const labels = Uint8Array.from({ length: 20 }, (_, i) => (i < 10 ? 3 : 7));
+    // Digits 3 and 7 only (colours fixed by digit, not by which digits are present), in turn, each a
+    // tight cluster: 3 near (1000, 550), 7 near (1010, 520), far from the origin on both axes.
+    const labels = Uint8Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? 3 : 7));
     const xy = Float32Array.from({ length: 40 }, (_, k) => {
       const [i, axis] = [Math.floor(k / 2), k % 2];
       const jitter = ((i * 3) % 5) * 0.02;
-      return i < 10 ? [1000, 20][axis] + jitter : [1010, 50][axis] + jitter;
+      return i % 2 === 0 ? [1000, 550][axis] + jitter : [1010, 520][axis] + jitter;
     });
     await writeLatentPlot(join(dir, "latent.png"), xy, labels, { title: "t", method: "tsne" });
     const png = read("latent.png");
@@ -175,11 +175,11 @@ describe("writeLatentPlot", () => {
     for (const other of [0, 1, 2, 4, 5, 6, 8, 9])
       expect(centreOf(png, CATEGORY10[other], frame), `digit ${other}`).toBeNull();
     if (three === null || seven === null) return;
-    // 7 lies right of and above 3, and the axes fit the data, not the origin: the clusters sit
+    // 7 lies right of and below 3, and the axes fit the data, not the origin: the clusters sit
     // well apart across the frame.
     const [width, height] = [frame.right - frame.left, frame.bottom - frame.top];
     expect((seven.x - three.x) / width).toBeGreaterThan(0.5);
-    expect((three.y - seven.y) / height).toBeGreaterThan(0.5);
+    expect((seven.y - three.y) / height).toBeGreaterThan(0.5);
   });
 
   it("names its axes after the method", async () => {
