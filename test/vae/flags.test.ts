@@ -8,8 +8,10 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { backendNames } from "../../src/kernels/registry.ts";
 import type { Checkpoint, TrainingConfig } from "../../src/vae/checkpoint-format.ts";
 import { defaultOutFolder, flagsCommand, parseFlags, settingsOf } from "../../src/vae/flags.ts";
+import { latentMapMethods } from "../../src/vae/latent-map.ts";
 
 /** Parse as the command line does, but throw the message instead of ending the process. */
 function parse(...argv: string[]) {
@@ -134,7 +136,32 @@ describe("the flags", () => {
     }
   });
 
+  it("are each explained in --help, which names every backend and latent map", () => {
+    const command = flagsCommand();
+    const help = command.helpInformation();
+    expect(help).toMatch(/^Usage: train:mnist \[options\]\n\nTrain a Bernoulli VAE on MNIST/);
+    for (const option of command.options) {
+      expect(option.description.trim().length, option.long).toBeGreaterThan(10);
+      expect(help).toContain(option.long);
+    }
+    const words = (flag: string) =>
+      command.options.find((o) => o.long === flag)?.description.split(/[\s,:()]+/);
+    for (const backend of backendNames) expect(words("--backend")).toContain(backend);
+    for (const method of latentMapMethods) expect(words("--latent-map")).toContain(method);
+  });
+
+  it("after a bad value, point to --help", () => {
+    let shown = "";
+    const command = flagsCommand()
+      .exitOverride()
+      .configureOutput({ writeErr: (text) => (shown += text), writeOut: () => {} });
+    expect(() => parseFlags(["--epochs", "x"], command)).toThrow();
+    expect(shown).toMatch(/--epochs must be a positive integer/);
+    expect(shown).toMatch(/--help/);
+  });
+
   it("refuse an unknown latent map, and --resume with --eval-only", () => {
+    expect(parse("--eval-only", "c.safetensors").flags.evalOnly).toBe("c.safetensors");
     expect(refusal("--latent-map", "pca")).toContain('--latent-map must be tsne or umap, got "pca"');
     expect(refusal("--resume", "a", "--eval-only", "b")).toContain(
       "--resume and --eval-only cannot be used together",
@@ -222,6 +249,10 @@ describe("the settings of a run", () => {
       expect(settings(resumed, "--data", same).training.dataDir, same).toBe(join(root, "mnist"));
     }
     expect(() => settings(resumed, "--data", join(root, "other"))).toThrow(/--data cannot be changed/);
+    // The same folder does not let another fixed flag through.
+    expect(() => settings(resumed, "--data", join(root, "link"), "--seed", "3")).toThrow(
+      /--seed cannot be changed/,
+    );
     expect(() => settings(resumed, "--data", join(root, "missing"))).toThrow(/--data cannot be changed/);
     // An older checkpoint's relative folder is read from where the run is.
     expect(settings(checkpoint({ dataDir: "mnist" })).training.dataDir).toBe(resolve("mnist"));

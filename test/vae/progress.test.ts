@@ -62,6 +62,10 @@ describe("progress on a terminal", () => {
     expect(text()).toMatch(/epoch 2\/5 \[[░█]+\] 0\/8 steps {2}loss …/);
     progress.onStep(report(2, 8));
     progress.stop();
+    // Started once (its "…" placeholder drawn once), with the cursor hidden, then shown again.
+    expect(text().split("loss …")).toHaveLength(2);
+    expect(text().slice(0, text().indexOf("epoch"))).toContain("\x1b[?25l");
+    expect(text()).toContain("\x1b[?25h");
     // The last drawing shows the last step's figures, and then the line is cleared (ESC [ 2 K).
     const drawn = text();
     const last = drawn.lastIndexOf("epoch 2/5");
