@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from "vitest";
 import { launchers, watchLaunchers } from "../../src/vae/launcher.ts";
 
 const onLinux = process.platform === "linux";
@@ -99,6 +99,41 @@ describe.runIf(onLinux)("launchers", () => {
   });
 });
 
+describe.runIf(onLinux)("launchers, more", () => {
+  it("see npm's variable wherever it is in the environment, and only that variable", async () => {
+    const first = spawn("sleep", ["30"], {
+      env: { npm_lifecycle_event: "train:mnist", ...plainEnvironment },
+    });
+    const lookalike = spawn("sleep", ["30"], { env: { ...plainEnvironment, my_npm_lifecycle_event: "x" } });
+    onTestFinished(() => {
+      first.kill("SIGKILL");
+      lookalike.kill("SIGKILL");
+    });
+    expect(launchers(await running(first))[0]?.pid).toBe(first.pid);
+    expect(launchers(await running(lookalike))).toEqual([]);
+  });
+
+  it("a wrapper whose own launcher has exited (adopted by pid 1) is watched alone", async (ctx) => {
+    // The shell starts sleep in the background and exits: sleep is adopted by pid 1 (or a subreaper).
+    const shell = spawn("sh", ["-c", "sleep 30 >/dev/null 2>&1 & echo $!"], {
+      env: { ...plainEnvironment, npm_lifecycle_event: "train:mnist" },
+    });
+    let out = "";
+    shell.stdout.on("data", (chunk) => (out += chunk));
+    await exited(shell);
+    const orphan = Number(out.trim());
+    onTestFinished(() => {
+      process.kill(orphan, "SIGKILL");
+    });
+    const parentOf = Number(readFileSync(`/proc/${orphan}/stat`, "utf8").split(") ")[1].split(" ")[1]);
+    if (parentOf !== 1) {
+      ctx.skip(); // adopted by a subreaper, which makes another chain
+      return;
+    }
+    expect(launchers(orphan).map((p) => p.pid)).toEqual([orphan]);
+  });
+});
+
 describe.runIf(onLinux)("watchLaunchers", () => {
   it("calls back once, naming the launcher, when one has exited", async () => {
     const wrapper = start("sleep", ["30"], { npm: true });
@@ -132,6 +167,28 @@ describe.runIf(onLinux)("watchLaunchers", () => {
     expect(readFileSync(`/proc/${short}/stat`, "utf8")).toMatch(/\) Z /);
     watch.check();
     expect(gone).toEqual([`sleep (pid ${short})`]);
+  });
+
+  it("looks again once a full second has passed since it last looked", async () => {
+    const wrapper = start("sleep", ["30"], { npm: true });
+    await running(wrapper);
+    vi.useFakeTimers({ toFake: ["Date", "setInterval", "clearInterval"] });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
+    vi.setSystemTime(5000);
+    const gone: string[] = [];
+    const watch = watchLaunchers((who) => gone.push(who), wrapper.pid);
+    onTestFinished(() => watch.stop());
+    watch.check();
+    wrapper.kill("SIGKILL");
+    await exited(wrapper);
+    vi.setSystemTime(5999);
+    watch.check();
+    expect(gone).toEqual([]);
+    vi.setSystemTime(6000);
+    watch.check();
+    expect(gone).toEqual([`sleep (pid ${wrapper.pid})`]);
   });
 
   it("looks again at most once a second, and not at all once stopped", async () => {
