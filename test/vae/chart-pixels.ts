@@ -14,6 +14,20 @@ export const SERIES_COLOURS: [number, number, number][] = [
   [0xf5, 0x85, 0x18],
 ];
 
+/** Vega's category10, the colour of digits 0 to 9. */
+export const CATEGORY10: [number, number, number][] = [
+  "1f77b4",
+  "ff7f0e",
+  "2ca02c",
+  "d62728",
+  "9467bd",
+  "8c564b",
+  "e377c2",
+  "7f7f7f",
+  "bcbd22",
+  "17becf",
+].map((hex) => [0, 2, 4].map((i) => Number.parseInt(hex.slice(i, i + 2), 16)) as [number, number, number]);
+
 export interface Frame {
   left: number;
   right: number;

@@ -10,7 +10,7 @@ import fc from "fast-check";
 import { PNG } from "pngjs";
 import { afterAll, describe, expect, it } from "vitest";
 import { interestingLossRange, writeImageGrid, writeLatentPlot } from "../../src/vae/report.ts";
-import { plotFrame, rowsOfColour } from "./chart-pixels.ts";
+import { CATEGORY10, plotFrame, rowsOfColour } from "./chart-pixels.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "elbo-report-pictures-"));
 afterAll(() => {
@@ -127,20 +127,6 @@ describe("interestingLossRange", () => {
 });
 
 describe("writeLatentPlot", () => {
-  /** Vega's category10, the colour of digits 0 to 9. */
-  const CATEGORY10: [number, number, number][] = [
-    "1f77b4",
-    "ff7f0e",
-    "2ca02c",
-    "d62728",
-    "9467bd",
-    "8c564b",
-    "e377c2",
-    "7f7f7f",
-    "bcbd22",
-    "17becf",
-  ].map((hex) => [0, 2, 4].map((i) => Number.parseInt(hex.slice(i, i + 2), 16)) as [number, number, number]);
-
   /** The centre of the pixels painted in `colour` inside the frame, or null if none. */
   function centreOf(png: PNG, colour: [number, number, number], frame: ReturnType<typeof plotFrame>) {
     let [sx, sy, n] = [0, 0, 0];
