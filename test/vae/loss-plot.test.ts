@@ -80,6 +80,27 @@ describe("the loss plot shows the losses it is given", () => {
     expect(Math.min(...line) - wholeFrame.top).toBeLessThan(0.2 * height);
   });
 
+  it("marks every point with a dot wider than the line", async () => {
+    const flat: LossSeries = { name: "per step", x: [1, 2, 3], y: [50, 50, 50] };
+    await writeLossPlot(join(dir, "dots.png"), [flat], {
+      title: "t",
+      xLabel: "x",
+      yLabel: "y",
+      yDomain: [0, 100],
+    });
+    const png = PNG.sync.read(readFileSync(join(dir, "dots.png")));
+    const frame = plotFrame(png);
+    const columns = rowsOfColour(png, SERIES_COLOURS[0]);
+    const span = (c: number) => {
+      const rows = columns[c].filter((r) => r > frame.top && r < frame.bottom);
+      return rows.length === 0 ? 0 : Math.max(...rows) - Math.min(...rows) + 1;
+    };
+    const middle = Math.round((frame.left + frame.right) / 2); // x = 2, a point
+    const between = Math.round(frame.left + 0.25 * (frame.right - frame.left)); // x = 1.5, the line only
+    expect(span(between)).toBeGreaterThan(0);
+    expect(span(middle)).toBeGreaterThan(span(between) + 3);
+  });
+
   it("refuses a series whose x and y differ in length, naming it", async () => {
     await expect(
       writeLossPlot(join(dir, "bad.png"), [{ name: "per step", x: [1, 2], y: [3] }], {
