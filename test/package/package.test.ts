@@ -94,7 +94,7 @@ describe("the tarball", () => {
 });
 
 describe("plain Node ESM (no tsx)", () => {
-  it("trains an MLP on cpu and wasm, passes gradcheck and reads IDX files through elbojs/node", () => {
+  it("trains an MLP on cpu and wasm (relaxed SIMD on through elbojs/node), passes gradcheck and reads IDX files through elbojs/node", () => {
     const out = JSON.parse(run("node", ["node-check.mjs"], bare));
     for (const backend of ["cpu", "wasm"] as const) {
       const [first, last] = out[backend];
@@ -102,6 +102,7 @@ describe("plain Node ESM (no tsx)", () => {
     }
     expect(Math.abs(out.wasm[1] - out.cpu[1]) / out.cpu[1]).toBeLessThan(1e-4);
     expect(out.gradcheck).toBe(true);
+    expect(out.relaxed).toEqual([true, true]); // turned on, and the wasm backend made afterwards uses it
     expect(out.mnist).toEqual({
       count: 3,
       labels: [7, 0, 9],

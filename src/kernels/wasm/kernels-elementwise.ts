@@ -3,7 +3,7 @@
  *
  * Each kernel walks its arrays four numbers at a time in v128 registers, then finishes the last
  * n mod 4 numbers one at a time — by putting each alone in a vector (a splat) and running the
- * same vector code, so that the tail gives exactly what the body would have.
+ * same vector code, so that the tail gives exactly what the body would have (vector-loop.ts).
  *
  * Every op reproduces the plain TypeScript backend's scalar definition lane by lane, including
  * NaN and signed zeros: e.g. relu(NaN) = NaN and relu(-0) = 0 (`x > 0 || x !== x ? x : 0`), which is
@@ -15,7 +15,6 @@ import {
   type Code,
   FunctionBuilder,
   type FunctionList,
-  f32,
   f32x4,
   get,
   i32,
@@ -24,6 +23,7 @@ import {
   v128,
 } from "./instructions.ts";
 import { exp, log, sigmoid, softplus, tanh, type VectorFunction } from "./simd-math.ts";
+import { loadLanes, storeLanes, vectorLoop } from "./vector-loop.ts";
 
 const zero = () => v128.f32x4(0);
 const one = () => v128.f32x4(1);
@@ -78,44 +78,20 @@ export type WasmBinaryOp = keyof typeof binaryKernels;
 export type RowMode = "vv" | "vs" | "sv";
 export const rowModes: readonly RowMode[] = ["vv", "vs", "sv"];
 
-const step = (p: Local, bytes: number) => set(p, i32.add(get(p), i32.const(bytes)));
-
-/** The address just past the whole vectors among n floats from p. */
-const vectorEnd = (p: Local, n: Local) =>
-  i32.add(get(p), i32.shl(i32.and(get(n), i32.const(-4)), i32.const(2)));
-
 /** unary_OP(x, out, n): out[i] = OP(x[i]) for n floats; x and out are byte addresses. */
 export function unaryKernel(name: string, fn: VectorFunction): FunctionDef {
   const f = new FunctionBuilder(name);
   const x = f.param(ValType.i32);
   const out = f.param(ValType.i32);
   const n = f.param(ValType.i32);
-  const end = f.local(ValType.i32);
   const v = f.local(ValType.v128);
   const r = f.local(ValType.v128);
   return f.finish(
-    set(end, vectorEnd(x, n)),
-    f.while(
-      () => i32.ltU(get(x), get(end)),
-      () => [
-        set(v, v128.load(get(x))),
-        fn(f, v, r),
-        v128.store(get(out), get(r)),
-        step(x, 16),
-        step(out, 16),
-      ],
-    ),
-    set(end, i32.add(get(end), i32.shl(i32.and(get(n), i32.const(3)), i32.const(2)))),
-    f.while(
-      () => i32.ltU(get(x), get(end)),
-      () => [
-        set(v, f32x4.splat(f32.load(get(x)))),
-        fn(f, v, r),
-        f32.store(get(out), f32x4.extractLane(get(r), 0)),
-        step(x, 4),
-        step(out, 4),
-      ],
-    ),
+    vectorLoop(f, [x, out], n, (tail) => [
+      set(v, loadLanes(x, tail)),
+      fn(f, v, r),
+      storeLanes(out, get(r), tail),
+    ]),
   );
 }
 
@@ -136,16 +112,10 @@ export function binaryKernel(name: string, op: VectorOp, mode: RowMode): Functio
   const bRow = f.param(ValType.i32);
   const pa = f.local(ValType.i32);
   const pb = f.local(ValType.i32);
-  const end = f.local(ValType.i32);
   const va = f.local(ValType.v128);
   const vb = f.local(ValType.v128);
-  const aStep = mode === "sv" ? 0 : 16;
-  const bStep = mode === "vs" ? 0 : 16;
-  // A broadcast operand is loaded once per row; a stepping one once per vector.
-  const loadA = mode === "sv" ? [] : set(va, v128.load(get(pa)));
-  const loadB = mode === "vs" ? [] : set(vb, v128.load(get(pb)));
-  const loadA1 = mode === "sv" ? [] : set(va, f32x4.splat(f32.load(get(pa))));
-  const loadB1 = mode === "vs" ? [] : set(vb, f32x4.splat(f32.load(get(pb))));
+  // A broadcast operand is loaded once per row and stays put; a stepping one is read as the loop goes.
+  const stepping = [out, ...(mode === "sv" ? [] : [pa]), ...(mode === "vs" ? [] : [pb])];
   return f.finish(
     f.while(
       () => i32.gtS(get(rows), i32.const(0)),
@@ -154,30 +124,11 @@ export function binaryKernel(name: string, op: VectorOp, mode: RowMode): Functio
         set(pb, get(b)),
         mode === "sv" ? set(va, v128.load32Splat(get(pa))) : [],
         mode === "vs" ? set(vb, v128.load32Splat(get(pb))) : [],
-        set(end, vectorEnd(out, cols)),
-        f.while(
-          () => i32.ltU(get(out), get(end)),
-          () => [
-            loadA,
-            loadB,
-            v128.store(get(out), op(va, vb)),
-            step(pa, aStep),
-            step(pb, bStep),
-            step(out, 16),
-          ],
-        ),
-        set(end, i32.add(get(end), i32.shl(i32.and(get(cols), i32.const(3)), i32.const(2)))),
-        f.while(
-          () => i32.ltU(get(out), get(end)),
-          () => [
-            loadA1,
-            loadB1,
-            f32.store(get(out), f32x4.extractLane(op(va, vb), 0)),
-            step(pa, aStep / 4),
-            step(pb, bStep / 4),
-            step(out, 4),
-          ],
-        ),
+        vectorLoop(f, stepping, cols, (tail) => [
+          mode === "sv" ? [] : set(va, loadLanes(pa, tail)),
+          mode === "vs" ? [] : set(vb, loadLanes(pb, tail)),
+          storeLanes(out, op(va, vb), tail),
+        ]),
         set(a, i32.add(get(a), get(aRow))),
         set(b, i32.add(get(b), get(bRow))),
         set(rows, i32.sub(get(rows), i32.const(1))),

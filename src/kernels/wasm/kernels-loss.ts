@@ -9,52 +9,9 @@
  * the order in which the loss's terms are added differs (see Backend.bceWithLogitsSum).
  */
 import { type FunctionDef, ValType } from "./encoding.ts";
-import {
-  FunctionBuilder,
-  type FunctionList,
-  f32,
-  f32x4,
-  get,
-  i32,
-  type Local,
-  type Stmts,
-  set,
-  v128,
-} from "./instructions.ts";
+import { FunctionBuilder, type FunctionList, f32, f32x4, get, set, v128 } from "./instructions.ts";
 import { sigmoid, softplus } from "./simd-math.ts";
-
-const step = (p: Local, bytes: number) => set(p, i32.add(get(p), i32.const(bytes)));
-
-/** Four floats at p, or (in the tail) one float at p in all four lanes, so the tail runs the same code. */
-const load = (p: Local, tail: boolean) => (tail ? f32x4.splat(f32.load(get(p))) : v128.load(get(p)));
-const store = (p: Local, v: Local, tail: boolean) =>
-  tail ? f32.store(get(p), f32x4.extractLane(get(v), 0)) : v128.store(get(p), get(v));
-
-/**
- * Runs `body` over n floats four at a time, then over the last n mod 4 one at a time, moving every
- * pointer (byte addresses; the first one counts) by the floats done.
- */
-function overElements(
-  f: FunctionBuilder,
-  pointers: Local[],
-  n: Local,
-  body: (tail: boolean) => Stmts[],
-): Stmts[] {
-  const [first] = pointers;
-  const end = f.local(ValType.i32);
-  return [
-    set(end, i32.add(get(first), i32.shl(i32.and(get(n), i32.const(-4)), i32.const(2)))),
-    f.while(
-      () => i32.ltU(get(first), get(end)),
-      () => [body(false), pointers.map((p) => step(p, 16))],
-    ),
-    set(end, i32.add(get(end), i32.shl(i32.and(get(n), i32.const(3)), i32.const(2)))),
-    f.while(
-      () => i32.ltU(get(first), get(end)),
-      () => [body(true), pointers.map((p) => step(p, 4))],
-    ),
-  ];
-}
+import { loadLanes, storeLanes, vectorLoop } from "./vector-loop.ts";
 
 /**
  * bce_logits_sum(l, t, n, partial): the terms softplus(ℓ) − t·ℓ of n floats, added up in four
@@ -67,10 +24,10 @@ function bceLogitsSum(): FunctionDef {
   const [vl, term, lanes] = Array.from({ length: 3 }, () => f.local(ValType.v128));
   const tail = f.local(ValType.f32);
   return f.finish(
-    overElements(f, [l, t], n, (isTail) => [
-      set(vl, load(l, isTail)),
+    vectorLoop(f, [l, t], n, (isTail) => [
+      set(vl, loadLanes(l, isTail)),
       softplus(f, vl, term),
-      set(term, f32x4.sub(get(term), f32x4.mul(load(t, isTail), get(vl)))),
+      set(term, f32x4.sub(get(term), f32x4.mul(loadLanes(t, isTail), get(vl)))),
       isTail
         ? set(tail, f32.add(get(tail), f32x4.extractLane(get(term), 0)))
         : set(lanes, f32x4.add(get(lanes), get(term))),
@@ -87,11 +44,10 @@ function bceLogitsGrad(): FunctionDef {
   const [vl, vg, r] = Array.from({ length: 3 }, () => f.local(ValType.v128));
   return f.finish(
     set(vg, f32x4.splat(f32.load(get(g)))),
-    overElements(f, [l, t, out], n, (isTail) => [
-      set(vl, load(l, isTail)),
+    vectorLoop(f, [l, t, out], n, (isTail) => [
+      set(vl, loadLanes(l, isTail)),
       sigmoid(f, vl, r),
-      set(r, f32x4.mul(f32x4.sub(get(r), load(t, isTail)), get(vg))),
-      store(out, r, isTail),
+      storeLanes(out, f32x4.mul(f32x4.sub(get(r), loadLanes(t, isTail)), get(vg)), isTail),
     ]),
   );
 }

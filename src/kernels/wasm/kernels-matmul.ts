@@ -42,15 +42,15 @@ import {
   v128,
 } from "./instructions.ts";
 import type { ModuleFeatures } from "./module.ts";
+import { advance } from "./vector-loop.ts";
 
 /** Rows of A (and of C) per micro-kernel block. */
 export const MR = 4;
 /** Columns of B (and of C) per micro-kernel block. */
 export const NR = 8;
 
-/** p += bytes. */
+/** p += bytes, a run-time count of them. */
 const step1 = (p: Local, bytes: Code) => set(p, i32.add(get(p), bytes));
-const inc = (p: Local, bytes: number) => step1(p, i32.const(bytes));
 
 /** Byte offsets of float lanes in a shuffle: the lanes of a are 0–3, of b 4–7. */
 const lanes = (...floats: number[]) => floats.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]);
@@ -123,7 +123,7 @@ function pack(name: string, width: number, compact: boolean): FunctionDef {
    */
   const emit = (vs: readonly Local[], step: Code): Stmts => {
     const stores = [vs.map((v, h) => v128.store(get(d), get(v), 16 * h)), vs.map(flag)];
-    if (!compact) return [stores, inc(d, width * 4)];
+    if (!compact) return [stores, advance(d, width * 4)];
     const nonZero = v128.anyTrue(
       vs.map((v) => f32x4.ne(get(v), v128.f32x4(0))).reduce((acc, ne) => v128.or(acc, ne)),
     );
@@ -146,7 +146,7 @@ function pack(name: string, width: number, compact: boolean): FunctionDef {
         vin.slice(0, groups).map((v, h) => set(v, v128.load(get(s), 16 * h))),
         emit(vin.slice(0, groups), get(p)),
         step1(s, depthBytes()),
-        inc(p, 1),
+        advance(p, 1),
       ],
     ),
   ];
@@ -170,8 +170,8 @@ function pack(name: string, width: number, compact: boolean): FunctionDef {
             i32.add(get(p), i32.const(j - 4)),
           ),
         ),
-        ptr.map((pt) => inc(pt, 16)),
-        inc(p, 4),
+        ptr.map((pt) => advance(pt, 16)),
+        advance(p, 4),
       ],
     ),
     set(p, i32.sub(get(p), i32.const(4))),
@@ -184,8 +184,8 @@ function pack(name: string, width: number, compact: boolean): FunctionDef {
           ),
         ),
         emit(vout.slice(0, groups), get(p)),
-        ptr.map((pt) => inc(pt, 4)),
-        inc(p, 1),
+        ptr.map((pt) => advance(pt, 4)),
+        advance(p, 1),
       ],
     ),
   ];
@@ -208,7 +208,7 @@ function pack(name: string, width: number, compact: boolean): FunctionDef {
                 set(x, f32.load(get(s))),
                 f32.store(get(d), get(x)),
                 set(nonFinite, v128.or(get(nonFinite), f32x4.splat(f32.sub(get(x), get(x))))),
-                inc(d, width * 4),
+                advance(d, width * 4),
                 step1(s, depthBytes()),
               ],
             ),
@@ -216,11 +216,11 @@ function pack(name: string, width: number, compact: boolean): FunctionDef {
           () => [
             f.while(
               () => i32.ltU(get(d), get(end)),
-              () => [f32.store(get(d), f32.const(0)), inc(d, width * 4)],
+              () => [f32.store(get(d), f32.const(0)), advance(d, width * 4)],
             ),
           ],
         ),
-        inc(r, 1),
+        advance(r, 1),
       ],
     ),
   ];
@@ -244,12 +244,12 @@ function pack(name: string, width: number, compact: boolean): FunctionDef {
         indices && counts
           ? [
               i32.store(get(counts), i32.shrS(i32.sub(get(list), get(indices)), i32.const(2))),
-              inc(counts, 4),
+              advance(counts, 4),
               step1(indices, i32.shl(get(depth), i32.const(2))),
             ]
           : [],
         step1(dst, panelBytes()),
-        inc(q, 1),
+        advance(q, 1),
       ],
     ),
     i32.eqz(v128.anyTrue(get(nonFinite))),
@@ -334,7 +334,7 @@ function tile(
       set(t.end, i32.add(get(t.pb), i32.shl(operands.k, i32.const(5)))),
       f.while(
         () => i32.ltU(get(t.pb), get(t.end)),
-        () => [multiplyAdd, inc(t.pa, MR * 4), inc(t.pb, NR * 4)],
+        () => [multiplyAdd, advance(t.pa, MR * 4), advance(t.pb, NR * 4)],
       ),
     ],
     // A's kept steps in order; B's step p at bPanel + p·NR·4.
@@ -347,8 +347,8 @@ function tile(
         () => [
           set(t.pb, i32.add(operands.bPanel, i32.shl(i32.load(get(t.pi)), i32.const(5)))),
           multiplyAdd,
-          inc(t.pa, MR * 4),
-          inc(t.pi, 4),
+          advance(t.pa, MR * 4),
+          advance(t.pi, 4),
         ],
       ),
     ],
@@ -362,8 +362,8 @@ function tile(
         () => [
           set(t.pa, i32.add(operands.aPanel, i32.shl(i32.load(get(t.pi)), i32.const(4)))),
           multiplyAdd,
-          inc(t.pb, NR * 4),
-          inc(t.pi, 4),
+          advance(t.pb, NR * 4),
+          advance(t.pi, 4),
         ],
       ),
     ],
@@ -385,9 +385,14 @@ function tile(
             set(t.j, i32.const(0)),
             f.while(
               () => i32.ltS(get(t.j), operands.cols),
-              () => [f32.store(get(t.dst), f32.load(get(t.src))), inc(t.src, 4), inc(t.dst, 4), inc(t.j, 1)],
+              () => [
+                f32.store(get(t.dst), f32.load(get(t.src))),
+                advance(t.src, 4),
+                advance(t.dst, 4),
+                advance(t.j, 1),
+              ],
             ),
-            inc(t.r, 1),
+            advance(t.r, 1),
           ],
         ),
       ],
@@ -608,11 +613,11 @@ function block(fns: FunctionList, fma: boolean): FunctionDef {
                 ),
             ),
             step1(aPanel, i32.mul(get(p.k), i32.const(MR * 4))),
-            inc(ip, 1),
+            advance(ip, 1),
           ],
         ),
         step1(bPanel, i32.mul(get(p.k), i32.const(NR * 4))),
-        inc(jp, 1),
+        advance(jp, 1),
       ],
     ),
   );

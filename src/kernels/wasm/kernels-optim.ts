@@ -15,11 +15,11 @@ import {
   f32,
   f32x4,
   get,
-  i32,
   type Local,
   set,
   v128,
 } from "./instructions.ts";
+import { loadLanes, storeLanes, vectorLoop } from "./vector-loop.ts";
 
 /**
  * adam_update[_decay](param, grad, m, v, n, finite, weightDecay, beta1, oneMinusBeta1, beta2,
@@ -34,7 +34,6 @@ function adam(name: string, decay: boolean): FunctionDef {
   const f = new FunctionBuilder(name);
   const [p, g, m, v, n, finite] = Array.from({ length: 6 }, () => f.param(ValType.i32));
   const [wd, b1, omb1, b2, omb2, c2, eps, stepSize] = Array.from({ length: 8 }, () => f.param(ValType.i32));
-  const end = f.local(ValType.i32);
   const [vp, vg, vm, vv, check] = Array.from({ length: 5 }, () => f.local(ValType.v128));
   const zeroIfFinite = (x: Local) => f32x4.sub(get(x), get(x));
   const splat = (c: Local) => f32x4.splat(f32.reinterpret(get(c)));
@@ -59,34 +58,12 @@ function adam(name: string, decay: boolean): FunctionDef {
       f32x4.add(get(check), f32x4.add(f32x4.add(zeroIfFinite(vp), zeroIfFinite(vm)), zeroIfFinite(vv))),
     ),
   ];
-  const advance = (bytes: number) => [p, g, m, v].map((x) => set(x, i32.add(get(x), i32.const(bytes))));
-
   return f.finish(
-    set(end, i32.add(get(p), i32.shl(i32.and(get(n), i32.const(-4)), i32.const(2)))),
-    f.while(
-      () => i32.ltU(get(p), get(end)),
-      () => [
-        [vp, vg, vm, vv].map((x, i) => set(x, v128.load(get([p, g, m, v][i])))),
-        update(),
-        v128.store(get(p), get(vp)),
-        v128.store(get(m), get(vm)),
-        v128.store(get(v), get(vv)),
-        advance(16),
-      ],
-    ),
-    // The last n mod 4 numbers, each alone in a vector.
-    set(end, i32.add(get(end), i32.shl(i32.and(get(n), i32.const(3)), i32.const(2)))),
-    f.while(
-      () => i32.ltU(get(p), get(end)),
-      () => [
-        [vp, vg, vm, vv].map((x, i) => set(x, f32x4.splat(f32.load(get([p, g, m, v][i]))))),
-        update(),
-        f32.store(get(p), f32x4.extractLane(get(vp), 0)),
-        f32.store(get(m), f32x4.extractLane(get(vm), 0)),
-        f32.store(get(v), f32x4.extractLane(get(vv), 0)),
-        advance(4),
-      ],
-    ),
+    vectorLoop(f, [p, g, m, v], n, (tail) => [
+      [vp, vg, vm, vv].map((x, i) => set(x, loadLanes([p, g, m, v][i], tail))),
+      update(),
+      [vp, vm, vv].map((x, i) => storeLanes([p, m, v][i], get(x), tail)),
+    ]),
     v128.store(get(finite), get(check)),
   );
 }

@@ -26,12 +26,7 @@ import {
   set,
   v128,
 } from "./instructions.ts";
-
-const step = (p: Local, bytes: number) => set(p, i32.add(get(p), i32.const(bytes)));
-const vectorEnd = (p: Local, n: Local) =>
-  i32.add(get(p), i32.shl(i32.and(get(n), i32.const(-4)), i32.const(2)));
-const tailEnd = (end: Local, n: Local) =>
-  i32.add(get(end), i32.shl(i32.and(get(n), i32.const(3)), i32.const(2)));
+import { advance, vectorLoop } from "./vector-loop.ts";
 
 /** The reference's max rule on four lanes: take x where x > acc or x is NaN. */
 const maxRule = (x: Local, acc: Local) =>
@@ -44,7 +39,6 @@ function rowsSum(): FunctionDef {
   const out = f.param(ValType.i32);
   const rows = f.param(ValType.i32);
   const cols = f.param(ValType.i32);
-  const end = f.local(ValType.i32);
   const v = f.local(ValType.v128);
   const lo = f.local(ValType.v128);
   const hi = f.local(ValType.v128);
@@ -57,31 +51,32 @@ function rowsSum(): FunctionDef {
       () => [
         set(lo, v128.f32x4(0)),
         set(hi, v128.f32x4(0)),
-        set(end, vectorEnd(x, cols)),
-        f.while(
-          () => i32.ltU(get(x), get(end)),
-          () => [
-            set(v, v128.load(get(x))),
-            set(lo, f64x2.add(get(lo), f64x2.promoteLowF32x4(get(v)))),
-            set(hi, f64x2.add(get(hi), f64x2.promoteLowF32x4(v128.shuffle(get(v), get(v), high)))),
-            step(x, 16),
+        vectorLoop(
+          f,
+          [x],
+          cols,
+          (tail) =>
+            tail
+              ? set(s, f64.add(get(s), f64.promote(f32.load(get(x)))))
+              : [
+                  set(v, v128.load(get(x))),
+                  set(lo, f64x2.add(get(lo), f64x2.promoteLowF32x4(get(v)))),
+                  set(hi, f64x2.add(get(hi), f64x2.promoteLowF32x4(v128.shuffle(get(v), get(v), high)))),
+                ],
+          // After the whole vectors, before the tail: out[r] plus the four lanes' sums.
+          [
+            set(lo, f64x2.add(get(lo), get(hi))),
+            set(
+              s,
+              f64.add(
+                f64.promote(f32.load(get(out))),
+                f64.add(f64x2.extractLane(get(lo), 0), f64x2.extractLane(get(lo), 1)),
+              ),
+            ),
           ],
         ),
-        set(lo, f64x2.add(get(lo), get(hi))),
-        set(
-          s,
-          f64.add(
-            f64.promote(f32.load(get(out))),
-            f64.add(f64x2.extractLane(get(lo), 0), f64x2.extractLane(get(lo), 1)),
-          ),
-        ),
-        set(end, tailEnd(end, cols)),
-        f.while(
-          () => i32.ltU(get(x), get(end)),
-          () => [set(s, f64.add(get(s), f64.promote(f32.load(get(x))))), step(x, 4)],
-        ),
         f32.store(get(out), f32.demote(get(s))),
-        step(out, 4),
+        advance(out, 4),
         set(rows, i32.sub(get(rows), i32.const(1))),
       ],
     ),
@@ -95,7 +90,6 @@ function rowsMax(): FunctionDef {
   const out = f.param(ValType.i32);
   const rows = f.param(ValType.i32);
   const cols = f.param(ValType.i32);
-  const end = f.local(ValType.i32);
   const v = f.local(ValType.v128);
   const acc = f.local(ValType.v128);
   const m = f.local(ValType.f32);
@@ -109,20 +103,16 @@ function rowsMax(): FunctionDef {
       () => i32.gtS(get(rows), i32.const(0)),
       () => [
         set(acc, v128.f32x4(Number.NEGATIVE_INFINITY)),
-        set(end, vectorEnd(x, cols)),
-        f.while(
-          () => i32.ltU(get(x), get(end)),
-          () => [set(v, v128.load(get(x))), set(acc, maxRule(v, acc)), step(x, 16)],
-        ),
-        set(m, f32.load(get(out))),
-        [0, 1, 2, 3].map((lane) => fold(f32x4.extractLane(get(acc), lane))),
-        set(end, tailEnd(end, cols)),
-        f.while(
-          () => i32.ltU(get(x), get(end)),
-          () => [...fold(f32.load(get(x))), step(x, 4)],
+        vectorLoop(
+          f,
+          [x],
+          cols,
+          (tail) => (tail ? fold(f32.load(get(x))) : [set(v, v128.load(get(x))), set(acc, maxRule(v, acc))]),
+          // After the whole vectors, before the tail: out[r] against the four lanes' maxima.
+          [set(m, f32.load(get(out))), [0, 1, 2, 3].map((lane) => fold(f32x4.extractLane(get(acc), lane)))],
         ),
         f32.store(get(out), get(m)),
-        step(out, 4),
+        advance(out, 4),
         set(rows, i32.sub(get(rows), i32.const(1))),
       ],
     ),
@@ -146,7 +136,6 @@ function colsKernel(
   const xRow = f.param(ValType.i32);
   const px = f.local(ValType.i32);
   const po = f.local(ValType.i32);
-  const end = f.local(ValType.i32);
   const v = f.local(ValType.v128);
   const o = f.local(ValType.v128);
   const s = f.local(ValType.f32);
@@ -157,27 +146,10 @@ function colsKernel(
       () => [
         set(px, get(x)),
         set(po, get(out)),
-        set(end, vectorEnd(po, cols)),
-        f.while(
-          () => i32.ltU(get(po), get(end)),
-          () => [
-            set(v, v128.load(get(px))),
-            set(o, v128.load(get(po))),
-            v128.store(get(po), combine(v, o)),
-            step(px, 16),
-            step(po, 16),
-          ],
-        ),
-        set(end, tailEnd(end, cols)),
-        f.while(
-          () => i32.ltU(get(po), get(end)),
-          () => [
-            set(s, f32.load(get(px))),
-            set(t, f32.load(get(po))),
-            f32.store(get(po), combine1(s, t)),
-            step(px, 4),
-            step(po, 4),
-          ],
+        vectorLoop(f, [po, px], cols, (tail) =>
+          tail
+            ? [set(s, f32.load(get(px))), set(t, f32.load(get(po))), f32.store(get(po), combine1(s, t))]
+            : [set(v, v128.load(get(px))), set(o, v128.load(get(po))), v128.store(get(po), combine(v, o))],
         ),
         set(x, i32.add(get(x), get(xRow))),
         set(rows, i32.sub(get(rows), i32.const(1))),
