@@ -155,16 +155,19 @@ describe.runIf(onLinux)("watchLaunchers", () => {
 
   it("counts a launcher that is a zombie (exited, not yet reaped) as gone", async () => {
     // The shell starts a short sleep and becomes a long one that never reaps it.
-    const parent = start("sh", ["-c", "sleep 0.3 & exec sleep 30"], { npm: true });
+    const parent = start("sh", ["-c", "sleep 1 & exec sleep 30"], { npm: true });
     await running(parent);
     const children = readFileSync(`/proc/${parent.pid}/task/${parent.pid}/children`, "utf8").trim();
     const short = Number(children);
     expect(Number.isInteger(short) && short > 1, children).toBe(true);
+    const stat = () => readFileSync(`/proc/${short}/stat`, "utf8");
+    // Wait until the short one runs sleep (a forked shell is named sh until it executes it).
+    for (let tries = 0; tries < 500 && !stat().includes("(sleep)"); tries++) await sleep(10);
     const gone: string[] = [];
     const watch = watchLaunchers((who) => gone.push(who), short);
     onTestFinished(() => watch.stop());
-    await sleep(600);
-    expect(readFileSync(`/proc/${short}/stat`, "utf8")).toMatch(/\) Z /);
+    for (let tries = 0; tries < 1000 && !/\) Z /.test(stat()); tries++) await sleep(10);
+    expect(stat()).toMatch(/\) Z /);
     watch.check();
     expect(gone).toEqual([`sleep (pid ${short})`]);
   });
