@@ -90,8 +90,10 @@ async function tsne(
   const { TSNE } = await import("@saehrimnir/druidjs");
   // druidjs seeds its own generator from an integer; draw that integer from ours.
   const seed = Math.floor(generator.uniform() * 2 ** 31);
-  // Perplexity must stay below the number of neighbours a point has.
-  const fit = new TSNE(rows, { d: 2, perplexity: Math.min(perplexity, (rows.length - 1) / 3), seed });
+  // Perplexity must stay below the number of neighbours a point has, and above 1: at 1 or below
+  // the search for each point's kernel width has no solution and every coordinate is NaN.
+  const fewNeighbours = Math.max(1.5, (rows.length - 1) / 3);
+  const fit = new TSNE(rows, { d: 2, perplexity: Math.min(perplexity, fewNeighbours), seed });
   return fit.transform(iterations);
 }
 

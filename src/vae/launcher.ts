@@ -47,10 +47,13 @@ function isWrapper(pid: number): boolean {
   }
 }
 
-/** The wrapper processes above this one, nearest first, ending with the one that started them. */
-export function launchers(): ProcessInfo[] {
+/**
+ * The wrapper processes from `parent` (this process's parent; a test starts from a process of its
+ * own) up, nearest first, ending with the one that started them.
+ */
+export function launchers(parent: number = process.ppid): ProcessInfo[] {
   const chain: ProcessInfo[] = [];
-  let info = processInfo(process.ppid);
+  let info = processInfo(parent);
   while (info !== null && info.pid > 1) {
     chain.push(info);
     if (!isWrapper(info.pid)) break;
@@ -73,12 +76,14 @@ function goneLauncher(watched: readonly ProcessInfo[]): ProcessInfo | null {
  * Call `onGone` (once) as soon as a launcher has exited. `check()` looks now (at most once a
  * second); a timer also looks while the event loop runs. `stop()` ends the watch.
  */
-export function watchLaunchers(onGone: (description: string) => void): {
+export function watchLaunchers(
+  onGone: (description: string) => void,
+  parent: number = process.ppid,
+): {
   check: () => void;
   stop: () => void;
 } {
-  const watched = launchers();
-  const parent = process.ppid;
+  const watched = launchers(parent);
   const onProc = watched.length > 0 || processInfo(process.pid) !== null;
   let last = 0;
   let done = false;

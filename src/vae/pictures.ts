@@ -6,7 +6,9 @@ import { join } from "node:path";
 import type { Generator } from "../autograd/random.ts";
 import type { Dataset } from "./dataset.ts";
 import type { LatentMapMethod } from "./latent-map.ts";
+import type { LossSeries } from "./report.ts";
 import { pictureValues, type Run } from "./run.ts";
+import type { EpochResult } from "./train.ts";
 
 export const PICTURE_FILES = ["reconstructions.png", "samples.png", "latent.png", "loss.png"];
 
@@ -45,23 +47,25 @@ export async function writePictures(
     method: latentMap,
   });
 
-  const { history } = run;
+  const [steps, averages] = lossCurves(run.history);
+  await writeLossPlot(join(out, "loss.png"), [steps, averages], {
+    title: "Training loss (−ELBO per image)",
+    xLabel: "epoch",
+    yLabel: "nats per image",
+    yDomain: interestingLossRange(steps.y, averages.y),
+  });
+}
+
+/**
+ * The loss plot's two lines, from a run's history (what metrics.json lists): every step's loss,
+ * step s of epoch e at e − 1 + s/steps, so that an epoch's last step sits on the epoch's own
+ * average, at e.
+ */
+export function lossCurves(history: readonly EpochResult[]): [LossSeries, LossSeries] {
   const steps = history.flatMap((e) => e.stepLosses);
   const stepsPerEpoch = history.length > 0 ? history[0].stepLosses.length : 1;
-  await writeLossPlot(
-    join(out, "loss.png"),
-    [
-      { name: "per step", x: steps.map((_, i) => (i + 1) / stepsPerEpoch), y: steps },
-      { name: "epoch average", x: history.map((e) => e.epoch), y: history.map((e) => e.loss) },
-    ],
-    {
-      title: "Training loss (−ELBO per image)",
-      xLabel: "epoch",
-      yLabel: "nats per image",
-      yDomain: interestingLossRange(
-        steps,
-        history.map((e) => e.loss),
-      ),
-    },
-  );
+  return [
+    { name: "per step", x: steps.map((_, i) => (i + 1) / stepsPerEpoch), y: steps },
+    { name: "epoch average", x: history.map((e) => e.epoch), y: history.map((e) => e.loss) },
+  ];
 }

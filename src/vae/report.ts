@@ -8,13 +8,14 @@
  * `dejavu-fonts-ttf` npm package and told to ignore system fonts, so text renders on a machine
  * without any font installed and every machine draws the same picture.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { Resvg } from "@resvg/resvg-js";
 import { PNG } from "pngjs";
 import { parse, View } from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
+import { writeFileAtomic } from "./files.ts";
 import type { LatentMapMethod } from "./latent-map.ts";
 
 export interface ImageGridOptions {
@@ -226,7 +227,8 @@ function fontDir(): string {
   return join(dirname(createRequire(import.meta.url).resolve("dejavu-fonts-ttf/package.json")), "ttf");
 }
 
+/** Atomically, as every file of a run: a crash or a full disk leaves the previous picture whole. */
 function writeFile(path: string, bytes: Uint8Array): void {
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, bytes);
+  writeFileAtomic(path, bytes);
 }

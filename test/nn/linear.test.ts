@@ -77,6 +77,18 @@ describe("Linear", () => {
       /Linear\(3, 2\).*\[batch, 3\].*\[1, 2\]/,
     );
   });
+
+  it("rejects an input that is not 2-D even when its second axis has the right size", () => {
+    const layer = new Linear(3, 2);
+    const cube = f64(
+      Array.from({ length: 18 }, (_, i) => i),
+      [2, 3, 3],
+    ).to("float32");
+    expect(() => layer.forward(cube)).toThrow(
+      /Linear\(3, 2\): expected input of shape \[batch, 3\], got \[2, 3, 3\]/,
+    );
+    expect(() => layer.forward(f64([1, 2, 3], [3]).to("float32"))).toThrow(/got \[3\]/);
+  });
 });
 
 describe("activations", () => {

@@ -61,6 +61,24 @@ describe("Module", () => {
     );
     expect(m.first.weight.toArray()).toEqual(before);
   });
+
+  it("loadStateDict's message lists what is missing, then what is unexpected, and nothing else", () => {
+    const m = new TwoLayers(new Generator(1));
+    const { ["second.bias"]: _, ["first.weight"]: __, ...partial } = m.stateDict();
+    const message = (state: Record<string, ReturnType<typeof tensor>>) => {
+      try {
+        m.loadStateDict(state);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      throw new Error("loadStateDict accepted a state that does not match");
+    };
+    expect(message(partial)).toBe("loadStateDict: missing first.weight, second.bias");
+    expect(message({ ...m.stateDict(), extra: tensor([1]) })).toBe("loadStateDict: unexpected extra");
+    expect(message({ ...partial, extra: tensor([1]), more: tensor([2]) })).toBe(
+      "loadStateDict: missing first.weight, second.bias; unexpected extra, more",
+    );
+  });
 });
 
 describe("safetensors", () => {

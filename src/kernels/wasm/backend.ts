@@ -249,15 +249,15 @@ export class WasmBackend implements Backend {
     const kernel = this.unaryFns.get(op);
     if (src.dtype !== "float32" || kernel === undefined) {
       mapInto(op, this.view(src), this.view(out));
-    } else if (this.threads !== null && src.size >= this.parallelElements && op in expensiveUnary) {
+    } else if (op in expensiveUnary) {
       // exp and friends cost a few ns per number: large arrays are worth sharing out, in
       // slices of whole vectors.
-      const jobs = evenSplit(src.size, this.threads.count, 4).map(([lo, hi]) => [
+      const jobs = evenSplit(src.size, this.partsFor(src.size), 4).map(([lo, hi]) => [
         src.block.address + 4 * lo,
         out.block.address + 4 * lo,
         hi - lo,
       ]);
-      this.threads.run(unaryName(op as WasmUnaryOp), this.kernels, jobs);
+      this.runJobs(unaryName(op as WasmUnaryOp), jobs);
     } else {
       kernel(src.block.address, out.block.address, src.size);
     }
@@ -665,14 +665,7 @@ export class WasmBackend implements Backend {
         `wasm backend: bceWithLogitsGrad needs g of one ${sl.dtype} number, got ${sg.size} ${sg.dtype}`,
       );
     }
-    if (sl.dtype !== "float32") {
-      const shape = [sl.size];
-      const sigmoid = this.unary("sigmoid", sl);
-      const difference = this.binary("sub", sigmoid, shape, st, shape, shape);
-      const out = this.binary("mul", difference, shape, sg, [], shape);
-      for (const s of [sigmoid, difference]) this.dispose(s);
-      return out;
-    }
+    if (sl.dtype !== "float32") return this.composedBceGrad(sl, st, sg);
     const out = this.allocate(sl.size, "float32");
     const jobs = evenSplit(sl.size, this.partsFor(sl.size), 4).map(([lo, hi]) => [
       sl.block.address + 4 * lo,
@@ -703,6 +696,16 @@ export class WasmBackend implements Backend {
     const terms = this.binary("sub", softplus, shape, product, shape, shape);
     const out = this.reduce("sum", terms, shape, [0]);
     for (const s of [softplus, product, terms]) this.dispose(s);
+    return out;
+  }
+
+  /** float64: the gradient composed from this backend's own ops. */
+  private composedBceGrad(sl: WasmStorage, st: WasmStorage, sg: WasmStorage): Storage {
+    const shape = [sl.size];
+    const sigmoid = this.unary("sigmoid", sl);
+    const difference = this.binary("sub", sigmoid, shape, st, shape, shape);
+    const out = this.binary("mul", difference, shape, sg, [], shape);
+    for (const s of [sigmoid, difference]) this.dispose(s);
     return out;
   }
 

@@ -1,0 +1,39 @@
+/** The progress of `npm run train:mnist` within an epoch, on its standard output. */
+import cliProgress from "cli-progress";
+import type { StepReport } from "./train.ts";
+
+/** Progress within an epoch: a bar on a terminal, a plain line every tenth of the epoch otherwise. */
+export function progressReporter(
+  epoch: number,
+  epochs: number,
+  stream: NodeJS.WriteStream = process.stdout,
+): { onStep: (s: StepReport) => void; stop: () => void } {
+  if (stream.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      {
+        format: `epoch ${epoch}/${epochs} [{bar}] {value}/{total} steps  loss {loss}`,
+        hideCursor: true,
+        clearOnComplete: true,
+        stream,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    let started = false;
+    return {
+      onStep: (s) => {
+        if (!started) bar.start(s.steps, 0, { loss: "…" });
+        started = true;
+        bar.update(s.step, { loss: s.average.toFixed(2) });
+      },
+      stop: () => bar.stop(),
+    };
+  }
+  return {
+    onStep: (s) => {
+      if (s.step % Math.max(1, Math.round(s.steps / 10)) === 0 && s.step !== s.steps) {
+        stream.write(`  step ${s.step}/${s.steps}  loss ${s.average.toFixed(2)}\n`);
+      }
+    },
+    stop: () => {},
+  };
+}
