@@ -60,6 +60,18 @@ describe("binaryCrossEntropyWithLogits as one op", () => {
     );
   });
 
+  it("is one node named for itself when reduced, and elementwise terms with the input's shape with 'none'", () => {
+    setBackend(cpuBackend());
+    const l = [-1, 0.5, 2, -3, 0, 4];
+    const t = [0, 1, 1, 0, 0.5, 1];
+    const summed = binaryCrossEntropyWithLogits(f64(l, [2, 3]), f64(t, [2, 3]), "sum");
+    expect(summed.op).toBe("binaryCrossEntropyWithLogits");
+    const terms = binaryCrossEntropyWithLogits(f64(l, [2, 3]), f64(t, [2, 3]), "none");
+    expect(terms.shape).toEqual([2, 3]);
+    const softplus = (x: number) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+    for (const [i, v] of terms.dataSync().entries()) expect(v).toBeCloseTo(softplus(l[i]) - t[i] * l[i], 12);
+  });
+
   it("on wasm: the fused passes run, and give the loss and gradients of the composed ops", () => {
     fc.assert(
       fc.property(
