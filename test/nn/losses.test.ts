@@ -22,6 +22,7 @@ describe("binaryCrossEntropy (on probabilities)", () => {
           10,
         );
         expect(binaryCrossEntropy(f64(p, [2, 3]), f64(t, [2, 3]), "none").shape).toEqual([2, 3]);
+        expect(binaryCrossEntropy(f64(p, [2, 3]), f64(t, [2, 3]), "none").op).toBe("binaryCrossEntropy");
       }),
       { numRuns: 30 },
     );
