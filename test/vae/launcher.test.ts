@@ -118,10 +118,15 @@ describe.runIf(onLinux)("launchers, more", () => {
     const shell = spawn("sh", ["-c", "sleep 30 >/dev/null 2>&1 & echo $!"], {
       env: { ...plainEnvironment, npm_lifecycle_event: "train:mnist" },
     });
-    let out = "";
-    shell.stdout.on("data", (chunk) => (out += chunk));
-    await exited(shell);
+    // Read to "close", when stdout is drained: at "exit" the pid may not have arrived yet.
+    const out = await new Promise<string>((resolve) => {
+      let text = "";
+      shell.stdout.on("data", (chunk) => (text += chunk));
+      shell.once("close", () => resolve(text));
+    });
     const orphan = Number(out.trim());
+    // Without a pid, Number("") is 0, and process.kill(0) would kill this whole process group.
+    if (!(Number.isInteger(orphan) && orphan > 1)) throw new Error(`the shell printed no pid: "${out}"`);
     onTestFinished(() => {
       process.kill(orphan, "SIGKILL");
     });
