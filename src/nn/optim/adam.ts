@@ -98,10 +98,6 @@ export class Adam extends Optimizer {
     return sumProbe(this.unchecked, this.fusedFinite);
   }
 
-  private everything(): Tensor[] {
-    return [...this.params, ...this.m, ...this.v];
-  }
-
   stateDict(): OptimizerState {
     return {
       step: this.t,

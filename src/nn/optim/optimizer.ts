@@ -34,7 +34,12 @@ export abstract class Optimizer {
    * optimizer whose fused update already saw every number it wrote answers from that instead.
    */
   finiteProbe(): Tensor {
-    return sumProbe([...this.params, ...Object.values(this.stateTensors()).flat()], true);
+    return sumProbe(this.everything(), true);
+  }
+
+  /** Every parameter and every state buffer. */
+  protected everything(): Tensor[] {
+    return [...this.params, ...Object.values(this.stateTensors()).flat()];
   }
 }
 
