@@ -3,9 +3,9 @@
  * is refused with a message naming the file, the field and the value; the edge values a real run
  * writes (no limit, no data folder, step 0, 0 seconds) are accepted.
  */
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { decodeCheckpoint, disposeCheckpoint, encodeCheckpoint } from "../../src/vae/checkpoint-format.ts";
-import { checkpointBytes, startRun, trainRun } from "../../src/vae/run.ts";
+import { checkpointBytes, type Run, startRun, trainRun } from "../../src/vae/run.ts";
 import {
   joinSafetensors,
   splitSafetensors,
@@ -16,10 +16,18 @@ import {
 } from "./helpers.ts";
 
 const file = "runs/x/checkpoint.safetensors";
-const run = startRun(tinyConfig, tinyTraining({ epochs: 2 }));
-await trainRun(run, tinyDataset(8));
-const good = await checkpointBytes(run);
-const metadata = splitSafetensors(good).header.__metadata__ as Record<string, string>;
+// Made once, by the first test that needs it rather than at import: work done at import is invisible
+// to mutation testing's per-test coverage, which then has to run every test against every mutant.
+let run: Run;
+let good: Uint8Array;
+let metadata: Record<string, string>;
+beforeEach(async () => {
+  if (good !== undefined) return;
+  run = startRun(tinyConfig, tinyTraining({ epochs: 2 }));
+  await trainRun(run, tinyDataset(8));
+  good = await checkpointBytes(run);
+  metadata = splitSafetensors(good).header.__metadata__ as Record<string, string>;
+});
 const saved = (key: string) => JSON.parse(metadata[key]);
 
 /** The checkpoint with one field of one metadata entry replaced (undefined: left out). */

@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PNG } from "pngjs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { Generator } from "../../src/autograd/random.ts";
 import type { TypedArray } from "../../src/kernels/backend.ts";
 import { lossCurves, PICTURE_FILES, writePictures } from "../../src/vae/pictures.ts";
@@ -45,13 +45,16 @@ describe("writePictures", () => {
   const test = tinyDataset(20, 2, 2, 2);
   let dir: string;
   let run: Run;
-  beforeAll(async () => {
+  // Trained by the first test that needs it, not in beforeAll: work done outside a test is invisible
+  // to mutation testing's per-test coverage, which then runs every test against every mutant.
+  beforeEach(async () => {
+    if (run !== undefined) return;
     dir = mkdtempSync(join(tmpdir(), "elbo-pictures-"));
     run = startRun(tinyConfig, tinyTraining({ epochs: 3, batchSize: 4 }));
     await trainRun(run, tinyDataset(16));
   });
   afterAll(() => {
-    rmSync(dir, { recursive: true, force: true });
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
   const read = (name: string) => PNG.sync.read(readFileSync(join(dir, name)));
 

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { describe, expect, it, onTestFinished } from "vitest";
+import { beforeEach, describe, expect, it, onTestFinished } from "vitest";
 import { Generator } from "../../src/autograd/random.ts";
 import { Adam } from "../../src/nn/optim/adam.ts";
 import { loadCheckpoint, saveCheckpoint } from "../../src/vae/checkpoint.ts";
@@ -30,7 +30,12 @@ async function epochOf(run: ReturnType<typeof setup>, data: Dataset, epoch: numb
 }
 
 describe("training", () => {
-  const data = loadMnist("train", { limit: 300 });
+  // Loaded by the first test that needs it, not while the file is collected: work done then is
+  // invisible to mutation testing's per-test coverage, which then runs every test against every mutant.
+  let data: Dataset;
+  beforeEach(() => {
+    data ??= loadMnist("train", { limit: 300 });
+  });
 
   it("the loss falls, epoch after epoch, from about 543 nats per image", async () => {
     const run = setup(1);
