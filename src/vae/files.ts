@@ -98,7 +98,8 @@ export function removeStaleTemporaries(dir: string): string[] {
   const removed: string[] = [];
   for (const name of readdirSync(dir)) {
     const pid = temporaryPattern.exec(name)?.[1];
-    if (pid === undefined || Number(pid) === process.pid || processAlive(Number(pid))) continue;
+    // This process is alive too, so its own temporaries are kept.
+    if (pid === undefined || processAlive(Number(pid))) continue;
     rmSync(join(dir, name), { force: true });
     removed.push(name);
   }
@@ -131,7 +132,8 @@ const SPECIAL_FILE_SYSTEMS = new Map<number, string>([
 
 /**
  * Make `dir` (and its missing parents) and check, before any work starts, that a run can write
- * there: not on a kernel file system such as /proc, a folder and not a file, writable. Each folder
+ * there: not on a kernel file system such as /proc, a folder and not a file, writable, with room
+ * for a byte (a full disk fails now, not at the first checkpoint). Each folder
  * is made one at a time, so a file system that refuses every mkdir fails at once instead of
  * spinning (Node's recursive mkdir loops forever on /proc). Stale temporary files are removed.
  * `flag` names the setting in errors.
@@ -160,7 +162,7 @@ export function prepareOutputFolder(dir: string, flag: string): void {
   }
   const probe = join(target, `.write-check.tmp-${process.pid}`);
   try {
-    writeFileAtomic(probe, "");
+    writeFileAtomic(probe, "\n");
     rmSync(probe);
   } catch (e) {
     throw new Error(`${flag} ${dir}: the folder is not writable (${reason(e)})`);
@@ -203,13 +205,12 @@ export function readRegularFile(path: string, options: { maxBytes?: number; what
   }
 }
 
+/** What an open file that is not a regular file is: open(2) refuses a socket (ENXIO), so one of four. */
 function kindOf(stats: Stats): string {
   if (stats.isDirectory()) return "a folder";
   if (stats.isFIFO()) return "a named pipe (FIFO)";
   if (stats.isCharacterDevice()) return "a character device";
-  if (stats.isBlockDevice()) return "a block device";
-  if (stats.isSocket()) return "a socket";
-  return "a special file";
+  return "a block device";
 }
 
 function reason(e: unknown): string {

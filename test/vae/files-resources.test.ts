@@ -1,0 +1,193 @@
+/**
+ * The run's file helpers over a long run and on hostile ground: no file descriptor is left open by a
+ * write, a read or a refusal (a run writes a checkpoint every epoch); a temporary file that someone
+ * else removed mid-write still gives the error that names the file; a writer that throws something
+ * other than an Error is still named; every kernel file system is refused by its name (mounted here
+ * where the machine lets us); and a full disk is refused before any work starts.
+ */
+import { execFileSync } from "node:child_process";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statfsSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { prepareOutputFolder, readRegularFile, writeFileAtomic } from "../../src/vae/files.ts";
+
+const root = mkdtempSync(join(tmpdir(), "elbo-files-resources-"));
+afterAll(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+/** Mount a file system of `type` at a new folder; null where the machine refuses (not root, no module). */
+function mounted(type: string, options = ""): string | null {
+  const dir = mkdtempSync(join(root, `${type}-`));
+  try {
+    execFileSync("mount", ["-t", type, ...(options ? ["-o", options] : []), "none", dir], {
+      stdio: "ignore",
+    });
+    return dir;
+  } catch {
+    return null;
+  }
+}
+
+/** This process's open file descriptors (Linux). */
+const openDescriptors = () => readdirSync("/proc/self/fd").length;
+
+describe("file descriptors", () => {
+  it.runIf(existsSync("/proc/self/fd"))(
+    "none is left open by writes, failed writes, reads and refused reads",
+    () => {
+      const dir = mkdtempSync(join(root, "fds-"));
+      const file = join(dir, "checkpoint.safetensors");
+      const before = openDescriptors();
+      for (let i = 0; i < 5; i++) {
+        writeFileAtomic(file, Buffer.alloc(100, i));
+        expect(readRegularFile(file).equals(Buffer.alloc(100, i))).toBe(true);
+        expect(() =>
+          writeFileAtomic(file, "x", {
+            write: () => {
+              throw new Error("EIO: i/o error, write");
+            },
+          }),
+        ).toThrow(/EIO/);
+        expect(() => writeFileAtomic(dir, "x")).toThrow(/could not be written/); // rename over a folder
+        expect(() => readRegularFile("/dev/zero")).toThrow(/character device/);
+        expect(() => readRegularFile(file, { maxBytes: 99 })).toThrow(/more than the 99/);
+      }
+      expect(openDescriptors()).toBe(before);
+    },
+  );
+});
+
+describe("writeFileAtomic when its temporary file vanishes mid-write", () => {
+  it("a failing write still names the file and the first reason, and keeps the previous file", () => {
+    const dir = mkdtempSync(join(root, "vanish-"));
+    const file = join(dir, "metrics.json");
+    writeFileAtomic(file, "previous");
+    const temporary = `${file}.tmp-${process.pid}`;
+    expect(() =>
+      writeFileAtomic(file, "next", {
+        write: () => {
+          unlinkSync(temporary); // another process's clean-up, say
+          throw new Error("ENOSPC: no space left on device, write");
+        },
+      }),
+    ).toThrow(
+      `${file}: could not be written (ENOSPC: no space left on device, write); the previous file, if any, is unchanged`,
+    );
+    expect(readFileSync(file, "utf8")).toBe("previous");
+  });
+
+  it("a rename that finds nothing to rename names the file, and keeps the previous file", () => {
+    const dir = mkdtempSync(join(root, "vanish-"));
+    const file = join(dir, "metrics.json");
+    writeFileAtomic(file, "previous");
+    const temporary = `${file}.tmp-${process.pid}`;
+    expect(() =>
+      writeFileAtomic(file, "next", {
+        write: (fd, bytes, offset, length) => {
+          unlinkSync(temporary); // the bytes go to a file without a name
+          return writeSync(fd, bytes, offset, length);
+        },
+      }),
+    ).toThrow(new RegExp(`^${file}: could not be written \\(ENOENT: .*rename`));
+    expect(readFileSync(file, "utf8")).toBe("previous");
+    expect(readdirSync(dir)).toEqual(["metrics.json"]);
+  });
+});
+
+describe("writeFileAtomic with a writer that throws something other than an Error", () => {
+  it("names the file and says what was thrown", () => {
+    const file = join(mkdtempSync(join(root, "thrown-")), "metrics.json");
+    expect(() =>
+      writeFileAtomic(file, "{}", {
+        write: () => {
+          throw "the tape ran out";
+        },
+      }),
+    ).toThrow(`${file}: could not be written (the tape ran out); the previous file, if any, is unchanged`);
+  });
+});
+
+describe("prepareOutputFolder on kernel file systems", () => {
+  // The file systems a run cannot be written to, each by its name; the folder a run is pointed at is
+  // inside a file of the mount where one exists, so that no folder is made there whatever happens.
+  const kinds: [type: string, magic: number][] = [
+    ["proc", 0x9fa0],
+    ["sysfs", 0x62656572],
+    ["devpts", 0x1cd1],
+    ["debugfs", 0x64626720],
+    ["tracefs", 0x74726163],
+    ["cgroup", 0x27e0eb],
+    ["cgroup2", 0x63677270],
+    ["securityfs", 0x73636673],
+    ["bpf", 0xcafe4a11],
+    ["pstore", 0x6165676c],
+    ["configfs", 0x62656570],
+  ];
+  const mounts = existsSync("/proc/mounts")
+    ? readFileSync("/proc/mounts", "utf8")
+        .split("\n")
+        .map((line) => line.split(" "))
+    : [];
+
+  it.for(kinds)("refuses %s, naming it", ([type, magic], ctx) => {
+    let mount = mounts.find(([, at, kind]) => kind === type && existsSync(at))?.[1] ?? null;
+    const ours = mount === null;
+    // cgroup v1 needs a controller; a fresh, empty hierarchy of our own is enough.
+    if (ours) mount = mounted(type, type === "cgroup" ? `none,name=elbo-${process.pid}` : "");
+    if (mount === null) {
+      ctx.skip(); // neither mounted here nor mountable
+      return;
+    }
+    try {
+      expect(statfsSync(mount).type).toBe(magic);
+      const inside =
+        readdirSync(mount).find((name) => name.startsWith("cgroup.procs")) ?? readdirSync(mount)[0];
+      const dir = join(mount, inside ?? "", "elbo-run");
+      expect(() => prepareOutputFolder(dir, "--out")).toThrow(
+        ` is on the ${type} file system, which cannot hold files`,
+      );
+    } finally {
+      if (ours) execFileSync("umount", [mount]);
+    }
+  });
+});
+
+describe("prepareOutputFolder on a full disk", () => {
+  it("refuses it before any work starts, naming the folder", (ctx) => {
+    const mount = mounted("tmpfs", "size=64k");
+    if (mount === null) {
+      ctx.skip();
+      return;
+    }
+    try {
+      // Fill the disk: a tmpfs takes whole pages, so some bytes of the last one may stay free.
+      const filler = join(mount, "filler");
+      writeFileSync(filler, "");
+      try {
+        writeFileSync(filler, Buffer.alloc(64 * 1024 + 4096, 1));
+      } catch {
+        // ENOSPC: full, which is what was wanted
+      }
+      const run = join(mount, "run");
+      mkdirSync(run);
+      expect(() => prepareOutputFolder(run, "--out")).toThrow(
+        new RegExp(`^--out ${run}: the folder is not writable \\(.*(ENOSPC|disk full)`),
+      );
+    } finally {
+      execFileSync("umount", [mount]);
+    }
+  });
+});
