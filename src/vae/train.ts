@@ -193,7 +193,7 @@ async function firstNonFinite(model: BernoulliVAE, optimizer: Optimizer): Promis
   for (const { what, param, tensor } of watched) {
     const values = await tensor.data();
     const bad = values.findIndex((v) => !Number.isFinite(v));
-    const name = names.get(params[param]) ?? `parameter ${param}`;
+    const name = names.get(params[param]) ?? `#${param}`; // "the parameter #6": not one of the model's
     if (bad >= 0) return `${what} ${name} holds ${values[bad]} at index ${bad}`;
   }
   return null;
