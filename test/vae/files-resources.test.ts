@@ -5,8 +5,9 @@
  * other than an Error is still named; every kernel file system is refused by its name (mounted here
  * where the machine lets us); and a full disk is refused before any work starts.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import {
+  chmodSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -20,8 +21,13 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import { prepareOutputFolder, readRegularFile, writeFileAtomic } from "../../src/vae/files.ts";
+import { afterAll, describe, expect, it, onTestFinished } from "vitest";
+import {
+  prepareOutputFolder,
+  readRegularFile,
+  removeStaleTemporaries,
+  writeFileAtomic,
+} from "../../src/vae/files.ts";
 
 const root = mkdtempSync(join(tmpdir(), "elbo-files-resources-"));
 afterAll(() => {
@@ -117,6 +123,41 @@ describe("writeFileAtomic with a writer that throws something other than an Erro
         },
       }),
     ).toThrow(`${file}: could not be written (the tape ran out); the previous file, if any, is unchanged`);
+  });
+});
+
+describe("removeStaleTemporaries and another user's process", () => {
+  it("keeps the temporary of a live process it may not signal (EPERM)", (ctx) => {
+    // As root every process may be signalled: run a process as one user (65533) and look as another
+    // (nobody, 65534), where the machine and the test pool allow it (a worker thread cannot seteuid).
+    if (process.geteuid?.() !== 0) {
+      ctx.skip();
+      return;
+    }
+    const live = spawn("sleep", ["30"], { uid: 65533, gid: 65533, stdio: "ignore" });
+    onTestFinished(() => {
+      live.kill("SIGKILL");
+    });
+    const dir = mkdtempSync(join(root, "other-user-"));
+    for (const folder of [root, dir]) chmodSync(folder, 0o755);
+    const name = `checkpoint.safetensors.tmp-${live.pid}`;
+    writeFileSync(join(dir, name), "x");
+    try {
+      process.seteuid?.(65534);
+    } catch {
+      ctx.skip();
+      return;
+    }
+    let removed: string[];
+    try {
+      expect(process.geteuid?.()).toBe(65534);
+      expect(() => process.kill(live.pid as number, 0)).toThrow(/EPERM/);
+      removed = removeStaleTemporaries(dir);
+    } finally {
+      process.seteuid?.(0);
+    }
+    expect(removed).toEqual([]);
+    expect(readdirSync(dir)).toEqual([name]);
   });
 });
 
