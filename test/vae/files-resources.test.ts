@@ -113,6 +113,23 @@ describe("writeFileAtomic when its temporary file vanishes mid-write", () => {
   });
 });
 
+describe("writeFileAtomic of bytes", () => {
+  it("writes the caller's own bytes, not a copy of them (a checkpoint can be hundreds of MB)", () => {
+    const file = join(mkdtempSync(join(root, "own-")), "checkpoint.safetensors");
+    const bytes = Uint8Array.from({ length: 1000 }, (_, i) => i % 256);
+    const seen = new Set<Uint8Array>();
+    writeFileAtomic(file, bytes, {
+      write: (fd, data, offset, length) => {
+        seen.add(data);
+        return writeSync(fd, data, offset, Math.min(length, 300));
+      },
+    });
+    expect([...seen]).toEqual([bytes]);
+    expect([...seen][0]).toBe(bytes);
+    expect(new Uint8Array(readFileSync(file))).toEqual(bytes);
+  });
+});
+
 describe("writeFileAtomic with a writer that throws something other than an Error", () => {
   it("names the file and says what was thrown", () => {
     const file = join(mkdtempSync(join(root, "thrown-")), "metrics.json");
