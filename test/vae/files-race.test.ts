@@ -17,10 +17,7 @@ vi.mock("node:fs", async (importOriginal) => {
   const fs = await importOriginal<typeof import("node:fs")>();
   return {
     ...fs,
-    readdirSync: (...args: Parameters<typeof fs.readdirSync>) => [
-      ...(fs.readdirSync(...args) as string[]),
-      ...phantoms,
-    ],
+    readdirSync: (path: string) => [...fs.readdirSync(path), ...phantoms],
   };
 });
 
