@@ -116,6 +116,23 @@ describe("trainEpoch's reports", () => {
     expect(Array.from(w.dataSync())).toEqual(expected);
   });
 
+  it("trains in train mode, whatever mode an evaluation left the model and its layers in", async () => {
+    const { generator, model } = tinyModel();
+    model.eval();
+    const modes: boolean[] = [];
+    await trainEpoch(model, new Adam(model.parameters(), { lr: 0.01 }), tinyDataset(8), {
+      epoch: 1,
+      batchSize: 4,
+      generator,
+      // A module with dropout would read these flags in its forward.
+      inspect: () => {
+        modes.push(model.training, model.fc1.training, model.fc4.training);
+        return [];
+      },
+    });
+    expect(modes).toEqual(new Array(6).fill(true));
+  });
+
   it("a sound step reads its four numbers and nothing more (every read makes a GPU wait)", async () => {
     const { generator, model } = tinyModel();
     const optimizer = new Adam(model.parameters(), { lr: 0.01 });
