@@ -18,8 +18,7 @@ export interface IdxArray {
 
 /** The only element type MNIST uses; the others are named so that an error can say what it found. */
 const UNSIGNED_BYTE = 0x08;
-const TYPE_NAMES = new Map<number, string>([
-  [0x08, "unsigned byte"],
+const OTHER_TYPE_NAMES = new Map<number, string>([
   [0x09, "signed byte"],
   [0x0b, "int16"],
   [0x0c, "int32"],
@@ -43,7 +42,7 @@ export function parseIdx(bytes: Uint8Array, file: string): IdxArray {
   }
   const type = bytes[2];
   if (type !== UNSIGNED_BYTE) {
-    const name = TYPE_NAMES.get(type) ?? "unknown";
+    const name = OTHER_TYPE_NAMES.get(type) ?? "unknown";
     throw new Error(
       `${file}: IDX type code 0x${hex(type, 2)} (${name}) is not supported, only 0x08 (unsigned byte)`,
     );
