@@ -60,8 +60,7 @@ export function writeImageGrid(
     width: gridCols * (tileW + padding) + padding,
     height: gridRows * (tileH + padding) + padding,
   });
-  png.data.fill(128); // grey gaps (and alpha 128 for now, fixed just below)
-  for (let i = 3; i < png.data.length; i += 4) png.data[i] = 255;
+  png.data.fill(Uint8Array.of(128, 128, 128, 255)); // opaque grey gaps, the tiles painted over them
 
   for (let n = 0; n < count; n++) {
     const left = padding + (n % gridCols) * (tileW + padding);
@@ -202,22 +201,18 @@ export async function writeLatentPlot(
 /** Vega-Lite spec → Vega → SVG → PNG at twice the chart's size, in DejaVu Sans. */
 async function writeChart(path: string, spec: TopLevelSpec): Promise<void> {
   const styled = { ...spec, background: "white", config: { font: FONT_FAMILY } } as TopLevelSpec;
-  const view = new View(parse(compile(styled).spec), { renderer: "none" });
-  try {
-    const svg = await view.toSVG();
-    const resvg = new Resvg(svg, {
-      fitTo: { mode: "zoom", value: 2 },
-      font: {
-        fontFiles: FONT_FILES.map((name) => join(fontDir(), name)),
-        loadSystemFonts: false,
-        defaultFontFamily: FONT_FAMILY,
-        sansSerifFamily: FONT_FAMILY,
-      },
-    });
-    writeFile(path, resvg.render().asPng());
-  } finally {
-    view.finalize();
-  }
+  // A view never attached to a page: it has no renderer, timers or event listeners to release.
+  const svg = await new View(parse(compile(styled).spec)).toSVG();
+  const resvg = new Resvg(svg, {
+    fitTo: { mode: "zoom", value: 2 },
+    font: {
+      fontFiles: FONT_FILES.map((name) => join(fontDir(), name)),
+      loadSystemFonts: false,
+      defaultFontFamily: FONT_FAMILY,
+      sansSerifFamily: FONT_FAMILY,
+    },
+  });
+  writeFile(path, resvg.render().asPng());
 }
 
 const FONT_FAMILY = "DejaVu Sans";
