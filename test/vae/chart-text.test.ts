@@ -23,7 +23,7 @@ const rendered = vi.hoisted(() => [] as { svg: string; options: ResvgRenderOptio
 vi.mock("@resvg/resvg-js", async (importOriginal) => {
   const real = await importOriginal<typeof import("@resvg/resvg-js")>();
   class Resvg extends real.Resvg {
-    constructor(svg: string | Uint8Array, options?: ResvgRenderOptions) {
+    constructor(svg: string | Buffer, options?: ResvgRenderOptions) {
       super(svg, options);
       rendered.push({ svg: String(svg), options });
     }
