@@ -86,11 +86,11 @@ export async function trainMnist(argv: string[]): Promise<void> {
         const initial = await initialTestLoss(run, test);
         console.log(`at initialisation: test loss ${initial.toFixed(2)} nats per image (784·ln 2 = 543.4)`);
       }
-      // One progress bar per epoch, made at its first step.
-      const progress = new Map<number, ReturnType<typeof progressReporter>>();
+      // The epoch's progress bar, made at its first step and ended before the epoch's line.
+      let progress: ReturnType<typeof progressReporter> | undefined;
       const stopProgress = () => {
-        for (const p of progress.values()) p.stop();
-        progress.clear();
+        progress?.stop();
+        progress = undefined;
       };
       try {
         await trainRun(run, train, {
@@ -98,8 +98,8 @@ export async function trainMnist(argv: string[]): Promise<void> {
           readEvery: backend.name === "gpu" ? 20 : 1,
           onStep: (epoch, report) => {
             launchers.check();
-            if (!progress.has(epoch)) progress.set(epoch, progressReporter(epoch, training.epochs));
-            progress.get(epoch)?.onStep(report);
+            progress ??= progressReporter(epoch, training.epochs);
+            progress.onStep(report);
           },
           onEpoch: async (result) => {
             stopProgress();

@@ -3,11 +3,12 @@
  * writes, how it continues a run and evaluates a checkpoint, and how it stops when npm or tsx above
  * it is gone. (train.test.ts and cli-robust.test.ts run the command itself, in a child process.)
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { trainMnist } from "../../src/vae/train-mnist.ts";
+import { joinSafetensors, splitSafetensors, withMetadata } from "./helpers.ts";
 import { writeMnistFolder } from "./mnist-folder-helpers.ts";
 
 /** The launcher watch, played here: gone when `goneWhen` says so at a check; the timer never looks. */
@@ -78,15 +79,31 @@ const readMetrics = (out: string) => JSON.parse(readFileSync(join(out, "metrics.
  * A new run of two epochs, which the later tests continue and evaluate: made once, by whichever test
  * runs first (mutation testing runs only the tests that reach a mutant), with what it printed.
  */
-let firstRun: Promise<{ out: string; printed: Printed; checks: number; stops: number }> | undefined;
+let firstRun:
+  | Promise<{ out: string; printed: Printed; checks: number; stops: number; seconds: number }>
+  | undefined;
 function first() {
   firstRun ??= (async () => {
     const out = join(root, "first");
     // --backend wins over $ELBO_BACKEND.
     vi.stubEnv("ELBO_BACKEND", "wasm");
-    await trainMnist([...small, "--data", data, "--epochs", "2", "--backend", "cpu", "--out", out]);
+    const start = performance.now();
+    await trainMnist([
+      ...small,
+      "--data",
+      data,
+      "--limit",
+      "48",
+      "--epochs",
+      "2",
+      "--backend",
+      "cpu",
+      "--out",
+      out,
+    ]);
+    const seconds = (performance.now() - start) / 1000;
     vi.unstubAllEnvs();
-    const run = { out, printed, checks: watch.checks, stops: watch.stops };
+    const run = { out, printed, checks: watch.checks, stops: watch.stops, seconds };
     printed = { lines: [], progress: "", errors: [] };
     watch.checks = 0;
     watch.stops = 0;
@@ -97,7 +114,7 @@ function first() {
 
 describe("trainMnist", () => {
   it("trains, says so line by line, and writes the report, the figures printed being the report's", async () => {
-    const { out, printed, checks, stops } = await first();
+    const { out, printed, checks, stops, seconds } = await first();
     const metrics = readMetrics(out);
     const lineLike = (pattern: RegExp) => {
       const found = printed.lines.filter((l) => pattern.test(l));
@@ -106,7 +123,7 @@ describe("trainMnist", () => {
     };
 
     expect(printed.lines[0]).toBe("backend: cpu");
-    expect(printed.lines[1]).toBe("data: 64 training and 20 test images of 28×28");
+    expect(printed.lines[1]).toBe("data: 48 training and 20 test images of 28×28");
     lineLike(/^at initialisation: test loss \d+\.\d\d nats per image \(784·ln 2 = 543\.4\)$/);
     for (const e of [1, 2]) {
       const [, loss, seconds] = lineLike(
@@ -126,10 +143,13 @@ describe("trainMnist", () => {
     expect(printed.lines).toContain(
       `evaluation ${metrics.seconds.evaluation.toFixed(1)} s, pictures ${metrics.seconds.pictures.toFixed(1)} s`,
     );
+    // Seconds, each a part of the whole run's.
+    expect(metrics.seconds.pictures).toBeGreaterThan(0);
+    expect(metrics.seconds.evaluation + metrics.seconds.pictures).toBeLessThan(seconds);
     expect(printed.lines.at(-1)).toBe(
       `report written to ${out}/ (metrics.json, checkpoint.safetensors, reconstructions.png, samples.png, latent.png, loss.png)`,
     );
-    // Two steps an epoch: the first of each is a progress line, the last is the epoch's own line.
+    // Two steps an epoch (32 and 16 images): the first of each is a progress line, the last is the epoch's own line.
     expect(printed.progress.match(/^ {2}step \d+\/\d+ {2}loss \d+\.\d\d$/gm)).toEqual([
       expect.stringMatching(/^ {2}step 1\/2 /),
       expect.stringMatching(/^ {2}step 1\/2 /),
@@ -138,7 +158,7 @@ describe("trainMnist", () => {
 
     expect(metrics).toMatchObject({
       model: { inputDim: 784, latentDim: 2, encUnits: 8, decUnits: 8 },
-      training: { epochs: 2, batchSize: 32, lr: 0.01, seed: 1, limit: null, dataDir: data },
+      training: { epochs: 2, batchSize: 32, lr: 0.01, seed: 1, limit: 48, dataDir: data },
       backend: "cpu",
       test: { negativeElbo: { images: 20 }, iwae: { k: 2, images: 5 } },
       checkpoint: "checkpoint.safetensors",
@@ -191,13 +211,26 @@ describe("trainMnist", () => {
     expect(metrics.checkpoint).toBe("checkpoint.safetensors");
   });
 
-  it("--eval-only evaluates a checkpoint as its run did, trains nothing and writes no checkpoint", async () => {
+  it("--eval-only evaluates a checkpoint as its run did, trains nothing (whatever --epochs says) and writes no checkpoint", async () => {
     const firstOut = (await first()).out;
     const out = join(root, "evaluated");
     // Given relative to where the run is: the report names it absolute.
     const checkpoint = relative(process.cwd(), join(firstOut, "checkpoint.safetensors"));
     vi.stubEnv("ELBO_BACKEND", "cpu");
-    await trainMnist(["--eval-only", checkpoint, "--iw-k", "2", "--iw-images", "5", "--out", out]);
+    await trainMnist([
+      "--eval-only",
+      checkpoint,
+      "--epochs",
+      "3",
+      "--iw-k",
+      "2",
+      "--iw-images",
+      "5",
+      "--latent-map",
+      "umap",
+      "--out",
+      out,
+    ]);
     expect(printed.lines).toContain(`evaluating ${checkpoint} (trained for 2 epochs)`);
     expect(printed.lines.some((l) => l.startsWith("at initialisation") || l.startsWith("epoch "))).toBe(
       false,
@@ -212,6 +245,10 @@ describe("trainMnist", () => {
     expect(metrics.test).toEqual(readMetrics(firstOut).test);
     expect(metrics.epochs).toEqual(readMetrics(firstOut).epochs);
     expect(watch.checks).toBe(0);
+    // The same pictures, but for the latent map, drawn with UMAP instead of t-SNE.
+    const picture = (run: string, name: string) => readFileSync(join(run, name));
+    expect(picture(out, "reconstructions.png").equals(picture(firstOut, "reconstructions.png"))).toBe(true);
+    expect(picture(out, "latent.png").equals(picture(firstOut, "latent.png"))).toBe(false);
   });
 
   it("stops at the first step when its launcher is gone, saying no checkpoint was written", async () => {
@@ -241,5 +278,149 @@ describe("trainMnist", () => {
     expect(printed.lines.filter((l) => l.startsWith("epoch "))).toHaveLength(1);
     expect(printed.lines.some((l) => l.startsWith("test:"))).toBe(false);
     expect(existsSync(join(out, "metrics.json"))).toBe(false);
+  });
+
+  it("--out that cannot be a folder is refused, naming the flag, before any work", async () => {
+    const file = join(root, "a-file");
+    writeFileSync(file, "");
+    await expect(trainMnist([...small, "--data", data, "--backend", "cpu", "--out", file])).rejects.toThrow(
+      `--out ${file}: ${file} exists and is not a folder`,
+    );
+    expect(printed.lines.filter((l) => !l.startsWith("backend: "))).toEqual([]);
+  });
+
+  it("test images of another size than the training images are refused, naming both files", async () => {
+    const odd = writeMnistFolder(join(root, "odd"), [64, 28, 28], [20, 27, 27]);
+    await expect(
+      trainMnist([...small, "--data", odd, "--backend", "cpu", "--out", join(root, "odd-out")]),
+    ).rejects.toThrow(
+      `${join(odd, "t10k-images-idx3-ubyte")}: test images are 27×27 but the training images (${join(odd, "train-images-idx3-ubyte")}) are 28×28`,
+    );
+  });
+
+  it("a checkpoint holding NaN is refused unless --allow-non-finite; one that does not fit its model is refused by name", async () => {
+    const { out: firstOut } = await first();
+    const bytes = new Uint8Array(readFileSync(join(firstOut, "checkpoint.safetensors")));
+    const { header, data: tensors } = splitSafetensors(bytes);
+    const [at] = (header["model.fc1.weight"] as { data_offsets: [number, number] }).data_offsets;
+    const damaged = Uint8Array.from(tensors);
+    new DataView(damaged.buffer).setFloat32(at, Number.NaN, true);
+    const diverged = join(root, "diverged.safetensors");
+    writeFileSync(diverged, joinSafetensors(header, damaged));
+    const evaluate = (checkpoint: string, ...more: string[]) =>
+      trainMnist(["--eval-only", checkpoint, "--backend", "cpu", "--iw-k", "2", "--iw-images", "5", ...more]);
+
+    await expect(evaluate(diverged, "--out", join(root, "refused"))).rejects.toThrow(
+      `${diverged}: tensor model.fc1.weight holds NaN at index 0: a checkpoint of a diverged run is refused (--allow-non-finite loads it anyway)`,
+    );
+    await evaluate(diverged, "--allow-non-finite", "--out", join(root, "allowed"));
+    expect(printed.lines).toContain(`evaluating ${diverged} (trained for 2 epochs)`);
+    // Loaded as it is, to be inspected: its NaN reaches the test loss (null in JSON).
+    expect(readMetrics(join(root, "allowed")).test.negativeElbo.loss).toBeNull();
+
+    // Its metadata says 9 hidden units; its tensors hold 8.
+    const misfit = join(root, "misfit.safetensors");
+    const model = JSON.parse((header.__metadata__ as Record<string, string>).model);
+    writeFileSync(misfit, withMetadata(bytes, "model", JSON.stringify({ ...model, encUnits: 9 })));
+    await expect(evaluate(misfit, "--out", join(root, "misfit"))).rejects.toThrow(
+      `${misfit}: does not fit the model it describes: `,
+    );
+  });
+
+  it("on the wasm backend, says how many threads and which SIMD it runs", async () => {
+    const { out: firstOut } = await first();
+    const checkpoint = join(firstOut, "checkpoint.safetensors");
+    const args = ["--eval-only", checkpoint, "--backend", "wasm", "--iw-k", "2", "--iw-images", "5"];
+    await trainMnist([...args, "--out", join(root, "wasm")]);
+    // Node 20 runs relaxed SIMD once enabled, later versions by default.
+    expect(printed.lines[0]).toMatch(
+      /^backend: wasm \([1-9]\d* thread\(s\), relaxed-SIMD fused multiply-adds\)$/,
+    );
+  });
+
+  describe("on a terminal", () => {
+    /** What was written, in order: console lines as they are, progress writes marked "out:". */
+    let written: string[];
+    beforeEach(() => {
+      written = [];
+      Object.defineProperty(process.stdout, "isTTY", { value: true, configurable: true });
+      const columns = Object.getOwnPropertyDescriptor(process.stdout, "columns");
+      Object.defineProperty(process.stdout, "columns", { value: 200, configurable: true });
+      vi.spyOn(console, "log").mockImplementation((line: string) => {
+        written.push(line);
+      });
+      vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+        written.push(`out:${String(chunk)}`);
+        return true;
+      });
+      return () => {
+        if (columns === undefined) delete (process.stdout as { columns?: number }).columns;
+        else Object.defineProperty(process.stdout, "columns", columns);
+      };
+    });
+    const count = (text: string) => written.filter((w) => w.startsWith("out:") && w.includes(text)).length;
+    const hide = "\x1b[?25l";
+    const show = "\x1b[?25h";
+
+    it("draws each epoch's own bar and clears it before the epoch's line; the cursor is shown again", async () => {
+      const args = [
+        "--hidden",
+        "8",
+        "--latent",
+        "2",
+        "--batch-size",
+        "16",
+        "--iw-k",
+        "2",
+        "--iw-images",
+        "5",
+      ];
+      await trainMnist(
+        [...args, "--data", data, "--limit", "48", "--epochs", "2", "--backend", "cpu"].concat(
+          "--out",
+          join(root, "terminal"),
+        ),
+      );
+      let previousLine = -1;
+      for (const epoch of [1, 2]) {
+        const line = written.findIndex((w) => w.startsWith(`epoch ${epoch}/2  loss`));
+        const drawn = written.flatMap((w, i) =>
+          w.startsWith("out:") && w.includes(`epoch ${epoch}/2 [`) ? [i] : [],
+        );
+        // Drawn after the previous epoch's line, last with the epoch's last step, then cleared
+        // (ESC [ 2 K), then the epoch's line.
+        expect(drawn[0], `epoch ${epoch}`).toBeGreaterThan(previousLine);
+        const last = drawn[drawn.length - 1];
+        expect(written[last]).toMatch(new RegExp(`epoch ${epoch}/2 \\[[░█]+\\] 3/3 steps`));
+        expect(last, `epoch ${epoch}`).toBeLessThan(line);
+        expect(
+          written.slice(last, line).some((w) => w.includes("\x1b[2K")),
+          `epoch ${epoch}`,
+        ).toBe(true);
+        previousLine = line;
+      }
+      // One bar an epoch, each started once and ended once.
+      expect(count("loss …")).toBe(2);
+      expect([count(hide), count(show)]).toEqual([2, 2]);
+    });
+
+    it("ends the bar and shows the cursor again when training stops mid-epoch", async () => {
+      const args = ["--hidden", "8", "--latent", "2", "--batch-size", "8", "--lr", "1e30"];
+      await expect(
+        trainMnist([
+          ...args,
+          "--data",
+          data,
+          "--limit",
+          "48",
+          "--backend",
+          "cpu",
+          "--out",
+          join(root, "diverged"),
+        ]),
+      ).rejects.toThrow("training stopped: the loss became NaN at epoch 1, step 2/6");
+      expect(count("epoch 1/5 [")).toBeGreaterThan(0);
+      expect([count(hide), count(show)]).toEqual([1, 1]);
+    });
   });
 });
