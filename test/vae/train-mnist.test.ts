@@ -72,7 +72,9 @@ beforeEach(() => {
   };
 });
 
-const small = ["--hidden", "8", "--latent", "2", "--batch-size", "32", "--iw-k", "2", "--iw-images", "5"];
+/** A short evaluation: the IWAE bound with 2 samples on 5 images. */
+const quickEvaluation = ["--iw-k", "2", "--iw-images", "5"];
+const small = ["--hidden", "8", "--latent", "2", "--batch-size", "32", ...quickEvaluation];
 const readMetrics = (out: string) => JSON.parse(readFileSync(join(out, "metrics.json"), "utf8"));
 
 /**
@@ -186,18 +188,7 @@ describe("trainMnist", () => {
     const checkpoint = join(firstOut, "checkpoint.safetensors");
     // Without --backend, $ELBO_BACKEND chooses.
     vi.stubEnv("ELBO_BACKEND", "cpu");
-    await trainMnist([
-      "--resume",
-      checkpoint,
-      "--epochs",
-      "3",
-      "--iw-k",
-      "2",
-      "--iw-images",
-      "5",
-      "--out",
-      out,
-    ]);
+    await trainMnist(["--resume", checkpoint, "--epochs", "3", ...quickEvaluation, "--out", out]);
     expect(printed.lines[0]).toBe("backend: cpu");
     expect(printed.lines).toContain(`continuing from ${checkpoint} (trained for 2 epochs)`);
     expect(printed.lines.some((l) => l.startsWith("at initialisation"))).toBe(false);
@@ -222,12 +213,9 @@ describe("trainMnist", () => {
       checkpoint,
       "--epochs",
       "3",
-      "--iw-k",
-      "2",
-      "--iw-images",
-      "5",
       "--latent-map",
       "umap",
+      ...quickEvaluation,
       "--out",
       out,
     ]);
@@ -308,7 +296,7 @@ describe("trainMnist", () => {
     const diverged = join(root, "diverged.safetensors");
     writeFileSync(diverged, joinSafetensors(header, damaged));
     const evaluate = (checkpoint: string, ...more: string[]) =>
-      trainMnist(["--eval-only", checkpoint, "--backend", "cpu", "--iw-k", "2", "--iw-images", "5", ...more]);
+      trainMnist(["--eval-only", checkpoint, "--backend", "cpu", ...quickEvaluation, ...more]);
 
     await expect(evaluate(diverged, "--out", join(root, "refused"))).rejects.toThrow(
       `${diverged}: tensor model.fc1.weight holds NaN at index 0: a checkpoint of a diverged run is refused (--allow-non-finite loads it anyway)`,
@@ -330,7 +318,7 @@ describe("trainMnist", () => {
   it("on the wasm backend, says how many threads and which SIMD it runs", async () => {
     const { out: firstOut } = await first();
     const checkpoint = join(firstOut, "checkpoint.safetensors");
-    const args = ["--eval-only", checkpoint, "--backend", "wasm", "--iw-k", "2", "--iw-images", "5"];
+    const args = ["--eval-only", checkpoint, "--backend", "wasm", ...quickEvaluation];
     await trainMnist([...args, "--out", join(root, "wasm")]);
     // Node 20 runs relaxed SIMD once enabled, later versions by default.
     expect(printed.lines[0]).toMatch(
@@ -363,24 +351,21 @@ describe("trainMnist", () => {
     const show = "\x1b[?25h";
 
     it("draws each epoch's own bar and clears it before the epoch's line; the cursor is shown again", async () => {
-      const args = [
-        "--hidden",
-        "8",
-        "--latent",
+      const args = ["--hidden", "8", "--latent", "2", "--batch-size", "16", ...quickEvaluation];
+      const out = join(root, "terminal");
+      await trainMnist([
+        ...args,
+        "--data",
+        data,
+        "--limit",
+        "48",
+        "--epochs",
         "2",
-        "--batch-size",
-        "16",
-        "--iw-k",
-        "2",
-        "--iw-images",
-        "5",
-      ];
-      await trainMnist(
-        [...args, "--data", data, "--limit", "48", "--epochs", "2", "--backend", "cpu"].concat(
-          "--out",
-          join(root, "terminal"),
-        ),
-      );
+        "--backend",
+        "cpu",
+        "--out",
+        out,
+      ]);
       let previousLine = -1;
       for (const epoch of [1, 2]) {
         const line = written.findIndex((w) => w.startsWith(`epoch ${epoch}/2  loss`));
