@@ -81,8 +81,7 @@ export class Generator {
 
   /** A random permutation of 0..n-1 (Fisher–Yates). */
   permutation(n: number): Int32Array {
-    const p = new Int32Array(n);
-    for (let i = 0; i < n; i++) p[i] = i;
+    const p = Int32Array.from({ length: n }, (_, i) => i);
     for (let i = n - 1; i > 0; i--) {
       const j = this.int(i + 1);
       const tmp = p[i];

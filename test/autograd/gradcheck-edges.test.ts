@@ -67,6 +67,34 @@ describe("gradcheck's edges", () => {
     expect(report.inputs[1]).toMatchObject({ shape: [0, 3], passed: true, maxAbsError: 0 });
   });
 
+  it("accepts an error of exactly atol + rtol·|numeric|: the bound is inclusive, as numpy.allclose", () => {
+    // A constant function (finite differences exactly 0) whose backward claims the slope `claimed`.
+    const claims = (claimed: number) => (t: Tensor) =>
+      applyOp(
+        "constantClaiming",
+        [t],
+        () => t.mul(0),
+        (g) => [() => g.mul(0).add(claimed)],
+      ).sum();
+    const x = f64([3], [1]);
+    const onTheBound = gradcheck(claims(0.5), [x], { atol: 0.5, rtol: 0 });
+    expect(onTheBound.inputs[0]).toMatchObject({ analytic: 0.5, numeric: 0, maxAbsError: 0.5 });
+    expect(onTheBound.passed, onTheBound.message).toBe(true);
+    expect(gradcheck(claims(0.5 + 2 ** -52), [x], { atol: 0.5, rtol: 0 }).passed).toBe(false);
+  });
+
+  it("names the first of equally wrong elements", () => {
+    // Equal values get bit-identical analytic and numeric derivatives, hence equal errors.
+    const wrong = (t: Tensor) => t.mul(t).sum().add(t.detach().sum());
+    const failing = gradcheck(wrong, [f64([2, 2, 2], [3])]);
+    expect(failing.passed).toBe(false);
+    expect(failing.inputs[0].worstIndex).toEqual([0]);
+    // Among passing elements too: the report points at the first of the largest errors.
+    const passing = gradcheck((t) => t.mul(t).sum(), [f64([2, 2, 2], [3])]);
+    expect(passing.passed).toBe(true);
+    expect(passing.inputs[0].worstIndex).toEqual([0]);
+  });
+
   it("names the worst element of a 3-D input by its multi-index", () => {
     // Backward is 3x² + 1 at one element only (flat index 17 of [2, 3, 4] is [1, 1, 1]).
     const values = Array.from({ length: 24 }, (_, i) => 0.1 * (i + 1));

@@ -69,6 +69,16 @@ describe("gradcheck", () => {
     expect(report.message.split("\n")).toHaveLength(1);
   });
 
+  it("gives each failing input a line of its own when several are wrong", () => {
+    const a = f64([1, 2], [2]);
+    const b = f64([0.5, -1.5], [2]);
+    const report = gradcheck((p, q) => square(p, 3).add(square(q, 1)).sum(), [a, b]);
+    const lines = report.message.split("\n");
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^gradcheck: input 0 \(shape \[2\]\) at index \[1\]: backward gives 6 /);
+    expect(lines[1]).toMatch(/^gradcheck: input 1 \(shape \[2\]\) at index \[1\]: backward gives -1\.5 /);
+  });
+
   it("checks non-scalar outputs through a random projection, which catches what a plain sum would not", () => {
     const x = f64([1, 2, 3, 4], [4]);
     // Summing the output weights every element by 1, and a mirrored ones-vector is still ones.
