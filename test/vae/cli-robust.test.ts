@@ -73,6 +73,8 @@ describe("train:mnist refuses what cannot work, at once", () => {
       const r = await cli(args, { seconds: 30 });
       expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(1);
       expect(r.stderr).toMatch(message);
+      // The message on a line of its own, saying which command failed (src/vae/cli.ts).
+      expect(r.stderr).toMatch(/^train:mnist: /m);
       expect(r.seconds).toBeLessThan(30);
     }
   }, 120_000);
