@@ -73,8 +73,16 @@ export async function trainMnist(argv: string[]): Promise<void> {
   }
 
   const checkpointFile = join(out, "checkpoint.safetensors");
+  // The epoch's progress bar, made at its first step and ended before the epoch's line (or an exit,
+  // which runs no finally: a bar left running leaves a terminal's cursor hidden).
+  let progress: ReturnType<typeof progressReporter> | undefined;
+  const stopProgress = () => {
+    progress?.stop();
+    progress = undefined;
+  };
   // If npm or tsx above this process is killed, stop too (between steps, never mid-write).
   const launchers = watchLaunchers((who) => {
+    stopProgress();
     console.error(
       `train:mnist: stopping: ${who}, which started this run, has exited; ${existsSync(checkpointFile) ? `the last checkpoint, ${checkpointFile}, is kept` : "no checkpoint was written yet"}`,
     );
@@ -86,12 +94,6 @@ export async function trainMnist(argv: string[]): Promise<void> {
         const initial = await initialTestLoss(run, test);
         console.log(`at initialisation: test loss ${initial.toFixed(2)} nats per image (784·ln 2 = 543.4)`);
       }
-      // The epoch's progress bar, made at its first step and ended before the epoch's line.
-      let progress: ReturnType<typeof progressReporter> | undefined;
-      const stopProgress = () => {
-        progress?.stop();
-        progress = undefined;
-      };
       try {
         await trainRun(run, train, {
           // A read-back drains the GPU's queue: on the gpu backend, let 20 steps queue up between reads.

@@ -407,5 +407,22 @@ describe("trainMnist", () => {
       expect(count("epoch 1/5 [")).toBeGreaterThan(0);
       expect([count(hide), count(show)]).toEqual([1, 1]);
     });
+
+    it("ends the bar before it exits when its launcher is gone mid-epoch, leaving the cursor shown", async () => {
+      // At the exit, which runs no finally, what had been written.
+      let atExit: string[] = [];
+      vi.mocked(process.exit).mockImplementation((code) => {
+        atExit = [...written];
+        throw new Error(`process.exit(${code})`);
+      });
+      watch.goneWhen = () => watch.checks === 2;
+      const args = ["--hidden", "8", "--latent", "2", "--batch-size", "8", "--backend", "cpu"];
+      await expect(
+        trainMnist([...args, "--data", data, "--limit", "48", "--out", join(root, "gone-mid-epoch")]),
+      ).rejects.toThrow("process.exit(1)");
+      written = atExit;
+      expect(count("epoch 1/5 [")).toBeGreaterThan(0);
+      expect([count(hide), count(show)]).toEqual([1, 1]);
+    });
   });
 });
