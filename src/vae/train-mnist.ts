@@ -73,8 +73,8 @@ export async function trainMnist(argv: string[]): Promise<void> {
   }
 
   const checkpointFile = join(out, "checkpoint.safetensors");
-  // The epoch's progress bar, made at its first step and ended before the epoch's line (or an exit,
-  // which runs no finally: a bar left running leaves a terminal's cursor hidden).
+  // The epoch's progress bar, made at its first step and ended before the epoch's line (or before
+  // an exit, which runs no finally: the message would land on the bar's line).
   let progress: ReturnType<typeof progressReporter> | undefined;
   const stopProgress = () => {
     progress?.stop();
