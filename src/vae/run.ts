@@ -106,12 +106,13 @@ export interface TrainOptions {
 
 /** Train from the epoch after the last completed one up to `training.epochs`. */
 export async function trainRun(run: Run, train: Dataset, options: TrainOptions = {}): Promise<void> {
+  const { onStep } = options;
   for (let epoch = run.history.length + 1; epoch <= run.training.epochs; epoch++) {
     const result = await trainEpoch(run.model, run.optimizer, train, {
       epoch,
       batchSize: run.training.batchSize,
       generator: run.generator,
-      onStep: options.onStep && ((report) => options.onStep?.(epoch, report)),
+      onStep: onStep && ((report) => onStep(epoch, report)),
       inspect: options.inspect,
       readEvery: options.readEvery,
     });
