@@ -75,6 +75,8 @@ beforeEach(() => {
 /** A short evaluation: the IWAE bound with 2 samples on 5 images. */
 const quickEvaluation = ["--iw-k", "2", "--iw-images", "5"];
 const small = ["--hidden", "8", "--latent", "2", "--batch-size", "32", ...quickEvaluation];
+/** The first 48 training images of the data folder, on the cpu backend. */
+const on48 = () => ["--data", data, "--limit", "48", "--backend", "cpu"];
 const readMetrics = (out: string) => JSON.parse(readFileSync(join(out, "metrics.json"), "utf8"));
 
 /**
@@ -90,19 +92,7 @@ function first() {
     // --backend wins over $ELBO_BACKEND.
     vi.stubEnv("ELBO_BACKEND", "wasm");
     const start = performance.now();
-    await trainMnist([
-      ...small,
-      "--data",
-      data,
-      "--limit",
-      "48",
-      "--epochs",
-      "2",
-      "--backend",
-      "cpu",
-      "--out",
-      out,
-    ]);
+    await trainMnist([...small, ...on48(), "--epochs", "2", "--out", out]);
     const seconds = (performance.now() - start) / 1000;
     vi.unstubAllEnvs();
     const run = { out, printed, checks: watch.checks, stops: watch.stops, seconds };
@@ -358,19 +348,7 @@ describe("trainMnist", () => {
     it("draws each epoch's own bar and clears it before the epoch's line, never hiding the cursor", async () => {
       const args = ["--hidden", "8", "--latent", "2", "--batch-size", "16", ...quickEvaluation];
       const out = join(root, "terminal");
-      await trainMnist([
-        ...args,
-        "--data",
-        data,
-        "--limit",
-        "48",
-        "--epochs",
-        "2",
-        "--backend",
-        "cpu",
-        "--out",
-        out,
-      ]);
+      await trainMnist([...args, ...on48(), "--epochs", "2", "--out", out]);
       let previousLine = -1;
       for (const epoch of [1, 2]) {
         const line = written.findIndex((w) => w.startsWith(`epoch ${epoch}/2  loss`));
@@ -396,19 +374,9 @@ describe("trainMnist", () => {
 
     it("ends the bar before the message when training stops mid-epoch", async () => {
       const args = ["--hidden", "8", "--latent", "2", "--batch-size", "8", "--lr", "1e30"];
-      await expect(
-        trainMnist([
-          ...args,
-          "--data",
-          data,
-          "--limit",
-          "48",
-          "--backend",
-          "cpu",
-          "--out",
-          join(root, "diverged"),
-        ]),
-      ).rejects.toThrow("training stopped: the loss became NaN at epoch 1, step 2/6");
+      await expect(trainMnist([...args, ...on48(), "--out", join(root, "diverged")])).rejects.toThrow(
+        "training stopped: the loss became NaN at epoch 1, step 2/6",
+      );
       expect(count("epoch 1/5 [")).toBeGreaterThan(0);
       expect(lastBarCleared()).toBe(true);
     });
@@ -421,10 +389,10 @@ describe("trainMnist", () => {
         throw new Error(`process.exit(${code})`);
       });
       watch.goneWhen = () => watch.checks === 2;
-      const args = ["--hidden", "8", "--latent", "2", "--batch-size", "8", "--backend", "cpu"];
-      await expect(
-        trainMnist([...args, "--data", data, "--limit", "48", "--out", join(root, "gone-mid-epoch")]),
-      ).rejects.toThrow("process.exit(1)");
+      const args = ["--hidden", "8", "--latent", "2", "--batch-size", "8"];
+      await expect(trainMnist([...args, ...on48(), "--out", join(root, "gone-mid-epoch")])).rejects.toThrow(
+        "process.exit(1)",
+      );
       written = atExit;
       expect(count("epoch 1/5 [")).toBeGreaterThan(0);
       expect(lastBarCleared()).toBe(true);
