@@ -85,9 +85,8 @@ export interface BackwardOptions {
  * so calling backward twice adds twice.
  */
 export function backward(root: Tensor, grad?: Tensor, options: BackwardOptions = {}): void {
-  const seed = seedOf("backward", root, grad);
   const stored: Tensor[] = [];
-  runPass(root, seed, null, options.createGraph ?? false, stored, (node, g) => {
+  runPass("backward", root, grad, null, options.createGraph ?? false, stored, (node, g) => {
     if (!node.isLeaf && !node.retainsGrad) return;
     // Ops like add pass a gradient on unchanged, so one object can reach several tensors (or be
     // the caller's own seed); each .grad gets a tensor of its own, safe to dispose alone.
@@ -112,7 +111,7 @@ export function gradients(
   if (!root.requiresGrad) return wrt.map(() => null);
   const targets = new Set(wrt);
   const kept: Tensor[] = [];
-  runPass(root, seedOf("gradients", root, grad), targets, options.createGraph ?? false, kept, (node, g) => {
+  runPass("gradients", root, grad, targets, options.createGraph ?? false, kept, (node, g) => {
     if (!targets.has(node)) return;
     found.set(node, g);
     kept.push(g);
@@ -143,14 +142,16 @@ function seedOf(caller: string, root: Tensor, grad: Tensor | undefined): Tensor 
 }
 
 /**
- * The reverse walk. Each tensor's total gradient is handed to `visit` and then, through its op's
- * VJP, to its inputs. With `targets`, only inputs that lead to a target receive gradients.
- * Without `createGraph` the walk runs under noGrad and frees every tensor it made except `keep`;
- * with it, the walk is recorded like any forward computation.
+ * The reverse walk, for `caller` (what its errors are named by), seeded with `grad` or 1. Each
+ * tensor's total gradient is handed to `visit` and then, through its op's VJP, to its inputs. With
+ * `targets`, only inputs that lead to a target receive gradients. Without `createGraph` the walk
+ * runs under noGrad and frees every tensor it made (the seed of 1 too) except `keep`; with it, the
+ * walk is recorded like any forward computation.
  */
 function runPass(
+  caller: string,
   root: Tensor,
-  seed: Tensor,
+  grad: Tensor | undefined,
   targets: ReadonlySet<Tensor> | null,
   createGraph: boolean,
   keep: Tensor[],
@@ -160,12 +161,11 @@ function runPass(
     const order = topologicalOrder(root);
     const leadsToTarget = targets === null ? null : reaching(order, targets);
     // Gradients of this pass only; `.grad` accumulates across passes.
-    const grads = new Map<Tensor, Tensor>([[root, seed]]);
-    for (let i = order.length - 1; i >= 0; i--) {
-      const node = order[i];
+    const grads = new Map<Tensor, Tensor>([[root, seedOf(caller, root, grad)]]);
+    // Outputs before inputs: by the time a node is reached, every consumer has added its share.
+    for (const node of order.reverse()) {
       const g = grads.get(node);
-      if (g === undefined) continue;
-      grads.delete(node); // every consumer has contributed: free it as soon as it is passed on
+      if (g === undefined) continue; // no rule gave it a gradient
       visit(node, g);
       if (node.backwardFn === null) continue;
       try {

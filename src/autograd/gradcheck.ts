@@ -21,7 +21,7 @@ export interface GradcheckOptions {
   /** An element passes when |analytic − numeric| ≤ atol + rtol·|numeric| (as numpy.allclose). */
   atol?: number;
   rtol?: number;
-  /** Seed of the random projection used for non-scalar outputs. */
+  /** Seed of the random projection of a non-scalar output (and of gradgradcheck's weights). */
   seed?: number;
   /** What the messages call the function; its own `.name` when not given. */
   name?: string;
@@ -78,23 +78,11 @@ export function gradgradcheck(
   inputs: readonly Tensor[],
   options: GradcheckOptions = {},
 ): GradcheckReport {
-  const generator = new Generator((options.seed ?? 0) + 1);
-  const randomLike = (shape: readonly number[], size: number) =>
-    fromTypedArray(
-      Float64Array.from({ length: size }, () => generator.normal()),
-      shape,
-    );
+  const randomLike = normalsFrom(new Generator(options.seed));
   const weights = inputs.map((x) => randomLike(x.shape, x.size));
   const check = labelled("gradgradcheck", fn, options);
-  let projection: Tensor | null = null;
-  const scalar = (...xs: Tensor[]): Tensor => {
-    const out = float64Output(check, fn(...xs));
-    if (out.size === 1) return out.sum();
-    projection ??= randomLike(out.shape, out.size);
-    return out.mul(projection).sum();
-  };
   const firstDerivatives = grad(
-    scalar,
+    projectedToScalar(check, fn, randomLike),
     inputs.map((_, i) => i),
   );
   const projected = (...xs: Tensor[]): Tensor =>
@@ -115,11 +103,34 @@ function labelled(check: string, fn: { name: string }, options: GradcheckOptions
   return name ? `${check}(${name})` : check;
 }
 
-/** `out`, refused unless float64: checked in float32, a derivative would drown in rounding. */
-function float64Output(check: string, out: Tensor): Tensor {
-  if (out.dtype !== "float64")
-    throw new Error(`${check}: fn returned ${out.dtype}; build it from the float64 inputs it is given`);
-  return out;
+/** Standard-normal float64 tensors of the shape asked for, drawn from `generator`. */
+function normalsFrom(generator: Generator): (shape: readonly number[], size: number) => Tensor {
+  return (shape, size) =>
+    fromTypedArray(
+      Float64Array.from({ length: size }, () => generator.normal()),
+      shape,
+    );
+}
+
+/**
+ * The scalar being differentiated: `fn` itself when it has one element, else L = Σ v ⊙ fn with v
+ * drawn once (by `draw`) and fixed for the whole check. fn's output is refused unless float64:
+ * checked in float32, a derivative would drown in rounding.
+ */
+function projectedToScalar(
+  check: string,
+  fn: (...inputs: Tensor[]) => Tensor,
+  draw: (shape: readonly number[], size: number) => Tensor,
+): (...inputs: Tensor[]) => Tensor {
+  let projection: Tensor | null = null;
+  return (...xs) => {
+    const out = fn(...xs);
+    if (out.dtype !== "float64")
+      throw new Error(`${check}: fn returned ${out.dtype}; build it from the float64 inputs it is given`);
+    if (out.size === 1) return out.sum();
+    projection ??= draw(out.shape, out.size);
+    return out.mul(projection).sum();
+  };
 }
 
 interface Wording {
@@ -139,26 +150,13 @@ function compare(
   const atol = options.atol ?? 1e-5;
   const rtol = options.rtol ?? 1e-3;
   const values = inputs.map((x) => Float64Array.from(noGrad(() => x.to("float64")).dataSync()));
-  const leaves = (arrays: Float64Array[], requiresGrad: boolean) =>
-    arrays.map((a, i) => fromTypedArray(a, inputs[i].shape, { requiresGrad }));
+  // Leaves that require grad; the perturbed evaluations run under noGrad, which records nothing.
+  const leaves = (arrays: Float64Array[]) =>
+    arrays.map((a, i) => fromTypedArray(a, inputs[i].shape, { requiresGrad: true }));
+  const objective = projectedToScalar(words.check, fn, normalsFrom(new Generator(options.seed)));
 
-  // The scalar being differentiated: f itself, or Σ v ⊙ f with v fixed for the whole check.
-  let projection: Tensor | null = null;
-  const objective = (xs: Tensor[]): Tensor => {
-    const out = float64Output(words.check, fn(...xs));
-    if (out.size === 1) return out.sum();
-    if (projection === null) {
-      const g = new Generator(options.seed ?? 0);
-      projection = fromTypedArray(
-        Float64Array.from({ length: out.size }, () => g.normal()),
-        out.shape,
-      );
-    }
-    return out.mul(projection).sum();
-  };
-
-  const x = leaves(values, true);
-  const value = objective(x);
+  const x = leaves(values);
+  const value = objective(...x);
   if (value.requiresGrad) value.backward(); // else it does not depend on x: every derivative is 0
   const analytic = x.map((t) =>
     t.grad === null ? new Float64Array(t.size) : Float64Array.from(t.grad.dataSync()),
@@ -172,7 +170,7 @@ function compare(
       const original = v[j];
       const at = (delta: number): number => {
         v[j] = original + delta;
-        const f = noGrad(() => objective(leaves(values, false)).item());
+        const f = noGrad(() => objective(...leaves(values)).item());
         v[j] = original;
         return f;
       };

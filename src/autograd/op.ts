@@ -51,14 +51,16 @@ export function applyOp(name: string, inputs: readonly Tensor[], forward: () => 
   if (!(result instanceof Tensor)) throw new Error(`${name}: forward must return a Tensor`);
   let madeByForward = false;
   for (const t of created) {
-    if (t === result) madeByForward = true;
-    else t.dispose();
+    if (t !== result) t.dispose();
+    else {
+      madeByForward = true;
+      recordInScope(t); // the result joins the caller's scope, as any new tensor would
+    }
   }
   // The output is the result the forward made; one it was handed (an input, say) is copied.
   const out = madeByForward
     ? result
     : new Tensor(result.backend.cast(result.storage, result.dtype), result.shape, result.backend);
-  if (madeByForward) recordInScope(out);
   const tracked = isGradEnabled() && inputs.some((t) => t.requiresGrad);
   recordOp(out, name, tracked ? inputs : null, vjp);
   return out;

@@ -120,7 +120,7 @@ export function parseSafetensors(
     if (!isRecord(entry)) return fail(`tensor ${name} is ${describe(entry)}, not an object`);
     const { dtype, shape, data_offsets } = entry;
     if (dtype !== "F32" && dtype !== "F64")
-      return fail(`tensor ${name} has unsupported dtype ${String(dtype)}`);
+      return fail(`tensor ${name} has unsupported dtype ${JSON.stringify(dtype)}`);
     if (!Array.isArray(shape) || !shape.every(isCount)) {
       return fail(`tensor ${name}: shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
     }

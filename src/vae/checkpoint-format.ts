@@ -101,7 +101,7 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string, options: Decod
     limit: (x) => x === null || isPositiveInt(x),
     dataDir: (x) => x === null || typeof x === "string",
   }) as unknown as TrainingConfig;
-  if (!/^\d+$/.test(metadata.epoch ?? "")) fail(`epoch "${metadata.epoch}" is not a whole number`);
+  if (!/^\d+$/.test(String(metadata.epoch))) fail(`epoch "${metadata.epoch}" is not a whole number`);
   const epoch = Number(metadata.epoch);
   if (epoch > training.epochs)
     fail(`epoch ${epoch} is past the ${training.epochs} epochs the run was set to train`);

@@ -75,7 +75,6 @@ export async function evaluateIwae(
   const n = Math.min(options.images, data.count);
   const pixels = data.rows * data.cols;
   const chunk = Math.max(1, Math.floor((options.rowsPerBatch ?? 5000) / k));
-  const logTwoPi = Math.log(2 * Math.PI);
   const estimates: number[] = [];
   model.eval();
   for (let start = 0; start < n; start += chunk) {
@@ -91,21 +90,11 @@ export async function evaluateIwae(
       const eps = standardNormalLike(muK, options.generator);
       const z = reparameterize(muK, logvarK, eps);
       const logits = model.decodeLogits(z);
-      const latent = mu.shape[1];
-      // log p(x|z) = −BCE;  log p(z) = −½(‖z‖² + d·log 2π);  log q(z|x) = −½(‖ε‖² + Σ logvar + d·log 2π)
+      // log p(x|z) = −BCE;  log p(z) = −½(‖z‖² + d·log 2π);  log q(z|x) = −½(‖ε‖² + Σ logvar + d·log 2π).
+      // Their d·log 2π terms cancel in log p(z) − log q(z|x) = −½(‖z‖² − ‖ε‖² − Σ logvar).
       const logPxGivenZ = logits.softplus().sub(xK.mul(logits)).sum(1).neg();
-      const logPz = z
-        .mul(z)
-        .sum(1)
-        .add(latent * logTwoPi)
-        .mul(-0.5);
-      const logQz = eps
-        .mul(eps)
-        .add(logvarK)
-        .sum(1)
-        .add(latent * logTwoPi)
-        .mul(-0.5);
-      const logW = logPxGivenZ.add(logPz).sub(logQz).reshape([count, k]);
+      const logPzOverQz = z.mul(z).sub(eps.mul(eps)).sub(logvarK).sum(1).mul(-0.5);
+      const logW = logPxGivenZ.add(logPzOverQz).reshape([count, k]);
       return [logW.logsumexp(1).sub(Math.log(k))] as const;
     });
     estimates.push(...logPx);

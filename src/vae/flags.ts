@@ -24,7 +24,8 @@ function positiveInt(flag: string) {
 function positiveNumber(flag: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (value.trim() === "" || !Number.isFinite(n) || n <= 0) {
+    // A blank value is Number 0, refused with the rest.
+    if (!Number.isFinite(n) || n <= 0) {
       throw new InvalidArgumentError(`${flag} must be a positive number, got "${value}"`);
     }
     return n;
@@ -121,13 +122,8 @@ export function parseFlags(argv: string[], program: Command = flagsCommand()): P
 
 /** The default --out: runs/ and the time, to the second, as a folder name (no ":"). */
 export function defaultOutFolder(now: Date = new Date()): string {
-  return join(
-    "runs",
-    now
-      .toISOString()
-      .replace(/[:.]/g, "-")
-      .replace(/-\d+Z$/, ""),
-  );
+  // "2026-11-30T01:04:03.789Z" to the second is its first 19 characters.
+  return join("runs", now.toISOString().slice(0, 19).replaceAll(":", "-"));
 }
 
 const SETTINGS_FIXED_BY_CHECKPOINT = [

@@ -41,7 +41,8 @@ function isWrapper(pid: number): boolean {
   try {
     const environment = readFileSync(`/proc/${pid}/environ`, "latin1");
     const commandLine = readFileSync(`/proc/${pid}/cmdline`, "latin1");
-    return /(^|\0)npm_lifecycle_event=/.test(environment) || /(^|[/\0])tsx([/\0.]|$)/.test(commandLine);
+    // Every argument in cmdline ends with a NUL, the last one too.
+    return /(^|\0)npm_lifecycle_event=/.test(environment) || /(^|[/\0])tsx[/\0.]/.test(commandLine);
   } catch {
     return false;
   }
@@ -84,9 +85,13 @@ export function watchLaunchers(
   stop: () => void;
 } {
   const watched = launchers(parent);
-  const onProc = watched.length > 0 || processInfo(process.pid) !== null;
+  const onProc = processInfo(process.pid) !== null;
   let last = 0;
   let done = false;
+  const stop = (): void => {
+    done = true;
+    clearInterval(timer);
+  };
   const look = (): void => {
     if (done) return;
     const gone = onProc
@@ -95,11 +100,11 @@ export function watchLaunchers(
         ? { pid: parent, name: "parent" }
         : null;
     if (gone !== null) {
-      done = true;
-      clearInterval(timer);
+      stop();
       onGone(`${gone.name} (pid ${gone.pid})`);
     }
   };
+  // Unreferenced: the watch alone does not keep the process alive.
   const timer = setInterval(look, 1000);
   timer.unref();
   return {
@@ -109,9 +114,6 @@ export function watchLaunchers(
       last = now;
       look();
     },
-    stop: () => {
-      done = true;
-      clearInterval(timer);
-    },
+    stop,
   };
 }

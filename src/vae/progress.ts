@@ -12,7 +12,8 @@ export function progressReporter(
     const bar = new cliProgress.SingleBar(
       {
         format: `epoch ${epoch}/${epochs} [{bar}] {value}/{total} steps  loss {loss}`,
-        hideCursor: true,
+        // The cursor stays visible: Ctrl-C mid-epoch ends the process at once, with no chance to
+        // show a hidden cursor again, and the shell would be left without one.
         clearOnComplete: true,
         stream,
       },

@@ -60,8 +60,7 @@ export function writeImageGrid(
     width: gridCols * (tileW + padding) + padding,
     height: gridRows * (tileH + padding) + padding,
   });
-  png.data.fill(128); // grey gaps (and alpha 128 for now, fixed just below)
-  for (let i = 3; i < png.data.length; i += 4) png.data[i] = 255;
+  png.data.fill(Uint8Array.of(128, 128, 128, 255)); // opaque grey gaps, the tiles painted over them
 
   for (let n = 0; n < count; n++) {
     const left = padding + (n % gridCols) * (tileW + padding);
@@ -156,7 +155,10 @@ export interface LatentPlotOptions {
   method: LatentMapMethod;
 }
 
-const METHOD_NAMES: Record<LatentMapMethod, string> = { tsne: "t-SNE", umap: "UMAP" };
+/** The method's name as the axes show it (a function, not a module constant: see fontFiles). */
+function methodName(method: LatentMapMethod): string {
+  return { tsne: "t-SNE", umap: "UMAP" }[method];
+}
 
 /** A scatter of 2-D points (x0, y0, x1, y1, ...) coloured by their digit 0-9, with a legend. */
 export async function writeLatentPlot(
@@ -179,13 +181,13 @@ export async function writeLatentPlot(
       x: {
         field: "x",
         type: "quantitative",
-        title: `${METHOD_NAMES[options.method]} 1`,
+        title: `${methodName(options.method)} 1`,
         scale: { zero: false },
       },
       y: {
         field: "y",
         type: "quantitative",
-        title: `${METHOD_NAMES[options.method]} 2`,
+        title: `${methodName(options.method)} 2`,
         scale: { zero: false },
       },
       color: {
@@ -201,30 +203,30 @@ export async function writeLatentPlot(
 
 /** Vega-Lite spec → Vega → SVG → PNG at twice the chart's size, in DejaVu Sans. */
 async function writeChart(path: string, spec: TopLevelSpec): Promise<void> {
-  const styled = { ...spec, background: "white", config: { font: FONT_FAMILY } } as TopLevelSpec;
-  const view = new View(parse(compile(styled).spec), { renderer: "none" });
-  try {
-    const svg = await view.toSVG();
-    const resvg = new Resvg(svg, {
-      fitTo: { mode: "zoom", value: 2 },
-      font: {
-        fontFiles: FONT_FILES.map((name) => join(fontDir(), name)),
-        loadSystemFonts: false,
-        defaultFontFamily: FONT_FAMILY,
-        sansSerifFamily: FONT_FAMILY,
-      },
-    });
-    writeFile(path, resvg.render().asPng());
-  } finally {
-    view.finalize();
-  }
+  const family = "DejaVu Sans";
+  const styled = { ...spec, background: "white", config: { font: family } } as TopLevelSpec;
+  // A view never attached to a page: it has no renderer, timers or event listeners to release.
+  const svg = await new View(parse(compile(styled).spec)).toSVG();
+  const resvg = new Resvg(svg, {
+    fitTo: { mode: "zoom", value: 2 },
+    font: {
+      fontFiles: fontFiles(),
+      loadSystemFonts: false,
+      defaultFontFamily: family,
+      sansSerifFamily: family,
+    },
+  });
+  writeFile(path, resvg.render().asPng());
 }
 
-const FONT_FAMILY = "DejaVu Sans";
-const FONT_FILES = ["DejaVuSans.ttf", "DejaVuSans-Bold.ttf"];
-
-function fontDir(): string {
-  return join(dirname(createRequire(import.meta.url).resolve("dejavu-fonts-ttf/package.json")), "ttf");
+/**
+ * The regular and bold DejaVu Sans files of the `dejavu-fonts-ttf` package. Named in a function
+ * rather than module constants, so that mutation testing sees which test reads them (a value made
+ * at import belongs to no test, and vitest keeps the module it first imported).
+ */
+function fontFiles(): string[] {
+  const dir = join(dirname(createRequire(import.meta.url).resolve("dejavu-fonts-ttf/package.json")), "ttf");
+  return ["DejaVuSans.ttf", "DejaVuSans-Bold.ttf"].map((name) => join(dir, name));
 }
 
 /** Atomically, as every file of a run: a crash or a full disk leaves the previous picture whole. */

@@ -1,8 +1,8 @@
 /**
  * A training run without files: the model, optimizer and generator made from a config (or restored
  * from a checkpoint), the epochs, the evaluation and the values the pictures show. It needs only
- * tensors and Datasets, so the command line (src/vae/cli.ts, which reads data files and writes the
- * checkpoint and report) and a browser page drive the same loop.
+ * tensors and Datasets, so the command line (src/vae/train-mnist.ts, which reads data files and
+ * writes the checkpoint and report) and a browser page drive the same loop.
  *
  * Every tensor made here for a checkpoint, an evaluation or a picture is freed when done: the
  * garbage collector does not see WebAssembly or GPU memory, so memory stays flat over any number
@@ -106,12 +106,13 @@ export interface TrainOptions {
 
 /** Train from the epoch after the last completed one up to `training.epochs`. */
 export async function trainRun(run: Run, train: Dataset, options: TrainOptions = {}): Promise<void> {
+  const { onStep } = options;
   for (let epoch = run.history.length + 1; epoch <= run.training.epochs; epoch++) {
     const result = await trainEpoch(run.model, run.optimizer, train, {
       epoch,
       batchSize: run.training.batchSize,
       generator: run.generator,
-      onStep: options.onStep && ((report) => options.onStep?.(epoch, report)),
+      onStep: onStep && ((report) => onStep(epoch, report)),
       inspect: options.inspect,
       readEvery: options.readEvery,
     });

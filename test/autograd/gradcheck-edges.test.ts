@@ -183,6 +183,18 @@ describe("gradgradcheck on a non-scalar output", () => {
   });
 });
 
+describe("gradgradcheck's seed", () => {
+  it("draws its weights from the seed it is given: the same seed, the same report", () => {
+    const x = f64([0.5, -1, 2], [3]);
+    const worst = (seed?: number) =>
+      gradgradcheck((t) => halfSquareMirroredSecond(t).sum(), [x], seed === undefined ? {} : { seed })
+        .inputs[0].analytic;
+    expect(worst(3)).toBe(worst(3));
+    expect(worst(0)).toBe(worst());
+    expect(new Set([worst(), worst(1), worst(2), worst(3)]).size).toBe(4);
+  });
+});
+
 describe("gradgradcheck of a function that does not return float64", () => {
   it("refuses it by name, as gradcheck does, whether the output is a scalar or not", () => {
     const x = f64([1, 2], [2]);

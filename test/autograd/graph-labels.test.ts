@@ -70,4 +70,43 @@ describe("toDot colours and outlines", () => {
     expect(dot.filter((l) => l.includes("[label="))).toHaveLength(3);
     expect(dot.filter((l) => l.includes("->"))).toHaveLength(3);
   });
+
+  it("shows a leaf's gradient once backward has run, and before it a dash, not 'not kept'", () => {
+    const w = tensor([1, 2], { requiresGrad: true });
+    w.name = "w";
+    const loss = w.mul(w).sum();
+    const leafLine = () =>
+      toDot(loss)
+        .split("\n")
+        .find((l) => l.includes('[label="w · leaf'));
+    expect(leafLine()).toContain("grad —\\l");
+    loss.backward();
+    expect(leafLine()).toContain("grad [2, 4]\\l");
+  });
+
+  it("draws as a bare number only an unnamed one-element constant, not a parameter or a named one", () => {
+    const w = tensor([1, 2], { requiresGrad: true });
+    const bias = tensor([0.25], { requiresGrad: true }); // one element, unnamed, but a parameter
+    const lr = tensor([0.5]);
+    lr.name = "lr";
+    const six = tensor([2]).mul(tensor([3])); // made under no gradient: a constant leaf
+    const dot = toDot(w.mul(lr).mul(six).mul(7).add(bias).sum()).split("\n");
+    const bare = dot.filter((l) => l.includes("shape=plaintext"));
+    expect(bare.map((l) => l.match(/label="([^"]*)\\l"/)?.[1]).sort()).toEqual(["6", "7"]);
+    expect(dot.some((l) => l.includes('[label="lr · const\\l[1]\\lvalue [0.5000]\\l"'))).toBe(true);
+    expect(dot.some((l) => l.includes('[label="leaf\\l[1]\\lvalue [0.2500]\\lgrad —\\l"'))).toBe(true);
+  });
+
+  it("gives every tensor its own id, however often and in whatever order the walk meets it", () => {
+    // x reaches the root through exp (met first) and through mul, whose next input z is new.
+    const x = tensor([1, 2], { requiresGrad: true });
+    const z = tensor([3, 4], { requiresGrad: true });
+    const dot = toDot(x.mul(z).add(x.exp())).split("\n");
+    const ids = dot.filter((l) => l.includes("[label=")).map((l) => l.trim().split(" ")[0]);
+    expect(ids).toHaveLength(5); // add, mul, exp, x, z
+    expect(new Set(ids).size).toBe(5);
+    const edges = dot.filter((l) => l.includes("->")).map((l) => l.trim().replace(";", ""));
+    expect(new Set(edges).size).toBe(5);
+    for (const edge of edges) for (const id of edge.split(" -> ")) expect(ids).toContain(id);
+  });
 });

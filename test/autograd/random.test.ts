@@ -67,6 +67,20 @@ describe("Generator", () => {
     expect(Math.abs(beyond3 - n * 0.0027)).toBeLessThan(5 * Math.sqrt(n * 0.0027));
   });
 
+  it("normal() draws again when uniform() gives exactly 0, whose log would make it infinite", () => {
+    // xoshiro128** outputs 0 when s1 = 0, and again next when s0 = s2: so uniform() is 0 here.
+    const state = { s: [7, 0, 7, 9] as [number, number, number, number], spareNormal: null };
+    expect(new Generator().setState(state).uniform()).toBe(0);
+    const g = new Generator().setState(state);
+    const z = g.normal();
+    expect(Number.isFinite(z)).toBe(true);
+    // It is the Box–Muller normal of the two uniforms after the 0.
+    const u = new Generator().setState(state);
+    u.uniform();
+    const [u1, u2] = [u.uniform(), u.uniform()];
+    expect(z).toBe(Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2));
+  });
+
   it("permutation(n) holds each of 0..n-1 exactly once, and shuffles", () => {
     const g = new Generator(8);
     for (const n of [0, 1, 2, 7, 100]) {

@@ -148,14 +148,31 @@ describe("abs", () => {
 });
 
 describe("clamp", () => {
-  it("forward: min(max(x, lo), hi), either bound optional", () => {
+  it("keeps −0 at a bound of 0, and clamps to the bound's own sign", () => {
+    const x = f64([-0, 0, -1, 2], [4]);
+    expect(Array.from(clamp(x, 0, 1).dataSync()).map((v) => Object.is(v, -0))).toEqual([
+      true,
+      false,
+      false,
+      false,
+    ]);
+    expect(Array.from(clamp(x, -0, 1).dataSync())).toEqual([-0, 0, -0, 1]);
+  });
+
+  it("forward: x itself unless below lo or above hi, either bound optional", () => {
+    // Not Math.min(Math.max(x, lo), hi): Math.max(−0, 0) is +0, while clamp keeps x where it is in
+    // range, so −0 stays −0 at a bound of 0 (as torch.clamp does); NaN stays NaN.
+    const reference = (e: number, lo = Number.NEGATIVE_INFINITY, hi = Number.POSITIVE_INFINITY) =>
+      e < lo ? lo : e > hi ? hi : e;
     fc.assert(
       fc.property(randomTensorArb(valuesArb), fc.double({ min: -1, max: 0, noNaN: true }), (x, lo) => {
         const hi = lo + 1;
         const v = Array.from(x.dataSync());
-        expect(Array.from(clamp(x, lo, hi).dataSync())).toEqual(v.map((e) => Math.min(Math.max(e, lo), hi)));
-        expect(Array.from(clamp(x, lo).dataSync())).toEqual(v.map((e) => Math.max(e, lo)));
-        expect(Array.from(clamp(x, undefined, hi).dataSync())).toEqual(v.map((e) => Math.min(e, hi)));
+        expect(Array.from(clamp(x, lo, hi).dataSync())).toEqual(v.map((e) => reference(e, lo, hi)));
+        expect(Array.from(clamp(x, lo).dataSync())).toEqual(v.map((e) => reference(e, lo)));
+        expect(Array.from(clamp(x, undefined, hi).dataSync())).toEqual(
+          v.map((e) => reference(e, undefined, hi)),
+        );
       }),
       RUNS,
     );

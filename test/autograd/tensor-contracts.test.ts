@@ -161,6 +161,21 @@ describe("scoped", () => {
     expect(backend.memory().buffers - before).toBe(1);
     expect(() => inner?.dataSync()).toThrow(/used after dispose/);
   });
+
+  it("lets keep name null and undefined (a gradient not computed, say), handing on only tensors", () => {
+    const x = tensor([1, 2]);
+    const before = x.backend.memory().buffers;
+    const outer = scoped(
+      () =>
+        scoped(
+          () => ({ y: x.mul(2), none: null, missing: undefined }),
+          (r) => [r.y, r.none, r.missing],
+        ).y.add(1),
+      (t) => [t],
+    );
+    expect(outer.toArray()).toEqual([3, 5]);
+    expect(x.backend.memory().buffers - before).toBe(1);
+  });
 });
 
 describe("the methods and creators a model is written with", () => {

@@ -5,13 +5,14 @@
  * wrong and a non-zero exit, or work; none may hang or lose the last checkpoint.
  */
 import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadCheckpoint } from "../../src/vae/checkpoint.ts";
+import { writeMnistFolder } from "./mnist-folder-helpers.ts";
 
 const repo = resolve(import.meta.dirname, "../..");
 // tsx by its full address: the CLI runs in folders outside the repo, where `--import tsx` finds nothing.
@@ -23,33 +24,9 @@ afterAll(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-/** A folder of the four MNIST files with `train` and `test` images of the given sizes (random pixels). */
-function dataFolder(name: string, train: [number, number, number], test: [number, number, number]): string {
-  const dir = join(root, name);
-  mkdirSync(dir, { recursive: true });
-  const idx = (dims: number[], payload: Uint8Array) => {
-    const header = new DataView(new ArrayBuffer(4 + 4 * dims.length));
-    header.setUint8(2, 8);
-    header.setUint8(3, dims.length);
-    for (const [i, d] of dims.entries()) header.setUint32(4 + 4 * i, d, false);
-    return Buffer.concat([new Uint8Array(header.buffer), payload]);
-  };
-  for (const [prefix, [n, rows, cols]] of [
-    ["train", train],
-    ["t10k", test],
-  ] as const) {
-    const pixels = Uint8Array.from({ length: n * rows * cols }, (_, i) => (i * 97) % 256);
-    writeFileSync(join(dir, `${prefix}-images-idx3-ubyte`), idx([n, rows, cols], pixels));
-    writeFileSync(
-      join(dir, `${prefix}-labels-idx1-ubyte`),
-      idx(
-        [n],
-        Uint8Array.from({ length: n }, (_, i) => i % 10),
-      ),
-    );
-  }
-  return dir;
-}
+/** A folder of the four MNIST files with `train` and `test` images of the given sizes. */
+const dataFolder = (name: string, train: [number, number, number], test: [number, number, number]) =>
+  writeMnistFolder(join(root, name), train, test);
 
 const small = dataFolder("small", [64, 28, 28], [20, 28, 28]);
 const quick = ["--hidden", "8", "--latent", "2", "--batch-size", "32", "--iw-k", "2", "--iw-images", "5"];
@@ -96,6 +73,8 @@ describe("train:mnist refuses what cannot work, at once", () => {
       const r = await cli(args, { seconds: 30 });
       expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(1);
       expect(r.stderr).toMatch(message);
+      // The message on a line of its own, saying which command failed (src/vae/cli.ts).
+      expect(r.stderr).toMatch(/^train:mnist: /m);
       expect(r.seconds).toBeLessThan(30);
     }
   }, 120_000);
