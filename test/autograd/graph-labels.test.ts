@@ -84,6 +84,17 @@ describe("toDot colours and outlines", () => {
     expect(leafLine()).toContain("grad [2, 4]\\l");
   });
 
+  it("shows a gradient an intermediate holds though it did not retain one (set by hand)", () => {
+    const w = tensor([1, 2], { requiresGrad: true });
+    const h = w.mul(w);
+    h.name = "h";
+    h.grad = tensor([7, 8]);
+    const line = toDot(h.sum())
+      .split("\n")
+      .find((l) => l.includes('[label="h · mul'));
+    expect(line).toContain("grad [7, 8]\\l");
+  });
+
   it("draws as a bare number only an unnamed one-element constant, not a parameter or a named one", () => {
     const w = tensor([1, 2], { requiresGrad: true });
     const bias = tensor([0.25], { requiresGrad: true }); // one element, unnamed, but a parameter
