@@ -181,10 +181,11 @@ export function decodeSafetensors(
 /** CRC-32 of the metadata entries other than "crc32" (sorted by key, NUL-separated) and of the data. */
 export function checksumOf(metadata: Readonly<Record<string, string>>, data: Uint8Array[]): string {
   const encoder = new TextEncoder();
-  const entries = Object.entries(metadata)
-    .filter(([key]) => key !== "crc32")
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([key, value]) => encoder.encode(`${key}\0${value}\0`));
+  // sort() with no comparator orders the keys by UTF-16 code units, on every engine.
+  const entries = Object.keys(metadata)
+    .filter((key) => key !== "crc32")
+    .sort()
+    .map((key) => encoder.encode(`${key}\0${metadata[key]}\0`));
   return crc32([...entries, ...data]);
 }
 
