@@ -132,7 +132,8 @@ export function parseSafetensors(
     const [begin, end] = data_offsets as [number, number];
     const width = dtype === "F32" ? 4 : 8;
     const size = shape.reduce((a: number, d: number) => a * d, 1);
-    if (end < begin || end > dataLength || end - begin !== size * width) {
+    // end < begin needs no test of its own: a negative length is never size · width.
+    if (end > dataLength || end - begin !== size * width) {
       fail(
         `tensor ${name}: shape [${shape}] of ${dtype} and offsets [${begin}, ${end}] do not fit the file (${dataLength} bytes of data)`,
       );

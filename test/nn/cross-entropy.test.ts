@@ -156,6 +156,13 @@ describe("crossEntropy", () => {
     expect(() => crossEntropy(x, [0])).toThrow(
       "crossEntropy: 1 class indices for logits [2, 3], which need 2 (one per example, shape [2])",
     );
+    expect(() => crossEntropy(x, [-1, 0])).toThrow(
+      "crossEntropy: target -1 at position 0 is not a class index in [0, 3)",
+    );
+    // Classes on axis 1 of [2, 3, 4]: one index per (row, position), 8 in all.
+    expect(() => crossEntropy(f64(new Array(24).fill(0), [2, 3, 4]), [0, 1])).toThrow(
+      "crossEntropy: 2 class indices for logits [2, 3, 4], which need 8 (one per example, shape [2, 4])",
+    );
     expect(() => crossEntropy(x, f64([1, 0, 0], [1, 3]))).toThrow(
       "crossEntropy: target probabilities [1, 3] must have the shape of the logits [2, 3]",
     );

@@ -39,6 +39,10 @@ describe("Optimizer.finiteProbe", () => {
     expect(Number.isFinite(probe(momentum))).toBe(true);
     step(momentum, [Number.NaN, 1]);
     expect(probe(momentum)).toBeNaN();
+    // A momentum buffer alone, loaded non-finite while the parameters are finite, is seen too.
+    const loaded = new SGD([param([1, 2])], { lr: 0.1, momentum: 0.9 });
+    loaded.loadStateDict({ step: 1, buffers: { momentum: [tensor([Number.POSITIVE_INFINITY, 0])] } });
+    expect(probe(loaded)).toBe(Number.POSITIVE_INFINITY);
   });
 
   it("sums in the parameters' dtype: float64 parameters, composed Adam on cpu", () => {

@@ -47,6 +47,10 @@ describe("parseSafetensors refuses", () => {
   it("a header over 100 MB", () => {
     const big = new Uint8Array(100_000_001).fill(0x20);
     expect(parse(file(big))).toThrow(refused("header length 100000001 is over the 100000000 allowed"));
+    // Exactly 100 MB is allowed: "{}" padded with spaces.
+    const atLimit = big.subarray(0, 100_000_000);
+    atLimit.set([0x7b, 0x7d]);
+    expect(parseSafetensors(file(atLimit), FILE).entries).toEqual({});
   });
 
   it("a header that is not UTF-8, even where JSON would accept the replacement character", () => {
