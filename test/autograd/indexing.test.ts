@@ -117,6 +117,12 @@ describe("slice", () => {
     );
   });
 
+  it("walking backwards without an end runs to the first element, as x[::-1] and x[2::-2] do", () => {
+    const x = f64([0, 1, 2, 3, 4], [5]);
+    expect(Array.from(slice(x, 0, undefined, undefined, -1).dataSync())).toEqual([4, 3, 2, 1, 0]);
+    expect(Array.from(slice(x, 0, 2, undefined, -2).dataSync())).toEqual([2, 0]);
+  });
+
   it("NaN and ±Infinity are moved, never touched; gradients around them stay finite", () => {
     const x = f64([Number.NaN, Number.POSITIVE_INFINITY, 1, Number.NEGATIVE_INFINITY], [4]);
     x.requiresGrad = true;
