@@ -1,6 +1,6 @@
 /**
  * Mutation testing of the book (`npm run test:mutation`): StrykerJS plants one small bug at a time
- * in src/autograd, src/nn and src/vae and runs the tests that cover it; a mutant the tests let pass
+ * in src/autograd, src/nn, src/vae and src/train-mnist and runs the tests that cover it; a mutant the tests let pass
  * is a bug they would not catch. One folder at a time:
  *   npm run test:mutation -- src/nn
  * Slow on two cores (hours for the whole book); not part of CI. Reports go to reports/mutation/.
@@ -9,7 +9,7 @@
 export default {
   testRunner: "vitest",
   vitest: { configFile: "vitest.mutation.config.ts" },
-  mutate: ["src/autograd/**/*.ts", "src/nn/**/*.ts", "src/vae/**/*.ts"],
+  mutate: ["src/autograd/**/*.ts", "src/nn/**/*.ts", "src/vae/**/*.ts", "src/train-mnist/**/*.ts"],
   // Only the tests that reach a mutant run against it.
   coverageAnalysis: "perTest",
   concurrency: 2,

@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { useBackend } from "../src/kernels/registry.ts";
-import { loadMnist } from "../src/vae/data.ts";
-import { writeFileAtomic } from "../src/vae/files.ts";
+import { loadMnist } from "../src/train-mnist/data.ts";
+import { writeFileAtomic } from "../src/train-mnist/files.ts";
 import { checkpointBytes, startRun, trainRun } from "../src/vae/run.ts";
 
 const [name = "wasm", epochs = "20", limit = "12000"] = process.argv.slice(2);

@@ -17,7 +17,7 @@ import { setBackend } from "../src/kernels/registry.ts";
 import { createWasmBackend } from "../src/kernels/wasm/backend.ts";
 import { enableRelaxedSimd } from "../src/kernels/wasm/node-flags.ts";
 import { Adam } from "../src/nn/optim/adam.ts";
-import { loadMnist } from "../src/vae/data.ts";
+import { loadMnist } from "../src/train-mnist/data.ts";
 import { BernoulliVAE } from "../src/vae/model.ts";
 import { trainEpoch } from "../src/vae/train.ts";
 

@@ -6,7 +6,7 @@
  * alternate, so both see the same machine.
  */
 import { createWasmBackend, type WasmBackend } from "../src/kernels/wasm/backend.ts";
-import { gatherImages, loadMnist } from "../src/vae/data.ts";
+import { gatherImages, loadMnist } from "../src/train-mnist/data.ts";
 import type { BenchTable } from "./table.ts";
 import { measure } from "./timing.ts";
 

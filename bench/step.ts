@@ -14,7 +14,7 @@ import type { Backend } from "../src/kernels/backend.ts";
 import { cpuBackend, getBackend, setBackend } from "../src/kernels/registry.ts";
 import type { WasmBackend } from "../src/kernels/wasm/backend.ts";
 import { Adam } from "../src/nn/optim/adam.ts";
-import { gatherImages, loadMnist } from "../src/vae/data.ts";
+import { gatherImages, loadMnist } from "../src/train-mnist/data.ts";
 import { BernoulliVAE } from "../src/vae/model.ts";
 import { trainStep } from "../src/vae/train.ts";
 import { simd128Gflops } from "./calibrate.ts";

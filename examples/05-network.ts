@@ -19,7 +19,7 @@ import { Linear } from "../src/nn/linear.ts";
 import { binaryCrossEntropyWithLogits } from "../src/nn/losses.ts";
 import { Module } from "../src/nn/module.ts";
 import { Adam } from "../src/nn/optim/adam.ts";
-import { loadMnist } from "../src/vae/data.ts";
+import { loadMnist } from "../src/train-mnist/data.ts";
 import { drawGraph } from "./pictures.ts";
 
 // The data: 200 points in [−1, 1]², labelled 1 where x·y > 0 (XOR of the signs): not linearly separable.

@@ -10,7 +10,7 @@
 import { parseArgs } from "node:util";
 import { Generator, manualSeed, noGrad, randn, type Tensor, tensor } from "../src/index.ts";
 import { Adam } from "../src/nn/optim/adam.ts";
-import { loadMnist } from "../src/vae/data.ts";
+import { loadMnist } from "../src/train-mnist/data.ts";
 import { gaussianKl } from "../src/vae/elbo.ts";
 import { evaluateElbo, evaluateIwae } from "../src/vae/evaluate.ts";
 import { BernoulliVAE } from "../src/vae/model.ts";

@@ -9,7 +9,7 @@ import { Generator, getBackend, scoped, setBackend, tensor, useBackend } from ".
 import { WasmBackend } from "../src/kernels/wasm/backend.ts";
 import { unaryKernel, unaryKernels } from "../src/kernels/wasm/kernels-elementwise.ts";
 import { Adam } from "../src/nn/optim/adam.ts";
-import { loadMnist } from "../src/vae/data.ts";
+import { loadMnist } from "../src/train-mnist/data.ts";
 import { BernoulliVAE } from "../src/vae/model.ts";
 import { trainStep } from "../src/vae/train.ts";
 import { listing } from "./simd-listing.ts";

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Generator } from "../src/autograd/random.ts";
-import { loadCheckpoint } from "../src/vae/checkpoint.ts";
+import { loadCheckpoint } from "../src/train-mnist/checkpoint.ts";
 
 const { values } = parseArgs({
   options: {
@@ -43,9 +43,13 @@ function start(args: string[]): {
   exited: Promise<number | null>;
   trained: Promise<void>;
 } {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/vae/cli.ts", ...args, ...evaluation], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "src/train-mnist/cli.ts", ...args, ...evaluation],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   // Training is over when the evaluation's first line appears.
   const trained = new Promise<void>((done) =>
     child.stdout?.on("data", (chunk: Buffer) => {

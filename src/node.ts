@@ -6,7 +6,7 @@
  */
 
 export { enableRelaxedSimd } from "./kernels/wasm/node-flags.ts";
-export type { Checkpoint, TrainingConfig } from "./vae/checkpoint.ts";
-export { loadCheckpoint, saveCheckpoint, writeFileAtomic } from "./vae/checkpoint.ts";
-export type { LoadOptions } from "./vae/data.ts";
-export { defaultMnistDir, loadMnist } from "./vae/data.ts";
+export type { Checkpoint, TrainingConfig } from "./train-mnist/checkpoint.ts";
+export { loadCheckpoint, saveCheckpoint, writeFileAtomic } from "./train-mnist/checkpoint.ts";
+export type { LoadOptions } from "./train-mnist/data.ts";
+export { defaultMnistDir, loadMnist } from "./train-mnist/data.ts";

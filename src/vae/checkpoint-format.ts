@@ -1,7 +1,7 @@
 /**
  * A checkpoint's contents and its bytes: the model's weights, the optimizer's state, the random
  * generator's state and the run's history in one safetensors file, so that a resumed run continues
- * exactly where training stopped. Nothing here touches the file system (src/vae/checkpoint.ts
+ * exactly where training stopped. Nothing here touches the file system (src/train-mnist/checkpoint.ts
  * reads and writes the files in Node), so a browser page can save and load checkpoints too.
  */
 import { checkGeneratorState, type GeneratorState } from "../autograd/random.ts";

@@ -1,7 +1,7 @@
 /**
  * Data sets in memory, without files: the IDX format parsed and checked, images and labels paired
  * into a Dataset, and the seeded shuffling that turns it into mini-batches. Nothing here touches
- * the file system, so a browser page uses it as it is (src/vae/data.ts reads the files in Node).
+ * the file system, so a browser page uses it as it is (src/train-mnist/data.ts reads the files in Node).
  *
  * IDX (LeCun's format) is a tiny header followed by raw bytes:
  *   0x00 0x00 <type code> <number of dims>   then each dim as a big-endian uint32, then the data.

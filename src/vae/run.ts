@@ -1,7 +1,7 @@
 /**
  * A training run without files: the model, optimizer and generator made from a config (or restored
  * from a checkpoint), the epochs, the evaluation and the values the pictures show. It needs only
- * tensors and Datasets, so the command line (src/vae/train-mnist.ts, which reads data files and
+ * tensors and Datasets, so the command line (src/train-mnist/train-mnist.ts, which reads data files and
  * writes the checkpoint and report) and a browser page drive the same loop.
  *
  * Every tensor made here for a checkpoint, an evaluation or a picture is freed when done: the

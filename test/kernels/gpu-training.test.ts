@@ -24,7 +24,7 @@ import type { Backend } from "../../src/kernels/backend.ts";
 import { type GpuBackend, type GpuMode, loadGpuBackend } from "../../src/kernels/gpu/index.ts";
 import { cpuBackend, getBackend, setBackend } from "../../src/kernels/registry.ts";
 import { Adam } from "../../src/nn/optim/adam.ts";
-import { gatherImages, loadMnist, shuffledBatches } from "../../src/vae/data.ts";
+import { gatherImages, loadMnist, shuffledBatches } from "../../src/train-mnist/data.ts";
 import { BernoulliVAE } from "../../src/vae/model.ts";
 import { shaderProbe } from "./shader-probe.ts";
 

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it, onTestFinished } from "vitest";
 import { DEFAULT_SETTINGS, type StepRecord } from "../../lab/protocol.ts";
 import { histogram, LabSession, Stopped } from "../../lab/session.ts";
 import { useBackend } from "../../src/kernels/registry.ts";
-import { defaultMnistDir, loadMnist } from "../../src/vae/data.ts";
+import { defaultMnistDir, loadMnist } from "../../src/train-mnist/data.ts";
 import type { EpochResult } from "../../src/vae/train.ts";
 
 const settings = { ...DEFAULT_SETTINGS, backend: "cpu" as const, batchSize: 64, seed: 3, limit: 256 };
@@ -82,7 +82,7 @@ describe("the lab's training session", () => {
       [
         "--import",
         "tsx",
-        "src/vae/cli.ts",
+        "src/train-mnist/cli.ts",
         ...["--backend", "cpu", "--data", data, "--epochs", "1", "--batch-size", "64", "--seed", "3"],
         ...["--iw-k", "2", "--iw-images", "10", "--out", out],
       ],

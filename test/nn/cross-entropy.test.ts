@@ -16,7 +16,7 @@ import { createWasmBackend } from "../../src/kernels/wasm/backend.ts";
 import { crossEntropy } from "../../src/nn/cross-entropy.ts";
 import { Linear } from "../../src/nn/linear.ts";
 import { Adam } from "../../src/nn/optim/adam.ts";
-import { loadMnist } from "../../src/vae/data.ts";
+import { loadMnist } from "../../src/train-mnist/data.ts";
 import { expectClose, expectGradGradOk, expectGradOk, f64, tensorArb } from "../autograd/helpers.ts";
 
 /** Per example: −log softmax(row)_y, or −Σ p·log softmax(row), rows along axis 1 of [N, C, D]. */

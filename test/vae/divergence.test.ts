@@ -9,7 +9,7 @@ import { noGrad } from "../../src/autograd/engine.ts";
 import { fromTypedArray } from "../../src/autograd/tensor.ts";
 import { cpuBackend, getBackend, setBackend } from "../../src/kernels/registry.ts";
 import { createWasmBackend } from "../../src/kernels/wasm/backend.ts";
-import { loadMnist } from "../../src/vae/data.ts";
+import { loadMnist } from "../../src/train-mnist/data.ts";
 import { startRun, trainRun } from "../../src/vae/run.ts";
 import { tinyConfig, tinyDataset, tinyTraining } from "./helpers.ts";
 

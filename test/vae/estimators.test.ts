@@ -15,7 +15,7 @@ import { describe, expect, it } from "vitest";
 import { tensor } from "../../src/autograd/create.ts";
 import { noGrad } from "../../src/autograd/engine.ts";
 import { Generator } from "../../src/autograd/random.ts";
-import type { Dataset } from "../../src/vae/data.ts";
+import type { Dataset } from "../../src/train-mnist/data.ts";
 import { evaluateElbo, evaluateIwae } from "../../src/vae/evaluate.ts";
 import { BernoulliVAE } from "../../src/vae/model.ts";
 import { standardNormalLike } from "../../src/vae/sampler.ts";

@@ -10,7 +10,7 @@ import { randn } from "../../src/autograd/create.ts";
 import { noGrad } from "../../src/autograd/engine.ts";
 import { Generator } from "../../src/autograd/random.ts";
 import { fromTypedArray } from "../../src/autograd/tensor.ts";
-import type { Dataset } from "../../src/vae/data.ts";
+import type { Dataset } from "../../src/train-mnist/data.ts";
 import { pictureValues, startRun } from "../../src/vae/run.ts";
 
 const side = 5;

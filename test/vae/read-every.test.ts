@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { CpuBackend } from "../../src/kernels/cpu/backend.ts";
 import { getBackend, setBackend } from "../../src/kernels/registry.ts";
-import { loadMnist } from "../../src/vae/data.ts";
+import { loadMnist } from "../../src/train-mnist/data.ts";
 import { startRun, trainRun } from "../../src/vae/run.ts";
 import type { StepReport } from "../../src/vae/train.ts";
 import { tinyConfig, tinyDataset, tinyTraining } from "./helpers.ts";

@@ -6,8 +6,8 @@ import { promisify } from "node:util";
 import { beforeEach, describe, expect, it, onTestFinished } from "vitest";
 import { Generator } from "../../src/autograd/random.ts";
 import { Adam } from "../../src/nn/optim/adam.ts";
-import { loadCheckpoint, saveCheckpoint } from "../../src/vae/checkpoint.ts";
-import { type Dataset, loadMnist } from "../../src/vae/data.ts";
+import { loadCheckpoint, saveCheckpoint } from "../../src/train-mnist/checkpoint.ts";
+import { type Dataset, loadMnist } from "../../src/train-mnist/data.ts";
 import { BernoulliVAE, type VaeConfig } from "../../src/vae/model.ts";
 import { trainEpoch } from "../../src/vae/train.ts";
 
@@ -101,7 +101,7 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
   try {
     const { stdout, stderr } = await execFileAsync(
       process.execPath,
-      ["--import", "tsx", "src/vae/cli.ts", ...args],
+      ["--import", "tsx", "src/train-mnist/cli.ts", ...args],
       {
         env: { ...process.env, ELBO_BACKEND: "" },
       },

@@ -10,12 +10,12 @@ import { PNG } from "pngjs";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { Generator } from "../../src/autograd/random.ts";
 import type { TypedArray } from "../../src/kernels/backend.ts";
-import { lossCurves, PICTURE_FILES, writePictures } from "../../src/vae/pictures.ts";
-import { interestingLossRange } from "../../src/vae/report.ts";
+import { lossCurves, PICTURE_FILES, writePictures } from "../../src/train-mnist/pictures.ts";
+import { interestingLossRange } from "../../src/train-mnist/report.ts";
 import { pictureValues, type Run, startRun, trainRun } from "../../src/vae/run.ts";
 import type { EpochResult } from "../../src/vae/train.ts";
+import { tinyConfig, tinyDataset, tinyTraining } from "../vae/helpers.ts";
 import { CATEGORY10, expectLineFollows, plotFrame, SERIES_COLOURS } from "./chart-pixels.ts";
-import { tinyConfig, tinyDataset, tinyTraining } from "./helpers.ts";
 
 describe("lossCurves", () => {
   it("puts step s of epoch e at e − 1 + s/steps and each epoch's average at e", () => {

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Generator } from "../../src/autograd/random.ts";
-import { writeImageGrid, writeLossPlot } from "../../src/vae/report.ts";
+import { writeImageGrid, writeLossPlot } from "../../src/train-mnist/report.ts";
 
 let root: string;
 beforeAll(() => {

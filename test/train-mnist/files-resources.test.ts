@@ -27,7 +27,7 @@ import {
   readRegularFile,
   removeStaleTemporaries,
   writeFileAtomic,
-} from "../../src/vae/files.ts";
+} from "../../src/train-mnist/files.ts";
 
 const root = mkdtempSync(join(tmpdir(), "elbo-files-resources-"));
 afterAll(() => {

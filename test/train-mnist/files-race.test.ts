@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
-import { prepareOutputFolder } from "../../src/vae/files.ts";
+import { prepareOutputFolder } from "../../src/train-mnist/files.ts";
 
 /** Names readdirSync lists as well as what is on disk (the other run got there first). */
 const phantoms = vi.hoisted(() => [] as string[]);

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { loadMnist } from "../../src/vae/data.ts";
+import { loadMnist } from "../../src/train-mnist/data.ts";
 
 let dir: string;
 beforeEach(() => {

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from "vitest";
-import { launchers, watchLaunchers } from "../../src/vae/launcher.ts";
+import { launchers, watchLaunchers } from "../../src/train-mnist/launcher.ts";
 
 const onLinux = process.platform === "linux";
 

@@ -13,11 +13,11 @@ import { basename, join } from "node:path";
 import type { ResvgRenderOptions } from "@resvg/resvg-js";
 import { afterAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { Generator } from "../../src/autograd/random.ts";
+import { lossCurves, writePictures } from "../../src/train-mnist/pictures.ts";
+import { interestingLossRange, writeLatentPlot, writeLossPlot } from "../../src/train-mnist/report.ts";
 import { embed2d } from "../../src/vae/latent-map.ts";
-import { lossCurves, writePictures } from "../../src/vae/pictures.ts";
-import { interestingLossRange, writeLatentPlot, writeLossPlot } from "../../src/vae/report.ts";
 import { pictureValues, startRun, trainRun } from "../../src/vae/run.ts";
-import { tinyConfig, tinyDataset, tinyTraining } from "./helpers.ts";
+import { tinyConfig, tinyDataset, tinyTraining } from "../vae/helpers.ts";
 
 const rendered = vi.hoisted(() => [] as { svg: string; options: ResvgRenderOptions | undefined }[]);
 vi.mock("@resvg/resvg-js", async (importOriginal) => {

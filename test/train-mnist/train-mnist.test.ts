@@ -7,13 +7,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { trainMnist } from "../../src/vae/train-mnist.ts";
-import { joinSafetensors, splitSafetensors, withMetadata } from "./helpers.ts";
+import { trainMnist } from "../../src/train-mnist/train-mnist.ts";
+import { joinSafetensors, splitSafetensors, withMetadata } from "../vae/helpers.ts";
 import { writeMnistFolder } from "./mnist-folder-helpers.ts";
 
 /** The launcher watch, played here: gone when `goneWhen` says so at a check; the timer never looks. */
 const watch = vi.hoisted(() => ({ goneWhen: (): boolean => false, checks: 0, stops: 0 }));
-vi.mock("../../src/vae/launcher.ts", () => ({
+vi.mock("../../src/train-mnist/launcher.ts", () => ({
   watchLaunchers: (onGone: (who: string) => void) => ({
     check: () => {
       watch.checks++;

@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../../src/kernels/registry.ts";
+import { defaultOutFolder, flagsCommand, parseFlags, settingsOf } from "../../src/train-mnist/flags.ts";
 import type { Checkpoint, TrainingConfig } from "../../src/vae/checkpoint-format.ts";
-import { defaultOutFolder, flagsCommand, parseFlags, settingsOf } from "../../src/vae/flags.ts";
 import { latentMapMethods } from "../../src/vae/latent-map.ts";
 
 /** Parse as the command line does, but throw the message instead of ending the process. */

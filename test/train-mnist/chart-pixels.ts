@@ -6,7 +6,7 @@
 
 import type { PNG } from "pngjs";
 import { expect } from "vitest";
-import type { LossSeries } from "../../src/vae/report.ts";
+import type { LossSeries } from "../../src/train-mnist/report.ts";
 
 /** The first two colours of Vega-Lite's default categorical scheme (tableau10), in series order. */
 export const SERIES_COLOURS: [number, number, number][] = [

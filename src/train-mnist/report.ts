@@ -15,8 +15,8 @@ import { Resvg } from "@resvg/resvg-js";
 import { PNG } from "pngjs";
 import { parse, View } from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
+import type { LatentMapMethod } from "../vae/latent-map.ts";
 import { writeFileAtomic } from "./files.ts";
-import type { LatentMapMethod } from "./latent-map.ts";
 
 export interface ImageGridOptions {
   /** Each source pixel becomes a scale×scale block, so 28×28 digits are big enough to see. Default 2. */

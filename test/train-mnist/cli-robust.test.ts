@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadCheckpoint } from "../../src/vae/checkpoint.ts";
+import { loadCheckpoint } from "../../src/train-mnist/checkpoint.ts";
 import { writeMnistFolder } from "./mnist-folder-helpers.ts";
 
 const repo = resolve(import.meta.dirname, "../..");
@@ -31,7 +31,7 @@ const dataFolder = (name: string, train: [number, number, number], test: [number
 const small = dataFolder("small", [64, 28, 28], [20, 28, 28]);
 const quick = ["--hidden", "8", "--latent", "2", "--batch-size", "32", "--iw-k", "2", "--iw-images", "5"];
 
-/** Run the CLI as `node --import <tsx> src/vae/cli.ts args` in `cwd`, killed if it takes more than `seconds`. */
+/** Run the CLI as `node --import <tsx> src/train-mnist/cli.ts args` in `cwd`, killed if it takes more than `seconds`. */
 function cli(
   args: string[],
   options: { cwd?: string; seconds?: number } = {},
@@ -40,7 +40,7 @@ function cli(
   return new Promise((done) => {
     execFile(
       process.execPath,
-      ["--import", tsx, join(repo, "src/vae/cli.ts"), ...args],
+      ["--import", tsx, join(repo, "src/train-mnist/cli.ts"), ...args],
       {
         cwd: options.cwd ?? repo,
         timeout: (options.seconds ?? 60) * 1000,
@@ -73,7 +73,7 @@ describe("train:mnist refuses what cannot work, at once", () => {
       const r = await cli(args, { seconds: 30 });
       expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(1);
       expect(r.stderr).toMatch(message);
-      // The message on a line of its own, saying which command failed (src/vae/cli.ts).
+      // The message on a line of its own, saying which command failed (src/train-mnist/cli.ts).
       expect(r.stderr).toMatch(/^train:mnist: /m);
       expect(r.seconds).toBeLessThan(30);
     }
@@ -105,7 +105,7 @@ describe("train:mnist keeps its checkpoint", () => {
       // One checkpoint of this model is about 330 KB: one fits, a second beside it (the temporary) does not.
       execFileSync("mount", ["-t", "tmpfs", "-o", "size=500k", "tmpfs", mount], { stdio: "ignore" });
     } catch {
-      ctx.skip(); // not allowed to mount here: test/vae/files.test.ts injects the short write instead
+      ctx.skip(); // not allowed to mount here: test/train-mnist/files.test.ts injects the short write instead
       return;
     }
     cleanups.push(() => execFileSync("umount", [mount]));
@@ -168,7 +168,7 @@ describe("train:mnist and its wrapper die together", () => {
       process.execPath,
       [
         join(repo, "node_modules/tsx/dist/cli.mjs"),
-        join(repo, "src/vae/cli.ts"),
+        join(repo, "src/train-mnist/cli.ts"),
         "--data",
         small,
         "--out",

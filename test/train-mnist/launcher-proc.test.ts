@@ -5,7 +5,7 @@
  * at all, where only the parent is watched. (launcher.test.ts watches real processes.)
  */
 import { afterEach, describe, expect, it, onTestFinished, vi } from "vitest";
-import { launchers, watchLaunchers } from "../../src/vae/launcher.ts";
+import { launchers, watchLaunchers } from "../../src/train-mnist/launcher.ts";
 
 interface FakeProcess {
   ppid: number;

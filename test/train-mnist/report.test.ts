@@ -8,7 +8,7 @@ import {
   writeImageGrid,
   writeLatentPlot,
   writeLossPlot,
-} from "../../src/vae/report.ts";
+} from "../../src/train-mnist/report.ts";
 
 let dir: string;
 beforeAll(() => {

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { PNG } from "pngjs";
 import { afterAll, describe, expect, it } from "vitest";
-import { interestingLossRange, writeImageGrid, writeLatentPlot } from "../../src/vae/report.ts";
+import { interestingLossRange, writeImageGrid, writeLatentPlot } from "../../src/train-mnist/report.ts";
 import { CATEGORY10, plotFrame, rowsOfColour } from "./chart-pixels.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "elbo-report-pictures-"));

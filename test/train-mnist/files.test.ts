@@ -23,7 +23,7 @@ import {
   removeStaleTemporaries,
   type WriteFunction,
   writeFileAtomic,
-} from "../../src/vae/files.ts";
+} from "../../src/train-mnist/files.ts";
 
 const root = mkdtempSync(join(tmpdir(), "elbo-files-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

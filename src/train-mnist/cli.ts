@@ -2,7 +2,7 @@
  * `npm run train:mnist`: train the Bernoulli VAE on MNIST and write a report — metrics.json, a
  * checkpoint, and pictures (reconstructions, samples, the latent space, the loss curve).
  *
- * This file is the process: it runs src/vae/train-mnist.ts on the command line's arguments and
+ * This file is the process: it runs src/train-mnist/train-mnist.ts on the command line's arguments and
  * exits, 0 when the report is written, 1 with the message on stderr when anything failed.
  */
 import { trainMnist } from "./train-mnist.ts";

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { Generator } from "../../src/autograd/random.ts";
 import { Adam } from "../../src/nn/optim/adam.ts";
-import { type Checkpoint, loadCheckpoint, saveCheckpoint } from "../../src/vae/checkpoint.ts";
+import { type Checkpoint, loadCheckpoint, saveCheckpoint } from "../../src/train-mnist/checkpoint.ts";
 import { BernoulliVAE, type VaeConfig } from "../../src/vae/model.ts";
 
 const config: VaeConfig = { inputDim: 16, latentDim: 2, encUnits: 5, decUnits: 6 };

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
-import { writeFileAtomic } from "../../src/vae/files.ts";
+import { writeFileAtomic } from "../../src/train-mnist/files.ts";
 
 const calls = vi.hoisted(() => [] as string[]);
 

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LossSeries, writeLossPlot } from "../../src/vae/report.ts";
+import { type LossSeries, writeLossPlot } from "../../src/train-mnist/report.ts";
 import { expectLineFollows, plotFrame, rowsOfColour, SERIES_COLOURS } from "./chart-pixels.ts";
 
 let dir: string;

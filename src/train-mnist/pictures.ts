@@ -4,11 +4,11 @@
  */
 import { join } from "node:path";
 import type { Generator } from "../autograd/random.ts";
-import type { Dataset } from "./dataset.ts";
-import type { LatentMapMethod } from "./latent-map.ts";
+import type { Dataset } from "../vae/dataset.ts";
+import type { LatentMapMethod } from "../vae/latent-map.ts";
+import { pictureValues, type Run } from "../vae/run.ts";
+import type { EpochResult } from "../vae/train.ts";
 import type { LossSeries } from "./report.ts";
-import { pictureValues, type Run } from "./run.ts";
-import type { EpochResult } from "./train.ts";
 
 export const PICTURE_FILES = ["reconstructions.png", "samples.png", "latent.png", "loss.png"];
 
@@ -24,7 +24,7 @@ export async function writePictures(
   const { interestingLossRange, writeImageGrid, writeLatentPlot, writeLossPlot } = await import(
     "./report.ts"
   );
-  const { embed2d } = await import("./latent-map.ts");
+  const { embed2d } = await import("../vae/latent-map.ts");
   const { latentMap = "tsne" } = options;
   const values = await pictureValues(run, test, generator);
   const { rows, cols } = test;

@@ -1,6 +1,6 @@
 /** The progress of `npm run train:mnist` within an epoch, on its standard output. */
 import cliProgress from "cli-progress";
-import type { StepReport } from "./train.ts";
+import type { StepReport } from "../vae/train.ts";
 
 /** Progress within an epoch: a bar on a terminal, a plain line every tenth of the epoch otherwise. */
 export function progressReporter(

@@ -1,5 +1,5 @@
 /**
- * Checkpoint files (Node): `saveCheckpoint` writes one atomically (src/vae/files.ts), so a crash or
+ * Checkpoint files (Node): `saveCheckpoint` writes one atomically (src/train-mnist/files.ts), so a crash or
  * a full disk mid-write leaves the previous checkpoint whole; `loadCheckpoint` reads only a regular
  * file. What a checkpoint holds and how it is encoded is src/vae/checkpoint-format.ts.
  */
@@ -8,10 +8,10 @@ import {
   type DecodeOptions,
   decodeCheckpoint,
   encodeCheckpoint,
-} from "./checkpoint-format.ts";
+} from "../vae/checkpoint-format.ts";
 import { readRegularFile, type WriteFunction, writeFileAtomic } from "./files.ts";
 
-export type { Checkpoint, TrainingConfig } from "./checkpoint-format.ts";
+export type { Checkpoint, TrainingConfig } from "../vae/checkpoint-format.ts";
 export { writeFileAtomic } from "./files.ts";
 
 export async function saveCheckpoint(
