@@ -15,6 +15,7 @@ import type {
   UnaryOp,
 } from "../backend.ts";
 import { gatherInto, scatterAddInto, withAxisSize } from "../gather.ts";
+import { Ledger } from "../ledger.ts";
 import { sizeOf } from "../shape.ts";
 import { mapInto, whereInto, zipInto } from "./elementwise.ts";
 import { batchedMatmulInto, matmulInto } from "./matmul.ts";
@@ -41,43 +42,48 @@ export function dtypeOf(data: TypedArray): DType {
 export class CpuBackend implements Backend {
   readonly name: string = "cpu";
   readonly asyncRead = false;
-  private live = 0;
-  private liveBytes = 0;
-  // Storages dropped without dispose() are counted down when the garbage collector takes them.
-  private readonly collected = new FinalizationRegistry<number>((bytes) => this.forget(bytes));
-  private readonly disposed = new WeakSet<CpuStorage>();
   /**
-   * Arrays of disposed storages, by dtype and length, handed out again by `take`. A training step
+   * Arrays of freed storages, by dtype and length, handed out again by `take`. A training step
    * allocates the same sizes every time, so after `releaseGraph` the next step reuses them instead
    * of making the garbage collector find and free thousands of arrays.
    */
   private readonly pool = new Map<string, TypedArray[]>();
   private static readonly poolDepth = 8;
+  private readonly ledger = new Ledger(this, CpuStorage, (data: TypedArray) => this.recycle(data));
 
   /** An array of `size` elements, recycled when one is free. Its contents are arbitrary. */
   protected take(size: number, dtype: DType): TypedArray {
     return this.pool.get(`${dtype}:${size}`)?.pop() ?? allocate(size, dtype);
   }
 
-  protected wrap(data: TypedArray): CpuStorage {
-    const s = new CpuStorage(data, dtypeOf(data));
-    this.live++;
-    this.liveBytes += data.byteLength;
-    this.collected.register(s, data.byteLength, s);
-    return s;
+  private recycle(data: TypedArray): void {
+    const key = `${dtypeOf(data)}:${data.length}`;
+    const free = this.pool.get(key) ?? [];
+    if (free.length < CpuBackend.poolDepth) free.push(data);
+    this.pool.set(key, free);
   }
 
-  private forget(bytes: number): void {
-    this.live--;
-    this.liveBytes -= bytes;
+  protected wrap(data: TypedArray): CpuStorage {
+    return this.ledger.add(new CpuStorage(data, dtypeOf(data)), data, data.byteLength);
   }
 
   /** The typed array behind a storage, with a clear error if it is not ours or was disposed. */
   protected get(x: Storage): TypedArray {
-    if (!(x instanceof CpuStorage))
-      throw new Error(`${this.name} backend: got a storage made by another backend`);
-    if (this.disposed.has(x)) throw new Error(`${this.name} backend: storage used after dispose()`);
-    return x.data;
+    return this.ledger.check(x).data;
+  }
+
+  /** A storage over `data` itself, not a copy: the caller hands the array over until `surrender`. */
+  adopt(data: TypedArray): CpuStorage {
+    return this.wrap(data);
+  }
+
+  /** The array behind `x`, which stops being a storage of this backend (it is not recycled). */
+  surrender(x: Storage): TypedArray {
+    const s = this.ledger.check(x);
+    this.ledger.surrender(s);
+    const data = s.data;
+    s.data = allocate(0, s.dtype);
+    return data;
   }
 
   fromArray(data: TypedArray): Storage {
@@ -97,18 +103,12 @@ export class CpuBackend implements Backend {
   }
 
   dispose(x: Storage): void {
-    if (!(x instanceof CpuStorage) || this.disposed.has(x)) return;
-    this.disposed.add(x);
-    this.collected.unregister(x);
-    this.forget(x.data.byteLength);
-    const free = this.pool.get(`${x.dtype}:${x.data.length}`) ?? [];
-    if (free.length < CpuBackend.poolDepth) free.push(x.data);
-    this.pool.set(`${x.dtype}:${x.data.length}`, free);
-    x.data = allocate(0, x.dtype);
+    // The array goes back to the pool; the storage keeps none of it, so a stale view reads nothing.
+    if (this.ledger.dispose(x)) (x as CpuStorage).data = allocate(0, x.dtype);
   }
 
   memory(): MemoryInfo {
-    return { buffers: this.live, bytes: this.liveBytes };
+    return this.ledger.memory();
   }
 
   cast(x: Storage, dtype: DType): Storage {

@@ -26,8 +26,9 @@ import type {
   TypedArray,
   UnaryOp,
 } from "../backend.ts";
-import { allocate, CpuBackend, CpuStorage } from "../cpu/backend.ts";
+import { allocate, CpuBackend, type CpuStorage } from "../cpu/backend.ts";
 import { withAxisSize } from "../gather.ts";
+import { Ledger } from "../ledger.ts";
 import { sizeOf } from "../shape.ts";
 import type { Device, DeviceArray, GpuMode, KernelArgument, Maybe } from "./device.ts";
 import { binaryAccess, broadcastAccess, permuteAccess, reduceAccess, whereAccess } from "./layout.ts";
@@ -55,16 +56,7 @@ export class GpuBackend implements Backend {
   /** The cpu backend's kernels, for the ops that do not run on the device. */
   private readonly cpu = new CpuBackend();
   private readonly queue = new Queue();
-  private live = 0;
-  private liveBytes = 0;
-  // Storages dropped without dispose() free their device arrays once the garbage collector takes them.
-  private readonly collected = new FinalizationRegistry<{ place: Place; bytes: number }>(
-    ({ place, bytes }) => {
-      this.live--;
-      this.liveBytes -= bytes;
-      this.release(place);
-    },
-  );
+  private readonly ledger = new Ledger(this, GpuStorage, (place: Place) => this.release(place));
   /** Ops that ran on the cpu fallback, by name: shows what did not run on the device. */
   readonly fallbacks = new Map<string, number>();
 
@@ -85,10 +77,7 @@ export class GpuBackend implements Backend {
   // ---- storages: making, reading, freeing ----
 
   private track(s: GpuStorage): GpuStorage {
-    this.live++;
-    this.liveBytes += s.bytes;
-    this.collected.register(s, { place: s.place, bytes: s.bytes }, s);
-    return s;
+    return this.ledger.add(s, s.place, s.bytes);
   }
 
   private hostStorage(data: TypedArray): GpuStorage {
@@ -100,9 +89,7 @@ export class GpuBackend implements Backend {
 
   /** The storage, checked: made by this backend and not disposed. */
   private get(x: Storage): GpuStorage {
-    if (!(x instanceof GpuStorage)) throw new Error("gpu backend: got a storage made by another backend");
-    if (x.disposed) throw new Error("gpu backend: storage used after dispose()");
-    return x;
+    return this.ledger.check(x);
   }
 
   fromArray(data: TypedArray): Storage {
@@ -139,12 +126,7 @@ export class GpuBackend implements Backend {
   }
 
   dispose(x: Storage): void {
-    if (!(x instanceof GpuStorage) || x.disposed) return;
-    x.disposed = true;
-    this.collected.unregister(x);
-    this.live--;
-    this.liveBytes -= x.bytes;
-    this.release(x.place);
+    this.ledger.dispose(x);
   }
 
   /** Free a place's device array and host copy, after every op queued so far (which may read it). */
@@ -160,7 +142,7 @@ export class GpuBackend implements Backend {
 
   /** Live storages and their bytes, wherever their values are (the same count as the cpu backend's). */
   memory(): MemoryInfo {
-    return { buffers: this.live, bytes: this.liveBytes };
+    return this.ledger.memory();
   }
 
   /** Textures or buffers allocated on the device and not yet freed (0 in the cpu and webasm modes). */
@@ -272,13 +254,15 @@ export class GpuBackend implements Backend {
       (xs) =>
         whenAll(
           xs.map((x) => this.hostOf(x)),
-          (hosts) =>
-            (
-              run(
-                this.cpu,
-                hosts.map((h) => new CpuStorage(h, h instanceof Float64Array ? "float64" : "float32")),
-              ) as CpuStorage
-            ).data,
+          (hosts) => {
+            // The host arrays are lent to the cpu backend for the op, and its result is taken over.
+            const lent = hosts.map((h) => this.cpu.adopt(h));
+            try {
+              return this.cpu.surrender(run(this.cpu, lent));
+            } finally {
+              for (const s of lent) this.cpu.surrender(s);
+            }
+          },
         ),
       true,
     );

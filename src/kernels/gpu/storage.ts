@@ -24,7 +24,6 @@ export class GpuStorage implements Storage {
   readonly place = new Place();
   /** False while the op that makes these values waits in the queue (asynchronous devices only). */
   settled = false;
-  disposed = false;
 
   constructor(
     readonly dtype: DType,

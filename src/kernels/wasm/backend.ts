@@ -30,6 +30,7 @@ import { mapInto, whereInto, zipInto } from "../cpu/elementwise.ts";
 import { batchedMatmulInto } from "../cpu/matmul.ts";
 import { permuteInto, reduceInto } from "../cpu/reduce.ts";
 import { gatherInto, scatterAddInto, withAxisSize } from "../gather.ts";
+import { Ledger } from "../ledger.ts";
 import { broadcastStrides, sizeOf } from "../shape.ts";
 import { collapse, forEachIndex } from "./collapse.ts";
 import {
@@ -89,7 +90,6 @@ interface Block {
 }
 
 export class WasmStorage implements Storage {
-  disposed = false;
   constructor(
     readonly dtype: DType,
     readonly size: number,
@@ -113,9 +113,9 @@ export class WasmBackend implements Backend {
 
   private f32: Float32Array;
   private f64: Float64Array;
-  private live = 0;
-  private liveBytes = 0;
-  private readonly collected = new FinalizationRegistry<Block>((block) => this.release(block));
+  private readonly ledger = new Ledger(this, WasmStorage, (block: Block) =>
+    this.pool.free(block.address, block.bytes),
+  );
   private readonly unaryFns: ReadonlyMap<UnaryOp, (x: number, out: number, n: number) => void>;
   private readonly binaryFns: ReadonlyMap<string, (...args: number[]) => void>;
   /** Per thread: its packing buffers for matmul (grown on demand, kept). */
@@ -172,24 +172,12 @@ export class WasmBackend implements Backend {
   private allocate(size: number, dtype: DType): WasmStorage {
     const bytes = size * bytesPer(dtype);
     const block = { address: this.pool.allocate(bytes), bytes };
-    const s = new WasmStorage(dtype, size, block);
-    this.live++;
-    this.liveBytes += bytes;
-    this.collected.register(s, block, s);
-    return s;
-  }
-
-  private release(block: Block): void {
-    this.pool.free(block.address, block.bytes);
-    this.live--;
-    this.liveBytes -= block.bytes;
+    return this.ledger.add(new WasmStorage(dtype, size, block), block, bytes);
   }
 
   /** The storage as ours, with a clear error if it is not or was disposed. */
   private check(x: Storage): WasmStorage {
-    if (!(x instanceof WasmStorage)) throw new Error("wasm backend: got a storage made by another backend");
-    if (x.disposed) throw new Error("wasm backend: storage used after dispose()");
-    return x;
+    return this.ledger.check(x);
   }
 
   /** A typed-array view of a storage's numbers (valid until the memory next grows). */
@@ -224,14 +212,11 @@ export class WasmBackend implements Backend {
   }
 
   dispose(x: Storage): void {
-    if (!(x instanceof WasmStorage) || x.disposed) return;
-    x.disposed = true;
-    this.collected.unregister(x);
-    this.release(x.block);
+    this.ledger.dispose(x);
   }
 
   memory(): MemoryInfo {
-    return { buffers: this.live, bytes: this.liveBytes };
+    return this.ledger.memory();
   }
 
   cast(x: Storage, dtype: DType): Storage {
