@@ -121,20 +121,28 @@ export interface Backend {
 
   // --- Optional fused kernels ----------------------------------------------------------------
   // A backend may offer these to do in one pass over memory what would otherwise take several
-  // ops and as many temporary buffers. Callers check that a method exists and otherwise compose
-  // the same computation from the primitives above.
+  // ops and as many temporary buffers. Each may decline a call it has no kernel for (a dtype, say)
+  // by returning undefined: the caller then composes the same computation from the primitives
+  // above, so no backend carries a composed copy of its own.
 
   /**
    * Adam's update of one parameter, in place and in one pass (PyTorch's semantics). With
-   * g = grad + weightDecay·param (just grad when weightDecay is 0), and c₁ = 1 − β₁ᵗ, c₂ = 1 − β₂ᵗ:
+   * g = grad + weightDecay·param (just grad when weightDecay is 0), and c₁ = 1 − β₁ᵗ, c₂ = 1 − β₂ᵗ (t = hyper.t):
    *   m ← m·β₁ + g·(1 − β₁);   v ← v·β₂ + g²·(1 − β₂);   param ← param − m / (√(v / c₂) + ε) · (lr / c₁)
    * `param`, `m` and `v` are overwritten (start m and v at zeros); all four have the same size and
    * dtype. Each constant is rounded to the dtype and each operation is done in the order written,
    * so the result equals, bit for bit, that formula composed from `binary` and `unary` ops.
    * Returns whether every number written (param, m and v) is finite: the kernel sees each one
    * anyway, and a divergence guard would otherwise make another pass over all three to learn it.
+   * Undefined: declined, nothing written.
    */
-  adamUpdate?(param: Storage, grad: Storage, m: Storage, v: Storage, hyper: AdamHyperparameters): boolean;
+  adamUpdate?(
+    param: Storage,
+    grad: Storage,
+    m: Storage,
+    v: Storage,
+    hyper: AdamHyperparameters,
+  ): boolean | undefined;
 
   /**
    * Binary cross-entropy from logits ℓ and targets t of one size and dtype, summed, in one pass:
@@ -142,12 +150,12 @@ export interface Backend {
    * Each term is what `unary("softplus")`, `binary("mul")` and `binary("sub")` give, bit for bit;
    * the terms may be added in any order (within the sum bound of precision.ts).
    */
-  bceWithLogitsSum?(logits: Storage, target: Storage): Storage;
+  bceWithLogitsSum?(logits: Storage, target: Storage): Storage | undefined;
   /**
    * The gradient of that sum, scaled by the one number g: (σ(ℓᵢ) − tᵢ)·g for every element, in one
    * pass; bit for bit what `unary("sigmoid")`, `binary("sub")` and `binary("mul")` give.
    */
-  bceWithLogitsGrad?(logits: Storage, target: Storage, g: Storage): Storage;
+  bceWithLogitsGrad?(logits: Storage, target: Storage, g: Storage): Storage | undefined;
 }
 
 /**
@@ -170,6 +178,6 @@ export interface AdamHyperparameters {
   beta2: number;
   eps: number;
   weightDecay: number;
-  /** The step number t, from 1: it sets the bias corrections 1 − βᵗ. */
-  step: number;
+  /** The step number, from 1: it sets the bias corrections 1 − βᵗ. */
+  t: number;
 }

@@ -6,6 +6,7 @@ import { isGradEnabled } from "../autograd/engine.ts";
 import { applyOp } from "../autograd/op.ts";
 import { maximum } from "../autograd/ops/elementwise.ts";
 import { Tensor } from "../autograd/tensor.ts";
+import type { Shape, Storage } from "../kernels/backend.ts";
 import { formatShape, sameShape } from "../kernels/shape.ts";
 
 export type Reduction = "sum" | "mean" | "none";
@@ -62,23 +63,22 @@ export function binaryCrossEntropyWithLogits(
   checkTargets("binaryCrossEntropyWithLogits", logits, target);
   if (reduction === "none") return logits.softplus().sub(target.mul(logits));
   const { backend } = logits;
+  /** A backend's fused kernel as a tensor of `shape`, or null where it has none or declines. */
+  const fused = (storage: Storage | undefined, shape: Shape) =>
+    storage === undefined ? null : new Tensor(storage, shape, backend);
   const sum = applyOp(
     "binaryCrossEntropyWithLogits",
     [logits, target],
     () =>
-      backend.bceWithLogitsSum !== undefined
-        ? new Tensor(backend.bceWithLogitsSum(logits.storage, target.storage), [], backend)
-        : logits.softplus().sub(target.mul(logits)).sum(),
+      fused(backend.bceWithLogitsSum?.(logits.storage, target.storage), []) ??
+      logits.softplus().sub(target.mul(logits)).sum(),
     (g) => [
       // d/dℓ [softplus(ℓ) − t·ℓ] = σ(ℓ) − t   (fused, unless this backward is recorded for a higher order)
       () =>
-        backend.bceWithLogitsGrad !== undefined && !isGradEnabled()
-          ? new Tensor(
-              backend.bceWithLogitsGrad(logits.storage, target.storage, g.storage),
-              logits.shape,
-              backend,
-            )
-          : logits.sigmoid().sub(target).mul(g),
+        (isGradEnabled()
+          ? null
+          : fused(backend.bceWithLogitsGrad?.(logits.storage, target.storage, g.storage), logits.shape)) ??
+        logits.sigmoid().sub(target).mul(g),
       // d/dt [softplus(ℓ) − t·ℓ] = −ℓ
       () => logits.neg().mul(g),
     ],

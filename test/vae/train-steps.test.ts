@@ -39,7 +39,6 @@ function overwrite(t: Tensor, values: Float32Array): void {
 
 /** SGD whose `at`-th step leaves NaN at index 0 of `target`, after the update (the step's loss was finite). */
 class PoisoningSGD extends SGD {
-  private steps = 0;
   constructor(
     params: Tensor[],
     private readonly target: Tensor,
@@ -49,7 +48,7 @@ class PoisoningSGD extends SGD {
   }
   override step(): void {
     super.step();
-    if (++this.steps !== this.at) return;
+    if (this.steps !== this.at) return;
     const values = Float32Array.from(this.target.dataSync());
     values[0] = Number.NaN;
     overwrite(this.target, values);

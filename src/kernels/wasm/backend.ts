@@ -578,55 +578,50 @@ export class WasmBackend implements Backend {
 
   // --- fused kernels (optional Backend methods) ----------------------------------------------
 
-  adamUpdate(param: Storage, grad: Storage, m: Storage, v: Storage, hyper: AdamHyperparameters): boolean {
+  /** float32 only: declines float64 (the caller composes the formula). */
+  adamUpdate(
+    param: Storage,
+    grad: Storage,
+    m: Storage,
+    v: Storage,
+    hyper: AdamHyperparameters,
+  ): boolean | undefined {
     const [sp, sg, sm, sv] = [param, grad, m, v].map((s) => this.check(s));
     if ([sg, sm, sv].some((s) => s.size !== sp.size || s.dtype !== sp.dtype)) {
       throw new Error("wasm backend: adamUpdate needs param, grad, m and v of one size and dtype");
     }
-    const { lr, beta1, beta2, eps, weightDecay, step } = hyper;
+    if (sp.dtype !== "float32") return undefined;
+    const { lr, beta1, beta2, eps, weightDecay, t } = hyper;
     const constants = [
       weightDecay,
       beta1,
       1 - beta1,
       beta2,
       1 - beta2,
-      1 - beta2 ** step,
+      1 - beta2 ** t,
       eps,
-      lr / (1 - beta1 ** step),
+      lr / (1 - beta1 ** t),
     ];
-    if (sp.dtype === "float32") {
-      const kernel = weightDecay === 0 ? "adam_update" : "adam_update_decay";
-      // The constants as float32 bits (see kernels-optim.ts), then slices of whole vectors per thread,
-      // each with its own 16 bytes (in its scratch block) for the finiteness sums.
-      const bits = Array.from(new Int32Array(Float32Array.from(constants).buffer));
-      const slices = evenSplit(sp.size, this.partsFor(sp.size), 4);
-      const sums = slices.map((_, t) => this.scratchFor(t, 16));
-      const jobs = slices.map(([lo, hi], t) => [
-        ...[sp, sg, sm, sv].map((s) => s.block.address + 4 * lo),
-        hi - lo,
-        sums[t],
-        ...bits,
-      ]);
-      this.runJobs(kernel, jobs);
-      return sums.every((at) => this.f32.subarray(at / 4, at / 4 + 4).every((sum) => sum === 0));
-    }
-    // float64: the same formula, in the same order, in JavaScript.
-    const [wd, b1, omb1, b2, omb2, c2, e, stepSize] = constants;
-    const [P, G, M, V] = [sp, sg, sm, sv].map((s) => this.view(s));
-    let finite = true;
-    for (let i = 0; i < P.length; i++) {
-      const g = weightDecay === 0 ? G[i] : G[i] + P[i] * wd;
-      M[i] = M[i] * b1 + g * omb1;
-      V[i] = V[i] * b2 + g * g * omb2;
-      P[i] = P[i] - (M[i] / (Math.sqrt(V[i] / c2) + e)) * stepSize;
-      finite &&= Number.isFinite(P[i]) && Number.isFinite(M[i]) && Number.isFinite(V[i]);
-    }
-    return finite;
+    const kernel = weightDecay === 0 ? "adam_update" : "adam_update_decay";
+    // The constants as float32 bits (see kernels-optim.ts), then slices of whole vectors per thread,
+    // each with its own 16 bytes (in its scratch block) for the finiteness sums.
+    const bits = Array.from(new Int32Array(Float32Array.from(constants).buffer));
+    const slices = evenSplit(sp.size, this.partsFor(sp.size), 4);
+    const sums = slices.map((_, thread) => this.scratchFor(thread, 16));
+    const jobs = slices.map(([lo, hi], thread) => [
+      ...[sp, sg, sm, sv].map((s) => s.block.address + 4 * lo),
+      hi - lo,
+      sums[thread],
+      ...bits,
+    ]);
+    this.runJobs(kernel, jobs);
+    return sums.every((at) => this.f32.subarray(at / 4, at / 4 + 4).every((sum) => sum === 0));
   }
 
-  bceWithLogitsSum(logits: Storage, target: Storage): Storage {
+  /** float32 only, as bceWithLogitsGrad: declines float64. */
+  bceWithLogitsSum(logits: Storage, target: Storage): Storage | undefined {
     const [sl, st] = this.lossOperands("bceWithLogitsSum", logits, target);
-    if (sl.dtype !== "float32") return this.composedBce(sl, st);
+    if (sl.dtype !== "float32") return undefined;
     // Whole vectors per thread, each with its own 20 bytes (in its scratch block) for its partial sums.
     const slices = evenSplit(sl.size, this.partsFor(sl.size), 4);
     const partials = slices.map((_, t) => this.scratchFor(t, 20));
@@ -642,7 +637,7 @@ export class WasmBackend implements Backend {
     return this.fromArray(Float32Array.of(sum));
   }
 
-  bceWithLogitsGrad(logits: Storage, target: Storage, g: Storage): Storage {
+  bceWithLogitsGrad(logits: Storage, target: Storage, g: Storage): Storage | undefined {
     const [sl, st] = this.lossOperands("bceWithLogitsGrad", logits, target);
     const sg = this.check(g);
     if (sg.size !== 1 || sg.dtype !== sl.dtype) {
@@ -650,7 +645,7 @@ export class WasmBackend implements Backend {
         `wasm backend: bceWithLogitsGrad needs g of one ${sl.dtype} number, got ${sg.size} ${sg.dtype}`,
       );
     }
-    if (sl.dtype !== "float32") return this.composedBceGrad(sl, st, sg);
+    if (sl.dtype !== "float32") return undefined;
     const out = this.allocate(sl.size, "float32");
     const jobs = evenSplit(sl.size, this.partsFor(sl.size), 4).map(([lo, hi]) => [
       sl.block.address + 4 * lo,
@@ -671,27 +666,6 @@ export class WasmBackend implements Backend {
       );
     }
     return [sl, st];
-  }
-
-  /** float64: the sum composed from this backend's own ops, as the contract defines it. */
-  private composedBce(sl: WasmStorage, st: WasmStorage): Storage {
-    const shape = [sl.size];
-    const softplus = this.unary("softplus", sl);
-    const product = this.binary("mul", st, shape, sl, shape, shape);
-    const terms = this.binary("sub", softplus, shape, product, shape, shape);
-    const out = this.reduce("sum", terms, shape, [0]);
-    for (const s of [softplus, product, terms]) this.dispose(s);
-    return out;
-  }
-
-  /** float64: the gradient composed from this backend's own ops. */
-  private composedBceGrad(sl: WasmStorage, st: WasmStorage, sg: WasmStorage): Storage {
-    const shape = [sl.size];
-    const sigmoid = this.unary("sigmoid", sl);
-    const difference = this.binary("sub", sigmoid, shape, st, shape, shape);
-    const out = this.binary("mul", difference, shape, sg, [], shape);
-    for (const s of [sigmoid, difference]) this.dispose(s);
-    return out;
   }
 
   /** How many threads share a pass of `size` numbers through an expensive kernel. */

@@ -7,10 +7,9 @@
  */
 import { zeros } from "../../autograd/create.ts";
 import { noGrad } from "../../autograd/engine.ts";
-import { scoped } from "../../autograd/scope.ts";
 import type { Tensor } from "../../autograd/tensor.ts";
 import type { AdamHyperparameters } from "../../kernels/backend.ts";
-import { Optimizer, type OptimizerState, sumProbe } from "./optimizer.ts";
+import { Optimizer, type OptimizerState } from "./optimizer.ts";
 
 export interface AdamOptions {
   lr?: number;
@@ -25,13 +24,9 @@ export class Adam extends Optimizer {
   readonly betas: [number, number];
   readonly eps: number;
   readonly weightDecay: number;
-  private t = 0;
   /** The moments, made once here: updates overwrite them, so a step creates no lasting tensors. */
   private m: Tensor[];
   private v: Tensor[];
-  /** What the last step's fused kernels said of all they wrote, and what they did not write. */
-  private fusedFinite = true;
-  private unchecked: Tensor[];
 
   constructor(params: Iterable<Tensor>, options: AdamOptions = {}) {
     super(params);
@@ -44,40 +39,21 @@ export class Adam extends Optimizer {
       if (!(b >= 0 && b < 1)) throw new Error(`Adam: betas must be in [0, 1), got [${this.betas}]`);
     this.m = this.params.map((p) => zeros(p.shape, { dtype: p.dtype }));
     this.v = this.params.map((p) => zeros(p.shape, { dtype: p.dtype }));
-    this.unchecked = this.everything();
   }
 
-  step(): void {
-    this.t++;
-    const hyper: AdamHyperparameters = {
+  protected update(p: Tensor, grad: Tensor, i: number): boolean | undefined {
+    const [m, v] = [this.m[i], this.v[i]];
+    const h: AdamHyperparameters = {
       lr: this.lr,
       beta1: this.betas[0],
       beta2: this.betas[1],
       eps: this.eps,
       weightDecay: this.weightDecay,
-      step: this.t,
+      t: this.steps,
     };
-    this.fusedFinite = true;
-    this.unchecked = [];
-    // Every tensor made here is scratch, freed when the step ends.
-    scoped(
-      () =>
-        noGrad(() => {
-          this.params.forEach((p, i) => {
-            const finite = p.grad === null ? undefined : this.update(p, p.grad, this.m[i], this.v[i], hyper);
-            if (finite === undefined) this.unchecked.push(p, this.m[i], this.v[i]);
-            else this.fusedFinite &&= finite;
-          });
-        }),
-      () => [],
-    );
-  }
-
-  /** Returns whether all it wrote is finite when a fused kernel did the update, else undefined. */
-  private update(p: Tensor, grad: Tensor, m: Tensor, v: Tensor, h: AdamHyperparameters): boolean | undefined {
     // A backend with a fused kernel does the whole update in one pass, in place.
-    if (p.backend.adamUpdate !== undefined) {
-      const finite = p.backend.adamUpdate(p.storage, grad.storage, m.storage, v.storage, h);
+    const finite = p.backend.adamUpdate?.(p.storage, grad.storage, m.storage, v.storage, h);
+    if (finite !== undefined) {
       p.version++; // changed in place, as assign would: a graph that read p must not backward now
       return finite;
     }
@@ -86,21 +62,16 @@ export class Adam extends Optimizer {
     m.assign(m.mul(b1).add(g.mul(1 - b1)));
     v.assign(v.mul(b2).add(g.mul(g).mul(1 - b2)));
     const denominator = v
-      .div(1 - b2 ** h.step)
+      .div(1 - b2 ** h.t)
       .sqrt()
       .add(h.eps);
-    p.assign(p.sub(m.div(denominator).mul(h.lr / (1 - b1 ** h.step))));
+    p.assign(p.sub(m.div(denominator).mul(h.lr / (1 - b1 ** h.t))));
     return undefined;
-  }
-
-  /** Sums only what no fused kernel vouched for in the last step (nothing, on wasm). */
-  override finiteProbe(): Tensor {
-    return sumProbe(this.unchecked, this.fusedFinite);
   }
 
   stateDict(): OptimizerState {
     return {
-      step: this.t,
+      step: this.steps,
       buffers: { m: this.m.map((t) => t.detach()), v: this.v.map((t) => t.detach()) },
     };
   }
@@ -119,8 +90,7 @@ export class Adam extends Optimizer {
     ) {
       throw new Error(`Adam.loadStateDict: expected buffers m and v for ${this.params.length} parameters`);
     }
-    this.t = state.step;
-    this.unchecked = this.everything();
+    this.restored(state.step);
     // Copy into the existing moments (shapes checked by assign); a missing one means zeros.
     noGrad(() => {
       this.params.forEach((p, i) => {

@@ -1,9 +1,20 @@
-/** What every optimizer shares: the parameters it updates, zeroGrad, and state for checkpoints. */
+/**
+ * What every optimizer shares: the parameters it updates, zeroGrad, the step (each parameter that
+ * has a gradient updated in place by the optimizer's own rule), and state for checkpoints.
+ */
 import { full } from "../../autograd/create.ts";
+import { noGrad } from "../../autograd/engine.ts";
+import { scoped } from "../../autograd/scope.ts";
 import type { Tensor } from "../../autograd/tensor.ts";
 
 export abstract class Optimizer {
   readonly params: readonly Tensor[];
+  /** Steps taken so far (Adam's t). */
+  protected steps = 0;
+  /** Whether the fused kernels of the last step said all they wrote is finite. */
+  private vouched = true;
+  /** What no fused kernel vouched for in the last step; null: everything (before any step). */
+  private unchecked: Tensor[] | null = null;
 
   constructor(params: Iterable<Tensor>) {
     this.params = [...params];
@@ -19,8 +30,32 @@ export abstract class Optimizer {
     for (const p of this.params) p.zeroGrad();
   }
 
-  /** Update every parameter that has a gradient, in place. */
-  abstract step(): void;
+  /** Update every parameter that has a gradient, in place. Every tensor made here is scratch, freed when the step ends. */
+  step(): void {
+    this.steps++;
+    this.vouched = true;
+    const unchecked: Tensor[] = [];
+    const state = Object.values(this.stateTensors());
+    scoped(
+      () =>
+        noGrad(() => {
+          this.params.forEach((p, i) => {
+            const finite = p.grad === null ? undefined : this.update(p, p.grad, i);
+            if (finite === undefined) unchecked.push(p, ...state.flatMap((buffers) => buffers[i] ?? []));
+            else this.vouched &&= finite;
+          });
+        }),
+      () => [],
+    );
+    this.unchecked = unchecked;
+  }
+
+  /**
+   * The optimizer's rule: update parameter `i`, `p`, from its gradient, in place (with `assign`,
+   * or a backend's fused kernel). Returns whether all that a fused kernel wrote is finite, or
+   * undefined when no kernel vouched for it (then finiteProbe sums it).
+   */
+  protected abstract update(p: Tensor, grad: Tensor, i: number): boolean | undefined;
 
   /** Everything the optimizer remembers between steps, for checkpoints. */
   abstract stateDict(): OptimizerState;
@@ -30,26 +65,23 @@ export abstract class Optimizer {
 
   /**
    * A scalar that is finite exactly when every parameter and state buffer is, for a divergence
-   * guard to read after `step()`. This default sums them all (one more pass over memory); an
-   * optimizer whose fused update already saw every number it wrote answers from that instead.
+   * guard to read after `step()`: the sum of what no fused kernel vouched for in the last step
+   * (one more pass over that memory; nothing at all where a fused update saw every number it
+   * wrote), NaN if a kernel saw a non-finite one. NaN and ±Infinity survive a sum, so the result is
+   * finite when all are (or huge, when finite values overflow it).
    */
   finiteProbe(): Tensor {
-    return sumProbe(this.everything(), true);
+    const tensors = this.unchecked ?? [...this.params, ...Object.values(this.stateTensors()).flat()];
+    const start = full([], this.vouched ? 0 : Number.NaN, { dtype: this.params[0].dtype });
+    return tensors.reduce((sum, t) => sum.add(t.sum()), start);
   }
 
-  /** Every parameter and every state buffer. */
-  protected everything(): Tensor[] {
-    return [...this.params, ...Object.values(this.stateTensors()).flat()];
+  /** After loading a state: `steps` taken, and nothing vouched for yet. */
+  protected restored(steps: number): void {
+    this.steps = steps;
+    this.vouched = true;
+    this.unchecked = null;
   }
-}
-
-/**
- * `known` (as 0, or NaN when false) plus the sum of every tensor's sum: NaN and ±Infinity survive a
- * sum, so the result is finite when all are (or huge, when finite values overflow it).
- */
-export function sumProbe(tensors: readonly Tensor[], known: boolean): Tensor {
-  const start = full([], known ? 0 : Number.NaN, { dtype: tensors[0]?.dtype });
-  return tensors.reduce((sum, t) => sum.add(t.sum()), start);
 }
 
 export interface OptimizerState {

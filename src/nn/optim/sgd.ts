@@ -5,7 +5,6 @@
  */
 import { zeros } from "../../autograd/create.ts";
 import { noGrad } from "../../autograd/engine.ts";
-import { scoped } from "../../autograd/scope.ts";
 import type { Tensor } from "../../autograd/tensor.ts";
 import { Optimizer, type OptimizerState } from "./optimizer.ts";
 
@@ -19,7 +18,6 @@ export class SGD extends Optimizer {
   readonly lr: number;
   readonly momentum: number;
   readonly weightDecay: number;
-  private t = 0;
   /** Momentum buffers, made once here (zeros, so the first step's b is g) and overwritten by each step. */
   private readonly buffers: Tensor[];
 
@@ -32,28 +30,18 @@ export class SGD extends Optimizer {
     this.buffers = this.momentum === 0 ? [] : this.params.map((p) => zeros(p.shape, { dtype: p.dtype }));
   }
 
-  step(): void {
-    this.t++;
-    // Every tensor made here is scratch, freed when the step ends.
-    scoped(
-      () =>
-        noGrad(() => {
-          this.params.forEach((p, i) => {
-            if (p.grad === null) return;
-            let d = this.weightDecay === 0 ? p.grad : p.grad.add(p.mul(this.weightDecay));
-            if (this.momentum !== 0) {
-              this.buffers[i].assign(this.buffers[i].mul(this.momentum).add(d));
-              d = this.buffers[i];
-            }
-            p.assign(p.sub(d.mul(this.lr)));
-          });
-        }),
-      () => [],
-    );
+  protected update(p: Tensor, grad: Tensor, i: number): undefined {
+    let d = this.weightDecay === 0 ? grad : grad.add(p.mul(this.weightDecay));
+    if (this.momentum !== 0) {
+      this.buffers[i].assign(this.buffers[i].mul(this.momentum).add(d));
+      d = this.buffers[i];
+    }
+    p.assign(p.sub(d.mul(this.lr)));
+    return undefined;
   }
 
   stateDict(): OptimizerState {
-    return { step: this.t, buffers: { momentum: this.buffers.map((t) => t.detach()) } };
+    return { step: this.steps, buffers: { momentum: this.buffers.map((t) => t.detach()) } };
   }
 
   stateTensors(): Readonly<Record<string, readonly Tensor[]>> {
@@ -67,7 +55,7 @@ export class SGD extends Optimizer {
         `SGD.loadStateDict: expected ${this.buffers.length} momentum buffers (one per parameter when momentum is set)`,
       );
     }
-    this.t = state.step;
+    this.restored(state.step);
     noGrad(() => {
       this.buffers.forEach((b, i) => {
         b.assign((momentum[i] ?? zeros(b.shape)).to(b.dtype));
