@@ -100,8 +100,16 @@ async function run(options: BenchOptions): Promise<BenchTable[]> {
       const a = randomArray(m * k, 1);
       const b = randomArray(k * n, 2);
       const [ga, gb, ca, cb] = [gpu.fromArray(a), gpu.fromArray(b), cpu.fromArray(a), cpu.fromArray(b)];
-      const g = await timeOp(gpu, () => gpu.matmul(ga, gb, m, k, n, v.transA, v.transB), options.quick);
-      const c = await timeOp(cpu, () => cpu.matmul(ca, cb, m, k, n, v.transA, v.transB), options.quick);
+      const g = await timeOp(
+        gpu,
+        () => gpu.matmul(ga, gb, { batch: 1, m, k, n, transA: v.transA, transB: v.transB }),
+        options.quick,
+      );
+      const c = await timeOp(
+        cpu,
+        () => cpu.matmul(ca, cb, { batch: 1, m, k, n, transA: v.transA, transB: v.transB }),
+        options.quick,
+      );
       matmulRows.push([`${m}×${k}·${k}×${n}`, v.label, ...timingCells(g, c)]);
       gpu.dispose(ga);
       gpu.dispose(gb);

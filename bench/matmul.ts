@@ -74,7 +74,7 @@ export async function backendGflops(
   const a = backend.fromArray(randomArray(m * k, 1));
   const b = backend.fromArray(randomArray(k * n, 2));
   const t = await measure(async () => {
-    const c = backend.matmul(a, b, m, k, n, transA, transB);
+    const c = backend.matmul(a, b, { batch: 1, m, k, n, transA, transB });
     if (backend.asyncRead) await backend.read(c);
     backend.dispose(c);
   }, timingOptions(quick));

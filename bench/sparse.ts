@@ -34,11 +34,14 @@ export async function zeroSkippingTable(quick: boolean): Promise<BenchTable> {
   ) => {
     const [m, k, n, ta, tb] = shape;
     const [sa, sb] = [backend.fromArray(a), backend.fromArray(b)];
-    const t = await measure(() => backend.dispose(backend.matmul(sa, sb, m, k, n, ta, tb)), {
-      warmup: 5,
-      minReps: quick ? 10 : 40,
-      minTimeMs: quick ? 50 : 300,
-    });
+    const t = await measure(
+      () => backend.dispose(backend.matmul(sa, sb, { batch: 1, m, k, n, transA: ta, transB: tb })),
+      {
+        warmup: 5,
+        minReps: quick ? 10 : 40,
+        minTimeMs: quick ? 50 : 300,
+      },
+    );
     backend.dispose(sa);
     backend.dispose(sb);
     return t.minMs;

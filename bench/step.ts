@@ -214,35 +214,85 @@ async function scalingTable(backend: WasmBackend, quick: boolean): Promise<Bench
       const shapes: [string, () => void, number, number, number][] = [
         [
           "x·W1ᵀ",
-          () => backend.dispose(backend.matmul(x, w1, batch, PIXELS, hidden, false, true)),
+          () =>
+            backend.dispose(
+              backend.matmul(x, w1, {
+                batch: 1,
+                m: batch,
+                k: PIXELS,
+                n: hidden,
+                transA: false,
+                transB: true,
+              }),
+            ),
           batch,
           PIXELS,
           hidden,
         ],
         [
           "h·W4ᵀ",
-          () => backend.dispose(backend.matmul(h, w4, batch, hidden, PIXELS, false, true)),
+          () =>
+            backend.dispose(
+              backend.matmul(h, w4, {
+                batch: 1,
+                m: batch,
+                k: hidden,
+                n: PIXELS,
+                transA: false,
+                transB: true,
+              }),
+            ),
           batch,
           hidden,
           PIXELS,
         ],
         [
           "G·W4",
-          () => backend.dispose(backend.matmul(g4, w4, batch, PIXELS, hidden, false, false)),
+          () =>
+            backend.dispose(
+              backend.matmul(g4, w4, {
+                batch: 1,
+                m: batch,
+                k: PIXELS,
+                n: hidden,
+                transA: false,
+                transB: false,
+              }),
+            ),
           batch,
           PIXELS,
           hidden,
         ],
         [
           "Gᵀ·h",
-          () => backend.dispose(backend.matmul(g4, h, PIXELS, batch, hidden, true, false)),
+          () =>
+            backend.dispose(
+              backend.matmul(g4, h, {
+                batch: 1,
+                m: PIXELS,
+                k: batch,
+                n: hidden,
+                transA: true,
+                transB: false,
+              }),
+            ),
           PIXELS,
           batch,
           hidden,
         ],
         [
           "Gᵀ·x",
-          () => backend.dispose(backend.matmul(g1, x, hidden, batch, PIXELS, true, false)),
+          () =>
+            backend.dispose(
+              backend.matmul(g1, x, {
+                batch: 1,
+                m: hidden,
+                k: batch,
+                n: PIXELS,
+                transA: true,
+                transB: false,
+              }),
+            ),
           hidden,
           batch,
           PIXELS,

@@ -60,7 +60,7 @@ export function applyOp(name: string, inputs: readonly Tensor[], forward: () => 
   // The output is the result the forward made; one it was handed (an input, say) is copied.
   const out = madeByForward
     ? result
-    : new Tensor(result.backend.cast(result.storage, result.dtype), result.shape, result.backend);
+    : new Tensor(result.backend.copy(result.storage), result.shape, result.backend);
   const tracked = isGradEnabled() && inputs.some((t) => t.requiresGrad);
   recordOp(out, name, tracked ? inputs : null, vjp);
   return out;

@@ -116,7 +116,7 @@ export class Tensor {
 
   /** The same values, cut off from the graph: no gradient flows back through the result. */
   detach(): Tensor {
-    return new Tensor(this.backend.cast(this.storage, this.dtype), this.shape, this.backend);
+    return new Tensor(this.backend.copy(this.storage), this.shape, this.backend);
   }
 
   /** A copy in another dtype (gradients flow back, cast to the input's dtype). */
@@ -164,7 +164,7 @@ export class Tensor {
       );
     }
     const old = this.storage;
-    this.storage = values.backend.cast(values.storage, this.dtype);
+    this.storage = values.backend.copy(values.storage);
     this.backend.dispose(old);
     this.version++;
   }

@@ -68,7 +68,9 @@ export interface Backend {
   dispose(x: Storage): void;
   memory(): MemoryInfo;
 
-  /** A copy converted to `dtype` (also a plain copy when the dtype is the same). */
+  /** A copy of the values, in the same dtype (every tensor owns its storage, so ops that keep values copy them). */
+  copy(x: Storage): Storage;
+  /** The values converted to `dtype` (rounded to nearest when narrowing), in a new storage. */
   cast(x: Storage, dtype: DType): Storage;
 
   unary(op: UnaryOp, x: Storage): Storage;
@@ -85,14 +87,11 @@ export interface Backend {
   permute(x: Storage, shape: Shape, perm: readonly number[]): Storage;
 
   /**
-   * C[m×n] = op(A) · op(B), op(X) = Xᵀ when its flag is set. A is stored m×k (or k×m when
-   * transA), B is stored k×n (or n×k when transB). The flags let backward use Aᵀ·G and G·Bᵀ
-   * without ever materialising a transpose.
+   * `batch` matrix products C = op(A) · op(B), op(X) = Xᵀ when its flag is set (see MatmulShape);
+   * a plain 2-D product is a batch of one. The flags let backward use Aᵀ·G and G·Bᵀ without ever
+   * materialising a transpose.
    */
-  matmul(a: Storage, b: Storage, m: number, k: number, n: number, transA: boolean, transB: boolean): Storage;
-
-  /** `batch` independent matmuls, each as `matmul` describes (see BatchedMatmulShape). */
-  batchedMatmul(a: Storage, b: Storage, shape: BatchedMatmulShape): Storage;
+  matmul(a: Storage, b: Storage, shape: MatmulShape): Storage;
 
   /**
    * out = cond ≠ 0 ? a : b elementwise, the three broadcast to `outShape` by NumPy rules. A select,
@@ -159,10 +158,11 @@ export interface Backend {
 }
 
 /**
- * `batch` matmuls C = op(A)·op(B), each as Backend.matmul describes: A holds the batch matrices one
- * after another (each m×k, or k×m when transA), B likewise (k×n, or n×k), C the results (m×n).
+ * The shape of `batch` matrix products C = op(A)·op(B), each C m×n: A holds the batch's matrices
+ * one after another, each stored m×k (k×m when transA), B likewise k×n (n×k when transB), and C
+ * the results.
  */
-export interface BatchedMatmulShape {
+export interface MatmulShape {
   batch: number;
   m: number;
   k: number;

@@ -510,11 +510,27 @@ const matmulProperty: ConformanceCheck = {
         const work = async () => {
           const got = await read(
             backend,
-            backend.matmul(upload(backend, av), upload(backend, bv), m, k, n, ta, tb),
+            backend.matmul(upload(backend, av), upload(backend, bv), {
+              batch: 1,
+              m,
+              k,
+              n,
+              transA: ta,
+              transB: tb,
+            }),
           );
-          const exact = reference.readSync(reference.matmul(exactly(av), exactly(bv), m, k, n, ta, tb));
+          const exact = reference.readSync(
+            reference.matmul(exactly(av), exactly(bv), { batch: 1, m, k, n, transA: ta, transB: tb }),
+          );
           const abs = reference.readSync(
-            reference.matmul(exactly(av.map(Math.abs)), exactly(bv.map(Math.abs)), m, k, n, ta, tb),
+            reference.matmul(exactly(av.map(Math.abs)), exactly(bv.map(Math.abs)), {
+              batch: 1,
+              m,
+              k,
+              n,
+              transA: ta,
+              transB: tb,
+            }),
           );
           expectClose(what, got, exact, (i) => sumBound(contract, k, abs[i]));
         };
@@ -534,7 +550,10 @@ const matmulStated: ConformanceCheck = {
       // A = [[NaN, 0], [1, 2]], B = [[1, 0], [Inf, 1]]: C = [[NaN, NaN], [1 + 2·Inf, 2]] and 0·Inf = NaN.
       const a = upload(backend, [Number.NaN, 0, 1, 2]);
       const b = upload(backend, [1, 0, Infinity, 1]);
-      const c = await read(backend, backend.matmul(a, b, 2, 2, 2, false, false));
+      const c = await read(
+        backend,
+        backend.matmul(a, b, { batch: 1, m: 2, k: 2, n: 2, transA: false, transB: false }),
+      );
       expectClose("2×2 product with NaN and Infinity", c, [Number.NaN, Number.NaN, Infinity, 2], () => 0);
       for (const k of [1500, 4097]) {
         for (const [ta, tb] of [
@@ -544,14 +563,24 @@ const matmulStated: ConformanceCheck = {
           [true, true],
         ]) {
           const ones = backend.fill(3 * k, 1, "float32");
-          const got = await read(backend, backend.matmul(ones, ones, 3, k, 3, ta, tb));
+          const got = await read(
+            backend,
+            backend.matmul(ones, ones, { batch: 1, m: 3, k, n: 3, transA: ta, transB: tb }),
+          );
           expectClose(`3×${k}·${k}×3 of ones, transA=${ta} transB=${tb}`, got, new Array(9).fill(k), () => 0);
         }
       }
     });
     const empty = await read(
       backend,
-      backend.matmul(backend.fill(0, 1, "float32"), backend.fill(0, 1, "float32"), 2, 0, 3, false, false),
+      backend.matmul(backend.fill(0, 1, "float32"), backend.fill(0, 1, "float32"), {
+        batch: 1,
+        m: 2,
+        k: 0,
+        n: 3,
+        transA: false,
+        transB: false,
+      }),
     );
     expectClose("k = 0", empty, [0, 0, 0, 0, 0, 0], () => 0);
   },
@@ -600,12 +629,16 @@ const copiesProperty: ConformanceCheck = {
 };
 
 const rowsAndCasts: ConformanceCheck = {
-  name: "cast, fill, gather and scatterAdd keep specials; float64 tensors compute as the cpu reference, bit for bit",
+  name: "copy, cast, fill, gather and scatterAdd keep specials; float64 tensors compute as the cpu reference, bit for bit",
   async run(target) {
     const { backend } = target;
     const values = specialValues.slice(0, 16); // 4 rows of 4
     const x = upload(backend, values);
     const f32 = Float32Array.from(values);
+    // A copy is a storage of its own: it outlives the original.
+    const copied = backend.copy(x);
+    const x64copy = backend.copy(backend.fromArray(Float64Array.from(values)));
+    expectSame("copy of float64", await read(backend, x64copy), Float64Array.from(values));
     expectSame("cast to float32", await read(backend, backend.cast(x, "float32")), f32);
     const wide = backend.cast(x, "float64");
     if (wide.dtype !== "float64") throw new Error(`cast to float64 gave ${wide.dtype}`);
@@ -636,6 +669,8 @@ const rowsAndCasts: ConformanceCheck = {
       0,
       ...Float32Array.from(row3, (v) => v + v),
     ]);
+    backend.dispose(x);
+    expectSame("copy, after the original is disposed", await read(backend, copied), f32);
     // float64: every op as the cpu backend's float64 kernels, bit for bit.
     const x64 = backend.fromArray(Float64Array.from(values));
     for (const op of unaryOps) {
@@ -667,16 +702,15 @@ const rowsAndCasts: ConformanceCheck = {
     const m64 = backend.fromArray(Float64Array.from({ length: 12 }, (_, i) => Math.sin(i) / 3));
     expectSame(
       "float64 matmul",
-      await read(backend, backend.matmul(m64, m64, 3, 4, 3, false, true)),
+      await read(
+        backend,
+        backend.matmul(m64, m64, { batch: 1, m: 3, k: 4, n: 3, transA: false, transB: true }),
+      ),
       reference.readSync(
         reference.matmul(
           exactly(Array.from({ length: 12 }, (_, i) => Math.sin(i) / 3)),
           exactly(Array.from({ length: 12 }, (_, i) => Math.sin(i) / 3)),
-          3,
-          4,
-          3,
-          false,
-          true,
+          { batch: 1, m: 3, k: 4, n: 3, transA: false, transB: true },
         ),
       ),
     );

@@ -124,7 +124,9 @@ describe("matmul: packed 4×4 kernel vs a naive triple loop", () => {
           fc.property(arb, ([[m, k, n], av, bv]) => {
             const a = Float64Array.from(av);
             const b = Float64Array.from(bv);
-            const out = read(cpu.matmul(cpu.fromArray(a), cpu.fromArray(b), m, k, n, transA, transB));
+            const out = read(
+              cpu.matmul(cpu.fromArray(a), cpu.fromArray(b), { batch: 1, m, k, n, transA, transB }),
+            );
             const { c, abs } = naive(a, b, m, k, n, transA, transB);
             expect(out).toHaveLength(m * n);
             for (let i = 0; i < m * n; i++) {
@@ -143,25 +145,20 @@ describe("matmul: packed 4×4 kernel vs a naive triple loop", () => {
     const c = cpu.matmul(
       cpu.fromArray(new Float32Array([1, 2, 3, 4])),
       cpu.fromArray(new Float32Array([1, 1])),
-      2,
-      2,
-      1,
-      false,
-      false,
+      { batch: 1, m: 2, k: 2, n: 1, transA: false, transB: false },
     );
     expect(c.dtype).toBe("float32");
     expect(read(c)).toEqual([3, 7]);
     expect(
       read(
-        cpu.matmul(
-          cpu.fromArray(new Float64Array(0)),
-          cpu.fromArray(new Float64Array(0)),
-          3,
-          0,
-          2,
-          false,
-          false,
-        ),
+        cpu.matmul(cpu.fromArray(new Float64Array(0)), cpu.fromArray(new Float64Array(0)), {
+          batch: 1,
+          m: 3,
+          k: 0,
+          n: 2,
+          transA: false,
+          transB: false,
+        }),
       ),
     ).toEqual([0, 0, 0, 0, 0, 0]);
   });
@@ -171,7 +168,9 @@ describe("matmul: packed 4×4 kernel vs a naive triple loop", () => {
     const product = (m: number, k: number, n: number) => {
       const a = Float64Array.from({ length: m * k }, (_, i) => (i % 7) - 3);
       const b = Float64Array.from({ length: k * n }, (_, i) => (i % 5) - 2);
-      const out = read(cpu.matmul(cpu.fromArray(a), cpu.fromArray(b), m, k, n, false, false));
+      const out = read(
+        cpu.matmul(cpu.fromArray(a), cpu.fromArray(b), { batch: 1, m, k, n, transA: false, transB: false }),
+      );
       expect(out).toEqual(Array.from(naive(a, b, m, k, n, false, false).c));
     };
     for (const [m, k, n] of [
@@ -362,9 +361,18 @@ describe("recycled buffers", () => {
         0, 0, 1, 2, 0, 0,
       ]);
       poison(6, dtype);
-      expect(readBack(backend.matmul(from([], dtype), from([], dtype), 2, 0, 3, false, false))).toEqual([
-        0, 0, 0, 0, 0, 0,
-      ]);
+      expect(
+        readBack(
+          backend.matmul(from([], dtype), from([], dtype), {
+            batch: 1,
+            m: 2,
+            k: 0,
+            n: 3,
+            transA: false,
+            transB: false,
+          }),
+        ),
+      ).toEqual([0, 0, 0, 0, 0, 0]);
       poison(6, dtype);
       expect(readBack(backend.broadcastTo(from([1, 2, 3], dtype), [3], [2, 3]))).toEqual([1, 2, 3, 1, 2, 3]);
       poison(6, dtype);

@@ -214,7 +214,7 @@ function conformance(
           const be = backend();
           const a = integers(batch * m * k, seed);
           const b = integers(batch * k * n, seed + 1);
-          const out = be.batchedMatmul(be.fromArray(arrayOf(dtype, a)), be.fromArray(arrayOf(dtype, b)), {
+          const out = be.matmul(be.fromArray(arrayOf(dtype, a)), be.fromArray(arrayOf(dtype, b)), {
             batch,
             m,
             k,

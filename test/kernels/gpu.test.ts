@@ -103,7 +103,14 @@ for (const { mode, title, skip } of modes) {
         const k = 70000;
         const before = gpu.fallbacks.get("matmul") ?? 0;
         const c = await gpu.read(
-          gpu.matmul(gpu.fill(k, 1, "float32"), gpu.fill(k, 1, "float32"), 1, k, 1, false, false),
+          gpu.matmul(gpu.fill(k, 1, "float32"), gpu.fill(k, 1, "float32"), {
+            batch: 1,
+            m: 1,
+            k,
+            n: 1,
+            transA: false,
+            transB: false,
+          }),
         );
         expect(Array.from(c)).toEqual([k]);
         expect(gpu.fallbacks.get("matmul")).toBe(before + 1);
@@ -120,8 +127,11 @@ for (const { mode, title, skip } of modes) {
           [g, x, n, m, k, true, false], // dW = Gᵀ·x
         ];
         for (const [a, b, mm, kk, nn, ta, tb] of cases) {
-          const got = await onDevice(gpu, () => gpu.read(gpu.matmul(up(a), up(b), mm, kk, nn, ta, tb)));
-          const run = (p: Storage, q: Storage) => cpu.matmul(p, q, mm, kk, nn, ta, tb);
+          const got = await onDevice(gpu, () =>
+            gpu.read(gpu.matmul(up(a), up(b), { batch: 1, m: mm, k: kk, n: nn, transA: ta, transB: tb })),
+          );
+          const run = (p: Storage, q: Storage) =>
+            cpu.matmul(p, q, { batch: 1, m: mm, k: kk, n: nn, transA: ta, transB: tb });
           const absSum = exact(run, a.map(Math.abs), b.map(Math.abs));
           expectClose(got, exact(run, a, b), (i) => sumTolerance(kk, absSum[i]), `${mm}×${kk}·${kk}×${nn}`);
         }
@@ -227,9 +237,9 @@ for (const { mode, title, skip } of modes) {
         let h = keep(up(values(64 * 32, 1)));
         const w = keep(up(values(32 * 16, 2)));
         for (let i = 0; i < 10; i++) {
-          const z = keep(gpu.matmul(h, w, 64, 32, 16, false, false));
+          const z = keep(gpu.matmul(h, w, { batch: 1, m: 64, k: 32, n: 16, transA: false, transB: false }));
           const r = keep(gpu.unary("relu", z));
-          h = keep(gpu.matmul(r, w, 64, 16, 32, false, true));
+          h = keep(gpu.matmul(r, w, { batch: 1, m: 64, k: 16, n: 32, transA: false, transB: true }));
           keep(gpu.reduce("sum", h, [64, 32], [0]));
         }
         await gpu.read(h);

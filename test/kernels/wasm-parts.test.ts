@@ -232,10 +232,14 @@ describe("threads", () => {
     const backend = await createWasmBackend({ threads: 2, parallelFlops: 0 });
     expect(backend.threadCount).toBe(2);
     const a = backend.fromArray(Float32Array.from({ length: 64 }, (_, i) => i));
-    const before = backend.readSync(backend.matmul(a, a, 8, 8, 8, false, true));
+    const before = backend.readSync(
+      backend.matmul(a, a, { batch: 1, m: 8, k: 8, n: 8, transA: false, transB: true }),
+    );
     await backend.terminate();
     expect(backend.threadCount).toBe(1);
-    expect(backend.readSync(backend.matmul(a, a, 8, 8, 8, false, true))).toEqual(before);
+    expect(
+      backend.readSync(backend.matmul(a, a, { batch: 1, m: 8, k: 8, n: 8, transA: false, transB: true })),
+    ).toEqual(before);
   });
 
   it("a matmul after the shared memory grew still reaches the worker's instance", async () => {
@@ -244,7 +248,11 @@ describe("threads", () => {
       const big = backend.fill(40 * 1024 * 1024, 1, "float32"); // 160 MB: the memory grows
       const a = backend.fill(64 * 64, 1, "float32");
       expect(
-        Array.from(backend.readSync(backend.matmul(a, a, 64, 64, 64, false, false)).subarray(0, 3)),
+        Array.from(
+          backend
+            .readSync(backend.matmul(a, a, { batch: 1, m: 64, k: 64, n: 64, transA: false, transB: false }))
+            .subarray(0, 3),
+        ),
       ).toEqual([64, 64, 64]);
       backend.dispose(big);
     } finally {

@@ -57,7 +57,7 @@ if (supported) {
         const b = values(k * n);
         const run = (backend: typeof one | CpuBackend, x: Float32Array, y: Float32Array) =>
           backend.readSync(
-            backend.matmul(backend.fromArray(x), backend.fromArray(y), m, k, n, transA, transB),
+            backend.matmul(backend.fromArray(x), backend.fromArray(y), { batch: 1, m, k, n, transA, transB }),
           );
         const expected = run(cpu, a, b);
         const bound = run(cpu, a.map(Math.abs), b.map(Math.abs));

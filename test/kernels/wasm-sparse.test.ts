@@ -33,7 +33,14 @@ function product(
 ): Float32Array {
   const [m, k, n, ta, tb] = shape;
   return backend.readSync(
-    backend.matmul(backend.fromArray(av), backend.fromArray(bv), m, k, n, ta, tb),
+    backend.matmul(backend.fromArray(av), backend.fromArray(bv), {
+      batch: 1,
+      m,
+      k,
+      n,
+      transA: ta,
+      transB: tb,
+    }),
   ) as Float32Array;
 }
 

@@ -146,11 +146,18 @@ describe("wasm matmul", () => {
   ): TypedArray {
     const ac = cpu.fromArray(Float32Array.from(av, Math.abs));
     const bc = cpu.fromArray(Float32Array.from(bv, Math.abs));
-    const bound = cpu.readSync(cpu.matmul(ac, bc, m, k, n, ta, tb));
+    const bound = cpu.readSync(cpu.matmul(ac, bc, { batch: 1, m, k, n, transA: ta, transB: tb }));
     const expected = cpu.readSync(
-      cpu.matmul(cpu.fromArray(Float32Array.from(av)), cpu.fromArray(Float32Array.from(bv)), m, k, n, ta, tb),
+      cpu.matmul(cpu.fromArray(Float32Array.from(av)), cpu.fromArray(Float32Array.from(bv)), {
+        batch: 1,
+        m,
+        k,
+        n,
+        transA: ta,
+        transB: tb,
+      }),
     );
-    const actual = backend.readSync(backend.matmul(a, b, m, k, n, ta, tb));
+    const actual = backend.readSync(backend.matmul(a, b, { batch: 1, m, k, n, transA: ta, transB: tb }));
     close(actual, expected, (i) => 2 * (k + 1) * EPS32 * bound[i] + 1e-30);
     return actual;
   }
@@ -205,7 +212,9 @@ describe("wasm storages", () => {
     const step = () => {
       const made: Storage[] = [];
       for (const size of [100, 128 * 784, 7, 200, 128 * 784]) made.push(wasm.fill(size, 1, "float32"));
-      made.push(wasm.matmul(made[1], made[4], 128, 784, 128, false, true));
+      made.push(
+        wasm.matmul(made[1], made[4], { batch: 1, m: 128, k: 784, n: 128, transA: false, transB: true }),
+      );
       for (const s of made) wasm.dispose(s);
     };
     const before = wasm.memory();

@@ -46,7 +46,7 @@ export function batchedMatmul(a: Tensor, b: Tensor, options: MatmulOptions = {})
     [af, bf],
     () =>
       new Tensor(
-        a.backend.batchedMatmul(af.storage, bf.storage, { batch: sizeOf(batch), m, k, n, transA, transB }),
+        a.backend.matmul(af.storage, bf.storage, { batch: sizeOf(batch), m, k, n, transA, transB }),
         [...batch, m, n],
         a.backend,
       ),

@@ -38,7 +38,12 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   return applyOp(
     "matmul",
     [a, b],
-    () => new Tensor(a.backend.matmul(a.storage, b.storage, m, k, n, transA, transB), [m, n], a.backend),
+    () =>
+      new Tensor(
+        a.backend.matmul(a.storage, b.storage, { batch: 1, m, k, n, transA, transB }),
+        [m, n],
+        a.backend,
+      ),
     (g) => {
       // Each line is the rule dA = G·Bᵀ, dB = Aᵀ·G with the stored layouts of A and B put in.
       if (!transA && !transB)

@@ -18,7 +18,7 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
   return applyOp(
     "reshape",
     [x],
-    () => new Tensor(x.backend.cast(x.storage, x.dtype), inferred, x.backend), // a copy: every tensor owns its storage
+    () => new Tensor(x.backend.copy(x.storage), inferred, x.backend), // a copy: every tensor owns its storage
     (g) => [() => reshape(g, x.shape)],
   );
 }

@@ -4,9 +4,9 @@
  */
 import type {
   Backend,
-  BatchedMatmulShape,
   BinaryOp,
   DType,
+  MatmulShape,
   MemoryInfo,
   ReduceOp,
   Shape,
@@ -18,7 +18,7 @@ import { gatherInto, scatterAddInto, withAxisSize } from "../gather.ts";
 import { Ledger } from "../ledger.ts";
 import { sizeOf } from "../shape.ts";
 import { mapInto, whereInto, zipInto } from "./elementwise.ts";
-import { batchedMatmulInto, matmulInto } from "./matmul.ts";
+import { matmulInto } from "./matmul.ts";
 import { broadcastInto, permuteInto, reduceInto } from "./reduce.ts";
 
 export class CpuStorage implements Storage {
@@ -111,6 +111,10 @@ export class CpuBackend implements Backend {
     return this.ledger.memory();
   }
 
+  copy(x: Storage): Storage {
+    return this.cast(x, x.dtype);
+  }
+
   cast(x: Storage, dtype: DType): Storage {
     const out = this.take(x.size, dtype);
     out.set(this.get(x));
@@ -148,15 +152,9 @@ export class CpuBackend implements Backend {
     return this.wrap(out);
   }
 
-  matmul(a: Storage, b: Storage, m: number, k: number, n: number, transA: boolean, transB: boolean): Storage {
-    const out = this.take(m * n, a.dtype);
-    matmulInto(this.get(a), this.get(b), m, k, n, transA, transB, out);
-    return this.wrap(out);
-  }
-
-  batchedMatmul(a: Storage, b: Storage, shape: BatchedMatmulShape): Storage {
+  matmul(a: Storage, b: Storage, shape: MatmulShape): Storage {
     const out = this.take(shape.batch * shape.m * shape.n, a.dtype);
-    batchedMatmulInto(this.get(a), this.get(b), shape, out);
+    matmulInto(this.get(a), this.get(b), shape, out);
     return this.wrap(out);
   }
 

@@ -11,7 +11,7 @@
  * A naive i-j-p triple loop reads B with stride n and reloads C every step; this order keeps the
  * working set (one A panel + one B panel, a few KiB) in L1 cache.
  */
-import type { BatchedMatmulShape, TypedArray } from "../backend.ts";
+import type { MatmulShape, TypedArray } from "../backend.ts";
 
 const MR = 4;
 const NR = 4;
@@ -52,19 +52,18 @@ function pack(
   }
 }
 
-/**
- * out[m×n] = op(a)·op(b). a is stored m×k (k×m when transA); b is stored k×n (n×k when transB).
- */
-export function matmulInto(
-  a: TypedArray,
-  b: TypedArray,
-  m: number,
-  k: number,
-  n: number,
-  transA: boolean,
-  transB: boolean,
-  out: TypedArray,
-): void {
+/** `batch` products, each on its own slice of a, b and out (matrices stored one after another). */
+export function matmulInto(a: TypedArray, b: TypedArray, shape: MatmulShape, out: TypedArray): void {
+  const { batch, m, k, n } = shape;
+  for (let i = 0; i < batch; i++) {
+    const at = (x: TypedArray, size: number) => x.subarray(i * size, (i + 1) * size);
+    productInto(at(a, m * k), at(b, k * n), shape, at(out, m * n));
+  }
+}
+
+/** out[m×n] = op(a)·op(b). a is stored m×k (k×m when transA); b is stored k×n (n×k when transB). */
+function productInto(a: TypedArray, b: TypedArray, shape: MatmulShape, out: TypedArray): void {
+  const { m, k, n, transA, transB } = shape;
   const mPanels = Math.ceil(m / MR);
   const nPanels = Math.ceil(n / NR);
   packedA = grow(packedA, mPanels * MR * k);
@@ -81,19 +80,10 @@ export function matmulInto(
     for (let ip = 0; ip < mPanels; ip++) {
       const i0 = ip * MR;
       // biome-ignore format: the 4×4 block of C reads best as a grid
-      let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
-      let c10 = 0,
-        c11 = 0,
-        c12 = 0,
-        c13 = 0;
-      let c20 = 0,
-        c21 = 0,
-        c22 = 0,
-        c23 = 0;
-      let c30 = 0,
-        c31 = 0,
-        c32 = 0,
-        c33 = 0;
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0,
+        c10 = 0, c11 = 0, c12 = 0, c13 = 0,
+        c20 = 0, c21 = 0, c22 = 0, c23 = 0,
+        c30 = 0, c31 = 0, c32 = 0, c33 = 0;
       let ao = ip * k * MR;
       let bo = bBase;
       // biome-ignore format: one line per row of the 4×4 block
@@ -123,22 +113,5 @@ export function matmulInto(
         }
       }
     }
-  }
-}
-
-/** `batch` matmuls, each on its own slice of a, b and out (matrices stored one after another). */
-export function batchedMatmulInto(
-  a: TypedArray,
-  b: TypedArray,
-  { batch, m, k, n, transA, transB }: BatchedMatmulShape,
-  out: TypedArray,
-): void {
-  for (let i = 0; i < batch; i++) {
-    const [ai, bi, oi] = [
-      a.subarray(i * m * k),
-      b.subarray(i * k * n),
-      out.subarray(i * m * n, (i + 1) * m * n),
-    ];
-    matmulInto(ai, bi, m, k, n, transA, transB, oi);
   }
 }

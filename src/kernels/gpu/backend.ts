@@ -16,9 +16,9 @@
  */
 import type {
   Backend,
-  BatchedMatmulShape,
   BinaryOp,
   DType,
+  MatmulShape,
   MemoryInfo,
   ReduceOp,
   Shape,
@@ -275,13 +275,18 @@ export class GpuBackend implements Backend {
 
   // ---- the primitives ----
 
-  cast(x: Storage, dtype: DType): Storage {
+  copy(x: Storage): Storage {
     // A float32 copy stays where the values are: a kernel on the device, a slice on the host.
     const { place, settled } = this.get(x);
     const onHost = settled && place.host !== null && place.device === null;
-    if (x.dtype === "float32" && dtype === "float32" && this.onDevice(dtype, x.size) && !onHost) {
+    if (x.dtype === "float32" && this.onDevice(x.dtype, x.size) && !onHost) {
       return this.kernel(copyKernel(x.size), x.size, [x]);
     }
+    return this.fallback("copy", x.dtype, x.size, [x], (cpu, [a]) => cpu.copy(a));
+  }
+
+  cast(x: Storage, dtype: DType): Storage {
+    if (dtype === x.dtype) return this.copy(x);
     return this.fallback("cast", dtype, x.size, [x], (cpu, [a]) => cpu.cast(a, dtype));
   }
 
@@ -346,20 +351,18 @@ export class GpuBackend implements Backend {
     return this.fallback("permute", x.dtype, x.size, [x], (cpu, [a]) => cpu.permute(a, shape, perm));
   }
 
-  matmul(a: Storage, b: Storage, m: number, k: number, n: number, transA: boolean, transB: boolean): Storage {
-    if (this.onDevice(a.dtype, m * k, k * n, m * n) && k <= maxLoop) {
+  matmul(a: Storage, b: Storage, shape: MatmulShape): Storage {
+    const { batch, m, k, n, transA, transB } = shape;
+    if (batch === 1 && this.onDevice(a.dtype, m * k, k * n, m * n) && k <= maxLoop) {
       return this.kernel(matmulKernel(m, k, n, transA, transB), m * n, [a, b]);
     }
-    return this.fallback("matmul", a.dtype, m * n, [a, b], (cpu, [x, y]) =>
-      cpu.matmul(x, y, m, k, n, transA, transB),
-    );
-  }
-
-  batchedMatmul(a: Storage, b: Storage, shape: BatchedMatmulShape): Storage {
-    const { batch, m, k, n, transA, transB } = shape;
-    if (batch === 1) return this.matmul(a, b, m, k, n, transA, transB);
-    return this.fallback("batchedMatmul", a.dtype, batch * m * n, [a, b], (cpu, [x, y]) =>
-      cpu.batchedMatmul(x, y, shape),
+    // Batches of more than one product run on the host (named apart, to show in `fallbacks`).
+    return this.fallback(
+      batch === 1 ? "matmul" : "batchedMatmul",
+      a.dtype,
+      batch * m * n,
+      [a, b],
+      (cpu, [x, y]) => cpu.matmul(x, y, shape),
     );
   }
 

@@ -16,9 +16,9 @@
 import type {
   AdamHyperparameters,
   Backend,
-  BatchedMatmulShape,
   BinaryOp,
   DType,
+  MatmulShape,
   MemoryInfo,
   ReduceOp,
   Shape,
@@ -27,7 +27,7 @@ import type {
   UnaryOp,
 } from "../backend.ts";
 import { mapInto, whereInto, zipInto } from "../cpu/elementwise.ts";
-import { batchedMatmulInto } from "../cpu/matmul.ts";
+import { matmulInto } from "../cpu/matmul.ts";
 import { permuteInto, reduceInto } from "../cpu/reduce.ts";
 import { gatherInto, scatterAddInto, withAxisSize } from "../gather.ts";
 import { Ledger } from "../ledger.ts";
@@ -217,6 +217,10 @@ export class WasmBackend implements Backend {
 
   memory(): MemoryInfo {
     return this.ledger.memory();
+  }
+
+  copy(x: Storage): Storage {
+    return this.cast(x, x.dtype);
   }
 
   cast(x: Storage, dtype: DType): Storage {
@@ -497,17 +501,13 @@ export class WasmBackend implements Backend {
 
   // --- matmul ---------------------------------------------------------------------------------
 
-  matmul(a: Storage, b: Storage, m: number, k: number, n: number, transA: boolean, transB: boolean): Storage {
-    return this.batchedMatmul(a, b, { batch: 1, m, k, n, transA, transB });
-  }
-
-  batchedMatmul(a: Storage, b: Storage, shape: BatchedMatmulShape): Storage {
+  matmul(a: Storage, b: Storage, shape: MatmulShape): Storage {
     const { batch, m, k, n, transA, transB } = shape;
     const sa = this.check(a);
     const sb = this.check(b);
     const out = this.allocate(batch * m * n, sa.dtype);
     if (sa.dtype !== "float32" || sb.dtype !== "float32") {
-      batchedMatmulInto(this.view(sa), this.view(sb), shape, this.view(out));
+      matmulInto(this.view(sa), this.view(sb), shape, this.view(out));
       return out;
     }
     for (let i = 0; i < batch; i++) {
