@@ -56,34 +56,89 @@ export function formatShape(shape: Shape): string {
   return `[${shape.join(", ")}]`;
 }
 
+/** One dimension of a strided walk: its size, and the stride of each operand along it, in elements. */
+export interface Dim {
+  size: number;
+  /** One stride per operand (0 where that operand is broadcast along this dimension). */
+  strides: number[];
+}
+
+/**
+ * The dimensions of `shape`, walked by operands with these `strides`, with size-1 dimensions
+ * dropped and neighbours d, d+1 merged when every operand steps through them as through one
+ * (stride[d] = stride[d+1]·size[d+1]): a [128, 200] + [128, 200] add is one run of 25,600, a
+ * [128, 200] + [200] bias add stays 128 × 200 (the bias's stride is 0 along the first). The
+ * order of the elements, and so every read, is unchanged; a single element gives no dimensions.
+ */
+export function collapse(shape: Shape, strides: readonly (readonly number[])[]): Dim[] {
+  const dims: Dim[] = [];
+  shape.forEach((size, d) => {
+    if (size === 1) return;
+    const dim = { size, strides: strides.map((s) => s[d]) };
+    const previous = dims[dims.length - 1];
+    if (previous?.strides.every((s, i) => s === dim.strides[i] * size)) {
+      previous.size *= size;
+      previous.strides = dim.strides;
+    } else {
+      dims.push(dim);
+    }
+  });
+  return dims;
+}
+
+/**
+ * A reduction's axes as runs: neighbouring axes of the same kind (reduced or kept) merged, size-1
+ * axes dropped. [2, 3, 4] over axis 1 is kept 2, reduced 3, kept 4; over axes 1 and 2, kept 2,
+ * reduced 12.
+ */
+export function reductionRuns(shape: Shape, axes: readonly number[]): { size: number; reduced: boolean }[] {
+  const runs: { size: number; reduced: boolean }[] = [];
+  shape.forEach((size, i) => {
+    if (size === 1) return;
+    const reduced = axes.includes(i);
+    const previous = runs[runs.length - 1];
+    if (previous?.reduced === reduced) previous.size *= size;
+    else runs.push({ size, reduced });
+  });
+  return runs;
+}
+
+/**
+ * Calls `visit` for every index of `dims` in row-major order, with each of the `operands` offsets
+ * there (Σ index·stride) and the index's position k in that order (0, 1, 2, …).
+ */
+export function forEachIndex(
+  dims: readonly Dim[],
+  operands: number,
+  visit: (offsets: readonly number[], k: number) => void,
+): void {
+  const offsets = new Array<number>(operands).fill(0);
+  const index = new Array<number>(dims.length).fill(0);
+  const total = dims.reduce((n, d) => n * d.size, 1);
+  for (let k = 0; k < total; k++) {
+    visit(offsets, k);
+    for (let d = dims.length - 1; d >= 0; d--) {
+      index[d]++;
+      for (let s = 0; s < operands; s++) offsets[s] += dims[d].strides[s];
+      if (index[d] < dims[d].size) break;
+      for (let s = 0; s < operands; s++) offsets[s] -= dims[d].strides[s] * dims[d].size;
+      index[d] = 0;
+    }
+  }
+}
+
 /**
  * Visits every row (all indices of the dimensions but the last) of `shape` in row-major order,
  * handing `visit` the offset of that row's first element in each of several arrays with their own
  * strides. Kernels then run a tight loop over the last dimension, so the bookkeeping here is paid
- * once per row, not once per element.
+ * once per row, not once per element. Nothing is visited when `shape` holds no elements.
  */
 export function forEachRow(
   shape: Shape,
   strides: readonly (readonly number[])[],
   visit: (offsets: readonly number[]) => void,
 ): void {
-  const nd = shape.length;
-  const offsets = strides.map(() => 0);
-  if (nd === 0) {
-    visit(offsets);
-    return;
-  }
-  const rows = sizeOf(shape) / shape[nd - 1];
-  if (!(rows > 0)) return;
-  const index = new Array<number>(nd - 1).fill(0);
-  for (let r = 0; r < rows; r++) {
-    visit(offsets);
-    for (let d = nd - 2; d >= 0; d--) {
-      index[d]++;
-      for (let s = 0; s < strides.length; s++) offsets[s] += strides[s][d];
-      if (index[d] < shape[d]) break;
-      for (let s = 0; s < strides.length; s++) offsets[s] -= strides[s][d] * shape[d];
-      index[d] = 0;
-    }
-  }
+  if (sizeOf(shape) === 0) return;
+  const rows = shape.slice(0, -1).map((size, d) => ({ size, strides: strides.map((s) => s[d]) }));
+  forEachIndex(rows, strides.length, visit);
 }

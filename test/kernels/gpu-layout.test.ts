@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { collapse, reduceAccess } from "../../src/kernels/gpu/layout.ts";
+import { accessOf, reduceAccess } from "../../src/kernels/gpu/layout.ts";
 import { stridesOf } from "../../src/kernels/shape.ts";
 
 describe("layout: collapsing strided accesses to at most three indices", () => {
@@ -30,7 +30,7 @@ describe("layout: collapsing strided accesses to at most three indices", () => {
         // One input read straight through, one with some axes broadcast (stride 0).
         const own = stridesOf(shape);
         const other = own.map((s, d) => (broadcast[d] ? 0 : s));
-        const access = collapse(shape, [own, other]);
+        const access = accessOf(shape, [own, other]);
         expect(access.shape.length).toBeLessThanOrEqual(Math.max(1, shape.length));
         expect(offsets(access.shape, access.strides[0])).toEqual(offsets(shape, own));
         expect(offsets(access.shape, access.strides[1])).toEqual(offsets(shape, other));
@@ -40,9 +40,9 @@ describe("layout: collapsing strided accesses to at most three indices", () => {
   });
 
   it("merges a contiguous tensor into one dimension and keeps a bias broadcast as two", () => {
-    expect(collapse([2, 3, 4], [stridesOf([2, 3, 4])])).toEqual({ shape: [24], strides: [[1]] });
+    expect(accessOf([2, 3, 4], [stridesOf([2, 3, 4])])).toEqual({ shape: [24], strides: [[1]] });
     expect(
-      collapse(
+      accessOf(
         [128, 784],
         [
           [784, 1],
@@ -56,7 +56,7 @@ describe("layout: collapsing strided accesses to at most three indices", () => {
         [0, 1],
       ],
     });
-    expect(collapse([], [[]])).toEqual({ shape: [1], strides: [[0]] });
+    expect(accessOf([], [[]])).toEqual({ shape: [1], strides: [[0]] });
   });
 
   it("sees a reduction over one run of axes as [outer, reduced, inner], and refuses a split one", () => {

@@ -5,8 +5,8 @@
  */
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
+import { collapse, forEachIndex } from "../../src/kernels/shape.ts";
 import { createWasmBackend } from "../../src/kernels/wasm/backend.ts";
-import { collapse, forEachIndex } from "../../src/kernels/wasm/collapse.ts";
 import { encodeModule, sleb, uleb, ValType } from "../../src/kernels/wasm/encoding.ts";
 import { FunctionBuilder, get, i32, set } from "../../src/kernels/wasm/instructions.ts";
 import { moduleBytes } from "../../src/kernels/wasm/module.ts";

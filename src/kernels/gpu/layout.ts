@@ -8,7 +8,7 @@
  * [2, 3, 4] tensors reads both with strides [12, 4, 1], which merge into one axis of 24.
  */
 import type { Shape } from "../backend.ts";
-import { broadcastStrides, stridesOf } from "../shape.ts";
+import { broadcastStrides, collapse, reductionRuns, stridesOf } from "../shape.ts";
 
 /** An access pattern: out[i0, i1, …] reads input j at Σ_d i_d · strides[j][d]. */
 export interface Access {
@@ -18,41 +18,21 @@ export interface Access {
   strides: number[][];
 }
 
-/**
- * Drop size-1 dimensions and merge neighbours d, d+1 that every input walks through as one run
- * (stride[d] = stride[d+1] · shape[d+1]). The element order, and so every read, is unchanged.
- */
-export function collapse(shape: Shape, strides: readonly (readonly number[])[]): Access {
-  const dims: number[] = [];
-  const out: number[][] = strides.map(() => []);
-  for (let d = 0; d < shape.length; d++) {
-    if (shape[d] === 1) continue;
-    const last = dims.length - 1;
-    const merges = last >= 0 && strides.every((s, j) => out[j][last] === s[d] * shape[d]);
-    if (merges) {
-      dims[last] *= shape[d];
-      strides.forEach((s, j) => {
-        out[j][last] = s[d];
-      });
-    } else {
-      dims.push(shape[d]);
-      strides.forEach((s, j) => {
-        out[j].push(s[d]);
-      });
-    }
-  }
+/** The walk `collapse` (kernels/shape.ts) makes as short as it can, as an access pattern. */
+export function accessOf(shape: Shape, strides: readonly (readonly number[])[]): Access {
+  const dims = collapse(shape, strides);
   if (dims.length === 0) return { shape: [1], strides: strides.map(() => [0]) };
-  return { shape: dims, strides: out };
+  return { shape: dims.map((d) => d.size), strides: strides.map((_, j) => dims.map((d) => d.strides[j])) };
 }
 
 /** a op b with both broadcast to outShape: one access pattern with two inputs. */
 export function binaryAccess(aShape: Shape, bShape: Shape, outShape: Shape): Access {
-  return collapse(outShape, [broadcastStrides(aShape, outShape), broadcastStrides(bShape, outShape)]);
+  return accessOf(outShape, [broadcastStrides(aShape, outShape), broadcastStrides(bShape, outShape)]);
 }
 
 /** cond ? a : b with all three broadcast to outShape: one access pattern with three inputs. */
 export function whereAccess(condShape: Shape, aShape: Shape, bShape: Shape, outShape: Shape): Access {
-  return collapse(
+  return accessOf(
     outShape,
     [condShape, aShape, bShape].map((s) => broadcastStrides(s, outShape)),
   );
@@ -60,13 +40,13 @@ export function whereAccess(condShape: Shape, aShape: Shape, bShape: Shape, outS
 
 /** x repeated along its size-1 dimensions to outShape. */
 export function broadcastAccess(shape: Shape, outShape: Shape): Access {
-  return collapse(outShape, [broadcastStrides(shape, outShape)]);
+  return accessOf(outShape, [broadcastStrides(shape, outShape)]);
 }
 
 /** x with its axes reordered: out.shape[i] = shape[perm[i]], read through x's strides in that order. */
 export function permuteAccess(shape: Shape, perm: readonly number[]): Access {
   const strides = stridesOf(shape);
-  return collapse(
+  return accessOf(
     perm.map((p) => shape[p]),
     [perm.map((p) => strides[p])],
   );
@@ -82,16 +62,11 @@ export function reduceAccess(
   shape: Shape,
   axes: readonly number[],
 ): { outer: number; reduced: number; inner: number } | null {
-  const dims = shape.map((d, i) => ({ size: d, reduced: axes.includes(i) })).filter((d) => d.size !== 1);
-  const first = dims.findIndex((d) => d.reduced);
-  if (first < 0) return { outer: 1, reduced: 1, inner: dims.reduce((n, d) => n * d.size, 1) };
-  let end = first;
-  while (end < dims.length && dims[end].reduced) end++;
-  if (dims.slice(end).some((d) => d.reduced)) return null;
-  const product = (list: { size: number }[]) => list.reduce((n, d) => n * d.size, 1);
-  return {
-    outer: product(dims.slice(0, first)),
-    reduced: product(dims.slice(first, end)),
-    inner: product(dims.slice(end)),
-  };
+  const runs = reductionRuns(shape, axes);
+  const reduced = runs.filter((r) => r.reduced);
+  if (reduced.length > 1) return null;
+  const at = runs.findIndex((r) => r.reduced);
+  const product = (list: { size: number }[]) => list.reduce((n, r) => n * r.size, 1);
+  if (at < 0) return { outer: 1, reduced: 1, inner: product(runs) };
+  return { outer: product(runs.slice(0, at)), reduced: runs[at].size, inner: product(runs.slice(at + 1)) };
 }

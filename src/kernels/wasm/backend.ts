@@ -31,8 +31,7 @@ import { matmulInto } from "../cpu/matmul.ts";
 import { permuteInto, reduceInto } from "../cpu/reduce.ts";
 import { gatherInto, scatterAddInto, withAxisSize } from "../gather.ts";
 import { Ledger } from "../ledger.ts";
-import { broadcastStrides, sizeOf } from "../shape.ts";
-import { collapse, forEachIndex } from "./collapse.ts";
+import { broadcastStrides, collapse, forEachIndex, reductionRuns, sizeOf } from "../shape.ts";
 import {
   binaryKernels,
   binaryName,
@@ -385,15 +384,7 @@ export class WasmBackend implements Backend {
     axes: readonly number[],
     out: WasmStorage,
   ): boolean {
-    // Merge neighbouring axes of the same kind; size-1 axes change nothing and are dropped.
-    const groups: { reduced: boolean; size: number }[] = [];
-    shape.forEach((size, i) => {
-      if (size === 1) return;
-      const reduced = axes.includes(i);
-      const previous = groups[groups.length - 1];
-      if (previous?.reduced === reduced) previous.size *= size;
-      else groups.push({ reduced, size });
-    });
+    const groups = reductionRuns(shape, axes);
     if (groups.length > 3) return false;
     this.view(out).fill(op === "sum" ? 0 : Number.NEGATIVE_INFINITY);
     const k = this.kernels;

@@ -1,6 +1,6 @@
 /**
  * Reductions on float32. Any reduction over a set of axes, once adjacent axes of the same kind
- * are merged (see `collapseReduce` in the backend), is made of two moves:
+ * are merged (`reductionRuns` in kernels/shape.ts), is made of two moves:
  *
  * - rows: fold each contiguous row into one number (reducing the last axis), e.g. a sum per image;
  * - cols: fold whole rows into one row (reducing an outer axis), e.g. a bias gradient, Σ over the batch.
