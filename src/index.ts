@@ -6,7 +6,7 @@
  */
 
 export type { CreateOptions, RandomOptions } from "./autograd/create.ts";
-export { full, ones, rand, randn, tensor, zeros } from "./autograd/create.ts";
+export { full, fullLike, ones, rand, randn, tensor, zeros, zerosLike } from "./autograd/create.ts";
 export type { BackwardOptions } from "./autograd/engine.ts";
 export {
   backward,
@@ -25,15 +25,13 @@ export { applyOp } from "./autograd/op.ts";
 export { batchedMatmul } from "./autograd/ops/batched-matmul.ts";
 export {
   equal,
-  fullLike,
   greater,
   greaterEqual,
   less,
   lessEqual,
   notEqual,
   sign,
-  zerosLike,
-} from "./autograd/ops/constants.ts";
+} from "./autograd/ops/compare.ts";
 export {
   add,
   cast,

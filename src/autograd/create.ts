@@ -121,3 +121,15 @@ function checkShape(op: string, shape: Shape): void {
     throw new Error(`${op}: shape ${formatShape(shape)} must hold non-negative integers`);
   }
 }
+
+/**
+ * A tensor of `value`s with the shape, dtype and backend of `like`, without a graph: gradient rules
+ * use it as a constant.
+ */
+export function fullLike(like: Tensor, value: number): Tensor {
+  return new Tensor(like.backend.fill(like.size, value, like.dtype), like.shape, like.backend);
+}
+
+export function zerosLike(like: Tensor): Tensor {
+  return fullLike(like, 0);
+}

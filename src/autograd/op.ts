@@ -21,7 +21,7 @@
  *   (integer indices, targets). Only the thunks of inputs that need a gradient run.
  * - Write the VJP with tensor ops, never backend storage: then it is itself differentiable, and
  *   `backward({ createGraph: true })`, `grad(grad(f))` and `hessian` work through your op.
- *   Masks that route a gradient (`equal`, `notEqual`, `greater`, `zerosLike` in ops/constants.ts)
+ *   Masks that route a gradient (`equal`, `notEqual`, `greater` in ops/compare.ts, `zerosLike`)
  *   are constants: their derivative is zero, so they belong in a VJP as they are.
  * - An op records the versions of its inputs; an input or output changed with `assign` before
  *   backward makes backward throw rather than compute a gradient from the new values. (Every

@@ -15,7 +15,7 @@ import { type BackwardOptions, backward, isGradEnabled } from "./engine.ts";
 import { formatTensor } from "./format.ts";
 import type { Vjp } from "./op.ts";
 import * as bmm from "./ops/batched-matmul.ts";
-import * as cmp from "./ops/constants.ts";
+import * as compare from "./ops/compare.ts";
 import * as ew from "./ops/elementwise.ts";
 import * as ix from "./ops/indexing.ts";
 import * as mm from "./ops/matmul.ts";
@@ -265,19 +265,19 @@ export class Tensor {
     return pw.clamp(this, min, max);
   }
   greater(other: Operand): Tensor {
-    return cmp.greater(this, toTensor(other, this));
+    return compare.greater(this, toTensor(other, this));
   }
   less(other: Operand): Tensor {
-    return cmp.less(this, toTensor(other, this));
+    return compare.less(this, toTensor(other, this));
   }
   equal(other: Operand): Tensor {
-    return cmp.equal(this, toTensor(other, this));
+    return compare.equal(this, toTensor(other, this));
   }
   greaterEqual(other: Operand): Tensor {
-    return cmp.greaterEqual(this, toTensor(other, this));
+    return compare.greaterEqual(this, toTensor(other, this));
   }
   lessEqual(other: Operand): Tensor {
-    return cmp.lessEqual(this, toTensor(other, this));
+    return compare.lessEqual(this, toTensor(other, this));
   }
   batchedMatmul(other: Tensor, options?: mm.MatmulOptions): Tensor {
     return bmm.batchedMatmul(this, other, options);

@@ -13,8 +13,8 @@
  * like any other tensor; under noGrad they are plain values.
  */
 import { formatShape, sameShape } from "../kernels/shape.ts";
+import { zerosLike } from "./create.ts";
 import { enableGrad, gradients, isGradEnabled } from "./engine.ts";
-import { zerosLike } from "./ops/constants.ts";
 import { cast } from "./ops/elementwise.ts";
 import { stack } from "./ops/indexing.ts";
 import { Tensor } from "./tensor.ts";

@@ -22,14 +22,13 @@ export interface Storage {
   readonly size: number;
 }
 
-/** Elementwise maps of one input (MiniTorch's `map`). `step` is 1 where x > 0, else 0 (relu's slope). */
+/** Elementwise maps of one input (MiniTorch's `map`). */
 export type UnaryOp =
   | "neg"
   | "exp"
   | "log"
   | "sqrt"
   | "relu"
-  | "step"
   | "sigmoid"
   | "tanh"
   | "softplus"
@@ -38,9 +37,10 @@ export type UnaryOp =
 
 /**
  * Elementwise maps of two inputs with NumPy broadcasting (MiniTorch's `zip`).
- * `pow` is a^b; `eq` is 1 where a == b, else 0 (the mask that routes max's gradient).
+ * `pow` is a^b; the comparisons `eq` (a == b) and `lt` (a < b) are 1 where true, else 0 (false
+ * for NaN): the masks that route gradients. `max` and `min` are NumPy's maximum and minimum.
  */
-export type BinaryOp = "add" | "sub" | "mul" | "div" | "pow" | "max" | "min" | "eq";
+export type BinaryOp = "add" | "sub" | "mul" | "div" | "pow" | "max" | "min" | "eq" | "lt";
 
 export type ReduceOp = "sum" | "max";
 

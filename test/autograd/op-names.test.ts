@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { tensor } from "../../src/autograd/create.ts";
 import { batchedMatmul } from "../../src/autograd/ops/batched-matmul.ts";
-import { equal } from "../../src/autograd/ops/constants.ts";
+import { equal } from "../../src/autograd/ops/compare.ts";
 import { cast } from "../../src/autograd/ops/elementwise.ts";
 import { gather, scatterAdd } from "../../src/autograd/ops/gather.ts";
 import { concat } from "../../src/autograd/ops/indexing.ts";

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { tensor, zeros } from "../../src/autograd/create.ts";
 import { batchedMatmul } from "../../src/autograd/ops/batched-matmul.ts";
-import { equal, greater, greaterEqual, notEqual } from "../../src/autograd/ops/constants.ts";
+import { equal, greater, greaterEqual, notEqual } from "../../src/autograd/ops/compare.ts";
 import { concat, stack } from "../../src/autograd/ops/indexing.ts";
 import { max, sum } from "../../src/autograd/ops/reduce.ts";
 import { where } from "../../src/autograd/ops/where.ts";

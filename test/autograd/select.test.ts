@@ -6,7 +6,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { equal, greater, greaterEqual, less, lessEqual } from "../../src/autograd/ops/constants.ts";
+import { equal, greater, greaterEqual, less, lessEqual } from "../../src/autograd/ops/compare.ts";
 import { abs, clamp } from "../../src/autograd/ops/piecewise.ts";
 import { where } from "../../src/autograd/ops/where.ts";
 import { sizeOf } from "../../src/kernels/shape.ts";

@@ -67,14 +67,13 @@ export const unaryOps: readonly UnaryOp[] = [
   "log",
   "sqrt",
   "relu",
-  "step",
   "sigmoid",
   "tanh",
   "softplus",
   "abs",
   "sign",
 ];
-export const binaryOps: readonly BinaryOp[] = ["add", "sub", "mul", "div", "pow", "max", "min", "eq"];
+export const binaryOps: readonly BinaryOp[] = ["add", "sub", "mul", "div", "pow", "max", "min", "eq", "lt"];
 
 // ---- contracts ----------------------------------------------------------------------------------
 
@@ -241,9 +240,8 @@ const unaryMeaning: Record<UnaryOp, ((x: number) => number) | null> = {
   exp: Math.exp,
   log: Math.log,
   sqrt: Math.sqrt,
-  // relu(NaN) and step(NaN) follow the cpu backend (checked by the property below); the rest is stated here.
+  // relu(NaN) follows the cpu backend (checked by the property below); the rest is stated here.
   relu: null,
-  step: null,
   sigmoid: (x) => (x === Infinity ? 1 : x === -Infinity ? 0 : 1 / (1 + Math.exp(-x))),
   tanh: Math.tanh,
   softplus: (x) => (x > 40 ? x : Math.log1p(Math.exp(x))),
@@ -251,10 +249,9 @@ const unaryMeaning: Record<UnaryOp, ((x: number) => number) | null> = {
   sign: Math.sign,
 };
 
-/** Stated for every value but NaN: relu(x) = x for x > 0, else +0; step(x) = 1 for x > 0, else 0 (step(0) = step(−0) = 0). */
+/** Stated for every value but NaN: relu(x) = x for x > 0, else +0. */
 const notNaNMeaning: Partial<Record<UnaryOp, (x: number) => number>> = {
   relu: (x) => (x > 0 ? x : 0),
-  step: (x) => (x > 0 ? 1 : 0),
 };
 
 /** What each binary op means: IEEE arithmetic, Math.pow, and max/min that let a NaN on either side win. */
@@ -267,6 +264,7 @@ const binaryMeaning: Record<BinaryOp, (a: number, b: number) => number> = {
   max: Math.max,
   min: Math.min,
   eq: (a, b) => (a === b ? 1 : 0),
+  lt: (a, b) => (a < b ? 1 : 0),
 };
 
 function statedUnary(op: UnaryOp): ConformanceCheck {

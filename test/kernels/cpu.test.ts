@@ -29,6 +29,7 @@ const binaryReference: Record<BinaryOp, (a: number, b: number) => number> = {
   max: Math.max,
   min: Math.min,
   eq: (a, b) => (a === b ? 1 : 0),
+  lt: (a, b) => (a < b ? 1 : 0),
 };
 
 /** Equal as numbers: NaN equals NaN, and −0 equals +0 (max/min of the two may give either). */
@@ -186,7 +187,7 @@ describe("matmul: packed 4×4 kernel vs a naive triple loop", () => {
 });
 
 describe("binary ops with broadcasting vs naive index computation", () => {
-  const ops: BinaryOp[] = ["add", "sub", "mul", "div", "max", "min", "eq", "pow"];
+  const ops: BinaryOp[] = ["add", "sub", "mul", "div", "max", "min", "eq", "lt", "pow"];
   for (const dtype of ["float64", "float32"] as const) {
     it(`every op, ${dtype}`, () => {
       const arb = broadcastPairArb.chain(([aShape, bShape]) =>

@@ -89,7 +89,7 @@ describe("elementwise ops and column sums shared between threads", () => {
     await threaded?.terminate();
   });
 
-  const ops: BinaryOp[] = ["add", "sub", "mul", "div", "max", "min", "eq"];
+  const ops: BinaryOp[] = ["add", "sub", "mul", "div", "max", "min", "eq", "lt"];
   /** [rows, cols] and how b broadcasts against it: same shape, a bias row, a column, one number. */
   const caseArb = fc
     .tuple(

@@ -8,9 +8,10 @@
  */
 import type { BinaryOp, DType, UnaryOp } from "../../kernels/backend.ts";
 import { broadcastShapes, formatShape } from "../../kernels/shape.ts";
+import { zerosLike } from "../create.ts";
 import { applyOp, type Gradients } from "../op.ts";
 import { type Operand, Tensor, toTensor } from "../tensor.ts";
-import { equal, greater, notEqual, zerosLike } from "./constants.ts";
+import { equal, greater, notEqual } from "./compare.ts";
 import { sumToShape } from "./shape.ts";
 
 export function checkPair(op: string, a: Tensor, b: Tensor): number[] {

@@ -1,7 +1,7 @@
 /** Piecewise-linear ops: |x| and clamping to an interval. */
 import { applyOp } from "../op.ts";
 import { Tensor, toTensor } from "../tensor.ts";
-import { greater, greaterEqual, less, lessEqual, sign } from "./constants.ts";
+import { greater, greaterEqual, less, lessEqual, sign } from "./compare.ts";
 import { mul } from "./elementwise.ts";
 import { where } from "./where.ts";
 

@@ -10,7 +10,7 @@ import { formatShape, sizeOf } from "../../kernels/shape.ts";
 import { noGrad } from "../engine.ts";
 import { applyOp, type Vjp } from "../op.ts";
 import { Tensor } from "../tensor.ts";
-import { equal } from "./constants.ts";
+import { equal } from "./compare.ts";
 import { add, div, exp, log, maximum, minimum, mul, sub } from "./elementwise.ts";
 import { broadcastTo, reshape } from "./shape.ts";
 

@@ -17,7 +17,6 @@ export const unaryExpressions: Record<UnaryOp, string> = {
   sqrt: "Math.sqrt(x)",
   // NaN passes through, as in PyTorch: a NaN must not vanish. relu(-0) = 0.
   relu: "x > 0 || x !== x ? x : 0",
-  step: "x > 0 ? 1 : 0",
   // Written so that exp never overflows: for x < 0, e^x / (1 + e^x).
   sigmoid: "x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))",
   tanh: "Math.tanh(x)",
@@ -37,6 +36,7 @@ export const binaryExpressions: Record<BinaryOp, string> = {
   max: "a >= b || a !== a ? a : b",
   min: "a <= b || a !== a ? a : b",
   eq: "a === b ? 1 : 0",
+  lt: "a < b ? 1 : 0",
 };
 
 type MapKernel = (x: TypedArray, out: TypedArray) => void;

@@ -5,7 +5,7 @@
  * The bounds below are the accuracies that WGSL promises (and GLSL ES 3 promises about as much),
  * so they hold on any GPU, not only on the one the tests ran on:
  *
- *   exact             neg abs relu step sign max min eq, broadcast, permute, copies: bit for bit
+ *   exact             neg abs relu sign max min eq lt, broadcast, permute, copies: bit for bit
  *   correctly rounded + − ×: ½ ulp
  *   division          2.5 ulp
  *   sqrt              via inverseSqrt and a division: 5 ulp
@@ -36,11 +36,11 @@ export function elementwiseTolerance(op: UnaryOp | BinaryOp, exact: number, x: n
     case "neg":
     case "abs":
     case "relu":
-    case "step":
     case "sign":
     case "max":
     case "min":
     case "eq":
+    case "lt":
       return 0;
     case "add":
     case "sub":

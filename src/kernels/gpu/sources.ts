@@ -50,7 +50,6 @@ const unaryExpressions: Record<UnaryOp, string> = {
   log: "v > 0 && v < 1.1754943508222875e-38 ? Math.log(v * 16777216) - 16.635532333438687 : Math.log(v)",
   sqrt: "Math.sqrt(v)",
   relu: "v > 0 || v !== v ? v : 0", // NaN passes through (`v !== v`), as in the cpu backend
-  step: "v > 0 ? 1 : 0",
   // Both branches keep exp's argument ≤ 0, so nothing overflows.
   sigmoid: "v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v))",
   // Native tanh overflows to NaN on some drivers for large |v|; tanh(±15) is ±1 in float32 anyway.
@@ -75,6 +74,7 @@ const binaryExpressions: Record<Exclude<BinaryOp, "pow">, string> = {
   max: "a >= b || a !== a ? a : b",
   min: "a <= b || a !== a ? a : b",
   eq: "a === b ? 1 : 0",
+  lt: "a < b ? 1 : 0",
 };
 
 /**

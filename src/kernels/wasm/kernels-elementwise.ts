@@ -35,7 +35,6 @@ export const unaryKernels = {
   sqrt: (_f, x, out) => set(out, f32x4.sqrt(get(x))),
   // max(x, 0) is `x > 0 || x !== x ? x : 0`: the reference exactly, NaN and -0 included, in one instruction.
   relu: (_f, x, out) => set(out, f32x4.max(get(x), zero())),
-  step: (_f, x, out) => set(out, v128.and(f32x4.gt(get(x), zero()), one())),
   // Math.sign: -1, 1, or x itself for ±0 and NaN.
   sign: (_f, x, out) =>
     set(
@@ -66,6 +65,7 @@ export const binaryKernels = {
   max: (a, b) => v128.bitselect(get(a), get(b), v128.or(f32x4.ge(get(a), get(b)), f32x4.ne(get(a), get(a)))),
   min: (a, b) => v128.bitselect(get(a), get(b), v128.or(f32x4.le(get(a), get(b)), f32x4.ne(get(a), get(a)))),
   eq: (a, b) => v128.and(f32x4.eq(get(a), get(b)), one()),
+  lt: (a, b) => v128.and(f32x4.lt(get(a), get(b)), one()),
 } satisfies Partial<Record<BinaryOp, VectorOp>>;
 
 export type WasmUnaryOp = keyof typeof unaryKernels;

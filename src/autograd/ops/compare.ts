@@ -1,7 +1,8 @@
 /**
- * Tensors that a gradient rule uses as constants: masks saying where a gradient goes, and zeros.
- * Their derivative is zero (almost everywhere), so they are made without a graph even when one is
- * being recorded, and a VJP built from them is still differentiable in everything else.
+ * Comparisons: masks, 1 where a relation holds and 0 where it does not (NaN compares false), and
+ * the sign of x. Gradient rules use them as constants that say where a gradient goes: their
+ * derivative is zero (almost everywhere), so they are made without a graph even when one is being
+ * recorded, and a VJP built from them is still differentiable in everything else.
  */
 import { broadcastShapes, formatShape } from "../../kernels/shape.ts";
 import { Tensor } from "../tensor.ts";
@@ -42,21 +43,13 @@ export function greater(a: Tensor, b: Tensor): Tensor {
   return greaterMask(maskShape("greater", a, b), a, b);
 }
 
-/** greater's mask for operands already checked (under the caller's name) to broadcast to `shape`. */
+/**
+ * greater's mask for operands already checked (under the caller's name) to broadcast to `shape`:
+ * the comparison b < a itself, not the sign of a − b, which a GPU that flushes subnormals would
+ * round to 0 for two neighbouring tiny numbers.
+ */
 function greaterMask(shape: number[], a: Tensor, b: Tensor): Tensor {
-  const difference = a.backend.binary("sub", a.storage, a.shape, b.storage, b.shape, shape);
-  const mask = a.backend.unary("step", difference);
-  a.backend.dispose(difference);
-  return new Tensor(mask, shape, a.backend);
-}
-
-/** A tensor of `value`s with the shape, dtype and backend of `like`. */
-export function fullLike(like: Tensor, value: number): Tensor {
-  return new Tensor(like.backend.fill(like.size, value, like.dtype), like.shape, like.backend);
-}
-
-export function zerosLike(like: Tensor): Tensor {
-  return fullLike(like, 0);
+  return new Tensor(a.backend.binary("lt", b.storage, b.shape, a.storage, a.shape, shape), shape, a.backend);
 }
 
 /** 1 where a < b, else 0 (broadcast). */
