@@ -27,6 +27,10 @@ const x = () =>
 describe("each op's output carries its name", () => {
   it.each<[string, () => Tensor]>([
     ["pow", () => x().pow(3)],
+    // The elementwise maximum and minimum, not the reductions max and min.
+    ["maximum", () => x().maximum(0)],
+    ["minimum", () => x().minimum(0)],
+    ["max", () => x().max()],
     ["cast:float64", () => cast(x(), "float64")],
     ["cast:float32", () => x().to("float64").to("float32")],
     ["transpose", () => x().transpose()],

@@ -32,9 +32,13 @@ export function checkPair(op: string, a: Tensor, b: Tensor): number[] {
   return out;
 }
 
-/** a op b through the backend's broadcasting kernel; each gradient is summed back to its input's shape. */
+/**
+ * a op b through the backend's broadcasting kernel `kernel`, recorded as the op `name`; each
+ * gradient is summed back to its input's shape.
+ */
 function binaryOp(
-  name: BinaryOp,
+  name: string,
+  kernel: BinaryOp,
   a: Tensor,
   b: Tensor,
   vjp: (g: Tensor, out: Tensor) => [() => Tensor, () => Tensor],
@@ -43,7 +47,8 @@ function binaryOp(
   return applyOp(
     name,
     [a, b],
-    () => new Tensor(a.backend.binary(name, a.storage, a.shape, b.storage, b.shape, shape), shape, a.backend),
+    () =>
+      new Tensor(a.backend.binary(kernel, a.storage, a.shape, b.storage, b.shape, shape), shape, a.backend),
     (g, out) => {
       const [da, db] = vjp(g, out);
       return [() => sumToShape(da(), a.shape), () => sumToShape(db(), b.shape)];
@@ -62,36 +67,36 @@ function unaryOp(name: UnaryOp, x: Tensor, vjp: (g: Tensor, out: Tensor) => Tens
 
 // d(a+b)/da = 1, d(a+b)/db = 1
 export function add(a: Tensor, b: Operand): Tensor {
-  return binaryOp("add", a, toTensor(b, a), (g) => [() => g, () => g]);
+  return binaryOp("add", "add", a, toTensor(b, a), (g) => [() => g, () => g]);
 }
 
 // d(a-b)/da = 1, d(a-b)/db = -1
 export function sub(a: Tensor, b: Operand): Tensor {
-  return binaryOp("sub", a, toTensor(b, a), (g) => [() => g, () => neg(g)]);
+  return binaryOp("sub", "sub", a, toTensor(b, a), (g) => [() => g, () => neg(g)]);
 }
 
 // d(a·b)/da = b, d(a·b)/db = a
 export function mul(a: Tensor, b: Operand): Tensor {
   const bt = toTensor(b, a);
-  return binaryOp("mul", a, bt, (g) => [() => mul(g, bt), () => mul(g, a)]);
+  return binaryOp("mul", "mul", a, bt, (g) => [() => mul(g, bt), () => mul(g, a)]);
 }
 
 // d(a/b)/da = 1/b, d(a/b)/db = -a/b² = -out/b
 export function div(a: Tensor, b: Operand): Tensor {
   const bt = toTensor(b, a);
-  return binaryOp("div", a, bt, (g, out) => [() => div(g, bt), () => neg(mul(g, div(out, bt)))]);
+  return binaryOp("div", "div", a, bt, (g, out) => [() => div(g, bt), () => neg(mul(g, div(out, bt)))]);
 }
 
 // d max(a,b)/da = 1 where a > b, ½ where a = b (ties share, as PyTorch), else 0; likewise for b
 export function maximum(a: Tensor, b: Operand): Tensor {
   const bt = toTensor(b, a);
-  return binaryOp("max", a, bt, (g) => [() => mul(g, share(a, bt)), () => mul(g, share(bt, a))]);
+  return binaryOp("maximum", "max", a, bt, (g) => [() => mul(g, share(a, bt)), () => mul(g, share(bt, a))]);
 }
 
 // d min(a,b)/da = 1 where a < b, ½ where a = b, else 0; likewise for b
 export function minimum(a: Tensor, b: Operand): Tensor {
   const bt = toTensor(b, a);
-  return binaryOp("min", a, bt, (g) => [() => mul(g, share(bt, a)), () => mul(g, share(a, bt))]);
+  return binaryOp("minimum", "min", a, bt, (g) => [() => mul(g, share(bt, a)), () => mul(g, share(a, bt))]);
 }
 
 /**
