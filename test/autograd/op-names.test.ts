@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { tensor } from "../../src/autograd/create.ts";
 import { batchedMatmul } from "../../src/autograd/ops/batched-matmul.ts";
 import { equal } from "../../src/autograd/ops/compare.ts";
-import { cast } from "../../src/autograd/ops/elementwise.ts";
+import { cast, maximum, minimum } from "../../src/autograd/ops/elementwise.ts";
 import { gather, scatterAdd } from "../../src/autograd/ops/gather.ts";
 import { concat } from "../../src/autograd/ops/indexing.ts";
 import { abs } from "../../src/autograd/ops/piecewise.ts";
@@ -28,8 +28,8 @@ describe("each op's output carries its name", () => {
   it.each<[string, () => Tensor]>([
     ["pow", () => x().pow(3)],
     // The elementwise maximum and minimum, not the reductions max and min.
-    ["maximum", () => x().maximum(0)],
-    ["minimum", () => x().minimum(0)],
+    ["maximum", () => maximum(x(), 0)],
+    ["minimum", () => minimum(x(), 0)],
     ["max", () => x().max()],
     ["cast:float64", () => cast(x(), "float64")],
     ["cast:float32", () => x().to("float64").to("float32")],
