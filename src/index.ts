@@ -8,15 +8,8 @@
 export type { CreateOptions, RandomOptions } from "./autograd/create.ts";
 export { full, fullLike, ones, rand, randn, tensor, zeros, zerosLike } from "./autograd/create.ts";
 export type { BackwardOptions } from "./autograd/engine.ts";
-export {
-  backward,
-  enableGrad,
-  gradients,
-  isGradEnabled,
-  noGrad,
-  releaseGraph,
-  topologicalOrder,
-} from "./autograd/engine.ts";
+export { backward, gradients, releaseGraph, topologicalOrder } from "./autograd/engine.ts";
+export { enableGrad, isGradEnabled, noGrad } from "./autograd/grad-mode.ts";
 export type { GradcheckOptions, GradcheckReport, InputReport } from "./autograd/gradcheck.ts";
 export { gradcheck, gradgradcheck } from "./autograd/gradcheck.ts";
 export { dotToSvg, summarize, toDot, toSvg } from "./autograd/graph.ts";

@@ -11,40 +11,10 @@
  * differentiated again: that is all that gradients of gradients take.
  */
 import { formatShape, sameShape } from "../kernels/shape.ts";
-import { prefixed } from "./op.ts";
+import { enableGrad, isGradEnabled, noGrad, prefixed } from "./grad-mode.ts";
 import { cast } from "./ops/elementwise.ts";
 import { scoped } from "./scope.ts";
 import { describe, Tensor } from "./tensor.ts";
-
-let gradEnabled = true;
-
-export function isGradEnabled(): boolean {
-  return gradEnabled;
-}
-
-/** Run `fn` with graph recording switched on or off, restoring the previous state afterwards. */
-function withGrad<T>(enabled: boolean, fn: () => T): T {
-  const previous = gradEnabled;
-  gradEnabled = enabled;
-  try {
-    return fn();
-  } finally {
-    gradEnabled = previous;
-  }
-}
-
-/**
- * Run `fn` without recording a graph: the results have no history and require no grad.
- * For evaluation, optimizer updates, and the backward pass itself.
- */
-export function noGrad<T>(fn: () => T): T {
-  return withGrad(false, fn);
-}
-
-/** Run `fn` recording a graph even inside noGrad (what the functional transforms need). */
-export function enableGrad<T>(fn: () => T): T {
-  return withGrad(true, fn);
-}
 
 /** The tensors that `root` depends on through ops that need gradients, inputs before outputs. */
 export function topologicalOrder(root: Tensor): Tensor[] {

@@ -10,7 +10,7 @@
  * with backward({ createGraph: true })) against finite differences of the gradient.
  */
 import { formatShape, stridesOf } from "../kernels/shape.ts";
-import { noGrad } from "./engine.ts";
+import { noGrad } from "./grad-mode.ts";
 import { Generator } from "./random.ts";
 import { fromTypedArray, type Tensor } from "./tensor.ts";
 import { grad } from "./transforms.ts";

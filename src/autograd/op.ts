@@ -28,7 +28,7 @@
  *   input is checked, not only those the VJP reads: stricter than PyTorch, never wrong.)
  * - Errors thrown by the forward or the VJP are prefixed with the op's name.
  */
-import { isGradEnabled, noGrad } from "./engine.ts";
+import { isGradEnabled, noGrad, prefixed } from "./grad-mode.ts";
 import { collect, recordInScope } from "./scope.ts";
 import { recordOp, Tensor } from "./tensor.ts";
 
@@ -64,10 +64,4 @@ export function applyOp(name: string, inputs: readonly Tensor[], forward: () => 
   const tracked = isGradEnabled() && inputs.some((t) => t.requiresGrad);
   recordOp(out, name, tracked ? inputs : null, vjp);
   return out;
-}
-
-/** `e` with its message prefixed by `name:` (once). */
-export function prefixed(name: string, e: unknown): unknown {
-  if (!(e instanceof Error) || e.message.startsWith(`${name}:`)) return e;
-  return new Error(`${name}: ${e.message}`, { cause: e });
 }

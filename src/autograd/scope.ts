@@ -8,7 +8,7 @@
  * engine and the optimizers run their work in a scope, so those buffers are reused at once.
  */
 import type { TypedArray } from "../kernels/backend.ts";
-import { noGrad } from "./engine.ts";
+import { noGrad } from "./grad-mode.ts";
 import type { Tensor } from "./tensor.ts";
 
 let active: Tensor[] | null = null;

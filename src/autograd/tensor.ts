@@ -11,9 +11,13 @@
 import type { Backend, DType, Shape, Storage, TypedArray } from "../kernels/backend.ts";
 import { getBackend } from "../kernels/registry.ts";
 import { formatShape, sizeOf } from "../kernels/shape.ts";
-import { type BackwardOptions, backward, isGradEnabled } from "./engine.ts";
+import { type BackwardOptions, backward } from "./engine.ts";
 import { formatTensor } from "./format.ts";
+import { isGradEnabled } from "./grad-mode.ts";
 import type { Vjp } from "./op.ts";
+// The one import cycle of autograd, on purpose: the ops make Tensors, and Tensor's methods
+// (x.add(y), x.matmul(w)) call the ops. ES modules resolve it because both sides only use each
+// other inside functions, never while a module is being evaluated.
 import * as bmm from "./ops/batched-matmul.ts";
 import * as compare from "./ops/compare.ts";
 import * as ew from "./ops/elementwise.ts";

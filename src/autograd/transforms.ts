@@ -14,7 +14,8 @@
  */
 import { formatShape, sameShape } from "../kernels/shape.ts";
 import { zerosLike } from "./create.ts";
-import { enableGrad, gradients, isGradEnabled } from "./engine.ts";
+import { gradients } from "./engine.ts";
+import { enableGrad, isGradEnabled } from "./grad-mode.ts";
 import { cast } from "./ops/elementwise.ts";
 import { stack } from "./ops/indexing.ts";
 import { Tensor } from "./tensor.ts";

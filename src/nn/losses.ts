@@ -2,7 +2,7 @@
  * Binary cross-entropy, the reconstruction term of a Bernoulli VAE:
  *   BCE(p, t) = −[t·ln p + (1 − t)·ln(1 − p)]   per element.
  */
-import { isGradEnabled } from "../autograd/engine.ts";
+import { isGradEnabled } from "../autograd/grad-mode.ts";
 import { applyOp } from "../autograd/op.ts";
 import { maximum } from "../autograd/ops/elementwise.ts";
 import { Tensor } from "../autograd/tensor.ts";

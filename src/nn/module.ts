@@ -2,7 +2,7 @@
  * Module: a piece of a model that owns named parameters and sub-modules, like torch.nn.Module.
  * Names are dotted paths ("encoder.weight"), which is what stateDict() and checkpoints use.
  */
-import { noGrad } from "../autograd/engine.ts";
+import { noGrad } from "../autograd/grad-mode.ts";
 import type { Tensor } from "../autograd/tensor.ts";
 import { formatShape, sameShape } from "../kernels/shape.ts";
 

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { tensor } from "../../src/autograd/create.ts";
-import { noGrad } from "../../src/autograd/engine.ts";
+import { noGrad } from "../../src/autograd/grad-mode.ts";
 import { gradcheck, gradgradcheck } from "../../src/autograd/gradcheck.ts";
 import { applyOp } from "../../src/autograd/op.ts";
 import { scoped } from "../../src/autograd/scope.ts";

@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { tensor } from "../../src/autograd/create.ts";
-import { isGradEnabled, noGrad, releaseGraph } from "../../src/autograd/engine.ts";
+import { releaseGraph } from "../../src/autograd/engine.ts";
+import { isGradEnabled, noGrad } from "../../src/autograd/grad-mode.ts";
 import { valuesOf } from "../../src/autograd/scope.ts";
 import { getBackend } from "../../src/kernels/registry.ts";
 import { binaryCrossEntropy } from "../../src/nn/losses.ts";

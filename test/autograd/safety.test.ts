@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { tensor, zeros } from "../../src/autograd/create.ts";
-import { noGrad } from "../../src/autograd/engine.ts";
+import { noGrad } from "../../src/autograd/grad-mode.ts";
 import { maximum } from "../../src/autograd/ops/elementwise.ts";
 import { Adam } from "../../src/nn/optim/adam.ts";
 import { SGD } from "../../src/nn/optim/sgd.ts";

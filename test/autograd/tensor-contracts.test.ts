@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { ones, rand, randn, tensor, zeros } from "../../src/autograd/create.ts";
-import { enableGrad, gradients, noGrad } from "../../src/autograd/engine.ts";
+import { gradients } from "../../src/autograd/engine.ts";
+import { enableGrad, noGrad } from "../../src/autograd/grad-mode.ts";
 import { applyOp } from "../../src/autograd/op.ts";
 import { scoped } from "../../src/autograd/scope.ts";
 import { Tensor } from "../../src/autograd/tensor.ts";

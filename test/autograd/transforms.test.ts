@@ -6,7 +6,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { tensor } from "../../src/autograd/create.ts";
-import { noGrad } from "../../src/autograd/engine.ts";
+import { noGrad } from "../../src/autograd/grad-mode.ts";
 import type { Tensor } from "../../src/autograd/tensor.ts";
 import { grad, hessian, hvp, jvp, valueAndGrad, vjp } from "../../src/autograd/transforms.ts";
 import { expectClose, f64, RUNS, randomTensorArb, shapeArb, tensorArb } from "./helpers.ts";

@@ -3,7 +3,7 @@
  * what is wrong; nothing non-finite is ever saved, and a checkpoint holding NaN loads only on request.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import { noGrad } from "../../src/autograd/engine.ts";
+import { noGrad } from "../../src/autograd/grad-mode.ts";
 import { Generator } from "../../src/autograd/random.ts";
 import { decodeCheckpoint } from "../../src/vae/checkpoint-format.ts";
 import { checkpointBytes, startRun, trainRun } from "../../src/vae/run.ts";

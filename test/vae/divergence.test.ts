@@ -5,7 +5,7 @@
  * update reports what it wrote (here on two threads, each update split between them).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { noGrad } from "../../src/autograd/engine.ts";
+import { noGrad } from "../../src/autograd/grad-mode.ts";
 import { fromTypedArray } from "../../src/autograd/tensor.ts";
 import { cpuBackend, getBackend, setBackend } from "../../src/kernels/registry.ts";
 import { createWasmBackend } from "../../src/kernels/wasm/backend.ts";

@@ -13,7 +13,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { tensor } from "../../src/autograd/create.ts";
-import { noGrad } from "../../src/autograd/engine.ts";
+import { noGrad } from "../../src/autograd/grad-mode.ts";
 import { Generator } from "../../src/autograd/random.ts";
 import type { Dataset } from "../../src/train-mnist/data.ts";
 import { evaluateElbo, evaluateIwae } from "../../src/vae/evaluate.ts";

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { randn, tensor } from "../../src/autograd/create.ts";
-import { noGrad } from "../../src/autograd/engine.ts";
+import { noGrad } from "../../src/autograd/grad-mode.ts";
 import { Generator } from "../../src/autograd/random.ts";
 import { gaussianKl, negativeElbo } from "../../src/vae/elbo.ts";
 import { BernoulliVAE } from "../../src/vae/model.ts";

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { randn } from "../../src/autograd/create.ts";
-import { noGrad } from "../../src/autograd/engine.ts";
+import { noGrad } from "../../src/autograd/grad-mode.ts";
 import { Generator } from "../../src/autograd/random.ts";
 import { fromTypedArray } from "../../src/autograd/tensor.ts";
 import type { Dataset } from "../../src/train-mnist/data.ts";

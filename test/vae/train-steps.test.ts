@@ -7,7 +7,7 @@
  * stopped, the reads a sound step costs, and the steps not yet read freed when a step throws.
  */
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { noGrad } from "../../src/autograd/engine.ts";
+import { noGrad } from "../../src/autograd/grad-mode.ts";
 import { Generator } from "../../src/autograd/random.ts";
 import { fromTypedArray, type Tensor } from "../../src/autograd/tensor.ts";
 import { CpuBackend } from "../../src/kernels/cpu/backend.ts";

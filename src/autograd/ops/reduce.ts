@@ -7,7 +7,7 @@
  */
 import type { ReduceOp, Shape } from "../../kernels/backend.ts";
 import { formatShape, sizeOf } from "../../kernels/shape.ts";
-import { noGrad } from "../engine.ts";
+import { noGrad } from "../grad-mode.ts";
 import { applyOp, type Vjp } from "../op.ts";
 import { Tensor } from "../tensor.ts";
 import { equal } from "./compare.ts";

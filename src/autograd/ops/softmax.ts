@@ -7,7 +7,7 @@
  * so the shift changes neither the value nor the gradient. Like PyTorch, a row holding +Infinity
  * gives NaN, and a row of only −Infinity gives NaN.
  */
-import { noGrad } from "../engine.ts";
+import { noGrad } from "../grad-mode.ts";
 import type { Tensor } from "../tensor.ts";
 import { normalizeAxes } from "./reduce.ts";
 

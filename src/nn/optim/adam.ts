@@ -6,7 +6,7 @@
  * The divisions by 1 − βᵗ undo the bias of m and v towards their zero start.
  */
 import { zeros } from "../../autograd/create.ts";
-import { noGrad } from "../../autograd/engine.ts";
+import { noGrad } from "../../autograd/grad-mode.ts";
 import type { Tensor } from "../../autograd/tensor.ts";
 import type { AdamHyperparameters } from "../../kernels/backend.ts";
 import { Optimizer, type OptimizerState } from "./optimizer.ts";

@@ -3,7 +3,7 @@
  * has a gradient updated in place by the optimizer's own rule), and state for checkpoints.
  */
 import { full } from "../../autograd/create.ts";
-import { noGrad } from "../../autograd/engine.ts";
+import { noGrad } from "../../autograd/grad-mode.ts";
 import { scoped } from "../../autograd/scope.ts";
 import type { Tensor } from "../../autograd/tensor.ts";
 

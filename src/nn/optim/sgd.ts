@@ -4,7 +4,7 @@
  *   p ← p − lr·b  (plain SGD when μ = 0: p ← p − lr·g)
  */
 import { zeros } from "../../autograd/create.ts";
-import { noGrad } from "../../autograd/engine.ts";
+import { noGrad } from "../../autograd/grad-mode.ts";
 import type { Tensor } from "../../autograd/tensor.ts";
 import { Optimizer, type OptimizerState } from "./optimizer.ts";
 
