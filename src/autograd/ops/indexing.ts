@@ -4,16 +4,16 @@
  * backward rule of its own, and each differentiates to any order.
  */
 import { formatShape } from "../../kernels/shape.ts";
+import { normalizeAxis } from "../axes.ts";
 import type { Tensor } from "../tensor.ts";
 import { add } from "./elementwise.ts";
 import { gather, scatterAdd } from "./gather.ts";
-import { normalizeAxes } from "./reduce.ts";
 import { reshape } from "./shape.ts";
 
 /** The one axis an op works along, as a non-negative number, with an error naming the op. */
 function oneAxis(op: string, x: Tensor, axis: number): number {
   if (x.ndim === 0) throw new Error(`${op}: needs a tensor with at least one dimension, got a scalar`);
-  return normalizeAxes(op, x.shape, axis)[0];
+  return normalizeAxis(op, x.shape, axis);
 }
 
 /** Slabs `indices` of x along `axis`, in that order, repeats allowed (torch.index_select). */
@@ -114,13 +114,13 @@ export function stack(xs: readonly Tensor[], axis = 0): Tensor {
     );
   }
   // The new axis may go anywhere from before the first dimension to after the last.
-  const nd = shape.length + 1;
-  if (!Number.isInteger(axis) || axis < -nd || axis >= nd) {
-    throw new Error(
-      `stack: axis ${axis} is out of range for stacking tensors of shape ${formatShape(shape)}`,
-    );
-  }
-  const ax = axis < 0 ? axis + nd : axis;
+  const ax = normalizeAxis(
+    "stack",
+    shape,
+    axis,
+    shape.length + 1,
+    `stacking tensors of shape ${formatShape(shape)}`,
+  );
   const withAxis = [...shape.slice(0, ax), 1, ...shape.slice(ax)];
   return concat(
     xs.map((x) => reshape(x, withAxis)),

@@ -7,30 +7,13 @@
  */
 import type { ReduceOp, Shape } from "../../kernels/backend.ts";
 import { formatShape, sizeOf } from "../../kernels/shape.ts";
+import { normalizeAxes } from "../axes.ts";
 import { noGrad } from "../grad-mode.ts";
 import { applyOp, type Vjp } from "../op.ts";
 import { Tensor } from "../tensor.ts";
 import { equal } from "./compare.ts";
 import { add, div, exp, log, maximum, minimum, mul, sub } from "./elementwise.ts";
 import { broadcastTo, reshape } from "./shape.ts";
-
-/** Axes as a sorted list of non-negative numbers; undefined means all of them. */
-export function normalizeAxes(
-  op: string,
-  shape: Shape,
-  axes: number | readonly number[] | undefined,
-): number[] {
-  if (axes === undefined) return shape.map((_, i) => i);
-  const list = typeof axes === "number" ? [axes] : axes;
-  const out = list.map((a) => {
-    if (!Number.isInteger(a) || a < -shape.length || a >= shape.length) {
-      throw new Error(`${op}: axis ${a} is out of range for a tensor of shape ${formatShape(shape)}`);
-    }
-    return a < 0 ? a + shape.length : a;
-  });
-  if (new Set(out).size !== out.length) throw new Error(`${op}: repeated axis in [${list.join(", ")}]`);
-  return out.sort((x, y) => x - y);
-}
 
 /** The shape after reducing `axes`: size-1 dimensions kept (keepdims) or dropped. */
 function reducedShape(shape: Shape, axes: readonly number[], keepdims: boolean): number[] {

@@ -4,8 +4,10 @@
  * (broadcastTo and sumToShape; gatherRows is gather along the first axis, whose pair is in gather.ts),
  * each the other's VJP.
  */
+
 import type { Shape } from "../../kernels/backend.ts";
 import { broadcastShapes, formatShape, sameShape, sizeOf } from "../../kernels/shape.ts";
+import { normalizeAxis } from "../axes.ts";
 import { applyOp } from "../op.ts";
 import { Tensor } from "../tensor.ts";
 import { gather } from "./gather.ts";
@@ -38,14 +40,14 @@ function inferShape(x: Tensor, shape: Shape): number[] {
   return out;
 }
 
-/** Reorder the axes (default: reverse them, so a matrix becomes its transpose). */
+/** Reorder the axes (default: reverse them, so a matrix becomes its transpose); negative axes count from the end. */
 export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
-  const p = perm ?? x.shape.map((_, i) => x.ndim - 1 - i);
-  const valid = p.length === x.ndim && [...p].sort((a, b) => a - b).every((v, i) => v === i);
-  if (!valid)
-    throw new Error(
-      `transpose: [${p.join(", ")}] is not a permutation of the axes of ${formatShape(x.shape)}`,
-    );
+  const notPermutation = () =>
+    new Error(`transpose: [${perm?.join(", ")}] is not a permutation of the axes of ${formatShape(x.shape)}`);
+  if (perm !== undefined && perm.length !== x.ndim) throw notPermutation();
+  const p =
+    perm?.map((axis) => normalizeAxis("transpose", x.shape, axis)) ?? x.shape.map((_, i) => x.ndim - 1 - i);
+  if (![...p].sort((a, b) => a - b).every((v, i) => v === i)) throw notPermutation();
   const inverse = new Array<number>(p.length);
   p.forEach((axis, i) => {
     inverse[axis] = i;

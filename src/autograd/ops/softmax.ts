@@ -7,13 +7,14 @@
  * so the shift changes neither the value nor the gradient. Like PyTorch, a row holding +Infinity
  * gives NaN, and a row of only −Infinity gives NaN.
  */
+
+import { normalizeAxis } from "../axes.ts";
 import { noGrad } from "../grad-mode.ts";
 import type { Tensor } from "../tensor.ts";
-import { normalizeAxes } from "./reduce.ts";
 
 /** x − max(x) along the axis, with the max a constant of the graph. */
 function shifted(op: string, x: Tensor, axis: number): { z: Tensor; axis: number } {
-  const [ax] = normalizeAxes(op, x.shape, axis);
+  const ax = normalizeAxis(op, x.shape, axis);
   // An empty axis has no maximum, and nothing to shift either.
   // Taken under noGrad: no graph, so the shift is a constant without a copy.
   return { z: x.shape[ax] === 0 ? x : x.sub(noGrad(() => x.max(ax, true))), axis: ax };
