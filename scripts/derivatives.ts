@@ -1,15 +1,11 @@
 /**
  * The derivative table: every op's vector-Jacobian product, read from the one-line math comment
- * that sits over (or inside) the op in the source, with its file and line, written to
- * docs/derivatives.md. `npm run docs:derivatives` regenerates it; test/docs/derivatives.test.ts
- * fails when the file is stale or a public op has no rule.
+ * that sits over the op in the source, with its file and line, written to docs/derivatives.md.
+ * `npm run docs:derivatives` regenerates it; test/docs/derivatives.test.ts fails when the file is
+ * stale or a public op has no rule.
  *
- * Where the rules are found, in this order:
- *   1. the `//` comment lines right above an exported function or const (a JSDoc block may sit
- *      between the comment and the export, or above both);
- *   2. else a line of its doc comment that reads like a derivative (d…/d…, ∂, dA = …);
- *   3. else the first `//` comment inside its body that reads like one.
- * Ops are the exports of src/autograd/ops/ and of src/nn's loss files. Every one that the package
+ * The one place a rule sits: the `//` comment lines right above an exported function or const (a
+ * JSDoc block may sit between the comment and the export, or above both). Ops are the exports of src/autograd/ops/ and of src/nn's loss files. Every one that the package
  * entry (src/index.ts) exports must have a rule, unless it only makes constants (masks, zeros:
  * derivative zero); an internal export without one is a helper and is left out.
  */
@@ -40,8 +36,6 @@ export function opFiles(): string[] {
     .map((f) => `src/nn/${f}`);
   return [...ops, ...losses].sort();
 }
-
-const DERIVATIVE = /∂|\bd\s?[^\s/]*\/d|\bd[A-Za-z]\w*\s*=|\bd\s+\w+\s*\/\s*d/;
 
 /** A file's text by its path from the repository root. */
 export type Reader = (file: string) => string;
@@ -92,26 +86,6 @@ function leadingLineComments(source: ts.SourceFile, node: ts.Node): { text: stri
   return run;
 }
 
-/** A line of the doc comment right before `node` that reads like a derivative. */
-function docRuleLine(source: ts.SourceFile, node: ts.Node): { text: string; pos: number } | undefined {
-  const text = source.getFullText();
-  const ranges = ts.getLeadingCommentRanges(text, node.getFullStart()) ?? [];
-  const candidates: { text: string; pos: number }[] = [];
-  for (const r of ranges.filter((c) => c.kind === ts.SyntaxKind.MultiLineCommentTrivia)) {
-    let pos = r.pos;
-    for (const line of text.slice(r.pos, r.end).split("\n")) {
-      const content = line
-        .replace(/^\s*(\/\*\*?|\*\/?)?/, "")
-        .replace(/\*\/\s*$/, "")
-        .trim();
-      if (DERIVATIVE.test(content)) candidates.push({ text: content, pos: pos + line.indexOf(content) });
-      pos += line.length + 1;
-    }
-  }
-  // Prose may mention a derivative in passing; the rule is the line that starts with one.
-  return candidates.find((c) => /^(d\b|d\(|∂)/.test(c.text)) ?? candidates[0];
-}
-
 /**
  * Whether a function only makes constants: it never records an op (no applyOp or Tensor.fromOp)
  * and calls no op, directly or through the file's other constant-makers. Such a function (a mask
@@ -138,34 +112,6 @@ function makesOnlyConstants(
   };
   visit(body);
   return !records;
-}
-
-/** The first `//` comment inside `body` that reads like a derivative. */
-function bodyRuleComment(source: ts.SourceFile, body: ts.Node): { text: string; pos: number } | undefined {
-  const text = source.getFullText();
-  const pattern = /\/\/([^\n]*)/g;
-  pattern.lastIndex = body.getStart();
-  for (let m = pattern.exec(text); m !== null && m.index < body.getEnd(); m = pattern.exec(text)) {
-    // Skip "//" inside strings or regular expressions: a comment is trivia, not part of a token.
-    const token = findToken(source, m.index);
-    if (token !== undefined && token.getStart() <= m.index && m.index < token.getEnd()) continue;
-    if (DERIVATIVE.test(m[1])) return { text: m[1].trim(), pos: m.index };
-  }
-  return undefined;
-}
-
-function findToken(source: ts.SourceFile, pos: number): ts.Node | undefined {
-  let found: ts.Node | undefined;
-  const visit = (node: ts.Node) => {
-    if (node.getStart() <= pos && pos < node.getEnd()) {
-      found = node;
-      node.forEachChild(visit);
-    }
-  };
-  source.forEachChild(visit);
-  return found !== undefined && (ts.isStringLiteralLike(found) || ts.isRegularExpressionLiteral(found))
-    ? found
-    : undefined;
 }
 
 /** The public names of src/index.ts by the file they come from (`*` when everything is re-exported). */
@@ -207,12 +153,8 @@ export function collectRules(read: Reader = readSource): Rule[] {
   }
   const rules: Rule[] = [];
   const missing: string[] = [];
-  for (const { name, statement, body, file, source } of declarations) {
-    const leading = leadingLineComments(source, statement).filter((c) => c.text !== "");
-    const found =
-      leading.length > 0
-        ? leading
-        : [docRuleLine(source, statement) ?? bodyRuleComment(source, body)].filter((c) => c !== undefined);
+  for (const { name, statement, file, source } of declarations) {
+    const found = leadingLineComments(source, statement).filter((c) => c.text !== "");
     if (found.length === 0) {
       const names = exported.get(file);
       const isPublic = names !== undefined && (names.has("*") || names.has(name));

@@ -11,7 +11,7 @@
  * differentiated again: that is all that gradients of gradients take.
  */
 import { formatShape, sameShape } from "../kernels/shape.ts";
-import { enableGrad, isGradEnabled, noGrad, prefixed } from "./grad-mode.ts";
+import { enableGrad, noGrad, prefixed } from "./grad-mode.ts";
 import { cast } from "./ops/elementwise.ts";
 import { scoped } from "./scope.ts";
 import { describe, Tensor } from "./tensor.ts";

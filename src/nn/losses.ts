@@ -29,6 +29,7 @@ function checkTargets(op: string, input: Tensor, target: Tensor): void {
  * a finite loss, and the gradient divides by max(p(1 − p), 1e-12) rather than by 0. Those guards
  * are why it has a VJP of its own rather than the one its ops would compose (0 · 1/0 = NaN at p = 0).
  */
+// d BCE/dp = (p − t) / (p(1 − p)), d BCE/dt = ln(1 − p) − ln p
 export function binaryCrossEntropy(probs: Tensor, target: Tensor, reduction: Reduction = "mean"): Tensor {
   checkTargets("binaryCrossEntropy", probs, target);
   const logP = () => maximum(probs.log(), -100);
@@ -38,9 +39,7 @@ export function binaryCrossEntropy(probs: Tensor, target: Tensor, reduction: Red
     [probs, target],
     () => target.mul(logP()).add(target.neg().add(1).mul(log1mP())).neg(),
     (g) => [
-      // d BCE/dp = (p − t) / (p(1 − p))
       () => g.mul(probs.sub(target)).div(maximum(probs.mul(probs.neg().add(1)), 1e-12)),
-      // d BCE/dt = ln(1 − p) − ln p
       () => g.mul(log1mP().sub(logP())),
     ],
   );
@@ -55,6 +54,7 @@ export function binaryCrossEntropy(probs: Tensor, target: Tensor, reduction: Red
  * a backend can fuse each direction into one pass over memory (Backend.bceWithLogitsSum/Grad: the
  * VAE's loss covers 128×784 pixels a step); the composed ops give the same numbers where it cannot.
  */
+// d/dℓ [softplus(ℓ) − t·ℓ] = σ(ℓ) − t, d/dt = −ℓ
 export function binaryCrossEntropyWithLogits(
   logits: Tensor,
   target: Tensor,
@@ -73,13 +73,12 @@ export function binaryCrossEntropyWithLogits(
       fused(backend.bceWithLogitsSum?.(logits.storage, target.storage), []) ??
       logits.softplus().sub(target.mul(logits)).sum(),
     (g) => [
-      // d/dℓ [softplus(ℓ) − t·ℓ] = σ(ℓ) − t   (fused, unless this backward is recorded for a higher order)
+      // Fused, unless this backward is recorded for a higher order.
       () =>
         (isGradEnabled()
           ? null
           : fused(backend.bceWithLogitsGrad?.(logits.storage, target.storage, g.storage), logits.shape)) ??
         logits.sigmoid().sub(target).mul(g),
-      // d/dt [softplus(ℓ) − t·ℓ] = −ℓ
       () => logits.neg().mul(g),
     ],
   );

@@ -19,6 +19,7 @@ export interface MatmulOptions {
   transB?: boolean;
 }
 
+// With C = op(A)·op(B): d op(A) = G·op(B)ᵀ, d op(B) = op(A)ᵀ·G, each read through the stored layouts
 export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
   const transA = options.transA ?? false;
   const transB = options.transB ?? false;
@@ -45,7 +46,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
         a.backend,
       ),
     (g) => {
-      // Each line is the rule dA = G·Bᵀ, dB = Aᵀ·G with the stored layouts of A and B put in.
+      // C = A·B: dA = G·Bᵀ, dB = Aᵀ·G
       if (!transA && !transB)
         return [() => matmul(g, b, { transB: true }), () => matmul(a, g, { transA: true })];
       // C = Aᵀ·B: dA = (G·Bᵀ)ᵀ = B·Gᵀ, dB = A·G

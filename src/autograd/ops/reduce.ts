@@ -67,10 +67,10 @@ export function max(x: Tensor, axes?: number | readonly number[], keepdims = fal
 /**
  * log Σ exp(x) over one axis, computed stably as log Σ exp(x − s) + s with the shift s = max(x),
  * so that no exp overflows. s is taken as a constant (detached, as tinygrad does): the result does
- * not depend on it, d/ds [log Σ exp(x − s) + s] = −1 + 1 = 0, so the gradient
- *   d lse/dx_i = exp(x_i − lse) = softmax(x)_i
- * comes out of exp, sum and log's own VJPs, and so do all higher derivatives.
+ * not depend on it, d/ds [log Σ exp(x − s) + s] = −1 + 1 = 0, so the gradient (below) comes out
+ * of exp, sum and log's own VJPs, and so do all higher derivatives.
  */
+// d lse/dx_i = exp(x_i − lse) = softmax(x)_i
 export function logsumexp(x: Tensor, axis: number, keepdims = false): Tensor {
   const ax = normalizeAxes("logsumexp", x.shape, axis);
   const shift = noGrad(() => {

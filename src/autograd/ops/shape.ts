@@ -13,10 +13,10 @@ import { Tensor } from "../tensor.ts";
 import { gather } from "./gather.ts";
 
 /** The same values in a new shape with as many elements; one dimension may be -1 (inferred). */
+// d reshape(x)/dx: the gradient reshaped back
 export function reshape(x: Tensor, shape: Shape): Tensor {
   const inferred = inferShape(x, shape);
   if (sameShape(inferred, x.shape)) return x;
-  // d reshape(x)/dx: the gradient reshaped back
   return applyOp(
     "reshape",
     [x],
@@ -41,6 +41,7 @@ function inferShape(x: Tensor, shape: Shape): number[] {
 }
 
 /** Reorder the axes (default: reverse them, so a matrix becomes its transpose); negative axes count from the end. */
+// d transpose(x)/dx: the gradient transposed back by the inverse permutation
 export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
   const notPermutation = () =>
     new Error(`transpose: [${perm?.join(", ")}] is not a permutation of the axes of ${formatShape(x.shape)}`);
@@ -53,7 +54,6 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
     inverse[axis] = i;
   });
   const shape = p.map((axis) => x.shape[axis]);
-  // d transpose(x)/dx: the gradient transposed back by the inverse permutation
   return applyOp(
     "transpose",
     [x],
@@ -63,6 +63,7 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
 }
 
 /** Repeat x along its size-1 (or missing leading) dimensions to `shape`. */
+// d broadcast(x)/dx: each copy's gradient summed back into the one element it came from
 export function broadcastTo(x: Tensor, shape: Shape): Tensor {
   if (shape.some((d) => !Number.isInteger(d) || d < 0)) {
     throw new Error(
@@ -74,7 +75,6 @@ export function broadcastTo(x: Tensor, shape: Shape): Tensor {
     throw new Error(`broadcastTo: cannot broadcast ${formatShape(x.shape)} to ${formatShape(shape)}`);
   }
   if (sameShape(x.shape, shape)) return x;
-  // d broadcast(x)/dx: each copy's gradient summed back into the one element it came from
   return applyOp(
     "broadcastTo",
     [x],
@@ -87,6 +87,7 @@ export function broadcastTo(x: Tensor, shape: Shape): Tensor {
  * Sum `x` over the axes along which an input of `shape` was broadcast to x's shape, so it has that
  * shape again: how a binary op's gradient returns to an operand that was repeated.
  */
+// d sumToShape(x)/dx: each element of x went into one sum, whose gradient it receives
 export function sumToShape(x: Tensor, shape: Shape): Tensor {
   if (sameShape(x.shape, shape)) return x;
   const lead = x.ndim - shape.length;
@@ -94,7 +95,6 @@ export function sumToShape(x: Tensor, shape: Shape): Tensor {
   for (let d = 0; d < x.ndim; d++) {
     if (d < lead || (shape[d - lead] === 1 && x.shape[d] !== 1)) axes.push(d);
   }
-  // d sumToShape(x)/dx: each element of x went into one sum, whose gradient it receives
   return applyOp(
     "sumToShape",
     [x],
