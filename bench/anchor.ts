@@ -1,23 +1,31 @@
 /**
- * `npx tsx bench/anchor.ts [--rounds 3] [--epochs 2] [--one-thread] [--baseline DIR]
- * [--torch PATH] [--python PATH]`: elbo's training epoch against
- * the native anchor, PyTorch on OpenBLAS (the shared anchors folder's torch_vae.py, same model,
- * same data, same cores), run alternately — PyTorch, then `npm run train:mnist`, round after round —
- * so that both see the same machine. Prints each round's seconds per epoch and elbo's ratio, then
- * the medians. On a shared machine the absolute times wander; the ratio within a round is the figure.
+ * `npx tsx bench/anchor.ts [--rounds 3] [--epochs 2] [--one-thread] [--busy] [--baseline DIR]
+ * [--torch PATH] [--python PATH]`: elbo's training epoch against the native anchor, PyTorch on
+ * OpenBLAS at its best (the shared anchors folder's torch_vae.py, same model, same data, same
+ * cores), run alternately — PyTorch, then `npm run train:mnist`, round after round — so that both
+ * see the same machine. Prints each round's seconds per epoch and elbo's ratio to the best PyTorch
+ * of that round, then the medians. On a shared machine the absolute times wander; the ratio within a
+ * round is the figure.
  *
- * --one-thread adds elbo with ELBO_THREADS=1 (thread scaling), --baseline DIR the train:mnist of
- * another checkout (before/after), each in the same rounds. (The CLI turns on relaxed SIMD's fused
- * multiply-adds itself where Node has them behind a flag: see src/kernels/wasm/node-flags.ts.)
+ * PyTorch at its best: OpenBLAS's core type is chosen by measurement (bench/openblas.ts: OpenBLAS
+ * falls back to slow generic kernels on CPUs it does not know), and each round runs PyTorch with one
+ * and with two intra-op threads and keeps the faster. The core type and thread count are printed
+ * beside every PyTorch figure.
+ *
+ * --one-thread adds elbo with ELBO_THREADS=1 (thread scaling); --busy adds elbo, and elbo on one
+ * thread, while a busy loop occupies one core (a machine that is not idle); --baseline DIR the
+ * train:mnist of another checkout (before/after), each in the same rounds. (The CLI turns on relaxed
+ * SIMD's fused multiply-adds itself where Node has them behind a flag: see
+ * src/kernels/wasm/node-flags.ts.)
  *
  * PyTorch needs `python3-torch` and `libopenblas-dev` (without OpenBLAS, Debian's torch uses the
- * reference BLAS and is many times slower: never compare against that). OPENBLAS_CORETYPE and
- * OPENBLAS_L2_SIZE are removed from PyTorch's environment so that OpenBLAS picks its own kernels.
+ * reference BLAS and is many times slower: never compare against that).
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type CoreChoice, openblasEnv, rankCoreTypes } from "./openblas.ts";
 
 function flag(name: string, fallback: string): string {
   const at = process.argv.indexOf(name);
@@ -49,12 +57,10 @@ if (!existsSync(torchScript)) {
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** PyTorch's seconds per epoch, from its `epoch N: avg loss L  time T s` lines. */
-function torchEpochs(): number[] {
-  const env = { ...process.env };
-  delete env.OPENBLAS_CORETYPE;
-  delete env.OPENBLAS_L2_SIZE;
-  const run = spawnSync(python, [torchScript, "--epochs", String(epochs)], { env, encoding: "utf8" });
+/** PyTorch's seconds per epoch on `core`'s kernels with `threads` intra-op threads, from its `epoch N: … time T s` lines. */
+function torchEpochs(core: CoreChoice, threads: number): number[] {
+  const args = [torchScript, "--epochs", String(epochs), "--threads", String(threads)];
+  const run = spawnSync(python, args, { env: openblasEnv(core), encoding: "utf8" });
   if (run.status !== 0) throw new Error(`PyTorch anchor failed:\n${run.stdout}\n${run.stderr}`);
   const times = [...run.stdout.matchAll(/^epoch \d+: avg loss [\d.]+\s+time ([\d.]+) s/gm)].map((m) =>
     Number(m[1]),
@@ -87,44 +93,95 @@ function elboEpochs(dir: string, env: Record<string, string>): number[] {
   }
 }
 
-/** The systems of a round, in the order they run: PyTorch first, then elbo's configurations. */
+/** A busy loop on one core for as long as `work` runs: a machine that is not idle. */
+function underLoad<T>(work: () => T): T {
+  const busy = spawn(process.execPath, ["-e", "for (;;) {}"], { stdio: "ignore" });
+  try {
+    return work();
+  } finally {
+    busy.kill("SIGKILL");
+  }
+}
+
+const cores = rankCoreTypes(python);
+if (cores.length === 0) {
+  console.error(
+    `bench anchor: PyTorch (${python}) could not run a checked matmul under any OpenBLAS core type`,
+  );
+  process.exit(2);
+}
+console.log("OpenBLAS core types, 128×784·784×200 matmul on one thread (fastest first):");
+for (const c of cores)
+  console.log(
+    `  ${(c.coretype ?? `(auto: ${c.core})`).padEnd(18)} ${c.gflops.toFixed(1).padStart(6)} GFLOP/s  max rel. error ${c.maxRelError.toExponential(1)}`,
+  );
+const best = cores[0];
+const coreName = best.coretype ?? `auto (${best.core})`;
+
+/** The systems of a round, in the order they run: PyTorch first (both thread counts), then elbo's. */
+const torchThreads = [1, 2];
 const systems: { label: string; run: () => number[] }[] = [
-  { label: "PyTorch", run: torchEpochs },
+  ...torchThreads.map((threads) => ({
+    label: `PyTorch ${coreName} ×${threads}`,
+    run: () => torchEpochs(best, threads),
+  })),
   { label: "elbo", run: () => elboEpochs(".", {}) },
 ];
 if (process.argv.includes("--one-thread")) {
   systems.push({ label: "elbo 1 thread", run: () => elboEpochs(".", { ELBO_THREADS: "1" }) });
 }
+if (process.argv.includes("--busy")) {
+  systems.push({ label: "elbo, busy core", run: () => underLoad(() => elboEpochs(".", {})) });
+  systems.push({
+    label: "elbo 1 thread, busy",
+    run: () => underLoad(() => elboEpochs(".", { ELBO_THREADS: "1" })),
+  });
+}
 const baseline = flag("--baseline", "");
 if (baseline !== "") systems.push({ label: "baseline", run: () => elboEpochs(baseline, {}) });
 
 const seconds: number[][] = systems.map(() => []);
+/** The best PyTorch of each round: the faster of its thread counts. */
+const torchBest: number[] = [];
+const width = Math.max(24, ...systems.map((x) => x.label.length + 2));
 console.log(
   `${rounds} rounds of ${epochs} epochs; each round runs ${systems.map((x) => x.label).join(", ")} in turn`,
 );
-console.log(
-  "s/epoch is the mean of the round's epochs; in brackets, the ratio to PyTorch's in the same round",
-);
-console.log(["round", ...systems.map((x) => x.label)].map((c) => c.padStart(22)).join(""));
-const cell = (value: number, torch: number, first: boolean) =>
-  (first ? value.toFixed(3) : `${value.toFixed(3)} (${(value / torch).toFixed(3)})`).padStart(22);
+console.log("s/epoch is the mean of the round's epochs; in brackets, the ratio to the round's best PyTorch");
+console.log(["round", ...systems.map((x) => x.label)].map((c) => c.padStart(width)).join(""));
+const isTorch = (i: number) => i < torchThreads.length;
+const cell = (value: number, torch: number, i: number) =>
+  (isTorch(i) ? value.toFixed(3) : `${value.toFixed(3)} (${(value / torch).toFixed(3)})`).padStart(width);
 for (let r = 1; r <= rounds; r++) {
   for (const [i, system] of systems.entries()) seconds[i].push(mean(system.run()));
+  torchBest.push(Math.min(...torchThreads.map((_, i) => seconds[i][r - 1])));
   console.log(
-    [String(r).padStart(22), ...seconds.map((col, i) => cell(col[r - 1], seconds[0][r - 1], i === 0))].join(
-      "",
-    ),
+    [String(r).padStart(width), ...seconds.map((col, i) => cell(col[r - 1], torchBest[r - 1], i))].join(""),
   );
 }
-const ratios = seconds.map((col) => median(col.map((value, r) => value / seconds[0][r])));
+const ratios = seconds.map((col) => median(col.map((value, r) => value / torchBest[r])));
 console.log(
   [
-    "median".padStart(22),
+    "median".padStart(width),
     ...seconds.map((col, i) =>
-      (i === 0 ? median(col).toFixed(3) : `${median(col).toFixed(3)} (${ratios[i].toFixed(3)})`).padStart(22),
+      (isTorch(i) ? median(col).toFixed(3) : `${median(col).toFixed(3)} (${ratios[i].toFixed(3)})`).padStart(
+        width,
+      ),
     ),
   ].join(""),
 );
+const label = (name: string) => systems.findIndex((x) => x.label === name);
+const ratioOf = (a: string, b: string) => median(seconds[label(a)].map((v, r) => v / seconds[label(b)][r]));
+if (label("elbo 1 thread") >= 0)
+  console.log(
+    `two threads against one: ${ratioOf("elbo 1 thread", "elbo").toFixed(2)}× (median of the rounds)`,
+  );
+if (label("elbo, busy core") >= 0) {
+  console.log(`busy core against quiet: ${ratioOf("elbo, busy core", "elbo").toFixed(2)}× the quiet epoch`);
+  console.log(
+    `busy core, all threads against one thread: ${ratioOf("elbo, busy core", "elbo 1 thread, busy").toFixed(2)}×`,
+  );
+}
 console.log(
-  "A ratio below 1 means that configuration's epoch is shorter than PyTorch's (median of the rounds' ratios).",
+  `A ratio below 1 means that configuration's epoch is shorter than PyTorch's best (OpenBLAS core ${coreName}, the faster of ${torchThreads.join(" and ")} threads in each round).`,
 );
