@@ -37,8 +37,8 @@ export class Tensor {
   readonly shape: readonly number[];
   readonly dtype: DType;
   readonly backend: Backend;
-  /** The backend's handle to the values. Only backends look inside it. */
-  storage: Storage;
+  /** The backend's handle to the values, for the tensor's whole life (assign writes into it). Only backends look inside it. */
+  readonly storage: Storage;
   /** Whether gradients flow to this tensor. Set it on the leaves you want `.grad` for. */
   requiresGrad: boolean;
   /** d(loss)/d(this), accumulated by `backward()` into leaves (and tensors that `retainGrad()`). */
@@ -152,9 +152,10 @@ export class Tensor {
   }
 
   /**
-   * Replace this tensor's values in place (the optimizer's update). It must have the same shape
-   * and dtype; the old storage is freed. Not recorded in any graph: a tensor that requires grad
-   * can only be assigned under noGrad, and any op that read the old values refuses to backward.
+   * Replace this tensor's values in place (the optimizer's update): it keeps its storage, so a
+   * compiled step that holds it sees the new values. It must have the same shape and dtype. Not
+   * recorded in any graph: a tensor that requires grad can only be assigned under noGrad, and any
+   * op that read the old values refuses to backward.
    */
   assign(values: Tensor): void {
     if (this.requiresGrad && isGradEnabled()) {
@@ -167,9 +168,7 @@ export class Tensor {
         `assign: cannot put ${values.dtype} ${formatShape(values.shape)} values on ${values.backend.name} into a ${this.dtype} ${formatShape(this.shape)} tensor on ${this.backend.name}`,
       );
     }
-    const old = this.storage;
-    this.storage = values.backend.copy(values.storage);
-    this.backend.dispose(old);
+    this.backend.write(this.storage, values.storage);
     this.version++;
   }
 

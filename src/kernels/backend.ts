@@ -70,6 +70,12 @@ export interface Backend {
 
   /** A copy of the values, in the same dtype (every tensor owns its storage, so ops that keep values copy them). */
   copy(x: Storage): Storage;
+  /**
+   * Overwrite `dst`'s values with `src`'s, in place (one size and dtype): an optimizer's update of
+   * a parameter, which keeps its storage, so that anything holding that storage (a compiled step)
+   * sees the new values.
+   */
+  write(dst: Storage, src: Storage): void;
   /** The values converted to `dtype` (rounded to nearest when narrowing), in a new storage. */
   cast(x: Storage, dtype: DType): Storage;
 

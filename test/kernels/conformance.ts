@@ -717,6 +717,40 @@ const rowsAndCasts: ConformanceCheck = {
 
 // ---- storages ----------------------------------------------------------------------------------
 
+const writes: ConformanceCheck = {
+  name: "write replaces a storage's values in place: ops issued before it read the old values, ops after it the new",
+  async run(target) {
+    const { backend } = target;
+    const values = specialValues.slice(0, 8);
+    const dst = upload(backend, values);
+    const before = backend.unary("neg", dst);
+    const replacement = values.map((_, i) => i - 3.5);
+    backend.write(dst, upload(backend, replacement));
+    const after = backend.unary("neg", dst);
+    expectSame("write: the new values", await read(backend, dst), Float32Array.from(replacement));
+    expectSame(
+      "an op issued before the write",
+      await read(backend, before),
+      Float32Array.from(values, (v) => -v),
+    );
+    expectSame(
+      "an op issued after the write",
+      await read(backend, after),
+      Float32Array.from(replacement, (v) => -v),
+    );
+    let message = "";
+    try {
+      backend.write(dst, backend.fill(3, 0, "float32"));
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    if (!/write needs one size and dtype/.test(message))
+      throw new Error(
+        `a write of another size: "${message}", expected it to say "write needs one size and dtype"`,
+      );
+  },
+};
+
 const storages: ConformanceCheck = {
   name: "storages: disposing frees what memory() counts, twice is harmless, use after dispose throws",
   async run(target) {
@@ -939,6 +973,7 @@ export const conformanceChecks: readonly ConformanceCheck[] = [
   propertyReduce("sum", reduceAnyArb, false),
   propertyReduce("max", reduceAnyArb, false),
   reduceStated,
+  writes,
   matmulProperty,
   matmulStated,
   copiesProperty,

@@ -111,6 +111,16 @@ export class CpuBackend implements Backend {
     return this.ledger.memory();
   }
 
+  write(dst: Storage, src: Storage): void {
+    const [to, from] = [this.get(dst), this.get(src)];
+    if (to.length !== from.length || dst.dtype !== src.dtype) {
+      throw new Error(
+        `${this.name} backend: write needs one size and dtype, got ${to.length} ${dst.dtype} and ${from.length} ${src.dtype}`,
+      );
+    }
+    to.set(from);
+  }
+
   copy(x: Storage): Storage {
     return this.cast(x, x.dtype);
   }

@@ -275,6 +275,30 @@ export class GpuBackend implements Backend {
 
   // ---- the primitives ----
 
+  write(dst: Storage, src: Storage): void {
+    const d = this.get(dst);
+    if (d.size !== src.size || d.dtype !== src.dtype) {
+      throw new Error(
+        `gpu backend: write needs one size and dtype, got ${d.size} ${d.dtype} and ${src.size} ${src.dtype}`,
+      );
+    }
+    // A copy made where the values are, whose values then move into dst's place, in queue order:
+    // ops queued before the write still read the old values, ops queued after it the new ones.
+    const copied = this.get(this.copy(src));
+    this.ledger.surrender(copied);
+    const move = () => {
+      const old = d.place.device;
+      d.place.device = copied.place.device;
+      d.place.host = copied.place.host;
+      d.place.error = copied.place.error;
+      if (old !== null && old !== d.place.device) this.device.release(old);
+      d.settled = true;
+    };
+    if (!this.device.async) return move();
+    d.settled = false;
+    void this.queue.push(move);
+  }
+
   copy(x: Storage): Storage {
     // A float32 copy stays where the values are: a kernel on the device, a slice on the host.
     const { place, settled } = this.get(x);

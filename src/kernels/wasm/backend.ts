@@ -218,6 +218,16 @@ export class WasmBackend implements Backend {
     return this.ledger.memory();
   }
 
+  write(dst: Storage, src: Storage): void {
+    const [to, from] = [this.check(dst), this.check(src)];
+    if (to.size !== from.size || to.dtype !== from.dtype) {
+      throw new Error(
+        `wasm backend: write needs one size and dtype, got ${to.size} ${to.dtype} and ${from.size} ${from.dtype}`,
+      );
+    }
+    this.view(to).set(this.view(from));
+  }
+
   copy(x: Storage): Storage {
     return this.cast(x, x.dtype);
   }
