@@ -2,6 +2,7 @@
 import type { DType, Shape, TypedArray } from "../kernels/backend.ts";
 import { getBackend } from "../kernels/registry.ts";
 import { formatShape, sizeOf } from "../kernels/shape.ts";
+import { hostTensor } from "./host.ts";
 import { type Generator, globalGenerator } from "./random.ts";
 import { fromTypedArray, type NestedArray, Tensor } from "./tensor.ts";
 
@@ -109,11 +110,15 @@ export function randn(shape: Shape, options: RandomOptions & { mean?: number; st
   return random("randn", shape, options, () => mean + std * g.normal());
 }
 
+/** Draws made on the host: a compiled step draws again at every call, in the same order (host.ts). */
 function random(op: string, shape: Shape, options: CreateOptions, draw: () => number): Tensor {
   checkShape(op, shape);
-  const values = allocate(sizeOf(shape), options.dtype);
-  for (let i = 0; i < values.length; i++) values[i] = draw();
-  return fromTypedArray(values, shape, { requiresGrad: options.requiresGrad });
+  const make = () => {
+    const values = allocate(sizeOf(shape), options.dtype);
+    for (let i = 0; i < values.length; i++) values[i] = draw();
+    return values;
+  };
+  return hostTensor(make, shape, { requiresGrad: options.requiresGrad });
 }
 
 function checkShape(op: string, shape: Shape): void {

@@ -132,22 +132,26 @@ export interface Backend {
 
   /**
    * Adam's update of one parameter, in place and in one pass (PyTorch's semantics). With
-   * g = grad + weightDecay·param (just grad when weightDecay is 0), and c₁ = 1 − β₁ᵗ, c₂ = 1 − β₂ᵗ (t = hyper.t):
-   *   m ← m·β₁ + g·(1 − β₁);   v ← v·β₂ + g²·(1 − β₂);   param ← param − m / (√(v / c₂) + ε) · (lr / c₁)
+   * g = grad + weightDecay·param (just grad when weightDecay is 0), and `corrections` holding the
+   * two numbers [c₂, s] = [1 − β₂ᵗ, lr / (1 − β₁ᵗ)] of step t (in the parameter's dtype):
+   *   m ← m·β₁ + g·(1 − β₁);   v ← v·β₂ + g²·(1 − β₂);   param ← param − m / (√(v / c₂) + ε) · s
    * `param`, `m` and `v` are overwritten (start m and v at zeros); all four have the same size and
    * dtype. Each constant is rounded to the dtype and each operation is done in the order written,
-   * so the result equals, bit for bit, that formula composed from `binary` and `unary` ops.
-   * Returns whether every number written (param, m and v) is finite: the kernel sees each one
-   * anyway, and a divergence guard would otherwise make another pass over all three to learn it.
-   * Undefined: declined, nothing written.
+   * so the result equals, bit for bit, that formula composed from `binary` and `unary` ops. The
+   * step's numbers come in a storage, not as arguments, so that a compiled step computes them on
+   * the host at every call while the kernel's other arguments stay fixed.
+   * Returns a storage whose numbers sum to 0 when every number written (param, m and v) is finite,
+   * else to NaN: the kernel sees each one anyway, and a divergence guard would otherwise make
+   * another pass over all three to learn it. Undefined: declined, nothing written.
    */
   adamUpdate?(
     param: Storage,
     grad: Storage,
     m: Storage,
     v: Storage,
+    corrections: Storage,
     hyper: AdamHyperparameters,
-  ): boolean | undefined;
+  ): Storage | undefined;
 
   /**
    * Binary cross-entropy from logits ℓ and targets t of one size and dtype, summed, in one pass:
@@ -177,13 +181,10 @@ export interface MatmulShape {
   transB: boolean;
 }
 
-/** The numbers one Adam step needs (see Backend.adamUpdate). */
+/** The numbers that Adam's update keeps from step to step (see Backend.adamUpdate). */
 export interface AdamHyperparameters {
-  lr: number;
   beta1: number;
   beta2: number;
   eps: number;
   weightDecay: number;
-  /** The step number, from 1: it sets the bias corrections 1 − βᵗ. */
-  t: number;
 }

@@ -784,7 +784,7 @@ const storages: ConformanceCheck = {
 };
 
 const adam: ConformanceCheck = {
-  name: "adamUpdate, where a backend has it and does not decline, equals the formula composed from binary and unary ops, bit for bit, and says whether all it wrote is finite",
+  name: "adamUpdate, where a backend has it and does not decline, equals the formula composed from binary and unary ops, bit for bit, and its probe sums to 0 exactly when all it wrote is finite (else NaN)",
   async run(target) {
     const { backend, runs } = target;
     if (backend.adamUpdate === undefined) return;
@@ -819,25 +819,27 @@ const adam: ConformanceCheck = {
             };
             for (let step = 1; step <= 3; step++) {
               const g = typed(grads.slice((step - 1) * n, step * n));
-              const h: AdamHyperparameters = {
-                lr: 0.01,
-                beta1: 0.9,
-                beta2: 0.999,
-                eps: 1e-8,
-                weightDecay,
-                t: step,
-              };
-              ref = composedAdam(r, ref, r.fromArray(g), n, h, dtype);
-              const finite = update(state.p, backend.fromArray(g), state.m, state.v, h);
+              const h: AdamHyperparameters = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay };
+              const corrections = [1 - h.beta2 ** step, 0.01 / (1 - h.beta1 ** step)];
+              ref = composedAdam(r, ref, r.fromArray(g), n, h, corrections, dtype);
+              const probe = update(
+                state.p,
+                backend.fromArray(g),
+                state.m,
+                state.v,
+                backend.fromArray(typed(corrections)),
+                h,
+              );
               // Declining (undefined) is allowed, but then nothing may have been written.
-              if (finite === undefined) {
+              if (probe === undefined) {
                 expectSame(`adam ${dtype} declined, p unchanged`, await read(backend, state.p), typed(p0));
                 return;
               }
               const written = [ref.p, ref.m, ref.v].flatMap((x) => Array.from(r.readSync(x)));
-              if (finite !== written.every(Number.isFinite))
+              const sum = Array.from(await read(backend, probe)).reduce((a, b) => a + b, 0);
+              if ((sum === 0) !== written.every(Number.isFinite) || !(sum === 0 || Number.isNaN(sum)))
                 throw new Error(
-                  `adam ${dtype} step ${step}: reported finite = ${finite}, but wrote ${written}`,
+                  `adam ${dtype} step ${step}: the probe sums to ${sum}, but it wrote ${written}`,
                 );
             }
             for (const key of ["p", "m", "v"] as const)
@@ -861,6 +863,7 @@ function composedAdam(
   g: Storage,
   n: number,
   h: AdamHyperparameters,
+  [c2, stepSize]: number[],
   dtype: DType,
 ): { p: Storage; m: Storage; v: Storage } {
   const shape = [n];
@@ -874,13 +877,8 @@ function composedAdam(
     op("mul", s.v, scalar(h.beta2), []),
     op("mul", op("mul", gd, gd), scalar(1 - h.beta2), []),
   );
-  const denominator = op(
-    "add",
-    r.unary("sqrt", op("div", v, scalar(1 - h.beta2 ** h.t), [])),
-    scalar(h.eps),
-    [],
-  );
-  const p = op("sub", s.p, op("mul", op("div", m, denominator), scalar(h.lr / (1 - h.beta1 ** h.t)), []));
+  const denominator = op("add", r.unary("sqrt", op("div", v, scalar(c2), [])), scalar(h.eps), []);
+  const p = op("sub", s.p, op("mul", op("div", m, denominator), scalar(stepSize), []));
   return { p, m, v };
 }
 

@@ -585,38 +585,38 @@ export class WasmBackend implements Backend {
     grad: Storage,
     m: Storage,
     v: Storage,
+    corrections: Storage,
     hyper: AdamHyperparameters,
-  ): boolean | undefined {
+  ): Storage | undefined {
     const [sp, sg, sm, sv] = [param, grad, m, v].map((s) => this.check(s));
-    if ([sg, sm, sv].some((s) => s.size !== sp.size || s.dtype !== sp.dtype)) {
-      throw new Error("wasm backend: adamUpdate needs param, grad, m and v of one size and dtype");
+    const sc = this.check(corrections);
+    if (
+      [sg, sm, sv].some((s) => s.size !== sp.size || s.dtype !== sp.dtype) ||
+      sc.size !== 2 ||
+      sc.dtype !== sp.dtype
+    ) {
+      throw new Error(
+        "wasm backend: adamUpdate needs param, grad, m and v of one size and dtype, and two corrections in it",
+      );
     }
     if (sp.dtype !== "float32") return undefined;
-    const { lr, beta1, beta2, eps, weightDecay, t } = hyper;
-    const constants = [
-      weightDecay,
-      beta1,
-      1 - beta1,
-      beta2,
-      1 - beta2,
-      1 - beta2 ** t,
-      eps,
-      lr / (1 - beta1 ** t),
-    ];
+    const { beta1, beta2, eps, weightDecay } = hyper;
     const kernel = weightDecay === 0 ? "adam_update" : "adam_update_decay";
     // The constants as float32 bits (see kernels-optim.ts), then slices of whole vectors per thread,
-    // each with its own 16 bytes (in its scratch block) for the finiteness sums.
+    // each with its own four numbers of the result for the finiteness sums.
+    const constants = [weightDecay, beta1, 1 - beta1, beta2, 1 - beta2, eps];
     const bits = Array.from(new Int32Array(Float32Array.from(constants).buffer));
     const slices = evenSplit(sp.size, this.partsFor(sp.size), 4);
-    const sums = slices.map((_, thread) => this.scratchFor(thread, 16));
+    const sums = this.allocate(4 * slices.length, "float32");
     const jobs = slices.map(([lo, hi], thread) => [
       ...[sp, sg, sm, sv].map((s) => s.block.address + 4 * lo),
       hi - lo,
-      sums[thread],
+      sums.block.address + 16 * thread,
+      sc.block.address,
       ...bits,
     ]);
     this.runJobs(kernel, jobs);
-    return sums.every((at) => this.f32.subarray(at / 4, at / 4 + 4).every((sum) => sum === 0));
+    return sums;
   }
 
   /** float32 only, as bceWithLogitsGrad: declines float64. */

@@ -22,19 +22,19 @@ import {
 import { loadLanes, storeLanes, vectorLoop } from "./vector-loop.ts";
 
 /**
- * adam_update[_decay](param, grad, m, v, n, finite, weightDecay, beta1, oneMinusBeta1, beta2,
- * oneMinusBeta2, correction2, eps, stepSize): addresses, a count, the address of 16 bytes for the
- * finiteness check, and the float32 constants; stepSize is lr / (1 − β₁ᵗ). The _decay variant first
- * adds weightDecay·param to the gradient. The constants come as the bits of float32s in i32s,
- * because worker threads are handed integers. At `finite` it stores four sums of x − x over every
- * x written: x − x is 0 for a finite x and NaN for NaN or ±∞, and NaN survives a sum, so the sums
- * are all zero exactly when every number written is finite.
+ * adam_update[_decay](param, grad, m, v, n, finite, corrections, weightDecay, beta1, oneMinusBeta1,
+ * beta2, oneMinusBeta2, eps): addresses, a count, the address of 16 bytes for the finiteness check,
+ * the address of the step's two numbers [1 − β₂ᵗ, lr / (1 − β₁ᵗ)], and the float32 constants. The
+ * _decay variant first adds weightDecay·param to the gradient. The constants come as the bits of
+ * float32s in i32s, because worker threads are handed integers. At `finite` it stores four sums of
+ * x − x over every x written: x − x is 0 for a finite x and NaN for NaN or ±∞, and NaN survives a
+ * sum, so the sums are all zero exactly when every number written is finite.
  */
 function adam(name: string, decay: boolean): FunctionDef {
   const f = new FunctionBuilder(name);
-  const [p, g, m, v, n, finite] = Array.from({ length: 6 }, () => f.param(ValType.i32));
-  const [wd, b1, omb1, b2, omb2, c2, eps, stepSize] = Array.from({ length: 8 }, () => f.param(ValType.i32));
-  const [vp, vg, vm, vv, check] = Array.from({ length: 5 }, () => f.local(ValType.v128));
+  const [p, g, m, v, n, finite, corrections] = Array.from({ length: 7 }, () => f.param(ValType.i32));
+  const [wd, b1, omb1, b2, omb2, eps] = Array.from({ length: 6 }, () => f.param(ValType.i32));
+  const [vp, vg, vm, vv, check, c2, stepSize] = Array.from({ length: 7 }, () => f.local(ValType.v128));
   const zeroIfFinite = (x: Local) => f32x4.sub(get(x), get(x));
   const splat = (c: Local) => f32x4.splat(f32.reinterpret(get(c)));
 
@@ -48,8 +48,8 @@ function adam(name: string, decay: boolean): FunctionDef {
       f32x4.sub(
         get(vp),
         f32x4.mul(
-          f32x4.div(get(vm), f32x4.add(f32x4.sqrt(f32x4.div(get(vv), splat(c2))), splat(eps))),
-          splat(stepSize),
+          f32x4.div(get(vm), f32x4.add(f32x4.sqrt(f32x4.div(get(vv), get(c2))), splat(eps))),
+          get(stepSize),
         ),
       ),
     ),
@@ -59,6 +59,8 @@ function adam(name: string, decay: boolean): FunctionDef {
     ),
   ];
   return f.finish(
+    set(c2, v128.load32Splat(get(corrections))),
+    set(stepSize, v128.load32Splat(get(corrections), 4)),
     vectorLoop(f, [p, g, m, v], n, (tail) => [
       [vp, vg, vm, vv].map((x, i) => set(x, loadLanes([p, g, m, v][i], tail))),
       update(),

@@ -7,8 +7,9 @@
  */
 import { zeros } from "../../autograd/create.ts";
 import { noGrad } from "../../autograd/grad-mode.ts";
-import type { Tensor } from "../../autograd/tensor.ts";
-import type { AdamHyperparameters } from "../../kernels/backend.ts";
+import { hostTensor } from "../../autograd/host.ts";
+import { Tensor } from "../../autograd/tensor.ts";
+import type { AdamHyperparameters, DType } from "../../kernels/backend.ts";
 import { Optimizer, type OptimizerState } from "./optimizer.ts";
 
 export interface AdamOptions {
@@ -41,32 +42,37 @@ export class Adam extends Optimizer {
     this.v = this.params.map((p) => zeros(p.shape, { dtype: p.dtype }));
   }
 
-  protected update(p: Tensor, grad: Tensor, i: number): boolean | undefined {
-    const [m, v] = [this.m[i], this.v[i]];
-    const h: AdamHyperparameters = {
-      lr: this.lr,
-      beta1: this.betas[0],
-      beta2: this.betas[1],
-      eps: this.eps,
-      weightDecay: this.weightDecay,
-      t: this.steps,
+  protected rule(): (p: Tensor, grad: Tensor, i: number) => Tensor | undefined {
+    const [beta1, beta2] = this.betas;
+    const hyper: AdamHyperparameters = { beta1, beta2, eps: this.eps, weightDecay: this.weightDecay };
+    // This step's bias corrections [1 − β₂ᵗ, lr / (1 − β₁ᵗ)], once per dtype, made on the host.
+    const corrections = new Map<DType, Tensor>();
+    const correctionsIn = (dtype: DType) => {
+      const made =
+        corrections.get(dtype) ??
+        hostTensor(() => {
+          const t = this.steps;
+          const values = [1 - beta2 ** t, this.lr / (1 - beta1 ** t)];
+          return dtype === "float64" ? Float64Array.from(values) : Float32Array.from(values);
+        }, [2]);
+      corrections.set(dtype, made);
+      return made;
     };
-    // A backend with a fused kernel does the whole update in one pass, in place.
-    const finite = p.backend.adamUpdate?.(p.storage, grad.storage, m.storage, v.storage, h);
-    if (finite !== undefined) {
-      p.version++; // changed in place, as assign would: a graph that read p must not backward now
-      return finite;
-    }
-    const [b1, b2] = [h.beta1, h.beta2];
-    const g = h.weightDecay === 0 ? grad : grad.add(p.mul(h.weightDecay));
-    m.assign(m.mul(b1).add(g.mul(1 - b1)));
-    v.assign(v.mul(b2).add(g.mul(g).mul(1 - b2)));
-    const denominator = v
-      .div(1 - b2 ** h.t)
-      .sqrt()
-      .add(h.eps);
-    p.assign(p.sub(m.div(denominator).mul(h.lr / (1 - b1 ** h.t))));
-    return undefined;
+    return (p, grad, i) => {
+      const [m, v, c] = [this.m[i], this.v[i], correctionsIn(p.dtype)];
+      // A backend with a fused kernel does the whole update in one pass, in place.
+      const probe = p.backend.adamUpdate?.(p.storage, grad.storage, m.storage, v.storage, c.storage, hyper);
+      if (probe !== undefined) {
+        p.version++; // changed in place, as assign would: a graph that read p must not backward now
+        return new Tensor(probe, [probe.size], p.backend);
+      }
+      const [c2, stepSize] = [0, 1].map((k) => c.gatherRows([k]).reshape([]));
+      const g = hyper.weightDecay === 0 ? grad : grad.add(p.mul(hyper.weightDecay));
+      m.assign(m.mul(beta1).add(g.mul(1 - beta1)));
+      v.assign(v.mul(beta2).add(g.mul(g).mul(1 - beta2)));
+      p.assign(p.sub(m.div(v.div(c2).sqrt().add(hyper.eps)).mul(stepSize)));
+      return undefined;
+    };
   }
 
   stateDict(): OptimizerState {

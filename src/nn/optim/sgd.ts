@@ -30,14 +30,16 @@ export class SGD extends Optimizer {
     this.buffers = this.momentum === 0 ? [] : this.params.map((p) => zeros(p.shape, { dtype: p.dtype }));
   }
 
-  protected update(p: Tensor, grad: Tensor, i: number): undefined {
-    let d = this.weightDecay === 0 ? grad : grad.add(p.mul(this.weightDecay));
-    if (this.momentum !== 0) {
-      this.buffers[i].assign(this.buffers[i].mul(this.momentum).add(d));
-      d = this.buffers[i];
-    }
-    p.assign(p.sub(d.mul(this.lr)));
-    return undefined;
+  protected rule(): (p: Tensor, grad: Tensor, i: number) => undefined {
+    return (p, grad, i) => {
+      let d = this.weightDecay === 0 ? grad : grad.add(p.mul(this.weightDecay));
+      if (this.momentum !== 0) {
+        this.buffers[i].assign(this.buffers[i].mul(this.momentum).add(d));
+        d = this.buffers[i];
+      }
+      p.assign(p.sub(d.mul(this.lr)));
+      return undefined;
+    };
   }
 
   stateDict(): OptimizerState {
