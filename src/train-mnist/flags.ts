@@ -59,6 +59,7 @@ export interface Flags {
   iwImages: number;
   latentMap: LatentMapMethod;
   allowNonFinite?: boolean;
+  eager?: boolean;
 }
 
 /** The command line's flags, their defaults and checks, not yet parsed. */
@@ -94,6 +95,10 @@ export function flagsCommand(): Command {
         return value as LatentMapMethod;
       },
       "tsne",
+    )
+    .option(
+      "--eager",
+      "run each training step op by op, building its graph, instead of replaying the compiled step (the same numbers, bit for bit)",
     )
     .option(
       "--allow-non-finite",

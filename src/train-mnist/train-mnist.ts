@@ -98,6 +98,7 @@ export async function trainMnist(argv: string[]): Promise<void> {
         await trainRun(run, train, {
           // A read-back drains the GPU's queue: on the gpu backend, let 20 steps queue up between reads.
           readEvery: backend.name === "gpu" ? 20 : 1,
+          compiled: flags.eager !== true,
           onStep: (epoch, report) => {
             launchers.check();
             progress ??= progressReporter(epoch, training.epochs);

@@ -8,10 +8,12 @@
  * garbage collector does not see WebAssembly or GPU memory, so memory stays flat over any number
  * of epochs on every backend.
  */
+
 import { randn } from "../autograd/create.ts";
 import { Generator } from "../autograd/random.ts";
 import { scoped, valuesOf } from "../autograd/scope.ts";
 import { fromTypedArray, type Tensor } from "../autograd/tensor.ts";
+import { compile } from "../compile/compile.ts";
 import type { TypedArray } from "../kernels/backend.ts";
 import { formatShape, sameShape } from "../kernels/shape.ts";
 import { Adam } from "../nn/optim/adam.ts";
@@ -25,7 +27,7 @@ import {
 import { type Dataset, gatherImages } from "./dataset.ts";
 import { type ElboEvaluation, evaluateElbo, evaluateIwae, type IwaeEvaluation } from "./evaluate.ts";
 import { BernoulliVAE, type VaeConfig } from "./model.ts";
-import { type EpochResult, type Inspect, type StepReport, trainEpoch } from "./train.ts";
+import { type EpochResult, type Inspect, type StepReport, stepOf, trainEpoch } from "./train.ts";
 
 export interface Run {
   readonly config: VaeConfig;
@@ -102,11 +104,18 @@ export interface TrainOptions {
   onEpoch?: (result: EpochResult) => void | Promise<void>;
   /** Read the steps' numbers every this many steps (default 1): see trainEpoch. */
   readEvery?: number;
+  /**
+   * Record the training step once and replay it (src/compile): the same numbers, bit for bit,
+   * without building a graph every step. Off by default, so that a page can look inside each step.
+   */
+  compiled?: boolean;
 }
 
 /** Train from the epoch after the last completed one up to `training.epochs`. */
 export async function trainRun(run: Run, train: Dataset, options: TrainOptions = {}): Promise<void> {
   const { onStep } = options;
+  const eager = stepOf(run.model, run.optimizer, run.generator, options.inspect);
+  const step = options.compiled ? compile(eager, { name: "the training step" }) : eager;
   for (let epoch = run.history.length + 1; epoch <= run.training.epochs; epoch++) {
     const result = await trainEpoch(run.model, run.optimizer, train, {
       epoch,
@@ -115,6 +124,7 @@ export async function trainRun(run: Run, train: Dataset, options: TrainOptions =
       onStep: onStep && ((report) => onStep(epoch, report)),
       inspect: options.inspect,
       readEvery: options.readEvery,
+      step,
     });
     run.history.push(result);
     await options.onEpoch?.(result);

@@ -41,34 +41,52 @@ export interface EpochResult {
   stepLosses: number[];
 }
 
+/** One optimisation step on a batch tensor x (images × pixels): see stepOf. */
+export type Step = (x: Tensor) => Tensor[];
+
 /**
- * One optimisation step on a batch of images (rows of `model.config.inputDim` pixels): forward,
- * backward, optimizer. All of it runs in one scope, so the batch, the noise, the graph, the
- * gradients and the optimizer's scratch are freed when it ends and every step reuses the same
- * buffers. Returns, for the caller to read (`await t.data()`) and dispose:
+ * The optimisation step on a batch x of images (rows of `model.config.inputDim` pixels): forward,
+ * backward, optimizer. All of it runs in one scope, so the noise, the graph, the gradients and the
+ * optimizer's scratch are freed when it ends and every step reuses the same buffers. Returns, for
+ * the caller to read (`await t.data()`) and dispose:
  *   [loss, bce, kl, probe, ...inspected]
  * the batch's loss terms (sums over the batch); `probe`, the optimizer's finiteProbe(), finite
  * exactly when every parameter and every optimizer buffer is (a non-finite gradient spreads into
  * Adam's m and v, or straight into the parameters), so one number read per step tells whether
  * training is still sound; and last the tensors `inspect` returned, if given.
+ * Its work depends only on x's shape, so `compile` (src/compile) can record it and replay it.
  */
+export function stepOf(
+  model: BernoulliVAE,
+  optimizer: Optimizer,
+  generator: Generator,
+  inspect?: Inspect,
+): Step {
+  return (x) =>
+    scoped(
+      () => {
+        const out = model.forward(x, { generator });
+        optimizer.zeroGrad();
+        out.loss.backward();
+        const inspected = inspect?.() ?? [];
+        optimizer.step();
+        return [out.loss, out.bce, out.kl, optimizer.finiteProbe(), ...inspected];
+      },
+      (kept) => kept,
+    );
+}
+
+/** `step` (by default stepOf's) on a batch of images given as numbers; the batch tensor is freed after. */
 export function trainStep(
   model: BernoulliVAE,
   optimizer: Optimizer,
   images: Float32Array,
   generator: Generator,
   inspect?: Inspect,
+  step: Step = stepOf(model, optimizer, generator, inspect),
 ): Tensor[] {
   return scoped(
-    () => {
-      const x = fromTypedArray(images, [images.length / model.config.inputDim, model.config.inputDim]);
-      const out = model.forward(x, { generator });
-      optimizer.zeroGrad();
-      out.loss.backward();
-      const inspected = inspect?.() ?? [];
-      optimizer.step();
-      return [out.loss, out.bce, out.kl, optimizer.finiteProbe(), ...inspected];
-    },
+    () => step(fromTypedArray(images, [images.length / model.config.inputDim, model.config.inputDim])),
     (kept) => kept,
   );
 }
@@ -97,9 +115,12 @@ export async function trainEpoch(
     onStep?: (s: StepReport) => void | Promise<void>;
     inspect?: Inspect;
     readEvery?: number;
+    /** The step to run on each batch: stepOf's by default, or the same compiled (src/compile). */
+    step?: Step;
   },
 ): Promise<EpochResult> {
   const readEvery = options.readEvery ?? 1;
+  const step = options.step ?? stepOf(model, optimizer, options.generator, options.inspect);
   if (!Number.isInteger(readEvery) || readEvery < 1) {
     throw new Error(`trainEpoch: readEvery must be a positive integer, got ${readEvery}`);
   }
@@ -159,7 +180,7 @@ export async function trainEpoch(
     for (let s = 0; s < batches.length; s++) {
       const indices = batches[s];
       const batch = gatherImages(data, indices, images);
-      const terms = trainStep(model, optimizer, batch, options.generator, options.inspect);
+      const terms = trainStep(model, optimizer, batch, options.generator, options.inspect, step);
       pending.push({ step: s + 1, count: indices.length, terms });
       if (pending.length === readEvery || s === batches.length - 1) await readPending();
     }
