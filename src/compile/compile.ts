@@ -17,8 +17,10 @@
  * - it may not read a value while it runs (item(), data()): that is refused, naming the fix;
  * - randomness and host state go through autograd/host.ts (randn and the optimizers do), which a
  *   replay runs again in order, so a compiled run is the eager run, bit for bit;
- * - what it makes and keeps must be returned: the results are fresh tensors at every call; tensors
- *   made before the step (parameters, optimizer state) are read, or written in place;
+ * - what it makes and keeps must be returned: every other tensor it makes is freed when it ends,
+ *   as scoped() would (a .grad that backward set inside it is gone after the call); its results
+ *   are fresh tensors at every call; tensors made before the step (parameters, optimizer state)
+ *   are read, or written in place;
  * - its results carry no graph: backward() of a compiled step's output is not available.
  */
 import { isGradEnabled } from "../autograd/grad-mode.ts";
@@ -111,15 +113,14 @@ export function compile<I extends Tensor[]>(
     entry.last = program;
     return outputs;
   };
-  return Object.assign(compiled, {
-    describe: () => {
-      const program = lastKey === null ? null : entries.get(lastKey)?.program;
-      return program === null || program === undefined
-        ? `${name}: not compiled yet (it compiles once two runs with inputs of the same shapes do the same work)`
-        : describeProgram(program);
-    },
-    get lastRun() {
-      return lastRun;
-    },
+  const describe = () => {
+    const program = lastKey === null ? null : entries.get(lastKey)?.program;
+    return program === null || program === undefined
+      ? `${name}: not compiled yet (it compiles once two runs with inputs of the same shapes do the same work)`
+      : describeProgram(program);
+  };
+  return Object.defineProperties(compiled, {
+    describe: { value: describe },
+    lastRun: { get: () => lastRun },
   }) as CompiledStep<I>;
 }

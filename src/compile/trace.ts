@@ -52,8 +52,9 @@ const isStorage = (x: unknown): x is Storage =>
 
 /**
  * Run `fn(...inputs)` once and record what it did. Throws a CompileError when the step does what a
- * replay could not repeat: reading a value mid-step, freeing a tensor it did not make, or keeping
- * alive a tensor it made without returning it.
+ * replay could not repeat: reading a value mid-step, or freeing a tensor it did not make. What it
+ * made and did not return is freed at the end, as a replay frees it: a tensor that held on to one
+ * (a .grad set outside a scope) then says it was disposed rather than show a stale value.
  */
 export function trace(
   backend: Backend,
@@ -63,11 +64,13 @@ export function trace(
   const values: Value[] = [];
   const calls: Call[] = [];
   const byStorage = new Map<Storage, number>();
+  const storages: Storage[] = [];
   const freed = new Set<number>();
   const newValue = (storage: Storage, source: Source): number => {
     const id = values.length;
     values.push({ id, source, dtype: storage.dtype, size: storage.size, lastUse: -1 });
     byStorage.set(storage, id);
+    storages.push(storage);
     return id;
   };
   inputs.forEach((t, index) => {
@@ -146,11 +149,7 @@ export function trace(
   const outputIds = new Set(outputs.map((t) => byStorage.get(t.storage)));
   for (const v of values) {
     const made = v.source.kind === "result" || v.source.kind === "host";
-    if (made && !freed.has(v.id) && !outputIds.has(v.id)) {
-      throw new CompileError(
-        `compile: the step keeps alive a tensor it made (${v.size} ${v.dtype}) without returning it, so a replay could not give it its new values: return it, or make the step in scoped() so that it is freed (a .grad set by backward outside a scope is such a tensor)`,
-      );
-    }
+    if (made && !freed.has(v.id) && !outputIds.has(v.id)) backend.dispose(storages[v.id]);
   }
   const program: Program = {
     backend,

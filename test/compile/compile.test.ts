@@ -1,0 +1,193 @@
+/**
+ * compile(step) against the step itself: the same numbers, bit for bit, after many steps (losses,
+ * parameters, optimizer state, the generator), on the cpu and wasm backends; and the errors for the
+ * steps a replay could not repeat.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { randn, tensor, zeros } from "../../src/autograd/create.ts";
+import { hostEffect } from "../../src/autograd/host.ts";
+import { Generator } from "../../src/autograd/random.ts";
+import { scoped } from "../../src/autograd/scope.ts";
+import { fromTypedArray, type Tensor } from "../../src/autograd/tensor.ts";
+import { CompileError, compile } from "../../src/compile/compile.ts";
+import type { Backend } from "../../src/kernels/backend.ts";
+import { cpuBackend, getBackend, setBackend } from "../../src/kernels/registry.ts";
+import { createWasmBackend } from "../../src/kernels/wasm/backend.ts";
+import { Adam } from "../../src/nn/optim/adam.ts";
+import type { Optimizer } from "../../src/nn/optim/optimizer.ts";
+import { SGD } from "../../src/nn/optim/sgd.ts";
+import { BernoulliVAE } from "../../src/vae/model.ts";
+import { stepOf } from "../../src/vae/train.ts";
+
+const previous = getBackend();
+afterEach(() => setBackend(previous));
+
+const config = { inputDim: 12, latentDim: 3, encUnits: 7, decUnits: 5 };
+
+/** A tiny VAE, its optimizer and generator, all from one seed. */
+function run(makeOptimizer: (params: Tensor[]) => Optimizer) {
+  const generator = new Generator(7);
+  const model = new BernoulliVAE(config, { generator });
+  const optimizer = makeOptimizer(model.parameters());
+  return { model, optimizer, generator, step: stepOf(model, optimizer, generator) };
+}
+
+/** Batches of 5 images of 12 pixels in [0, 1], the same for every run. */
+function batches(n: number): Float32Array[] {
+  const g = new Generator(3);
+  return Array.from({ length: n }, () => Float32Array.from({ length: 5 * 12 }, () => g.uniform()));
+}
+
+async function everything(r: ReturnType<typeof run>): Promise<number[][]> {
+  const tensors = [...r.model.parameters(), ...Object.values(r.optimizer.stateTensors()).flat()];
+  return [
+    ...(await Promise.all(tensors.map(async (t) => Array.from(await t.data())))),
+    [r.generator.uniform()],
+  ];
+}
+
+describe.each<[string, () => Promise<Backend>]>([
+  ["cpu", async () => cpuBackend()],
+  ["wasm", () => createWasmBackend({ threads: 1 })],
+])("compiled training on %s", (_, makeBackend) => {
+  it.each<[string, (params: Tensor[]) => Optimizer]>([
+    ["Adam", (params) => new Adam(params, { lr: 0.01 })],
+    [
+      "SGD with momentum and weight decay",
+      (params) => new SGD(params, { lr: 0.05, momentum: 0.9, weightDecay: 0.01 }),
+    ],
+  ])("%s: 12 steps give the eager run's losses, weights, optimizer state and generator, bit for bit", async (_, opt) => {
+    setBackend(await makeBackend());
+    const data = batches(12);
+    const eager = run(opt);
+    const compiledRun = run(opt);
+    const compiled = compile(compiledRun.step);
+    const runs: string[] = [];
+    for (const images of data) {
+      const x = () => fromTypedArray(images, [5, 12]);
+      const [a, b] = [eager.step(x()), compiled(x())];
+      runs.push(compiled.lastRun ?? "none");
+      for (let k = 0; k < a.length; k++)
+        expect(Array.from(await b[k].data())).toEqual(Array.from(await a[k].data()));
+    }
+    // Two runs are watched and agree; every later call is a replay.
+    expect(runs).toEqual(["traced", "traced", ...Array(10).fill("replayed")]);
+    expect(await everything(compiledRun)).toEqual(await everything(eager));
+    expect(compiledRun.optimizer.stateDict().step).toBe(12);
+  });
+
+  it("replays without building anything that lasts: the backend holds as many buffers after 20 more steps", async () => {
+    setBackend(await makeBackend());
+    const r = run((params) => new Adam(params));
+    const compiled = compile(r.step);
+    const x = fromTypedArray(batches(1)[0], [5, 12]);
+    const stepAndFree = () => {
+      for (const t of compiled(x)) t.dispose();
+    };
+    for (let i = 0; i < 3; i++) stepAndFree();
+    const before = getBackend().memory().buffers;
+    for (let i = 0; i < 20; i++) stepAndFree();
+    expect(getBackend().memory().buffers).toBe(before);
+  });
+});
+
+describe("compile", () => {
+  it("describes its program: every op, where each operand comes from", () => {
+    const w = randn([3, 2], { requiresGrad: true, generator: new Generator(1) });
+    const f = compile(
+      (x: Tensor) =>
+        scoped(
+          () => [x.matmul(w).relu().sum()],
+          (k) => k,
+        ),
+      { name: "forward" },
+    );
+    expect(f.describe()).toMatch(/^forward: not compiled yet/);
+    const x = tensor([[1, 2, 3]]);
+    f(x);
+    f(x);
+    const text = f.describe();
+    expect(text).toMatch(/^3 ops on cpu: 1 inputs, 1 state tensors/);
+    expect(text).toContain("matmul(v0:in1, v1:state");
+    expect(text).toContain('unary("relu"');
+  });
+
+  it("runs host values and effects again at every replay, in order", async () => {
+    let count = 0;
+    const g = new Generator(5);
+    const f = compile((x: Tensor) => {
+      hostEffect(() => count++);
+      return [x.add(randn([2], { generator: g }))];
+    });
+    // (the draw, made and not returned, is freed at the end of each call)
+    const x = zeros([2]);
+    const got = [];
+    for (let i = 0; i < 4; i++) got.push(Array.from(await f(x)[0].data()));
+    expect(count).toBe(4);
+    const again = new Generator(5);
+    const want = Array.from({ length: 4 }, () => Array.from(Float32Array.of(again.normal(), again.normal())));
+    expect(got).toEqual(want);
+  });
+
+  it("a new input shape gets a program of its own; too many shapes are refused, naming them", () => {
+    const f = compile((x: Tensor) => [x.mul(2)], { name: "double", maxPrograms: 2 });
+    for (const n of [1, 1, 1, 2, 2, 2]) expect(f(zeros([n])).length).toBe(1);
+    expect(f.lastRun).toBe("replayed");
+    expect(() => f(zeros([3]))).toThrow(
+      /^compile: double: inputs of 3 different shapes \(now cpu grad float32\[3\]\); a compiled step is for shapes that repeat/,
+    );
+  });
+
+  it("refuses a step that reads a value mid-step, saying how to fix it", () => {
+    const f = compile((x: Tensor) => [x.mul(x.sum().item())]);
+    expect(() => f(tensor([1, 2]))).toThrow(CompileError);
+    expect(() => f(tensor([1, 2]))).toThrow(
+      /reads a tensor's values while it runs .* Return the tensor from the step/,
+    );
+  });
+
+  it("refuses a step whose work depends on its calls, not on its inputs' shapes, naming the op where runs differ", () => {
+    let calls = 0;
+    const f = compile((x: Tensor) => [++calls % 2 === 0 ? x.mul(3) : x.add(3)], { name: "wobbly" });
+    f(zeros([2]));
+    f(zeros([2]));
+    expect(() => f(zeros([2]))).toThrow(
+      /^compile: wobbly: 3 runs with inputs cpu grad float32\[2\] did different work \(at op 1: binary was given "mul", then "add"/,
+    );
+  });
+
+  it("frees what the step made and did not return, as a scope would; refuses a step that frees its input", async () => {
+    const w = tensor([1, 2], { requiresGrad: true });
+    const keeps = compile((x: Tensor) => {
+      w.zeroGrad();
+      w.mul(x).sum().backward();
+      return [x.add(1)];
+    });
+    const x = tensor([3, 4]);
+    for (let i = 0; i < 3; i++) for (const t of keeps(x)) t.dispose();
+    expect(keeps.lastRun).toBe("replayed");
+    const before = getBackend().memory().buffers;
+    for (let i = 0; i < 4; i++) expect(Array.from(await keeps(x)[0].data())).toEqual([4, 5]);
+    // Four results still held here, nothing else: not the gradients, not the products.
+    expect(getBackend().memory().buffers - before).toBe(4);
+    expect(() => w.grad?.dataSync()).toThrow(/used after dispose/);
+    const frees = compile((x: Tensor) => {
+      const y = x.add(1);
+      x.dispose();
+      return [y];
+    });
+    expect(() => frees(tensor([3, 4]))).toThrow(/frees a tensor it did not make/);
+  });
+
+  it("hands back an input or a tensor made before the step as itself", () => {
+    const w = tensor([5]);
+    const f = compile((x: Tensor) => [x, w, x.add(w)]);
+    const x = tensor([1]);
+    for (let i = 0; i < 3; i++) {
+      const [a, b] = f(x);
+      expect(a).toBe(x);
+      expect(b).toBe(w);
+    }
+    expect(f.lastRun).toBe("replayed");
+  });
+});
