@@ -1,8 +1,9 @@
 /**
- * `npx tsx bench/profile.ts [--steps N] [--threads N] [--sparse-zeros X] [--top N]`: where the time of a
- * training epoch goes, on the wasm backend. Trains the reference VAE (the defaults of
- * `npm run train:mnist`) on MNIST for N steps (default a whole epoch, 469) under V8's sampling
- * profiler, in this process, and sorts the main thread's samples into
+ * `npx tsx bench/profile.ts [--steps N] [--threads N] [--sparse-zeros X] [--top N] [--eager]`: where
+ * the time of a training epoch goes, on the wasm backend. Trains the reference VAE (the defaults of
+ * `npm run train:mnist`: the compiled step, or with --eager the step run op by op) on MNIST for N
+ * steps (default a whole epoch, 469) under V8's sampling profiler, in this process, and sorts the
+ * main thread's samples into
  *   matmul       the matmul kernels (packing and the micro-kernel: pack_*, matmul_block)
  *   elementwise  every other kernel (elementwise maps, reductions, the fused Adam)
  *   waiting      handing work to the worker threads and waiting for them (threads.ts)
@@ -13,13 +14,14 @@
  */
 import { Session } from "node:inspector";
 import { Generator } from "../src/autograd/random.ts";
+import { compile } from "../src/compile/compile.ts";
 import { setBackend } from "../src/kernels/registry.ts";
 import { createWasmBackend } from "../src/kernels/wasm/backend.ts";
 import { enableRelaxedSimd } from "../src/kernels/wasm/node-flags.ts";
 import { Adam } from "../src/nn/optim/adam.ts";
 import { loadMnist } from "../src/train-mnist/data.ts";
 import { BernoulliVAE } from "../src/vae/model.ts";
-import { trainEpoch } from "../src/vae/train.ts";
+import { stepOf, trainEpoch } from "../src/vae/train.ts";
 
 interface ProfileNode {
   id: number;
@@ -87,7 +89,9 @@ async function main(): Promise<void> {
     { generator },
   );
   const optimizer = new Adam(model.parameters(), { lr: 0.01 });
-  const options = { epoch: 1, batchSize: 128, generator };
+  const eager = stepOf(model, optimizer, generator);
+  const step = process.argv.includes("--eager") ? eager : compile(eager);
+  const options = { epoch: 1, batchSize: 128, generator, step };
   // A short epoch first, so that V8 has compiled everything before the profile starts.
   await trainEpoch(model, optimizer, { ...train, count: 20 * 128 }, options);
 
@@ -109,7 +113,7 @@ async function main(): Promise<void> {
   const ms = split(profile);
   const total = Object.values(ms).reduce((a, b) => a + b, 0);
   console.log(
-    `wasm×${threadCount}, ${steps} steps: ${result.seconds.toFixed(2)} s (${((1000 * result.seconds) / steps).toFixed(2)} ms/step, loss ${result.loss.toFixed(2)})`,
+    `wasm×${threadCount}, ${step === eager ? "eager" : "compiled"}, ${steps} steps: ${result.seconds.toFixed(2)} s (${((1000 * result.seconds) / steps).toFixed(2)} ms/step, loss ${result.loss.toFixed(2)})`,
   );
   console.log("main thread   ms      share");
   for (const [category, value] of Object.entries(ms)) {

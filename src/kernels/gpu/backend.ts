@@ -294,7 +294,10 @@ export class GpuBackend implements Backend {
       if (old !== null && old !== d.place.device) this.device.release(old);
       d.settled = true;
     };
-    if (!this.device.async) return move();
+    if (!this.device.async) {
+      move();
+      return;
+    }
     d.settled = false;
     void this.queue.push(move);
   }

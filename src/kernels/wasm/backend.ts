@@ -47,6 +47,7 @@ import { type Kernels, MAX_PAGES, moduleBytes, PAGE_BYTES, relaxedSimdSupported 
 import { Pool, type PoolInfo } from "./pool.ts";
 import { chooseSkip, DEFAULT_SPARSE_ZEROS, sampledZeroShare } from "./sparsity.ts";
 import { defaultThreadCount, sharedMemorySupported } from "./spawn.ts";
+import { evenSplit, type Step } from "./steps.ts";
 import { CONTROL_BYTES, Threads } from "./threads.ts";
 import { type WasmMemory, type WasmModule, WebAssemblyApi } from "./wasm-api.ts";
 
@@ -115,10 +116,13 @@ export class WasmBackend implements Backend {
   private readonly ledger = new Ledger(this, WasmStorage, (block: Block) =>
     this.pool.free(block.address, block.bytes),
   );
-  private readonly unaryFns: ReadonlyMap<UnaryOp, (x: number, out: number, n: number) => void>;
-  private readonly binaryFns: ReadonlyMap<string, (...args: number[]) => void>;
   /** Per thread: its packing buffers for matmul (grown on demand, kept). */
   private readonly scratch: Block[] = [];
+  /**
+   * While a compiled step is lowered (program.ts): the steps its ops ran, and the storages that
+   * are the program's own (its scratch, never shared with another op, so ops may run side by side).
+   */
+  private lowering: { steps: Step[]; owned: WasmStorage[] } | null = null;
   private readonly pool: Pool;
 
   constructor(
@@ -134,15 +138,6 @@ export class WasmBackend implements Backend {
     this.pool = new Pool(wasmMemory, POOL_BASE, () => this.remakeViews());
     this.f32 = new Float32Array(wasmMemory.buffer);
     this.f64 = new Float64Array(wasmMemory.buffer);
-    this.unaryFns = new Map(
-      Object.keys(unaryKernels).map((op) => [op as UnaryOp, kernels[unaryName(op as WasmUnaryOp)]]),
-    );
-    const binary = new Map<string, (...args: number[]) => void>();
-    for (const op of Object.keys(binaryKernels) as WasmBinaryOp[]) {
-      for (const mode of ["vv", "vs", "sv"] as const)
-        binary.set(binaryName(op, mode), kernels[binaryName(op, mode)]);
-    }
-    this.binaryFns = binary;
   }
 
   /** Threads that share a large matmul (1 when there are no workers). */
@@ -159,6 +154,46 @@ export class WasmBackend implements Backend {
   async terminate(): Promise<void> {
     await this.threads?.terminate();
     this.threads = null;
+  }
+
+  /**
+   * Run `fn` (ops of a compiled step, on storages the program owns) and hand back, with its result,
+   * the steps each op ran: what the program runs again at every call. Scratch is the program's own.
+   */
+  lower<T>(fn: () => T): { result: T; steps: Step[]; owned: WasmStorage[] } {
+    if (this.lowering !== null) throw new Error("wasm backend: lowering is already under way");
+    const lowering = { steps: [] as Step[], owned: [] as WasmStorage[] };
+    this.lowering = lowering;
+    try {
+      return { result: fn(), ...lowering };
+    } finally {
+      this.lowering = null;
+    }
+  }
+
+  /** Run an op's steps now; while lowering, keep them too. */
+  private exec(...steps: Step[]): void {
+    for (const step of steps) this.runStep(step);
+    this.lowering?.steps.push(...steps);
+  }
+
+  /** One step: host code here, or a kernel's jobs (shared between threads when cut for it). */
+  runStep(step: Step): void {
+    if ("host" in step) {
+      step.host();
+      return;
+    }
+    if (step.parallel && step.jobs.length > 1 && this.threads !== null) {
+      this.threads.run(step.kernel, this.kernels, step.jobs);
+      return;
+    }
+    const kernel = this.kernels[step.kernel];
+    for (const job of step.jobs) kernel(...job);
+  }
+
+  /** The memory as float32 numbers (for the steps of a compiled step, which read it when they run). */
+  floats(): Float32Array {
+    return this.f32;
   }
 
   private remakeViews(): void {
@@ -183,11 +218,6 @@ export class WasmBackend implements Backend {
   private view(x: WasmStorage): TypedArray {
     const start = x.block.address / bytesPer(x.dtype);
     return (x.dtype === "float64" ? this.f64 : this.f32).subarray(start, start + x.size);
-  }
-
-  /** Address of a float32 storage's first number, for kernels. */
-  private address(x: Storage): number {
-    return this.check(x).block.address;
   }
 
   fromArray(data: TypedArray): Storage {
@@ -225,7 +255,7 @@ export class WasmBackend implements Backend {
         `wasm backend: write needs one size and dtype, got ${to.size} ${to.dtype} and ${from.size} ${from.dtype}`,
       );
     }
-    this.view(to).set(this.view(from));
+    this.exec({ host: () => this.view(to).set(this.view(from)) });
   }
 
   copy(x: Storage): Storage {
@@ -235,7 +265,7 @@ export class WasmBackend implements Backend {
   cast(x: Storage, dtype: DType): Storage {
     const src = this.check(x);
     const out = this.allocate(src.size, dtype);
-    this.view(out).set(this.view(src));
+    this.exec({ host: () => this.view(out).set(this.view(src)) });
     return out;
   }
 
@@ -244,9 +274,8 @@ export class WasmBackend implements Backend {
   unary(op: UnaryOp, x: Storage): Storage {
     const src = this.check(x);
     const out = this.allocate(src.size, src.dtype);
-    const kernel = this.unaryFns.get(op);
-    if (src.dtype !== "float32" || kernel === undefined) {
-      mapInto(op, this.view(src), this.view(out));
+    if (src.dtype !== "float32" || !(op in unaryKernels)) {
+      this.exec({ host: () => mapInto(op, this.view(src), this.view(out)) });
     } else if (op in expensiveUnary) {
       // exp and friends cost a few ns per number: large arrays are worth sharing out, in
       // slices of whole vectors.
@@ -255,9 +284,10 @@ export class WasmBackend implements Backend {
         out.block.address + 4 * lo,
         hi - lo,
       ]);
-      this.runJobs(unaryName(op as WasmUnaryOp), jobs);
+      this.exec({ kernel: unaryName(op as WasmUnaryOp), jobs, parallel: true });
     } else {
-      kernel(src.block.address, out.block.address, src.size);
+      const jobs = [[src.block.address, out.block.address, src.size]];
+      this.exec({ kernel: unaryName(op as WasmUnaryOp), jobs, parallel: false });
     }
     return out;
   }
@@ -267,9 +297,11 @@ export class WasmBackend implements Backend {
     const sb = this.check(b);
     const out = this.allocate(sizeOf(outShape), sa.dtype);
     if (sa.dtype === "float32" && sb.dtype === "float32" && op in binaryKernels && out.size > 0) {
-      this.binaryWasm(op as WasmBinaryOp, sa, aShape, sb, bShape, outShape, out);
+      this.exec(this.binaryWasm(op as WasmBinaryOp, sa, aShape, sb, bShape, outShape, out));
     } else {
-      zipInto(op, this.view(sa), aShape, this.view(sb), bShape, outShape, this.view(out));
+      this.exec({
+        host: () => zipInto(op, this.view(sa), aShape, this.view(sb), bShape, outShape, this.view(out)),
+      });
     }
     return out;
   }
@@ -287,7 +319,7 @@ export class WasmBackend implements Backend {
     bShape: Shape,
     outShape: Shape,
     out: WasmStorage,
-  ): void {
+  ): Step {
     // Operands as large as the result are not broadcast: one row of every number, without merging.
     const dims =
       a.size === out.size && b.size === out.size
@@ -308,17 +340,16 @@ export class WasmBackend implements Backend {
     }
     const mode: RowMode = da === 0 ? "sv" : db === 0 ? "vs" : "vv";
     const name = binaryName(op, mode);
-    const kernel = this.binaryFns.get(name)!;
     const rows = rowDim.size;
     const [aRow, bRow] = rowDim.strides;
     const rowFloats = rows * cols;
     const base = [a.block.address, b.block.address, out.block.address];
     if (dims.length === 0 && this.threads !== null && rowFloats >= this.parallelElements) {
-      this.binaryThreaded(name, base, rows, cols, aRow, bRow, mode);
-      return;
+      return this.binaryThreaded(name, base, rows, cols, aRow, bRow, mode);
     }
+    const jobs: number[][] = [];
     forEachIndex(dims, 2, (offsets, k) => {
-      kernel(
+      jobs.push([
         base[0] + 4 * offsets[0],
         base[1] + 4 * offsets[1],
         base[2] + 4 * k * rowFloats,
@@ -326,8 +357,9 @@ export class WasmBackend implements Backend {
         cols,
         4 * aRow,
         4 * bRow,
-      );
+      ]);
     });
+    return { kernel: name, jobs, parallel: false };
   }
 
   /**
@@ -342,7 +374,7 @@ export class WasmBackend implements Backend {
     aRow: number,
     bRow: number,
     mode: RowMode,
-  ): void {
+  ): Step {
     const threads = this.threads!;
     if (rows >= threads.count) {
       const jobs = evenSplit(rows, threads.count, 1).map(([lo, hi]) => [
@@ -354,8 +386,9 @@ export class WasmBackend implements Backend {
         4 * aRow,
         4 * bRow,
       ]);
-      threads.run(name, this.kernels, jobs);
-    } else if (rows === 1 && mode === "vv") {
+      return { kernel: name, jobs, parallel: true };
+    }
+    if (rows === 1 && mode === "vv") {
       const jobs = evenSplit(cols, threads.count, 4).map(([lo, hi]) => [
         a + 4 * lo,
         b + 4 * lo,
@@ -365,10 +398,9 @@ export class WasmBackend implements Backend {
         0,
         0,
       ]);
-      threads.run(name, this.kernels, jobs);
-    } else {
-      this.binaryFns.get(name)!(a, b, out, rows, cols, 4 * aRow, 4 * bRow);
+      return { kernel: name, jobs, parallel: true };
     }
+    return { kernel: name, jobs: [[a, b, out, rows, cols, 4 * aRow, 4 * bRow]], parallel: false };
   }
 
   // --- reductions and copies ------------------------------------------------------------------
@@ -377,15 +409,15 @@ export class WasmBackend implements Backend {
     const src = this.check(x);
     const keptSize = sizeOf(shape.filter((_, i) => !axes.includes(i)));
     const out = this.allocate(keptSize, src.dtype);
-    if (src.dtype !== "float32" || src.size === 0 || !this.reduceWasm(op, src, shape, axes, out)) {
-      reduceInto(op, this.view(src), shape, axes, this.view(out));
-    }
+    const steps = src.dtype === "float32" && src.size > 0 ? this.reduceWasm(op, src, shape, axes, out) : null;
+    this.exec(...(steps ?? [{ host: () => reduceInto(op, this.view(src), shape, axes, this.view(out)) }]));
     return out;
   }
 
   /**
    * Reductions whose merged shape is [R], [K, R], [R, K], [R, K, R] or [K, R, K] (R reduced, K kept)
-   * — every one a model makes — as one or a few kernel calls; false for anything else.
+   * — every one a model makes — as the result's initial value and one or a few kernel calls;
+   * null for anything else.
    */
   private reduceWasm(
     op: ReduceOp,
@@ -393,17 +425,16 @@ export class WasmBackend implements Backend {
     shape: Shape,
     axes: readonly number[],
     out: WasmStorage,
-  ): boolean {
+  ): Step[] | null {
     const groups = reductionRuns(shape, axes);
-    if (groups.length > 3) return false;
-    this.view(out).fill(op === "sum" ? 0 : Number.NEGATIVE_INFINITY);
-    const k = this.kernels;
+    if (groups.length > 3) return null;
+    const steps: Step[] = [{ host: () => this.view(out).fill(op === "sum" ? 0 : Number.NEGATIVE_INFINITY) }];
     const xa = x.block.address;
     const oa = out.block.address;
+    const rowsKernel = `reduce_rows_${op}`;
     if (groups.length === 0) {
       // A single number, or nothing but size-1 axes: out = x folded into the initial value.
-      k[`reduce_rows_${op}`](xa, oa, 1, x.size);
-      return true;
+      return [...steps, { kernel: rowsKernel, jobs: [[xa, oa, 1, x.size]], parallel: false }];
     }
     const lastGroup = groups[groups.length - 1];
     const inner = lastGroup.size;
@@ -413,7 +444,7 @@ export class WasmBackend implements Backend {
       const xi = xa + 4 * i * middle * inner;
       if (lastGroup.reduced) {
         // [(R), (K), R]: each row of `inner` folds into one number; an outer R folds again.
-        k[`reduce_rows_${op}`](xi, oa, middle, inner);
+        steps.push({ kernel: rowsKernel, jobs: [[xi, oa, middle, inner]], parallel: false });
       } else {
         // [(K), (R), K]: `middle` rows fold into one; an outer K gives each its own result row.
         // A large one (a bias gradient over a batch) is split between threads by columns.
@@ -428,29 +459,32 @@ export class WasmBackend implements Backend {
             hi - lo,
             4 * inner,
           ]);
-          this.threads.run(name, k, jobs);
+          steps.push({ kernel: name, jobs, parallel: true });
         } else {
-          k[name](xi, o, reducedRows, inner, 4 * inner);
+          steps.push({ kernel: name, jobs: [[xi, o, reducedRows, inner, 4 * inner]], parallel: false });
         }
       }
     }
-    return true;
+    return steps;
   }
 
   broadcastTo(x: Storage, shape: Shape, outShape: Shape): Storage {
     const src = this.check(x);
     const out = this.allocate(sizeOf(outShape), src.dtype);
-    const from = this.view(src);
-    const to = this.view(out);
-    if (to.length === 0) return out;
+    if (out.size === 0) return out;
     // Rows of the merged shape are either copied whole or filled with one repeated number,
     // both by the engine's native memory routines.
     const dims = collapse(outShape, [broadcastStrides(shape, outShape)]);
     const last = dims.pop() ?? { size: 1, strides: [1] };
     const n = last.size;
-    forEachIndex(dims, 1, ([offset], k) => {
-      if (last.strides[0] === 0) to.fill(from[offset], k * n, k * n + n);
-      else to.set(from.subarray(offset, offset + n), k * n);
+    this.exec({
+      host: () => {
+        const [from, to] = [this.view(src), this.view(out)];
+        forEachIndex(dims, 1, ([offset], k) => {
+          if (last.strides[0] === 0) to.fill(from[offset], k * n, k * n + n);
+          else to.set(from.subarray(offset, offset + n), k * n);
+        });
+      },
     });
     return out;
   }
@@ -458,7 +492,7 @@ export class WasmBackend implements Backend {
   permute(x: Storage, shape: Shape, perm: readonly number[]): Storage {
     const src = this.check(x);
     const out = this.allocate(src.size, src.dtype);
-    permuteInto(this.view(src), shape, perm, this.view(out));
+    this.exec({ host: () => permuteInto(this.view(src), shape, perm, this.view(out)) });
     return out;
   }
 
@@ -473,30 +507,33 @@ export class WasmBackend implements Backend {
   ): Storage {
     const [sc, sa, sb] = [cond, a, b].map((s) => this.check(s));
     const out = this.allocate(sizeOf(outShape), sa.dtype);
-    whereInto(
-      this.view(sc),
-      condShape,
-      this.view(sa),
-      aShape,
-      this.view(sb),
-      bShape,
-      outShape,
-      this.view(out),
-    );
+    this.exec({
+      host: () =>
+        whereInto(
+          this.view(sc),
+          condShape,
+          this.view(sa),
+          aShape,
+          this.view(sb),
+          bShape,
+          outShape,
+          this.view(out),
+        ),
+    });
     return out;
   }
 
   gather(x: Storage, shape: Shape, axis: number, indices: Int32Array): Storage {
     const src = this.check(x);
     const out = this.allocate(sizeOf(withAxisSize(shape, axis, indices.length)), src.dtype);
-    gatherInto(this.view(src), shape, axis, indices, this.view(out));
+    this.exec({ host: () => gatherInto(this.view(src), shape, axis, indices, this.view(out)) });
     return out;
   }
 
   scatterAdd(x: Storage, shape: Shape, axis: number, indices: Int32Array, size: number): Storage {
     const src = this.check(x);
     const out = this.allocate(sizeOf(withAxisSize(shape, axis, size)), src.dtype);
-    scatterAddInto(this.view(src), shape, axis, indices, size, this.view(out));
+    this.exec({ host: () => scatterAddInto(this.view(src), shape, axis, indices, size, this.view(out)) });
     return out;
   }
 
@@ -508,17 +545,18 @@ export class WasmBackend implements Backend {
     const sb = this.check(b);
     const out = this.allocate(batch * m * n, sa.dtype);
     if (sa.dtype !== "float32" || sb.dtype !== "float32") {
-      matmulInto(this.view(sa), this.view(sb), shape, this.view(out));
+      this.exec({ host: () => matmulInto(this.view(sa), this.view(sb), shape, this.view(out)) });
       return out;
     }
     for (let i = 0; i < batch; i++) {
       const [ai, bi, oi] = [sa, sb, out].map((s, j) => s.block.address + 4 * i * [m * k, k * n, m * n][j]);
-      this.matmulF32(ai, bi, oi, m, k, n, transA, transB);
+      const jobs = this.matmulF32(ai, bi, oi, m, k, n, transA, transB);
+      if (jobs.length > 0) this.exec({ kernel: "matmul_block", jobs, parallel: true });
     }
     return out;
   }
 
-  /** One float32 matmul between addresses in memory, shared out between threads when large. */
+  /** The jobs of one float32 matmul between addresses in memory, cut for threads when large. */
   private matmulF32(
     aAddress: number,
     bAddress: number,
@@ -528,8 +566,8 @@ export class WasmBackend implements Backend {
     n: number,
     transA: boolean,
     transB: boolean,
-  ): void {
-    if (m === 0 || n === 0) return;
+  ): number[][] {
+    if (m === 0 || n === 0) return [];
     const mPanels = Math.ceil(m / MR);
     const nPanels = Math.ceil(n / NR);
     // Split the larger side's panels between threads; each thread packs all of the other operand.
@@ -573,8 +611,7 @@ export class WasmBackend implements Backend {
         }),
       );
     }
-    if (jobs.length === 1 || this.threads === null) this.kernels.matmul_block(...jobs[0]);
-    else this.threads.run("matmul_block", this.kernels, jobs);
+    return jobs;
   }
 
   // --- fused kernels (optional Backend methods) ----------------------------------------------
@@ -615,7 +652,7 @@ export class WasmBackend implements Backend {
       sc.block.address,
       ...bits,
     ]);
-    this.runJobs(kernel, jobs);
+    this.exec({ kernel, jobs, parallel: true });
     return sums;
   }
 
@@ -632,10 +669,19 @@ export class WasmBackend implements Backend {
       hi - lo,
       partials[t],
     ]);
-    this.runJobs("bce_logits_sum", jobs);
-    let sum = 0;
-    for (const at of partials) for (const partial of this.f32.subarray(at / 4, at / 4 + 5)) sum += partial;
-    return this.fromArray(Float32Array.of(sum));
+    const out = this.allocate(1, "float32");
+    this.exec(
+      { kernel: "bce_logits_sum", jobs, parallel: true },
+      {
+        host: () => {
+          let sum = 0;
+          for (const at of partials)
+            for (const partial of this.f32.subarray(at / 4, at / 4 + 5)) sum += partial;
+          this.f32[out.block.address / 4] = sum;
+        },
+      },
+    );
+    return out;
   }
 
   bceWithLogitsGrad(logits: Storage, target: Storage, g: Storage): Storage | undefined {
@@ -655,7 +701,7 @@ export class WasmBackend implements Backend {
       out.block.address + 4 * lo,
       hi - lo,
     ]);
-    this.runJobs("bce_logits_grad", jobs);
+    this.exec({ kernel: "bce_logits_grad", jobs, parallel: true });
     return out;
   }
 
@@ -674,12 +720,6 @@ export class WasmBackend implements Backend {
     return this.threads !== null && size >= this.parallelElements ? this.threads.count : 1;
   }
 
-  /** One job on this thread, or one per thread. */
-  private runJobs(kernel: string, jobs: number[][]): void {
-    if (jobs.length === 1 || this.threads === null) this.kernels[kernel](...jobs[0]);
-    else this.threads.run(kernel, this.kernels, jobs);
-  }
-
   /** Which operand's zeros the matmul skips (see sparsity.ts). */
   private skipFor(a: number, aSize: number, b: number, bSize: number, m: number, n: number): number {
     if (this.sparseZeros > 1 || (this.sparseZeros > 0 && m * n < SPARSE_MIN_OUTPUT)) return SKIP_NONE;
@@ -690,6 +730,11 @@ export class WasmBackend implements Backend {
 
   /** Thread t's scratch block, at least `bytes` long. */
   private scratchFor(t: number, bytes: number): number {
+    if (this.lowering !== null) {
+      const own = this.allocate(Math.ceil(bytes / 4), "float32");
+      this.lowering.owned.push(own);
+      return own.block.address;
+    }
     const current = this.scratch[t];
     if (current !== undefined && current.bytes >= bytes) return current.address;
     if (current !== undefined) this.pool.free(current.address, current.bytes);
@@ -710,20 +755,6 @@ function compile(shared: boolean, relaxedSimd: boolean): Promise<WasmModule> {
     compiled.set(key, module);
   }
   return module;
-}
-
-/**
- * [lo, hi) ranges that cut n items into `parts` runs of nearly equal length, each boundary a
- * multiple of `unit` (whole vectors, so that every run but the last has no scalar tail).
- */
-export function evenSplit(n: number, parts: number, unit: number): [number, number][] {
-  const ranges: [number, number][] = [];
-  for (let t = 0; t < parts; t++) {
-    const lo = unit * Math.floor((t * n) / parts / unit);
-    const hi = t === parts - 1 ? n : unit * Math.floor(((t + 1) * n) / parts / unit);
-    ranges.push([lo, hi]);
-  }
-  return ranges;
 }
 
 /** Unary ops worth splitting between threads: polynomial evaluations, not single instructions. */
@@ -787,3 +818,5 @@ export function wasmBackend(): Promise<WasmBackend> {
   shared ??= createWasmBackend();
   return shared;
 }
+
+export { evenSplit } from "./steps.ts";
