@@ -24,7 +24,8 @@
  * - its results carry no graph: backward() of a compiled step's output is not available.
  */
 import { isGradEnabled } from "../autograd/grad-mode.ts";
-import type { Tensor } from "../autograd/tensor.ts";
+import { Tensor } from "../autograd/tensor.ts";
+import type { Storage } from "../kernels/backend.ts";
 import { getBackend } from "../kernels/registry.ts";
 import { formatShape } from "../kernels/shape.ts";
 import { describeProgram, difference, type Program } from "./program.ts";
@@ -90,13 +91,19 @@ export function compile<I extends Tensor[]>(
       entries.set(key, entry);
     }
     lastKey = key;
-    if (entry.run !== null) {
+    if (entry.run !== null && entry.program !== null) {
       lastRun = "replayed";
+      let made: Storage[];
       try {
-        return entry.run(inputs);
+        made = entry.run(inputs.map((t) => t.storage));
       } catch (e) {
         throw new CompileError(`compile: ${name}: the replay failed: ${(e as Error).message}`, { cause: e });
       }
+      // Results are fresh tensors; an input or a tensor made before the step is handed back as itself.
+      let k = 0;
+      return entry.program.outputs.map((o) =>
+        "tensor" in o ? o.tensor : new Tensor(made[k++], o.shape, backend),
+      );
     }
     const { program, outputs } = trace(backend, step as (...inputs: Tensor[]) => Tensor[], inputs);
     lastRun = "traced";
@@ -104,7 +111,7 @@ export function compile<I extends Tensor[]>(
     const why = entry.last === null ? "" : difference(entry.last, program);
     if (why === null) {
       entry.program = program;
-      entry.run = replayer(program);
+      entry.run = backend.lower?.(program) ?? replayer(program);
     } else if (entry.traces >= maxTraces) {
       throw new CompileError(
         `compile: ${name}: ${entry.traces} runs with inputs ${key} did different work (${why}): its work must depend only on the shapes of its inputs, not on their values or on state that changes between calls`,

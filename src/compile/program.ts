@@ -43,7 +43,8 @@ export type BackendCall = Exclude<
 >;
 
 export type Call =
-  | { kind: "backend"; method: BackendCall; args: Argument[]; result: number | null }
+  /** A Backend method: what it read (args), made (result) and wrote in place (writes: values). */
+  | { kind: "backend"; method: BackendCall; args: Argument[]; result: number | null; writes: number[] }
   /** Compute a host value's numbers and make its storage. */
   | { kind: "host"; value: number }
   /** Change host state (an optimizer's step count). */

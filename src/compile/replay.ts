@@ -4,11 +4,11 @@
  * JavaScript of the step's own. A backend may lower a program further (its own kernels on buffers
  * planned ahead); this is what every backend can do.
  */
-import { Tensor } from "../autograd/tensor.ts";
 import type { Storage } from "../kernels/backend.ts";
 import type { Program } from "./program.ts";
 
-export type Runner = (inputs: readonly Tensor[]) => Tensor[];
+/** A program's runner: the storages of this call's inputs in, those of its results out (in order). */
+export type Runner = (inputs: readonly Storage[]) => Storage[];
 
 export function replayer(program: Program): Runner {
   const { backend, values, calls, outputs } = program;
@@ -27,7 +27,7 @@ export function replayer(program: Program): Runner {
   const methods = backend as unknown as Record<string, (...args: unknown[]) => unknown>;
   return (inputs) => {
     const slots = fixed.slice();
-    for (const v of values) if (v.source.kind === "input") slots[v.id] = inputs[v.source.index].storage;
+    for (const v of values) if (v.source.kind === "input") slots[v.id] = inputs[v.source.index];
     for (let i = 0; i < calls.length; i++) {
       const c = calls[i];
       if (c.kind === "effect") c.effect();
@@ -41,8 +41,6 @@ export function replayer(program: Program): Runner {
       }
       for (const id of frees[i]) backend.dispose(slots[id] as Storage);
     }
-    return outputs.map((o) =>
-      "tensor" in o ? o.tensor : new Tensor(slots[o.value] as Storage, o.shape, backend),
-    );
+    return outputs.flatMap((o) => ("value" in o ? [slots[o.value] as Storage] : []));
   };
 }

@@ -21,6 +21,11 @@ export class CompileError extends Error {
  * How each Backend method takes part in a step; the compiler checks that none is left out. A
  * "fused" method may decline (return undefined), and then did nothing: the caller composes instead.
  */
+/** The arguments each method overwrites in place (the rest only read theirs). */
+const writesInPlace: Partial<Record<keyof typeof roles, readonly number[]>> = {
+  write: [0],
+  adamUpdate: [0, 2, 3],
+};
 type Role = "make" | "read" | "free" | "op" | "fused" | "info";
 const roles = {
   fromArray: "make",
@@ -44,7 +49,7 @@ const roles = {
   adamUpdate: "fused",
   bceWithLogitsSum: "fused",
   bceWithLogitsGrad: "fused",
-} as const satisfies Record<Exclude<keyof Backend, "name" | "asyncRead">, Role>;
+} as const satisfies Record<Exclude<keyof Backend, "name" | "asyncRead" | "lower">, Role>;
 
 /** Storages are the only arguments of Backend methods with a dtype and a size. */
 const isStorage = (x: unknown): x is Storage =>
@@ -112,7 +117,14 @@ export function trace(
     const recordedArgs: Argument[] = args.map((a) =>
       isStorage(a) ? { value: use(valueFor(a)) } : { literal: copyLiteral(a) },
     );
-    const call: Call = { kind: "backend", method: method as BackendCall, args: recordedArgs, result: null };
+    const writes = (writesInPlace[method] ?? []).map((i) => (recordedArgs[i] as { value: number }).value);
+    const call: Call = {
+      kind: "backend",
+      method: method as BackendCall,
+      args: recordedArgs,
+      result: null,
+      writes,
+    };
     calls.push(call);
     if (isStorage(result)) {
       call.result = newValue(result, { kind: "result", call: calls.length - 1 });

@@ -9,6 +9,8 @@
  * Every array is row-major and contiguous; shapes travel beside the storage as plain arrays.
  */
 
+import type { Program } from "../compile/program.ts";
+
 export type DType = "float32" | "float64";
 export type TypedArray = Float32Array | Float64Array;
 export type Shape = readonly number[];
@@ -123,6 +125,13 @@ export interface Backend {
    * out[…, indices[i], …] (`shape` is x's, with indices.length at `axis`).
    */
   scatterAdd(x: Storage, shape: Shape, axis: number, indices: Int32Array, size: number): Storage;
+
+  /**
+   * Optional: a compiled step (src/compile: the backend calls one run of it made) as this backend's
+   * own program, which at each call takes the step's inputs and gives the storages of its results,
+   * in order. Without it, a compiled step replays the calls one by one (src/compile/replay.ts).
+   */
+  lower?(program: Program): (inputs: readonly Storage[]) => Storage[];
 
   // --- Optional fused kernels ----------------------------------------------------------------
   // A backend may offer these to do in one pass over memory what would otherwise take several

@@ -13,6 +13,7 @@
  * (threads.ts); below `parallelFlops` one thread does it all, because handing out work costs a
  * few microseconds.
  */
+import type { Program } from "../../compile/program.ts";
 import type {
   AdamHyperparameters,
   Backend,
@@ -36,7 +37,6 @@ import {
   binaryKernels,
   binaryName,
   type RowMode,
-  rowModes,
   unaryKernels,
   unaryName,
   type WasmBinaryOp,
@@ -45,6 +45,7 @@ import {
 import { MR, matmulBlockArgs, matmulScratchBytes, NR, SKIP_A, SKIP_B, SKIP_NONE } from "./kernels-matmul.ts";
 import { type Kernels, MAX_PAGES, moduleBytes, PAGE_BYTES, relaxedSimdSupported } from "./module.ts";
 import { Pool, type PoolInfo } from "./pool.ts";
+import { WasmProgram } from "./program.ts";
 import { chooseSkip, DEFAULT_SPARSE_ZEROS, sampledZeroShare } from "./sparsity.ts";
 import { defaultThreadCount, sharedMemorySupported } from "./spawn.ts";
 import { evenSplit, type Step } from "./steps.ts";
@@ -157,10 +158,19 @@ export class WasmBackend implements Backend {
   }
 
   /**
+   * A compiled step as this backend's own program (program.ts): its kernels on buffers planned
+   * ahead, run by all threads at once. Returns the storages of its results at each call.
+   */
+  lower(program: Program): (inputs: readonly Storage[]) => Storage[] {
+    const lowered = new WasmProgram(this, program);
+    return (inputs) => lowered.run(inputs);
+  }
+
+  /**
    * Run `fn` (ops of a compiled step, on storages the program owns) and hand back, with its result,
    * the steps each op ran: what the program runs again at every call. Scratch is the program's own.
    */
-  lower<T>(fn: () => T): { result: T; steps: Step[]; owned: WasmStorage[] } {
+  collectSteps<T>(fn: () => T): { result: T; steps: Step[]; owned: WasmStorage[] } {
     if (this.lowering !== null) throw new Error("wasm backend: lowering is already under way");
     const lowering = { steps: [] as Step[], owned: [] as WasmStorage[] };
     this.lowering = lowering;
@@ -191,9 +201,35 @@ export class WasmBackend implements Backend {
     for (const job of step.jobs) kernel(...job);
   }
 
-  /** The memory as float32 numbers (for the steps of a compiled step, which read it when they run). */
-  floats(): Float32Array {
-    return this.f32;
+  /** A view of a storage's numbers (valid until the memory next grows: take it when needed). */
+  viewOf(x: Storage): TypedArray {
+    return this.view(this.check(x));
+  }
+
+  /** The memory as 32-bit integers (a program's task queue lives there). */
+  memoryInts(): Int32Array {
+    return new Int32Array(this.wasmMemory.buffer);
+  }
+
+  /** A kernel by name, and its number among the kernels the workers know. */
+  kernel(name: string): (...args: number[]) => unknown {
+    const fn = this.kernels[name];
+    if (fn === undefined) throw new Error(`wasm backend: no kernel ${name}`);
+    return fn;
+  }
+
+  kernelNumber(name: string): number {
+    return this.threads?.kernelNumber(name) ?? -1;
+  }
+
+  /** Throws, as any op would, when `x` was disposed (a compiled step checks the state it reads). */
+  checkAlive(x: Storage): void {
+    this.check(x);
+  }
+
+  /** Ask the worker threads to join a program's run (see threads.ts); none when there are none. */
+  startProgram(queue: number, epoch: number): void {
+    this.threads?.startProgram(queue, epoch);
   }
 
   private remakeViews(): void {
@@ -761,20 +797,6 @@ function compile(shared: boolean, relaxedSimd: boolean): Promise<WasmModule> {
 const expensiveUnary = { exp: true, log: true, sigmoid: true, softplus: true, tanh: true } satisfies Partial<
   Record<WasmUnaryOp, true>
 >;
-/** Kernels a worker may be asked to run. */
-const parallelKernels = [
-  "matmul_block",
-  "adam_update",
-  "adam_update_decay",
-  "bce_logits_sum",
-  "bce_logits_grad",
-  ...Object.keys(expensiveUnary).map((op) => unaryName(op as WasmUnaryOp)),
-  ...(Object.keys(binaryKernels) as WasmBinaryOp[]).flatMap((op) =>
-    rowModes.map((mode) => binaryName(op, mode)),
-  ),
-  "reduce_cols_sum",
-  "reduce_cols_max",
-];
 
 /**
  * A new wasm backend with its own memory and, when `threads` > 1 and memory can be shared here,
@@ -804,7 +826,10 @@ export async function createWasmBackend(options: WasmOptions = {}): Promise<Wasm
           memory,
           workers,
           controlBase: 0,
-          kernels: parallelKernels,
+          // Every kernel: an eager op shares out a few, a compiled step any (program.ts).
+          kernels: WebAssemblyApi.Module.exports(module).flatMap((e) =>
+            e.kind === "function" ? [e.name] : [],
+          ),
           spinMs: options.spinMs ?? 1,
         })
       : null;

@@ -14,7 +14,14 @@
  * from the previous job's number to its own (one compare-and-swap). The worker claims when it sees
  * the job; the calling thread, once its own share is done, claims every job no worker has started
  * and runs it itself. So a worker the operating system has not scheduled (on a busy machine, with
- * more runnable threads than cores) never holds the step up: at worst it runs as on one thread.
+ * more runnable threads than cores) never holds the step up: at worst it runs as on one thread. A
+ * worker still busy with an earlier job is not handed another: the calling thread does that share.
+ *
+ * Programs (a compiled step, program.ts): the calling thread posts PROGRAM with the address of a
+ * task queue, and does not wait. Each worker that takes the post claims jobs from the queue (one
+ * compare-and-swap each), runs them and marks them done, until the program's run is over; the
+ * calling thread takes jobs from the same queue, and alone decides what becomes ready next. So a
+ * worker that falls behind delays only the jobs it holds, and the next run does not wait for it.
  */
 import type { Kernels } from "./module.ts";
 import { canBlock, spawnWorker, type WorkerHandle } from "./spawn.ts";
@@ -32,6 +39,23 @@ const ARGS = 8;
 export const CONTROL_INTS = 64;
 const MAX_ARGS = CONTROL_INTS - ARGS;
 export const CONTROL_BYTES = CONTROL_INTS * 4;
+/** The kernel number of a post that asks a worker to join a program's run (see Programs above). */
+const PROGRAM = -2;
+
+/**
+ * A program's task queue header, in 32-bit integers (must match worker.ts): the run it belongs to
+ * (0 when none is running), how many jobs are claimed and published so far, and where (as indices
+ * into the memory's integers) the job table (kernel, argument count, first argument), the queue of
+ * job numbers, the done marks (the run's number, per job; -1 when a job failed) and the arguments are.
+ */
+export const QUEUE_STATE = 0;
+export const QUEUE_HEAD = 1;
+export const QUEUE_TAIL = 2;
+export const QUEUE_JOBS = 3;
+export const QUEUE_ORDER = 4;
+export const QUEUE_DONE = 5;
+export const QUEUE_ARGS = 6;
+export const QUEUE_HEADER_INTS = 8;
 /** How long the calling thread polls for a worker to finish before it sleeps, ms. */
 const SPIN_MS = 1;
 
@@ -50,6 +74,8 @@ export interface ThreadOptions {
 
 export class Threads {
   private readonly sent: number[];
+  /** Per worker, the last post known to be over: run, or taken back before the worker started it. */
+  private readonly settled: number[];
   private readonly blocking = canBlock();
 
   private constructor(
@@ -58,6 +84,7 @@ export class Threads {
     private readonly kernelIds: ReadonlyMap<string, number>,
   ) {
     this.sent = controls.map((c) => Atomics.load(c, SEQ));
+    this.settled = this.sent.slice();
   }
 
   /** Start the workers and wait until each has its instance of the module ready. */
@@ -96,6 +123,13 @@ export class Threads {
     return new Threads(handles, controls, new Map(options.kernels.map((k, i) => [k, i])));
   }
 
+  /** A kernel's number in the list the workers were given (a program's job table names kernels by it). */
+  kernelNumber(name: string): number {
+    const id = this.kernelIds.get(name);
+    if (id === undefined) throw new Error(`wasm backend: ${name} is not a kernel the workers know`);
+    return id;
+  }
+
   /** Threads that run jobs: the workers and the calling thread. */
   get count(): number {
     return this.handles.length + 1;
@@ -110,26 +144,62 @@ export class Threads {
     if (id === undefined) throw new Error(`wasm backend: ${kernel} is not a kernel the workers know`);
     if (jobs.length > this.count)
       throw new Error(`wasm backend: ${jobs.length} jobs for ${this.count} threads`);
-    for (let w = 0; w < jobs.length - 1; w++) this.post(w, id, jobs[w + 1]);
-    let claimedHere = 0;
+    // A worker still busy with an earlier post (a program's run it fell behind on) gets nothing.
+    const posted = new Set<number>();
+    for (let w = 0; w < jobs.length - 1; w++) {
+      if (this.idle(w)) {
+        this.post(w, id, jobs[w + 1]);
+        posted.add(w);
+      }
+    }
+    const waiting = new Set(posted);
     try {
       local[kernel](...jobs[0]);
       // Every job that no worker has started yet is ours (see Claiming above).
       for (let w = 0; w < jobs.length - 1; w++) {
-        if (this.claim(w)) {
-          claimedHere |= 1 << w;
+        if (!posted.has(w) || this.claim(w)) {
+          waiting.delete(w);
           local[kernel](...jobs[w + 1]);
         }
       }
     } finally {
-      for (let w = 0; w < jobs.length - 1; w++) if ((claimedHere & (1 << w)) === 0) this.wait(w, kernel);
+      for (const w of waiting) this.wait(w, kernel);
     }
+  }
+
+  /**
+   * Ask every idle worker to join a program's run: the task queue at integer `queue`, run `epoch`.
+   * Returns at once; returns how many workers were asked.
+   */
+  startProgram(queue: number, epoch: number): number {
+    let asked = 0;
+    for (let w = 0; w < this.controls.length; w++) {
+      if (!this.idle(w)) continue;
+      this.post(w, PROGRAM, [queue, epoch]);
+      asked++;
+    }
+    return asked;
+  }
+
+  /**
+   * Whether worker w may be handed a post: its last one is over (run, or not started and taken back
+   * here, so that the worker skips it).
+   */
+  private idle(w: number): boolean {
+    const ctrl = this.controls[w];
+    const last = this.sent[w];
+    if (this.settled[w] === last || this.claim(w)) return true;
+    if (Atomics.load(ctrl, DONE) !== last) return false;
+    this.settled[w] = last;
+    return true;
   }
 
   /** Claim worker w's posted job for this thread; false if the worker has claimed it already. */
   private claim(w: number): boolean {
     const job = this.sent[w];
-    return Atomics.compareExchange(this.controls[w], CLAIMED, job - 1, job) === job - 1;
+    const claimed = Atomics.compareExchange(this.controls[w], CLAIMED, job - 1, job) === job - 1;
+    if (claimed) this.settled[w] = job; // the worker will skip it: the post is over
+    return claimed;
   }
 
   private post(w: number, kernel: number, args: readonly number[]): void {
@@ -146,6 +216,7 @@ export class Threads {
   private wait(w: number, kernel: string): void {
     const ctrl = this.controls[w];
     const target = this.sent[w];
+    this.settled[w] = target;
     const start = performance.now();
     // Poll first (the worker's share is usually about as long as ours); then, if this thread may
     // block, sleep in short slices, woken early by the worker's Atomics.notify.

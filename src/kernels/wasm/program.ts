@@ -1,0 +1,287 @@
+/**
+ * A compiled step on the wasm backend: the recorded program (src/compile/program.ts) lowered to
+ * the kernels themselves, on buffers planned ahead, as a graph of units that every thread works on
+ * at once.
+ *
+ * Lowering happens on the program's first run, which it also is: each recorded call runs through
+ * the backend with the step's own buffers (made once, for the program's life), and the steps it
+ * runs (steps.ts: a kernel's jobs, or host code) are kept, every one a unit. A unit depends on the
+ * units that last wrote what it reads, and on those that read or wrote what it overwrites; the
+ * units of one call run in order; host values and effects run in the order the step made them.
+ *
+ * Every later run is the graph alone: no op is planned, nothing is allocated, no JavaScript of the
+ * step runs but its host values and effects. This thread releases the units whose inputs are
+ * ready, runs host units itself, and puts kernel jobs in a task queue that it and the worker
+ * threads take from (threads.ts): independent ops — the weight gradient and the input gradient of
+ * a layer, the updates of ten parameters — run side by side, and a worker the operating system
+ * has put aside holds up only the job it has, not the step.
+ */
+import type { Program } from "../../compile/program.ts";
+import type { Storage } from "../backend.ts";
+import type { WasmBackend, WasmStorage } from "./backend.ts";
+import type { Step } from "./steps.ts";
+import {
+  QUEUE_ARGS,
+  QUEUE_DONE,
+  QUEUE_HEAD,
+  QUEUE_HEADER_INTS,
+  QUEUE_JOBS,
+  QUEUE_ORDER,
+  QUEUE_STATE,
+  QUEUE_TAIL,
+} from "./threads.ts";
+
+/** A unit of the graph: host code (this thread only), or a kernel's jobs (any thread). */
+interface Unit {
+  host: (() => void) | null;
+  /** Its jobs' numbers in the job table. */
+  jobs: number[];
+  /** The units that wait for this one. */
+  dependents: number[];
+  /** How many units this one waits for. */
+  waitsFor: number;
+}
+
+interface Job {
+  unit: number;
+  name: string;
+  kernel: (...args: number[]) => unknown;
+  args: number[];
+}
+
+export class WasmProgram {
+  private units: Unit[] = [];
+  private jobs: Job[] = [];
+  /** The storage each value of the program is, once lowered. */
+  private storages: (WasmStorage | undefined)[] = [];
+  /** The task queue (threads.ts), as an integer index into the memory (its storage is owned). */
+  private queue = 0;
+  /** What the program owns for its life: input and host buffers, constants, results, scratch. */
+  private owned: WasmStorage[] = [];
+  /** This call's inputs, for the units that copy them in. */
+  private inputs: readonly Storage[] = [];
+  private epoch = 0;
+  private lowered = false;
+
+  constructor(
+    private readonly backend: WasmBackend,
+    private readonly program: Program,
+  ) {}
+
+  /** Run the step on `inputs` (one storage per input); the storages of its results, fresh. */
+  run(inputs: readonly Storage[]): Storage[] {
+    this.inputs = inputs;
+    if (this.lowered) this.runGraph();
+    else this.lower();
+    const { outputs } = this.program;
+    return outputs.flatMap((o) =>
+      "value" in o ? [this.backend.copy(this.storages[o.value] as WasmStorage)] : [],
+    );
+  }
+
+  /** The program's units and jobs: how many of each kind, for describe(). */
+  summary(): { units: number; hostUnits: number; jobs: number; bytes: number } {
+    const bytes = this.owned.reduce((n, s) => n + s.size * (s.dtype === "float64" ? 8 : 4), 0);
+    return {
+      units: this.units.length,
+      hostUnits: this.units.filter((u) => u.host !== null).length,
+      jobs: this.jobs.length,
+      bytes,
+    };
+  }
+
+  // --- lowering (the first run) ---------------------------------------------------------------
+
+  private lower(): void {
+    const { backend, program } = this;
+    const { values, calls } = program;
+    const own = (s: Storage) => {
+      this.owned.push(s as WasmStorage);
+      return s as WasmStorage;
+    };
+    this.storages = values.map((v) => {
+      const s = v.source;
+      if (s.kind === "state") return s.storage as WasmStorage;
+      if (s.kind === "constant") return own(backend.fromArray(s.values));
+      if (s.kind === "input" || s.kind === "host") return own(backend.fill(v.size, 0, v.dtype));
+      return undefined;
+    });
+    // Dependencies, by value: the unit that last wrote it, and the units that read it since.
+    const writer = values.map(() => -1);
+    const readers: number[][] = values.map(() => []);
+    let lastHost = -1;
+    /** Add a call's units (run already), depending on what it reads and writes. */
+    const addCall = (units: Unit[], reads: number[], writes: number[], host = false): void => {
+      if (units.length === 0) return;
+      const first = this.units.length;
+      const deps = new Set<number>();
+      for (const v of reads) if (writer[v] >= 0) deps.add(writer[v]);
+      for (const v of writes) {
+        if (writer[v] >= 0) deps.add(writer[v]);
+        for (const r of readers[v]) deps.add(r);
+      }
+      if (host && lastHost >= 0) deps.add(lastHost);
+      units.forEach((u, i) => {
+        const id = first + i;
+        for (const d of i === 0 ? deps : [id - 1]) {
+          this.units[d].dependents.push(id);
+          u.waitsFor++;
+        }
+        this.units.push(u);
+      });
+      const last = this.units.length - 1;
+      for (const v of reads) readers[v].push(last);
+      for (const v of writes) {
+        writer[v] = last;
+        readers[v] = [];
+      }
+      if (host) lastHost = last;
+    };
+    const hostUnit = (run: () => void): Unit => {
+      run();
+      return { host: run, jobs: [], dependents: [], waitsFor: 0 };
+    };
+
+    values.forEach((v) => {
+      if (v.source.kind !== "input") return;
+      const [index, buffer] = [v.source.index, this.storages[v.id] as WasmStorage];
+      addCall([hostUnit(() => backend.write(buffer, this.inputs[index]))], [], [v.id]);
+    });
+    for (const call of calls) {
+      if (call.kind === "effect") {
+        addCall([hostUnit(call.effect)], [], [], true);
+      } else if (call.kind === "host") {
+        const source = values[call.value].source;
+        if (source.kind !== "host") throw new Error("wasm program: a host call without a host value");
+        const buffer = this.storages[call.value] as WasmStorage;
+        addCall([hostUnit(() => backend.viewOf(buffer).set(source.make()))], [], [call.value], true);
+      } else {
+        const args = call.args.map((a) => ("value" in a ? this.storages[a.value] : a.literal));
+        const method = (backend as unknown as Record<string, (...a: unknown[]) => unknown>)[call.method];
+        const { result, steps, owned } = backend.collectSteps(() => method.apply(backend, args));
+        this.owned.push(...owned);
+        if (call.result !== null) this.storages[call.result] = own(result as Storage);
+        const reads = call.args.flatMap((a) => ("value" in a ? [a.value] : []));
+        const writes = [...call.writes, ...(call.result === null ? [] : [call.result])];
+        addCall(
+          steps.map((step, i) => this.unitOf(step, this.units.length + i)),
+          reads,
+          writes,
+        );
+      }
+    }
+    this.writeQueue();
+    this.lowered = true;
+  }
+
+  /** Unit number `unit`, for one step of an op; its jobs enter the job table. */
+  private unitOf(step: Step, unit: number): Unit {
+    if ("host" in step) return { host: step.host, jobs: [], dependents: [], waitsFor: 0 };
+    const kernel = this.backend.kernel(step.kernel);
+    const jobs = step.jobs.map((args) => this.jobs.push({ unit, name: step.kernel, kernel, args }) - 1);
+    return { host: null, jobs, dependents: [], waitsFor: 0 };
+  }
+
+  /** The task queue in memory: header, job table (kernel number, argument count, first argument), order, done marks, arguments. */
+  private writeQueue(): void {
+    const { jobs } = this;
+    const argCount = jobs.reduce((n, j) => n + j.args.length, 0);
+    const ints = QUEUE_HEADER_INTS + 3 * jobs.length + 2 * jobs.length + argCount;
+    const storage = this.backend.fill(ints, 0, "float32") as WasmStorage;
+    this.owned.push(storage);
+    const q = storage.block.address / 4;
+    const I = this.backend.memoryInts();
+    const [table, order, done, args] = [
+      q + QUEUE_HEADER_INTS,
+      q + QUEUE_HEADER_INTS + 3 * jobs.length,
+      q + QUEUE_HEADER_INTS + 4 * jobs.length,
+      q + QUEUE_HEADER_INTS + 5 * jobs.length,
+    ];
+    I[q + QUEUE_JOBS] = table;
+    I[q + QUEUE_ORDER] = order;
+    I[q + QUEUE_DONE] = done;
+    I[q + QUEUE_ARGS] = args;
+    let at = 0;
+    jobs.forEach((job, j) => {
+      I[table + 3 * j] = this.backend.kernelNumber(job.name);
+      I[table + 3 * j + 1] = job.args.length;
+      I[table + 3 * j + 2] = at;
+      I.set(job.args, args + at);
+      at += job.args.length;
+    });
+    this.queue = q;
+  }
+
+  // --- later runs -----------------------------------------------------------------------------
+
+  private runGraph(): void {
+    const { units, jobs } = this;
+    const q = this.queue;
+    for (const v of this.program.values)
+      if (v.source.kind === "state") this.backend.checkAlive(v.source.storage);
+    const I = this.backend.memoryInts();
+    const order = I[q + QUEUE_ORDER];
+    const done = I[q + QUEUE_DONE];
+    this.epoch = (this.epoch % 0x3fffffff) + 1;
+    const epoch = this.epoch;
+    // Tail before head: a worker still polling the last run that sees the new head sees the new
+    // tail too, so it can never claim a slot this run has not published.
+    Atomics.store(I, q + QUEUE_TAIL, 0);
+    Atomics.store(I, q + QUEUE_HEAD, 0);
+    Atomics.store(I, q + QUEUE_STATE, epoch);
+    const waitsFor = units.map((u) => u.waitsFor);
+    const remaining = units.map((u) => u.jobs.length);
+    const hostReady: number[] = [];
+    const outstanding: number[] = [];
+    let tail = 0;
+    let finished = 0;
+    const release = (u: number): void => {
+      const unit = units[u];
+      if (unit.host !== null) hostReady.push(u);
+      else if (unit.jobs.length === 0) finish(u);
+      else
+        for (const j of unit.jobs) {
+          I[order + tail++] = j;
+          outstanding.push(j);
+        }
+    };
+    const finish = (u: number): void => {
+      finished++;
+      for (const d of units[u].dependents) if (--waitsFor[d] === 0) release(d);
+    };
+    try {
+      units.forEach((u, i) => {
+        if (u.waitsFor === 0) release(i);
+      });
+      Atomics.store(I, q + QUEUE_TAIL, tail);
+      if (this.jobs.length > 0) this.backend.startProgram(q, epoch);
+      while (finished < units.length) {
+        const host = hostReady.shift();
+        if (host !== undefined) {
+          (units[host].host as () => void)();
+          finish(host);
+        } else {
+          // A job from the queue, as the workers take them; then whatever has finished anywhere.
+          const head = Atomics.load(I, q + QUEUE_HEAD);
+          if (head < tail && Atomics.compareExchange(I, q + QUEUE_HEAD, head, head + 1) === head) {
+            const j = I[order + head];
+            jobs[j].kernel(...jobs[j].args);
+            I[done + j] = epoch;
+          }
+        }
+        for (let k = outstanding.length - 1; k >= 0; k--) {
+          const j = outstanding[k];
+          const mark = Atomics.load(I, done + j);
+          if (mark === -1) throw new Error("wasm backend: a kernel failed on a worker thread");
+          if (mark !== epoch) continue;
+          outstanding[k] = outstanding[outstanding.length - 1];
+          outstanding.pop();
+          if (--remaining[jobs[j].unit] === 0) finish(jobs[j].unit);
+        }
+        Atomics.store(I, q + QUEUE_TAIL, tail);
+      }
+    } finally {
+      Atomics.store(I, q + QUEUE_STATE, 0);
+    }
+  }
+}
