@@ -69,6 +69,7 @@ export { fromTypedArray, Tensor } from "./autograd/tensor.ts";
 export { grad, hessian, hvp, jvp, valueAndGrad, vjp } from "./autograd/transforms.ts";
 export type {
   Backend,
+  BackendDescription,
   BinaryOp,
   DType,
   MemoryInfo,

@@ -4,6 +4,7 @@
  */
 import type {
   Backend,
+  BackendDescription,
   BatchedMatmulShape,
   BinaryOp,
   DType,
@@ -41,6 +42,17 @@ export function dtypeOf(data: TypedArray): DType {
 export class CpuBackend implements Backend {
   readonly name: string = "cpu";
   readonly asyncRead = false;
+
+  describe(): BackendDescription {
+    return {
+      name: this.name,
+      threads: 1,
+      gpuMode: null,
+      device: null,
+      softwareRenderer: false,
+      summary: `${this.name}, plain TypeScript on one thread`,
+    };
+  }
   private live = 0;
   private liveBytes = 0;
   // Storages dropped without dispose() are counted down when the garbage collector takes them.
