@@ -45,7 +45,9 @@ export function axisNumber(v: number): string {
   return text.replace("-", "−");
 }
 
-const axisValues = (_u: uPlot, splits: number[]) => splits.map(axisNumber);
+/** uPlot leaves out some ticks' values (a log axis, crowded ticks) as null. */
+const axisValues = (_u: uPlot, splits: (number | null)[]) =>
+  splits.map((v) => (v === null ? "" : axisNumber(v)));
 
 /** −ELBO per step and its two terms. The y axis leaves out the first steps' 543 nats once training has moved on. */
 export function lossChart(parent: HTMLElement) {

@@ -244,8 +244,8 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
       showReady(message);
       return;
     case "failed":
+      $("status").textContent = `${phase === "starting" ? "not started" : "stopped"}: see the message below`;
       phase = "failed";
-      $("status").textContent = "stopped: see the message below";
       $("error").textContent = message.message;
       updateControls();
       return;

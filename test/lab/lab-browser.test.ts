@@ -100,7 +100,9 @@ async function train(browser: Browser, url: string, query: string, steps: number
   // Pixel values in [0, 1]: a blank picture has spread 0; digits have ink on a dark ground.
   expect(shown.reconstructionSpread).toBeGreaterThan(0.1);
   expect(shown.sampleSpread).toBeGreaterThan(0.05);
-  expect(Number(await page.textContent("#msPerStep"))).toBeGreaterThan(0);
+  const figures = await page.textContent("#figures");
+  expect(figures).toMatch(/^step \d+ \(epoch \d+, batch \d+ of \d+\) · [\d.]+ ms per step$/);
+  expect(Number(/([\d.]+) ms per step/.exec(figures!)![1])).toBeGreaterThan(0);
   return { page, shown, errors };
 }
 
@@ -303,8 +305,9 @@ describe.skipIf(!haveChromium)("the gradient lab where the gpu backend cannot st
     const out = mkdtempSync(join(tmpdir(), "elbo-lab-build-"));
     await build({ configFile: "lab/vite.config.ts", logLevel: "error", build: { outDir: out } });
     const served = await serve(out, {}, true);
-    // A browser with WebGL turned off: gpu.js' WebGL2 mode cannot start.
-    const browser = await launchChromium(["--disable-webgl", "--disable-webgl2"]);
+    // A browser with no GPU process and no software renderer to stand in for one: no WebGL at all,
+    // so gpu.js' WebGL2 mode cannot start (--disable-webgl alone leaves it to workers).
+    const browser = await launchChromium(["--disable-gpu", "--disable-software-rasterizer"]);
     try {
       const page = await browser.newPage();
       await page.goto(`${served.url}/?backend=gpu:webgl2&autostart=1`);
