@@ -166,7 +166,7 @@ async function loadGraphviz(): Promise<{ renderString(dot: string, options: { fo
   } catch (error) {
     graphviz = undefined;
     throw new Error(
-      `toSvg: Graphviz (the optional package @viz-js/viz) could not be loaded: npm install @viz-js/viz (${error instanceof Error ? error.message : String(error)})`,
+      `toSvg: Graphviz (the optional package @viz-js/viz) could not be loaded: npm install @viz-js/viz@3 (${error instanceof Error ? error.message : String(error)})`,
     );
   }
 }
