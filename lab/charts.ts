@@ -41,7 +41,7 @@ const LAYER_COLOURS = [
 export function axisNumber(v: number): string {
   if (v === 0) return "0";
   const magnitude = Math.abs(v);
-  const text = magnitude < 1e-3 || magnitude >= 1e5 ? v.toExponential(1) : String(Number(v.toPrecision(3)));
+  const text = magnitude < 1e-3 || magnitude >= 1e6 ? v.toExponential(1) : String(Number(v.toPrecision(3)));
   return text.replace("-", "−");
 }
 
@@ -165,11 +165,10 @@ export function histogramChart(parent: HTMLElement): { show: (edges: number[], c
   };
 }
 
-/** Points in 2-D coloured by digit: one series per digit, points only, under a legend titled "digit". */
+/** Points in 2-D coloured by digit: one series per digit, points only, with a legend titled by what the colours are. */
 export function scatterChart(parent: HTMLElement): { show: (xy: Float32Array, labels: Uint8Array) => void } {
   const series: uPlot.Series[] = [
-    // The x series' entry heads the legend: its title.
-    { label: "digit:" },
+    { label: "t-SNE 1" },
     ...DIGIT_COLOURS.map((colour, digit) => ({
       label: String(digit),
       stroke: colour,
@@ -193,6 +192,12 @@ export function scatterChart(parent: HTMLElement): { show: (xy: Float32Array, la
     [[], ...DIGIT_COLOURS.map(() => [])],
     parent,
   );
+  // The legend's title: what the colours are.
+  chart.root
+    .querySelector("table.u-legend")
+    ?.prepend(
+      Object.assign(document.createElement("caption"), { textContent: "colour: the test image's digit" }),
+    );
   return {
     show: (xy, labels) => {
       // uPlot shares one ascending x column between series: sort the points by x, and give each

@@ -13,7 +13,7 @@
  * Small settings keep it short: 8,000 training images on wasm, batches of 16 on the software GL.
  * Without Chromium it skips and says so, unless ELBO_REQUIRE_BROWSER=1 (CI).
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
@@ -125,6 +125,18 @@ describe.skipIf(!haveChromium)("the gradient lab in Chromium", () => {
     await browser?.close();
     await served?.close();
     if (out) rmSync(out, { recursive: true, force: true });
+  });
+
+  it("ships small: MNIST gzip-compressed (11 MB, not 53), the whole build under 20 MB", () => {
+    const files = readdirSync(out, { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
+    const bytes = (f: (typeof files)[number]) => statSync(join(f.parentPath, f.name)).size;
+    expect(files.filter((f) => /idx\d-ubyte/.test(f.name)).map((f) => f.name).sort()).toEqual([
+      "t10k-images-idx3-ubyte.gz",
+      "t10k-labels-idx1-ubyte.gz",
+      "train-images-idx3-ubyte.gz",
+      "train-labels-idx1-ubyte.gz",
+    ]);
+    expect(files.reduce((sum, f) => sum + bytes(f), 0)).toBeLessThan(20e6);
   });
 
   it("trains on wasm with threads: the panel follows the model, the histogram reads, reset starts at step 1, the op explorer works", {
