@@ -130,7 +130,12 @@ describe.skipIf(!haveChromium)("the gradient lab in Chromium", () => {
   it("ships small: MNIST gzip-compressed (11 MB, not 53), the whole build under 20 MB", () => {
     const files = readdirSync(out, { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
     const bytes = (f: (typeof files)[number]) => statSync(join(f.parentPath, f.name)).size;
-    expect(files.filter((f) => /idx\d-ubyte/.test(f.name)).map((f) => f.name).sort()).toEqual([
+    expect(
+      files
+        .filter((f) => /idx\d-ubyte/.test(f.name))
+        .map((f) => f.name)
+        .sort(),
+    ).toEqual([
       "t10k-images-idx3-ubyte.gz",
       "t10k-labels-idx1-ubyte.gz",
       "train-images-idx3-ubyte.gz",
