@@ -23,19 +23,11 @@ export const DIGIT_COLOURS = [
   "#17becf",
 ];
 /**
- * One colour per layer for the gradient norms, from a palette the digits do not use (ColorBrewer's
- * Dark2), so a layer is never mistaken for a digit; a layer's bias is drawn dashed in its colour.
+ * One colour per layer for the gradient norms, from dark to light in the order the data flows
+ * (viridis), so a layer is never mistaken for a digit of the latent map's category10; a layer's
+ * bias is drawn dashed in its colour.
  */
-const LAYER_COLOURS = [
-  "#1b9e77",
-  "#d95f02",
-  "#7570b3",
-  "#e7298a",
-  "#66a61e",
-  "#e6ab02",
-  "#a6761d",
-  "#666666",
-];
+const LAYER_COLOURS = ["#440154", "#414487", "#2a788e", "#22a884", "#7ad151"];
 
 /** Numbers on an axis: short, with a true minus sign; very small or large ones in powers of ten. */
 export function axisNumber(v: number): string {

@@ -14,7 +14,7 @@ import type { GpuMode } from "../src/kernels/gpu/device.ts";
 import { setBackend, useBackend } from "../src/kernels/registry.ts";
 import { type Dataset, datasetFromIdx, parseIdx } from "../src/vae/dataset.ts";
 import { embed2d } from "../src/vae/latent-map.ts";
-import { TrainingDiverged } from "../src/vae/train.ts";
+import { failureInPageWords } from "./failure-words.ts";
 import type { FromWorker, LabBackend, LabSettings, StepRecord, ToWorker } from "./protocol.ts";
 import { LabSession, Stopped } from "./session.ts";
 
@@ -247,17 +247,8 @@ async function reset(run: number, settings: LabSettings, dataUrl: string): Promi
       running = false;
       // The steps before the one that failed reach the page first, so its words match its chart.
       await flush(true).catch(() => undefined);
-      post({ kind: "failed", message: inPageWords(error) });
+      post({ kind: "failed", message: failureInPageWords(error) });
     });
-}
-
-/** A training failure as the page says it: its step counted as the page counts, its control by the page's name. */
-function inPageWords(error: unknown): string {
-  if (error instanceof TrainingDiverged) {
-    const step = (error.epoch - 1) * error.steps + error.step;
-    return `Training stopped at step ${step}: ${error.what}. The learning rate is probably too large for this model: make it smaller and press reset.`;
-  }
-  return `Training stopped: ${messageOf(error)}`;
 }
 
 async function handle(message: ToWorker): Promise<void> {

@@ -19,6 +19,7 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { build } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { GradientHistogram, Reparameterization } from "../../lab/protocol.ts";
 import { chromiumInstalled, chromiumPath, launchChromium } from "../browser/chromium.ts";
 import { textOutsideBoxes } from "../browser/node-bounds.ts";
 import { type Served, serve } from "../browser/serve.ts";
@@ -46,25 +47,9 @@ interface Shown {
   softwareRenderer: boolean;
   reconstructionSpread: number;
   sampleSpread: number;
-  reparameterization: {
-    eps: number[];
-    mu: number[];
-    sigma: number[];
-    z: number[];
-    dzdmu: number[];
-    dzdlogvar: number[];
-  } | null;
+  reparameterization: Reparameterization | null;
   reparameterizationStep: number;
-  histogram: {
-    parameter: string;
-    step: number;
-    edges: number[];
-    counts: number[];
-    total: number;
-    zeros: number;
-    below: number;
-    above: number;
-  } | null;
+  histogram: GradientHistogram | null;
   lossChartSteps: number[];
 }
 
@@ -194,7 +179,13 @@ describe.skipIf(!haveChromium)("the gradient lab in Chromium", () => {
 
     // The gradient histogram: fc1.weight at a named step, the exact zeros counted apart, a range
     // chosen from the data holding 99% of the rest, spread over many bars (not one bar at 0).
-    const h = (await lab(page)).histogram!;
+    // Read together: training goes on, and the next histogram may arrive between two reads.
+    const { h, caption } = await page.evaluate(() => ({
+      h: (globalThis as unknown as { lab: Shown }).lab.histogram!,
+      caption: (
+        globalThis as unknown as { document: { getElementById(id: string): { textContent: string } } }
+      ).document.getElementById("histCaption").textContent,
+    }));
     expect(h.parameter).toBe("fc1.weight");
     expect(h.total).toBe(784 * 200);
     expect(h.zeros).toBeGreaterThan(0);
@@ -203,7 +194,7 @@ describe.skipIf(!haveChromium)("the gradient lab in Chromium", () => {
     expect(drawn / (h.total - h.zeros)).toBeGreaterThan(0.98);
     expect(h.counts.filter((c) => c > 0).length).toBeGreaterThan(10);
     expect(Math.max(...h.counts)).toBeLessThan(0.5 * drawn);
-    expect(await page.textContent("#histCaption")).toMatch(
+    expect(caption).toMatch(
       new RegExp(
         `^fc1\\.weight at step ${h.step}: 156,800 entries; [\\d.]+% exactly 0; range drawn from −?[\\d.e−-]+ to −?[\\d.e−-]+`,
       ),
@@ -214,6 +205,22 @@ describe.skipIf(!haveChromium)("the gradient lab in Chromium", () => {
     await expect
       .poll(() => page.textContent("#latentStatus"), { timeout: 300_000, interval: 500 })
       .toMatch(/^1000 test images, [\d.]+ s$/);
+
+    // Legends: the layers' colours are not the digits', the latent map's legend has a title, and no
+    // chart shows "--" (uPlot's live legend away from the pointer), which reads as missing data.
+    const markers = (chart: string) =>
+      page.$$eval(`#${chart} .u-legend .u-marker`, (els) =>
+        els
+          .map((e) => (e as unknown as { style: { borderColor: string } }).style.borderColor)
+          .filter((c) => c !== ""),
+      );
+    const digits = new Set(await markers("latentChart"));
+    const layers = new Set(await markers("gradChart"));
+    expect(digits.size).toBe(10);
+    expect(layers.size).toBe(5);
+    expect([...layers].filter((c) => digits.has(c))).toEqual([]);
+    expect(await page.textContent("#latentChart caption")).toBe("colour: the test image's digit");
+    expect(await page.textContent("body")).not.toContain("--");
 
     // The op explorer: its graph is drawn with every node's text inside its box, gradcheck passes
     // the custom op, then catches it broken.
