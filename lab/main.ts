@@ -11,7 +11,6 @@ import { axisNumber, gradientNormChart, histogramChart, lossChart, scatterChart 
 import { drawDigits } from "./digits.ts";
 import { setUpExplorer } from "./explorer.ts";
 import {
-  type BackendShown,
   DEFAULT_SETTINGS,
   type FromWorker,
   type GradientHistogram,
@@ -191,7 +190,7 @@ button("latentButton").onclick = () => {
 
 function showReady(message: Extract<FromWorker, { kind: "ready" }>): void {
   ({ rows, cols } = message);
-  const backend: BackendShown = message.backend;
+  const backend = message.backend;
   shown.backend = backend.name;
   shown.detail = backend.summary;
   shown.softwareRenderer = backend.softwareRenderer;

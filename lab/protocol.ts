@@ -4,6 +4,8 @@
  * starts a new run at each reset, and each side drops what belongs to an older one, so a step
  * record still in flight from before a reset never reaches the new run's charts.
  */
+import type { BackendDescription } from "../src/kernels/backend.ts";
+
 /** A backend, and for gpu the gpu.js mode ("gpu" alone: the best this browser offers). */
 export type LabBackend = "cpu" | "wasm" | "gpu" | "gpu:webgl2" | "gpu:webgl" | "gpu:webgpu";
 
@@ -99,15 +101,6 @@ export interface Reparameterization {
   dzdlogvar: number[];
 }
 
-/** What runs the backend, from its describe(). */
-export interface BackendShown {
-  name: string;
-  summary: string;
-  /** gpu.js' mode on the gpu backend, else null. */
-  gpuMode: string | null;
-  softwareRenderer: boolean;
-}
-
 export type ToWorker = { run: number } & (
   | { kind: "reset"; settings: LabSettings; dataUrl: string }
   | { kind: "start" }
@@ -122,7 +115,8 @@ export type FromWorker = { run: number } & (
   | { kind: "status"; text: string }
   | {
       kind: "ready";
-      backend: BackendShown;
+      /** What runs the backend: its describe(). */
+      backend: BackendDescription;
       parameters: string[];
       trainImages: number;
       testImages: number;

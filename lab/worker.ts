@@ -203,15 +203,9 @@ async function reset(run: number, settings: LabSettings, dataUrl: string): Promi
     return;
   }
   session = s;
-  const description = backend.describe();
   post({
     kind: "ready",
-    backend: {
-      name: description.name,
-      summary: description.summary,
-      gpuMode: description.gpuMode,
-      softwareRenderer: description.softwareRenderer,
-    },
+    backend: backend.describe(),
     parameters: s.parameterNames,
     trainImages: s.train.count,
     testImages: s.test.count,
