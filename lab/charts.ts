@@ -1,7 +1,8 @@
 /**
  * The lab's charts, all drawn by uPlot (a small canvas chart library made for live data: setData on
  * thousands of points costs well under a millisecond). Each function makes one chart in `parent`
- * and returns how to feed it.
+ * and returns how to feed it. Legends show names only: uPlot's live legend shows "--" wherever the
+ * pointer is not on the chart, which reads as missing data; the page prints the latest numbers.
  */
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
@@ -21,6 +22,24 @@ export const DIGIT_COLOURS = [
   "#bcbd22",
   "#17becf",
 ];
+/**
+ * One colour per layer for the gradient norms, from dark to light in the order the data flows
+ * (viridis), so a layer is never mistaken for a digit of the latent map's category10; a layer's
+ * bias is drawn dashed in its colour.
+ */
+const LAYER_COLOURS = ["#440154", "#414487", "#2a788e", "#22a884", "#7ad151"];
+
+/** Numbers on an axis: short, with a true minus sign; very small or large ones in powers of ten. */
+export function axisNumber(v: number): string {
+  if (v === 0) return "0";
+  const magnitude = Math.abs(v);
+  const text = magnitude < 1e-3 || magnitude >= 1e6 ? v.toExponential(1) : String(Number(v.toPrecision(3)));
+  return text.replace("-", "−");
+}
+
+/** uPlot leaves out some ticks' values (a log axis, crowded ticks) as null. */
+const axisValues = (_u: uPlot, splits: (number | null)[]) =>
+  splits.map((v) => (v === null ? "" : axisNumber(v)));
 
 /** −ELBO per step and its two terms. The y axis leaves out the first steps' 543 nats once training has moved on. */
 export function lossChart(parent: HTMLElement) {
@@ -40,13 +59,17 @@ export function lossChart(parent: HTMLElement) {
           },
         },
       },
-      axes: [{ label: "step" }, { label: "nats per image", size: 60 }],
+      axes: [
+        { label: "step", values: axisValues },
+        { label: "nats per image", size: 50, labelSize: 24, values: axisValues },
+      ],
       series: [
         { label: "step" },
         { label: "−ELBO", stroke: "#111", width: 1 },
         { label: "BCE (reconstruction)", stroke: "#2563eb", width: 1 },
         { label: "KL", stroke: "#dc2626", width: 1 },
       ],
+      legend: { live: false },
     },
     data as uPlot.AlignedData,
     parent,
@@ -58,6 +81,8 @@ export function lossChart(parent: HTMLElement) {
       data[2].push(bce);
       data[3].push(kl);
     },
+    /** The steps drawn, oldest first. */
+    steps: () => data[0],
     ...live(chart, data),
   };
 }
@@ -65,15 +90,24 @@ export function lossChart(parent: HTMLElement) {
 /** ‖gradient‖ of every parameter per step, on a log scale: vanishing and exploding show as lines falling or rising by decades. */
 export function gradientNormChart(parent: HTMLElement, names: string[]) {
   const data: number[][] = [[], ...names.map(() => [])];
+  const layers = [...new Set(names.map((name) => name.split(".")[0]))];
   const chart = new uPlot(
     {
       width: WIDTH,
       height: HEIGHT,
       scales: { x: { time: false }, y: { distr: 3 } },
-      axes: [{ label: "step" }, { label: "‖∂loss/∂p‖", size: 60 }],
+      axes: [
+        { label: "step", values: axisValues },
+        { label: "‖∂L/∂p‖", size: 50, labelSize: 24, values: axisValues },
+      ],
       series: [
         { label: "step" },
-        ...names.map((name, i) => ({ label: name, stroke: DIGIT_COLOURS[i % 10], width: 1 })),
+        ...names.map((name) => ({
+          label: name,
+          stroke: LAYER_COLOURS[layers.indexOf(name.split(".")[0]) % LAYER_COLOURS.length],
+          dash: name.endsWith(".bias") ? [4, 3] : undefined,
+          width: 1,
+        })),
       ],
       legend: { live: false },
     },
@@ -96,17 +130,21 @@ export function histogramChart(parent: HTMLElement): { show: (edges: number[], c
       width: WIDTH,
       height: HEIGHT,
       scales: { x: { time: false } },
-      axes: [{ label: "gradient value" }, { label: "count", size: 60 }],
+      axes: [
+        { label: "gradient value ∂L/∂p", values: axisValues },
+        { label: "entries per bar", size: 50, labelSize: 24, values: axisValues },
+      ],
       series: [
         { label: "value" },
         {
-          label: "count",
+          label: "entries",
           fill: "#93c5fd",
           stroke: "#2563eb",
           paths: uPlot.paths.bars!({ size: [0.95, 100] }),
         },
       ],
       legend: { show: false },
+      cursor: { show: false },
     },
     [[], []],
     parent,
@@ -119,10 +157,10 @@ export function histogramChart(parent: HTMLElement): { show: (edges: number[], c
   };
 }
 
-/** Points in 2-D coloured by digit: one series per digit, points only. */
+/** Points in 2-D coloured by digit: one series per digit, points only, with a legend titled by what the colours are. */
 export function scatterChart(parent: HTMLElement): { show: (xy: Float32Array, labels: Uint8Array) => void } {
   const series: uPlot.Series[] = [
-    { label: "x" },
+    { label: "t-SNE 1" },
     ...DIGIT_COLOURS.map((colour, digit) => ({
       label: String(digit),
       stroke: colour,
@@ -135,7 +173,10 @@ export function scatterChart(parent: HTMLElement): { show: (xy: Float32Array, la
       width: WIDTH,
       height: WIDTH,
       scales: { x: { time: false } },
-      axes: [{ label: "t-SNE 1" }, { label: "t-SNE 2", size: 50 }],
+      axes: [
+        { label: "t-SNE 1", values: axisValues },
+        { label: "t-SNE 2", size: 50, labelSize: 24, values: axisValues },
+      ],
       series,
       cursor: { show: false },
       legend: { live: false },
@@ -143,6 +184,12 @@ export function scatterChart(parent: HTMLElement): { show: (xy: Float32Array, la
     [[], ...DIGIT_COLOURS.map(() => [])],
     parent,
   );
+  // The legend's title: what the colours are.
+  chart.root
+    .querySelector("table.u-legend")
+    ?.prepend(
+      Object.assign(document.createElement("caption"), { textContent: "colour: the test image's digit" }),
+    );
   return {
     show: (xy, labels) => {
       // uPlot shares one ascending x column between series: sort the points by x, and give each
@@ -157,14 +204,10 @@ export function scatterChart(parent: HTMLElement): { show: (xy: Float32Array, la
   };
 }
 
-/** Redraw at most once per animation frame, however often data arrives; or start again empty. */
-function live(chart: uPlot, data: number[][]): { draw: () => void; clear: () => void; destroy: () => void } {
+/** Redraw at most once per animation frame, however often data arrives. */
+function live(chart: uPlot, data: number[][]): { draw: () => void; destroy: () => void } {
   let queued = false;
   return {
-    clear: () => {
-      for (const column of data) column.length = 0;
-      chart.setData(data as uPlot.AlignedData);
-    },
     destroy: () => chart.destroy(),
     draw: () => {
       if (queued) return;

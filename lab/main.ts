@@ -2,51 +2,48 @@
  * The lab page: controls and live views for the training worker, the reparameterization panel and
  * the op explorer. Settings can also come from the address (?backend=gpu&limit=2000&autostart=1),
  * so a link opens the lab as its author set it up.
+ *
+ * Every reset starts a new run, numbered: what the page sends names it, and what the worker sends
+ * for an older run is dropped, so nothing of an old run reaches the new one's charts. Settings are
+ * checked here, in the page's words, before any run starts.
  */
-import { gradientNormChart, histogramChart, lossChart, scatterChart } from "./charts.ts";
+import { axisNumber, gradientNormChart, histogramChart, lossChart, scatterChart } from "./charts.ts";
 import { drawDigits } from "./digits.ts";
 import { setUpExplorer } from "./explorer.ts";
 import {
   DEFAULT_SETTINGS,
   type FromWorker,
-  type LabBackend,
+  type GradientHistogram,
   type LabSettings,
   type Reparameterization,
   type ToWorker,
 } from "./protocol.ts";
+import { readSettings, SETTING_LABELS, type SettingField, type SettingProblem } from "./settings.ts";
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const input = (id: string) => $<HTMLInputElement>(id);
+const button = (id: string) => $<HTMLButtonElement>(id);
+const fields = Object.keys(SETTING_LABELS) as SettingField[];
 
 const params = new URLSearchParams(location.search);
 const backendSelect = $<HTMLSelectElement>("backend");
-backendSelect.value = params.get("backend") ?? DEFAULT_SETTINGS.backend;
-for (const name of ["lr", "latent", "batchSize", "seed", "limit"]) {
-  const value = params.get(name);
-  if (value !== null) input(name).value = value;
+for (const field of fields) {
+  const value = params.get(field);
+  if (value === null) continue;
+  if (field === "backend" && ![...backendSelect.options].some((o) => o.value === value)) {
+    // An address naming a backend the list lacks keeps it, so the check below can say so.
+    backendSelect.add(new Option(value, value));
+  }
+  $<HTMLInputElement | HTMLSelectElement>(field).value = value;
 }
-
-function settings(): LabSettings {
-  const number = (id: string) => {
-    const v = Number(input(id).value);
-    if (!Number.isFinite(v)) throw new Error(`${id}: "${input(id).value}" is not a number`);
-    return v;
-  };
-  const limit = number("limit");
-  return {
-    backend: backendSelect.value as LabBackend,
-    lr: number("lr"),
-    latent: number("latent"),
-    hidden: DEFAULT_SETTINGS.hidden,
-    batchSize: number("batchSize"),
-    seed: number("seed"),
-    limit: limit >= 60000 ? null : limit,
-  };
-}
+if (params.get("backend") === null) backendSelect.value = DEFAULT_SETTINGS.backend;
 
 const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
-const send = (message: ToWorker) => worker.postMessage(message);
-const dataUrl = new URL("./", document.baseURI).href;
+/** The run the page shows; a reset starts the next. */
+let run = 0;
+type Body = ToWorker extends infer M ? (M extends ToWorker ? Omit<M, "run"> : never) : never;
+const send = (message: Body) => worker.postMessage({ ...message, run } as ToWorker);
+const dataUrl = new URL("./mnist/", document.baseURI).href;
 
 let loss = lossChart($("lossChart"));
 let norms: ReturnType<typeof gradientNormChart> | null = null;
@@ -63,8 +60,18 @@ const recentMs: number[] = [];
  */
 const RECOGNISABLE = 0.035;
 let trainingStartedAt = 0;
+
+/** Where the run is: what the start, pause and step buttons may do depends on it. */
+type Phase = "starting" | "ready" | "running" | "failed";
+let phase: Phase = "starting";
+/** The settings of the run shown, and the problems with those typed now. */
+let applied: LabSettings | null = null;
+let problems: SettingProblem[] = [];
+
 /** What the page has shown, for people reading the figures and for the browser test. */
 const shown = {
+  run: 0,
+  phase: phase as Phase,
   steps: 0,
   lastLoss: Number.NaN,
   firstLoss: Number.NaN,
@@ -72,29 +79,84 @@ const shown = {
   views: 0,
   backend: "",
   detail: "",
+  softwareRenderer: false,
   /** Milliseconds from the first step's report to the first reconstruction error below RECOGNISABLE. */
   msToRecognisable: Number.NaN,
   /** Spread of the grey levels each picture shows (0: blank). */
   reconstructionSpread: 0,
   sampleSpread: 0,
   reparameterization: null as Reparameterization | null,
+  /** The step of the model the reparameterization panel shows. */
+  reparameterizationStep: -1,
+  histogram: null as GradientHistogram | null,
+  /** The steps the loss chart draws, oldest first. */
+  lossChartSteps: [] as number[],
+  /** Messages of older runs dropped. */
+  dropped: 0,
 };
 (window as unknown as { lab: typeof shown }).lab = shown;
 
+/** The buttons as the phase and the typed settings allow. */
+function updateControls(): void {
+  shown.phase = phase;
+  const valid = problems.length === 0;
+  const idle = phase === "ready";
+  button("start").disabled = !(idle && valid);
+  button("step").disabled = !(idle && valid);
+  button("pause").disabled = phase !== "running";
+  button("reset").disabled = !valid;
+  const live = phase === "ready" || phase === "running";
+  for (const id of ["latentButton", "reparamNoise", "reparamZero"]) button(id).disabled = !live;
+  input("reparamIndex").disabled = !live;
+  $("settingsChanged").hidden =
+    !valid || applied === null || sameSettings(readSettings(typed()).settings, applied);
+}
+
+const sameSettings = (a: LabSettings | null, b: LabSettings) => JSON.stringify(a) === JSON.stringify(b);
+
+function typed(): Record<SettingField, string> {
+  return Object.fromEntries(
+    fields.map((f) => [f, $<HTMLInputElement | HTMLSelectElement>(f).value]),
+  ) as Record<SettingField, string>;
+}
+
+/** Check the typed settings and show what is wrong beside the controls. */
+function checkSettings(): LabSettings | null {
+  const result = readSettings(typed());
+  problems = result.problems;
+  for (const field of fields) {
+    const problem = problems.find((p) => p.field === field);
+    $(field).setAttribute("aria-invalid", String(problem !== undefined));
+    $(field).title = problem?.message ?? "";
+  }
+  $("settingsProblems").replaceChildren(
+    ...problems.map((p) => Object.assign(document.createElement("li"), { textContent: p.message })),
+  );
+  updateControls();
+  return result.settings;
+}
+
 function reset(): void {
-  $("error").textContent = "";
-  let s: LabSettings;
-  try {
-    s = settings();
-  } catch (error) {
-    $("error").textContent = (error as Error).message;
+  const s = checkSettings();
+  if (s === null) {
+    // The page says what to fix; a run already shown goes on.
+    if (run === 0) $("status").textContent = "not started: correct the settings marked below";
     return;
   }
+  run++;
+  shown.run = run;
+  applied = s;
+  phase = "starting";
+  $("error").textContent = "";
   latentSize = s.latent;
   loss.destroy();
   $("lossChart").textContent = "";
   loss = lossChart($("lossChart"));
   $("epochs").querySelector("tbody")!.textContent = "";
+  $("lossNow").textContent = "The latest step's numbers appear here once training starts.";
+  $("figures").textContent = "not started: press start, or single step";
+  $("histCaption").textContent = "The histogram appears with the first step.";
+  $("softwareNote").hidden = true;
   recentMs.length = 0;
   Object.assign(shown, {
     steps: 0,
@@ -103,67 +165,113 @@ function reset(): void {
     reconError: Number.NaN,
     views: 0,
     msToRecognisable: Number.NaN,
+    reparameterization: null,
+    reparameterizationStep: -1,
+    histogram: null,
+    lossChartSteps: loss.steps(),
   });
   $("recognisable").textContent = "";
+  updateControls();
   send({ kind: "reset", settings: s, dataUrl });
 }
 
-$("start").onclick = () => send({ kind: "start" });
-$("pause").onclick = () => send({ kind: "pause" });
-$("step").onclick = () => send({ kind: "step" });
-$("reset").onclick = reset;
+button("start").onclick = () => send({ kind: "start" });
+button("pause").onclick = () => send({ kind: "pause" });
+button("step").onclick = () => send({ kind: "step" });
+button("reset").onclick = reset;
 backendSelect.onchange = reset;
+for (const field of fields) $(field).addEventListener("input", () => checkSettings());
 $<HTMLSelectElement>("histParam").onchange = (e) =>
   send({ kind: "histogram", parameter: (e.target as HTMLSelectElement).value });
-$("latentButton").onclick = () => {
+button("latentButton").onclick = () => {
   $("latentStatus").textContent = "embedding…";
   send({ kind: "latent", points: 1000 });
 };
 
+function showReady(message: Extract<FromWorker, { kind: "ready" }>): void {
+  ({ rows, cols } = message);
+  const backend = message.backend;
+  shown.backend = backend.name;
+  shown.detail = backend.summary;
+  shown.softwareRenderer = backend.softwareRenderer;
+  $("status").textContent =
+    `${backend.summary} · ${message.trainImages.toLocaleString("en")} training images, ${message.testImages.toLocaleString("en")} test images`;
+  const note = $("softwareNote");
+  note.hidden = !backend.softwareRenderer;
+  note.textContent = backend.softwareRenderer
+    ? `The gpu backend runs here on a software renderer (${backend.gpuMode ?? "gpu.js"} drawn by the CPU, not a GPU): its shaders are right but slow, often slower than the wasm backend. On a machine whose browser reaches a real GPU it is much faster.`
+    : "";
+  norms?.destroy();
+  $("gradChart").textContent = "";
+  norms = gradientNormChart($("gradChart"), message.parameters);
+  const select = $<HTMLSelectElement>("histParam");
+  const previous = select.value || "fc1.weight";
+  select.textContent = "";
+  for (const name of message.parameters) select.add(new Option(name, name, false, name === previous));
+  phase = "ready";
+  updateControls();
+  send({ kind: "histogram", parameter: select.value });
+  requestReparameterization(zeros(latentSize));
+  if (params.get("autostart") === "1") send({ kind: "start" });
+}
+
+function showHistogram(h: GradientHistogram): void {
+  shown.histogram = h;
+  histogram.show(h.edges, h.counts);
+  const share = (n: number) => `${((100 * n) / h.total).toFixed(n > 0 && n < h.total / 1000 ? 2 : 1)}%`;
+  const range =
+    h.edges.length > 0
+      ? `from ${axisNumber(h.edges[0])} to ${axisNumber(h.edges[h.edges.length - 1])}`
+      : "none";
+  $("histCaption").textContent =
+    `${h.parameter} at step ${h.step}: ${h.total.toLocaleString("en")} entries; ${share(h.zeros)} exactly 0; ` +
+    `range drawn ${range}, with ${share(h.below)} below it and ${share(h.above)} above it not drawn` +
+    (h.nonFinite > 0 ? `; ${h.nonFinite} not finite` : "");
+}
+
 worker.onmessage = (event: MessageEvent<FromWorker>) => {
   const message = event.data;
+  if (message.run !== run) {
+    shown.dropped++;
+    return;
+  }
   switch (message.kind) {
     case "status":
       $("status").textContent = message.text;
       return;
-    case "ready": {
-      ({ rows, cols } = message);
-      shown.backend = message.backend;
-      shown.detail = message.detail;
-      $("status").textContent =
-        `${message.backend} backend (${message.detail}) · ${message.trainImages} training images, ${message.testImages} test images`;
-      norms?.destroy();
-      $("gradChart").textContent = "";
-      norms = gradientNormChart($("gradChart"), message.parameters);
-      const select = $<HTMLSelectElement>("histParam");
-      const previous = select.value || "fc1.weight";
-      select.textContent = "";
-      for (const name of message.parameters) select.add(new Option(name, name, false, name === previous));
-      send({ kind: "histogram", parameter: select.value });
-      requestReparameterization(zeros(latentSize));
-      if (params.get("autostart") === "1") send({ kind: "start" });
+    case "ready":
+      showReady(message);
       return;
-    }
-    case "steps":
+    case "failed":
+      $("status").textContent = `${phase === "starting" ? "not started" : "stopped"}: see the message below`;
+      phase = "failed";
+      $("error").textContent = message.message;
+      updateControls();
+      return;
+    case "steps": {
       for (const r of message.records) {
         loss.push(r.step, r.loss, r.bce, r.kl);
         norms?.push(r.step, r.gradients.norms);
         recentMs.push(r.ms);
-        if (r.gradients.histogram) histogram.show(r.gradients.histogram.edges, r.gradients.histogram.counts);
+        if (r.gradients.histogram) showHistogram(r.gradients.histogram);
         if (shown.steps === 0) {
           shown.firstLoss = r.loss;
           trainingStartedAt = performance.now() - r.ms;
         }
         shown.steps = r.step;
         shown.lastLoss = r.loss;
-        $("epochNow").textContent = `${r.epoch} (${r.stepInEpoch}/${r.stepsInEpoch})`;
       }
+      const r = message.records.at(-1)!;
       loss.draw();
       norms?.draw();
       recentMs.splice(0, Math.max(0, recentMs.length - 50));
-      $("msPerStep").textContent = median(recentMs).toFixed(1);
-      $("stepCount").textContent = String(shown.steps);
+      $("figures").textContent =
+        `step ${r.step} (epoch ${r.epoch}, batch ${r.stepInEpoch} of ${r.stepsInEpoch}) · ${median(recentMs).toFixed(1)} ms per step`;
+      $("lossNow").textContent =
+        `step ${r.step}: −ELBO ${r.loss.toFixed(1)} = BCE ${r.bce.toFixed(1)} + KL ${r.kl.toFixed(1)} nats per image`;
+      shown.lossChartSteps = loss.steps();
       return;
+    }
     case "views": {
       const v = message.views;
       const pair = new Float32Array(v.originals.length * 2);
@@ -177,7 +285,7 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
       shown.views++;
       shown.reconstructionSpread = spread(v.reconstructions);
       shown.sampleSpread = spread(v.samples);
-      $("reconError").textContent = shown.reconError.toFixed(4);
+      $("reconError").textContent = `${shown.reconError.toFixed(4)} at step ${message.step}`;
       if (shown.reconError < RECOGNISABLE && Number.isNaN(shown.msToRecognisable) && shown.steps > 0) {
         shown.msToRecognisable = performance.now() - trainingStartedAt;
         $("recognisable").textContent =
@@ -206,12 +314,11 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
       $("latentStatus").textContent = `${message.labels.length} test images, ${message.seconds.toFixed(1)} s`;
       return;
     case "reparameterization":
-      showReparameterization(message.result);
+      showReparameterization(message.result, message.step);
       return;
     case "state":
-      input("start").disabled = message.running;
-      input("pause").disabled = !message.running;
-      input("step").disabled = message.running;
+      if (phase === "ready" || phase === "running") phase = message.running ? "running" : "ready";
+      updateControls();
       return;
     case "error":
       $("error").textContent = message.message;
@@ -219,7 +326,9 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
   }
 };
 worker.onerror = (event) => {
-  $("error").textContent = `worker: ${event.message}`;
+  phase = "failed";
+  $("error").textContent = `The training worker stopped: ${event.message}. Reload the page.`;
+  updateControls();
 };
 
 function spread(values: Float32Array): number {
@@ -243,14 +352,19 @@ let eps: number[] = [];
 const zeros = (n: number) => new Array<number>(n).fill(0);
 
 function requestReparameterization(next: number[]): void {
+  const index = Number(input("reparamIndex").value);
+  if (!Number.isInteger(index) || index < 0 || index > 9999) {
+    $("reparamStep").textContent = "test digit #: enter a whole number from 0 to 9,999";
+    return;
+  }
   eps = next;
-  send({ kind: "reparameterize", index: Number(input("reparamIndex").value), eps });
+  send({ kind: "reparameterize", index, eps });
 }
 
 input("reparamIndex").onchange = () =>
   requestReparameterization(eps.length === latentSize ? eps : zeros(latentSize));
-$("reparamZero").onclick = () => requestReparameterization(zeros(latentSize));
-$("reparamNoise").onclick = () => {
+button("reparamZero").onclick = () => requestReparameterization(zeros(latentSize));
+button("reparamNoise").onclick = () => {
   // Box–Muller: a standard normal draw per latent dimension.
   requestReparameterization(
     Array.from(
@@ -263,8 +377,11 @@ $("reparamNoise").onclick = () => {
 /** The panel's rows, made once per latent size so a slider being dragged is never replaced. */
 let reparamRows: { cells: HTMLTableCellElement[]; slider: HTMLInputElement }[] = [];
 
-function showReparameterization(r: Reparameterization): void {
+function showReparameterization(r: Reparameterization, step: number): void {
   shown.reparameterization = r;
+  shown.reparameterizationStep = step;
+  $("reparamStep").textContent =
+    step === 0 ? "by the untrained model" : `by the model after ${step} step${step === 1 ? "" : "s"}`;
   drawDigits($<HTMLCanvasElement>("reparamInput"), r.image, 1, rows, cols, 1, 4);
   drawDigits($<HTMLCanvasElement>("reparamDecoded"), r.decoded, 1, rows, cols, 1, 4);
   const table = $<HTMLTableElement>("reparamTable");
@@ -285,6 +402,7 @@ function showReparameterization(r: Reparameterization): void {
         className: "eps",
       });
       slider.dataset.dim = String(i);
+      slider.setAttribute("aria-label", `ε${i}`);
       slider.oninput = () => {
         const next = [...eps];
         next[i] = Number(slider.value);

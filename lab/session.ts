@@ -12,7 +12,14 @@ import type { BernoulliVAE } from "../src/vae/model.ts";
 import { disposeRun, initialTestLoss, type Run, startRun, trainRun } from "../src/vae/run.ts";
 import { reparameterize } from "../src/vae/sampler.ts";
 import type { EpochResult, StepReport } from "../src/vae/train.ts";
-import type { GradientReport, LabSettings, Reparameterization, StepRecord, Views } from "./protocol.ts";
+import type {
+  GradientHistogram,
+  GradientReport,
+  LabSettings,
+  Reparameterization,
+  StepRecord,
+  Views,
+} from "./protocol.ts";
 
 /** Thrown out of onStep to end training (reset, new settings); never shown as an error. */
 export class Stopped extends Error {
@@ -120,7 +127,10 @@ export class LabSession {
     const values = inspected[this.parameterNames.length];
     return {
       norms,
-      histogram: values && histogramOf !== null ? { parameter: histogramOf, ...histogram(values) } : null,
+      histogram:
+        values && histogramOf !== null
+          ? { parameter: histogramOf, step: this.steps, ...histogram(values) }
+          : null,
     };
   }
 
@@ -224,21 +234,56 @@ export class LabSession {
   }
 }
 
-/** Counts of `values` in equal bins between their least and greatest finite value. */
-export function histogram(values: TypedArray): { edges: number[]; counts: number[] } {
-  let min = Number.POSITIVE_INFINITY;
-  let max = Number.NEGATIVE_INFINITY;
+/** At most this many values are sorted to find the range a histogram draws. */
+const RANGE_SAMPLE = 20000;
+/** The share of the non-zero values left out of the range at each end. */
+const TAIL = 0.005;
+
+/**
+ * A gradient's values as a histogram a person can read. Entries exactly 0 are counted apart (on
+ * MNIST many are: weights from pixels that are 0 in every image of the batch, units that ReLU
+ * switched off), else they are one bar that dwarfs the rest. The range drawn is chosen from the
+ * data at each step: from the 0.5th to the 99.5th percentile of the non-zero values (found on an
+ * evenly spaced sample of at most RANGE_SAMPLE of them), so a few outliers do not squeeze the
+ * distribution into one bar; the values outside it are counted as below and above.
+ */
+export function histogram(values: TypedArray): Omit<GradientHistogram, "parameter" | "step"> {
+  let zeros = 0;
+  let nonFinite = 0;
   for (const v of values) {
-    if (Number.isFinite(v)) {
-      min = Math.min(min, v);
-      max = Math.max(max, v);
-    }
+    if (v === 0) zeros++;
+    else if (!Number.isFinite(v)) nonFinite++;
   }
-  if (min > max) return { edges: [], counts: [] };
-  const width = max > min ? (max - min) / HISTOGRAM_BINS : 1;
+  const nonZero = values.length - zeros - nonFinite;
+  const empty = { edges: [], counts: [], total: values.length, zeros, below: 0, above: 0, nonFinite };
+  if (nonZero === 0) return empty;
+  const stride = Math.max(1, Math.floor(nonZero / RANGE_SAMPLE));
+  const sample: number[] = [];
+  let seen = 0;
+  for (const v of values) {
+    if (v === 0 || !Number.isFinite(v)) continue;
+    if (seen++ % stride === 0) sample.push(v);
+  }
+  sample.sort((a, b) => a - b);
+  const at = (q: number) => sample[Math.min(sample.length - 1, Math.floor(q * sample.length))];
+  let lo = at(TAIL);
+  let hi = at(1 - TAIL);
+  if (hi <= lo) {
+    // One value (or nearly): a range around it.
+    const half = Math.abs(lo) / 2 || 1;
+    lo -= half;
+    hi += half;
+  }
+  const width = (hi - lo) / HISTOGRAM_BINS;
   const counts = new Array<number>(HISTOGRAM_BINS).fill(0);
+  let below = 0;
+  let above = 0;
   for (const v of values) {
-    if (Number.isFinite(v)) counts[Math.min(HISTOGRAM_BINS - 1, Math.floor((v - min) / width))]++;
+    if (v === 0 || !Number.isFinite(v)) continue;
+    if (v < lo) below++;
+    else if (v > hi) above++;
+    else counts[Math.min(HISTOGRAM_BINS - 1, Math.floor((v - lo) / width))]++;
   }
-  return { edges: Array.from({ length: HISTOGRAM_BINS + 1 }, (_, i) => min + i * width), counts };
+  const edges = Array.from({ length: HISTOGRAM_BINS + 1 }, (_, i) => lo + i * width);
+  return { ...empty, edges, counts, below, above };
 }

@@ -7,12 +7,11 @@
  * while modules load (no test reaches them), which StrykerJS must test with the whole suite each;
  * a mutant that a test reaches too is still run, against the tests that reach it.
  *
- * Why a script and not `stryker run`: StrykerJS 10's command line refuses to start below Node 22
- * (its package declares node >= 22), while this project supports Node 20. Its API, which the
- * command line only wraps, runs on Node 20, so it is started here through the API.
+ * StrykerJS is pinned to 9.6, the last release that supports Node 20 (10 declares node >= 22, and
+ * with its Babel 8 made `npm ci` print 41 EBADENGINE warnings on Node 20). It is started through
+ * its API, which the command line only wraps, so the reports can be named after the paths.
  */
-// The Stryker class from its own module: the package's entry also loads the command line, whose
-// first statement is the Node version check.
+// The Stryker class from its own module: the package's entry also loads the command line.
 const { Stryker } = await import(new URL("stryker.js", import.meta.resolve("@stryker-mutator/core")).href);
 
 const args = process.argv.slice(2);

@@ -60,6 +60,7 @@ export { fromTypedArray, Tensor } from "./autograd/tensor.ts";
 export { grad, hessian, hvp, jvp, valueAndGrad, vjp } from "./autograd/transforms.ts";
 export type {
   Backend,
+  BackendDescription,
   BinaryOp,
   DType,
   MemoryInfo,
@@ -93,6 +94,7 @@ export { Optimizer } from "./nn/optim/optimizer.ts";
 export type { SGDOptions } from "./nn/optim/sgd.ts";
 export { SGD } from "./nn/optim/sgd.ts";
 export { decodeSafetensors, encodeSafetensors } from "./nn/safetensors.ts";
+export type { TrainingConfig } from "./vae/checkpoint-format.ts";
 export type { Dataset, IdxArray } from "./vae/dataset.ts";
 export { datasetFromIdx, gatherImages, parseIdx, shuffledBatches } from "./vae/dataset.ts";
 export type { ElboTerms } from "./vae/elbo.ts";
@@ -101,6 +103,8 @@ export type { ElboEvaluation, IwaeEvaluation } from "./vae/evaluate.ts";
 export { evaluateElbo, evaluateIwae } from "./vae/evaluate.ts";
 export type { VaeConfig, VaeOutput } from "./vae/model.ts";
 export { BernoulliVAE } from "./vae/model.ts";
+export type { Run, TrainOptions } from "./vae/run.ts";
+export { disposeRun, initialTestLoss, startRun, trainRun } from "./vae/run.ts";
 export { reparameterize, standardNormalLike } from "./vae/sampler.ts";
-export type { EpochResult, StepReport } from "./vae/train.ts";
-export { trainEpoch, trainStep } from "./vae/train.ts";
+export type { EpochResult, Inspect, StepReport } from "./vae/train.ts";
+export { TrainingDiverged, trainEpoch, trainStep } from "./vae/train.ts";

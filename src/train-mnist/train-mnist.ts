@@ -7,7 +7,6 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { backendFromEnvironment, useBackend } from "../kernels/registry.ts";
-import { WasmBackend } from "../kernels/wasm/backend.ts";
 import { enableRelaxedSimd } from "../kernels/wasm/node-flags.ts";
 import { checkImageSizes } from "../vae/dataset.ts";
 import {
@@ -35,11 +34,7 @@ export async function trainMnist(argv: string[]): Promise<void> {
   const { flags, source } = parseFlags(argv);
   enableRelaxedSimd();
   const backend = await useBackend(flags.backend ?? backendFromEnvironment() ?? "auto");
-  const wasmDetails =
-    backend instanceof WasmBackend
-      ? ` (${backend.threadCount} thread(s), ${backend.relaxedSimd ? "relaxed-SIMD fused multiply-adds" : "SIMD128"})`
-      : "";
-  console.log(`backend: ${backend.name}${wasmDetails}`);
+  console.log(`backend: ${backend.describe().summary}`);
 
   const checkpointPath = flags.resume ?? flags.evalOnly;
   const resumed =

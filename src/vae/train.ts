@@ -30,6 +30,24 @@ export interface StepReport {
  */
 export type Inspect = () => Tensor[];
 
+/**
+ * Training stopped because a number stopped being finite: `what` (the loss, or the tensor and its
+ * first bad value) at `step` of `steps` of epoch `epoch`. The message speaks to the command line;
+ * a page reads the fields and says it in its own words.
+ */
+export class TrainingDiverged extends Error {
+  constructor(
+    readonly what: string,
+    readonly epoch: number,
+    readonly step: number,
+    readonly steps: number,
+  ) {
+    super(
+      `training stopped: ${what} at epoch ${epoch}, step ${step}/${steps} (try a smaller --lr); no checkpoint was written for this epoch`,
+    );
+  }
+}
+
 export interface EpochResult {
   epoch: number;
   /** Sum of batch losses / images: the average −ELBO per image, as the reference tutorial prints it. */
@@ -144,11 +162,7 @@ export async function trainEpoch(
       const values = await Promise.all(steps.map(({ terms }) => Promise.all(terms.map((t) => t.data()))));
       for (const [i, { step, count }] of steps.entries()) {
         const [[loss], [bce], [kl], [probe], ...inspected] = values[i];
-        const where = `at epoch ${options.epoch}, step ${step}/${batches.length}`;
-        const stop = (what: string) =>
-          new Error(
-            `training stopped: ${what} ${where} (try a smaller --lr); no checkpoint was written for this epoch`,
-          );
+        const stop = (what: string) => new TrainingDiverged(what, options.epoch, step, batches.length);
         if (!Number.isFinite(loss)) throw stop(`the loss became ${loss}`);
         if (!Number.isFinite(probe)) {
           const found = await firstNonFinite(model, optimizer);

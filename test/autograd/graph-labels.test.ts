@@ -62,7 +62,7 @@ describe("toDot colours and outlines", () => {
     expect(node("kept")).toMatch(/grad \[\d/);
     expect(node("c")).not.toContain("grad");
     expect(lines.filter((l) => l.includes("penwidth=2"))).toHaveLength(1);
-    expect(lines.find((l) => l.includes("penwidth=2"))).toContain('label="sum\\l');
+    expect(lines.find((l) => l.includes("penwidth=2"))).toContain('label="sum []\\l');
     expect(lines).toContain('  edge [arrowsize=0.6, color="#6b7280"];');
     // Each tensor once, each edge once, even when a tensor feeds two ops.
     const sq = w.mul(w).sum();
@@ -104,8 +104,8 @@ describe("toDot colours and outlines", () => {
     const dot = toDot(w.mul(lr).mul(six).mul(7).add(bias).sum()).split("\n");
     const bare = dot.filter((l) => l.includes("shape=plaintext"));
     expect(bare.map((l) => l.match(/label="([^"]*)\\l"/)?.[1]).sort()).toEqual(["6", "7"]);
-    expect(dot.some((l) => l.includes('[label="lr · const\\l[1]\\lvalue [0.5000]\\l"'))).toBe(true);
-    expect(dot.some((l) => l.includes('[label="leaf\\l[1]\\lvalue [0.2500]\\lgrad —\\l"'))).toBe(true);
+    expect(dot.some((l) => l.includes('[label="lr · const [1]\\lvalue [0.5000]\\l"'))).toBe(true);
+    expect(dot.some((l) => l.includes('[label="leaf [1]\\lvalue [0.2500]\\lgrad —\\l"'))).toBe(true);
   });
 
   it("gives every tensor its own id, however often and in whatever order the walk meets it", () => {

@@ -14,7 +14,7 @@ describe("toSvg without Graphviz", () => {
   it("rejects naming the package to install and the reason", async () => {
     const y = tensor([1, 2]).sum();
     await expect(toSvg(y)).rejects.toThrow(
-      /^toSvg: Graphviz \(the optional package @viz-js\/viz\) could not be loaded: npm install @viz-js\/viz \(.+\)$/,
+      /^toSvg: Graphviz \(the optional package @viz-js\/viz\) could not be loaded: npm install @viz-js\/viz@3 \(.+\)$/,
     );
     await expect(toSvg(y)).rejects.toThrow(/^toSvg: Graphviz/);
   });

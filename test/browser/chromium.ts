@@ -13,11 +13,18 @@ export function chromiumInstalled(): boolean {
   return existsSync(chromiumPath);
 }
 
-/** `extraArgs`: more command-line flags, for a page with needs of its own. */
-export function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
+/**
+ * `extraArgs`: more command-line flags, for a page with needs of its own; `env`: variables added to
+ * the browser's environment (FONTCONFIG_FILE, to draw with chosen fonts).
+ */
+export function launchChromium(
+  extraArgs: readonly string[] = [],
+  env: Record<string, string> = {},
+): Promise<Browser> {
   return chromium.launch({
     executablePath: chromiumPath,
     headless: true,
+    env: { ...process.env, ...env } as Record<string, string>,
     args: [
       "--no-sandbox",
       "--use-angle=swiftshader",

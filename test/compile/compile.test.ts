@@ -50,7 +50,10 @@ describe.each<[string, () => Promise<Backend>]>([
   ["cpu", async () => cpuBackend()],
   ["wasm", () => createWasmBackend({ threads: 1 })],
   // Every job of the lowered program goes through the task queue that a worker thread shares.
-  ["wasm with a worker thread", () => createWasmBackend({ threads: 2, parallelFlops: 0, parallelElements: 0 })],
+  [
+    "wasm with a worker thread",
+    () => createWasmBackend({ threads: 2, parallelFlops: 0, parallelElements: 0 }),
+  ],
 ])("compiled training on %s", (_, makeBackend) => {
   it.each<[string, (params: Tensor[]) => Optimizer]>([
     ["Adam", (params) => new Adam(params, { lr: 0.01 })],

@@ -9,6 +9,7 @@ import { Resvg } from "@resvg/resvg-js";
 import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
 import { Generator, randn, type Tensor, tensor, toDot, toSvg } from "../../src/index.ts";
+import { tinyVaeLoss } from "../browser/tiny-vae.ts";
 
 /** A 2-layer MLP with a squared-error loss: 16 tensors (or more) in its graph. */
 function mlpLoss(): Tensor {
@@ -49,8 +50,8 @@ describe("toDot", () => {
     expect(dot).toContain("rankdir=TB");
     expect(dot).toContain("ordering=in");
     expect(dot).toContain("weights · leaf\\l");
-    expect(dot).toContain("hidden · relu\\l");
-    expect(dot).toContain("const\\l[1, 2]\\l");
+    expect(dot).toContain("hidden · relu\\l[1, 2]\\l");
+    expect(dot).toContain("const [1, 2]\\l"); // the shape shares the first line where the box is wide enough
     // relu(x·w) = relu([-1, -1]) = 0, so no gradient reaches w: dL/dw = xᵀ·0.
     expect(dot).toContain("grad [0, 0, 0, 0]");
     expect(dot).toContain("grad not kept"); // hidden is an intermediate without retainGrad()
@@ -72,9 +73,18 @@ describe("toDot", () => {
     const y = x.mul(2).sum();
     y.backward();
     const dot = toDot(y);
-    expect(dot).toContain("value mean 4.500 in [0, 9]");
-    expect(dot).toContain("grad mean 2 in [2, 2]");
+    // A summary longer than a box's line is broken before its range.
+    expect(dot).toContain("value mean 4.500\\l  in [0, 9]\\l");
+    expect(dot).toContain("grad mean 2\\l  in [2, 2]\\l");
     expect(dot).toMatch(/label="2\\l", shape=plaintext/);
+  });
+
+  it("breaks a long list of values after a comma, and leaves a long name whole", () => {
+    const x = tensor([-0.4946, 0.2667, -0.5558, 0.2041], { requiresGrad: true });
+    x.name = "a rather long parameter name";
+    const dot = toDot(x);
+    expect(dot).toContain("value [-0.4946,\\l  0.2667, -0.5558,\\l  0.2041]\\l");
+    expect(dot).toContain('label="a rather long parameter name · leaf\\l[4]\\l');
   });
 
   it("marks float64 tensors and leaves float32 ones plain", () => {
@@ -108,6 +118,19 @@ describe("toSvg", () => {
     expect(height).toBeLessThan(1200);
     expect(width / height).toBeLessThan(2.5);
     expect(height / width).toBeLessThan(2.5);
+  });
+});
+
+describe("the tutorial's tiny VAE (chapter 6)", () => {
+  it("is drawn at a size a reading column shows without shrinking it: under 900 px wide, its text 10 pt", async () => {
+    const svg = await toSvg(tinyVaeLoss());
+    // Graphviz sizes the picture in points; a browser shows 1 pt as 4/3 px. It was 840 × 1274 pt
+    // (1120 px wide: a reading column scaled it to about 80 %), boxes sized for Helvetica; now 648 × 1325.
+    const [width, height] = /<svg width="([\d.]+)pt" height="([\d.]+)pt"/.exec(svg)!.slice(1).map(Number);
+    expect((width * 4) / 3).toBeLessThan(900);
+    expect(height).toBeLessThan(1400);
+    expect(svg).toMatch(/font-size="10.00"/);
+    expect(svg).not.toMatch(/font-size="[0-9]\./);
   });
 });
 

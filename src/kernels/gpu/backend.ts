@@ -16,6 +16,7 @@
  */
 import type {
   Backend,
+  BackendDescription,
   BinaryOp,
   DType,
   MatmulShape,
@@ -72,6 +73,17 @@ export class GpuBackend implements Backend {
 
   get mode(): GpuMode {
     return this.device.mode;
+  }
+
+  describe(): BackendDescription {
+    return {
+      name: this.name,
+      threads: 1,
+      gpuMode: this.mode,
+      device: this.detail,
+      softwareRenderer: this.software,
+      summary: `gpu, gpu.js ${this.mode} on ${this.detail}${this.software ? " (a software renderer: shaders run on the CPU)" : ""}`,
+    };
   }
 
   // ---- storages: making, reading, freeing ----

@@ -4,7 +4,7 @@
  * gpu.js, Dawn and headless-gl are imported inside the functions below, so importing this module
  * loads none of them, and the registry imports it only when the gpu or auto backend is asked for:
  * a CPU-only user never loads, or breaks on, any of them. gpu.js is an optional peer dependency of
- * the package (`npm install gpu.js`; in Node, WebGPU also needs Dawn: `npm install webgpu`).
+ * the package (`npm install gpu.js@2.24.1`; in Node, WebGPU also needs Dawn: `npm install webgpu@0.6.2`).
  *
  * The mode is the first of these that works here, unless ELBO_GPU_MODE (Node) or the `mode`
  * argument of loadGpuBackend names one:
@@ -193,7 +193,7 @@ async function loadGpuJs(): Promise<typeof import("gpu.js").GPU> {
     loaded = await import("gpu.js");
   } catch (error) {
     throw new Error(
-      `gpu backend: gpu.js could not be loaded (${firstLine(error)}); it is an optional peer dependency: npm install gpu.js`,
+      `gpu backend: gpu.js could not be loaded (${firstLine(error)}); it is an optional peer dependency: npm install gpu.js@2.24.1`,
     );
   }
   const GPU = loaded.GPU ?? loaded.default?.GPU;

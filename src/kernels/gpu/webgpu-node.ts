@@ -71,7 +71,7 @@ async function install(): Promise<WebGpuAdapterReport> {
     dawn = await importNode<DawnModule>(specifier);
   } catch (error) {
     throw new Error(
-      `the "webgpu" package (Dawn for Node, an optional peer dependency: npm install webgpu) could not be loaded: ${firstLine(error)}`,
+      `the "webgpu" package (Dawn for Node, an optional peer dependency) could not be loaded: ${firstLine(error)}. Install the version elbo is tested with, npm install webgpu@0.6.2, and keep gpu.js' older copy out with "overrides": { "webgpu": "0.6.2" } in package.json`,
     );
   }
 

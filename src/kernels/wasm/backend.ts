@@ -17,6 +17,7 @@ import type { Program } from "../../compile/program.ts";
 import type {
   AdamHyperparameters,
   Backend,
+  BackendDescription,
   BinaryOp,
   DType,
   MatmulShape,
@@ -144,6 +145,18 @@ export class WasmBackend implements Backend {
   /** Threads that share a large matmul (1 when there are no workers). */
   get threadCount(): number {
     return this.threads?.count ?? 1;
+  }
+
+  describe(): BackendDescription {
+    const threads = this.threadCount;
+    return {
+      name: this.name,
+      threads,
+      gpuMode: null,
+      device: null,
+      softwareRenderer: false,
+      summary: `wasm, ${threads} thread${threads === 1 ? "" : "s"}, ${this.relaxedSimd ? "relaxed-SIMD fused multiply-adds" : "SIMD128"}`,
+    };
   }
 
   /** The pool's view of memory: what is reserved, free, and the memory's size. */

@@ -4,10 +4,12 @@
 import {
   Adam,
   type Backend,
+  type BackendDescription,
   BernoulliVAE,
   datasetFromIdx,
   type GradcheckReport,
   gaussianKl,
+  getBackend,
   gradcheck,
   Linear,
   type Module,
@@ -15,9 +17,12 @@ import {
   parseIdx,
   reparameterize,
   SGD,
+  startRun,
   type Tensor,
+  TrainingDiverged,
   tensor,
   toDot,
+  trainRun,
   useBackend,
   type VaeConfig,
 } from "elbojs";
@@ -43,6 +48,24 @@ export const backends: Promise<Backend>[] = [
   useBackend("auto"),
   createWasmBackend({ threads: 2 } satisfies WasmOptions),
 ];
+// What runs the backend, typed: no cast to reach the threads, the gpu.js mode or the renderer.
+const described: BackendDescription = getBackend().describe();
+export const threads: number = described.threads;
+export const software: boolean = described.softwareRenderer;
+export const describedMode: GpuMode | null = described.gpuMode;
+// The run the lab drives: a model, Adam and generator from a config, trained epoch by epoch.
+export const run = startRun(config, {
+  epochs: 1,
+  batchSize: 2,
+  lr: 0.01,
+  seed: 1,
+  limit: null,
+  dataDir: null,
+});
+export const trained = (data: Parameters<typeof trainRun>[1]) =>
+  trainRun(run, data, { onStep: (epoch, step) => void [epoch, step.loss] }).catch((e: unknown) =>
+    e instanceof TrainingDiverged ? e.step : Number.NaN,
+  );
 const mode: GpuMode = "webgl2";
 export const gpu = loadGpuBackend(mode).then((b) => b.detail);
 
@@ -50,5 +73,7 @@ export const gpu = loadGpuBackend(mode).then((b) => b.detail);
 export const badMode: GpuMode = "webgl3";
 // @ts-expect-error: Linear takes sizes, not strings
 export const badLinear = new Linear("2", 3);
+// @ts-expect-error: a description's gpu mode is one of gpu.js' modes
+export const badDescribed: BackendDescription["gpuMode"] = "webgl3";
 // @ts-expect-error: an optimizer wants tensors
 export const badAdam = new Adam([1, 2]);
