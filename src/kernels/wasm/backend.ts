@@ -240,6 +240,11 @@ export class WasmBackend implements Backend {
     this.check(x);
   }
 
+  /** Whether there are worker threads to share a program's runs with. */
+  hasWorkers(): boolean {
+    return this.threads !== null;
+  }
+
   /** Ask the worker threads to join a program's run (see threads.ts); none when there are none. */
   startProgram(queue: number, epoch: number): void {
     this.threads?.startProgram(queue, epoch);

@@ -61,6 +61,9 @@ export class WasmProgram {
   /** This call's inputs, for the units that copy them in. */
   private inputs: readonly Storage[] = [];
   private epoch = 0;
+  /** How long a run took, shared with the workers and alone (running averages, ms; see pace). */
+  private readonly took = { shared: Number.NaN, alone: Number.NaN };
+  private runs = 0;
   private lowered = false;
 
   constructor(
@@ -254,9 +257,12 @@ export class WasmProgram {
         if (u.waitsFor === 0) release(i);
       });
       Atomics.store(I, q + QUEUE_TAIL, tail);
-      if (this.jobs.length > 0) this.backend.startProgram(q, epoch);
+      const shared = this.jobs.length > 0 && this.backend.hasWorkers() && this.shareNext();
+      if (shared) this.backend.startProgram(q, epoch);
+      const started = performance.now();
       while (finished < units.length) {
         const host = hostReady.shift();
+        let worked = host !== undefined;
         if (host !== undefined) {
           (units[host].host as () => void)();
           finish(host);
@@ -267,7 +273,14 @@ export class WasmProgram {
             const j = I[order + head];
             jobs[j].kernel(...jobs[j].args);
             I[done + j] = epoch;
+            worked = true;
           }
+        }
+        if (!worked) {
+          // Nothing for this thread: everything left waits on jobs a worker holds.
+          while (
+            outstanding.every((j) => Atomics.load(I, done + j) !== epoch && Atomics.load(I, done + j) !== -1)
+          );
         }
         for (let k = outstanding.length - 1; k >= 0; k--) {
           const j = outstanding[k];
@@ -280,8 +293,33 @@ export class WasmProgram {
         }
         Atomics.store(I, q + QUEUE_TAIL, tail);
       }
+      this.pace(shared, performance.now() - started);
     } finally {
       Atomics.store(I, q + QUEUE_STATE, 0);
     }
   }
+
+  /**
+   * Whether the next run shares its jobs with the worker threads or this thread runs them alone:
+   * whichever has been faster lately, trying the other now and then. On an idle machine sharing
+   * wins; on a busy one, where the operating system puts a worker aside mid-job and this thread
+   * waits for it, one thread alone can be faster, and then it runs alone: never slower than one.
+   */
+  private shareNext(): boolean {
+    const { shared, alone } = this.took;
+    this.runs++;
+    if (Number.isNaN(shared) || Number.isNaN(alone)) return Number.isNaN(shared);
+    const faster = shared <= alone;
+    return this.runs % RETRY_EVERY === 0 ? !faster : faster;
+  }
+
+  /** Note how long a run took, shared or alone (a running average over the last few). */
+  private pace(shared: boolean, ms: number): void {
+    const key = shared ? "shared" : "alone";
+    const before = this.took[key];
+    this.took[key] = Number.isNaN(before) ? ms : before + (ms - before) / 4;
+  }
 }
+
+/** Every this many runs, the way that has been slower lately is tried again. */
+const RETRY_EVERY = 16;
