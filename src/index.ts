@@ -13,6 +13,7 @@ export { enableGrad, isGradEnabled, noGrad } from "./autograd/grad-mode.ts";
 export type { GradcheckOptions, GradcheckReport, InputReport } from "./autograd/gradcheck.ts";
 export { gradcheck, gradgradcheck } from "./autograd/gradcheck.ts";
 export { dotToSvg, summarize, toDot, toSvg } from "./autograd/graph.ts";
+export { hostEffect, hostTensor } from "./autograd/host.ts";
 export type { Gradients, Vjp } from "./autograd/op.ts";
 export { applyOp } from "./autograd/op.ts";
 export { batchedMatmul } from "./autograd/ops/batched-matmul.ts";
@@ -58,6 +59,8 @@ export { scoped, valuesOf } from "./autograd/scope.ts";
 export type { NestedArray, Operand } from "./autograd/tensor.ts";
 export { fromTypedArray, Tensor } from "./autograd/tensor.ts";
 export { grad, hessian, hvp, jvp, valueAndGrad, vjp } from "./autograd/transforms.ts";
+export type { CompiledStep, CompileOptions } from "./compile/compile.ts";
+export { CompileError, compile } from "./compile/compile.ts";
 export type {
   Backend,
   BackendDescription,
