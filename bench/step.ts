@@ -1,22 +1,24 @@
 /**
- * One VAE training step exactly as `npm run train:mnist` runs it (src/vae/train.ts trainStep:
+ * One VAE training step exactly as `npm run train:mnist` runs it (src/vae/train.ts stepOf:
  * 784–200–10 encoder, reparameterize, decoder, BCE + KL, backward, Adam, all in one scope that
- * frees the step's tensors), in milliseconds per batch of 128 MNIST images, on each of our CPU
- * backends, next to the same step written in jax-js (jit) and TensorFlow.js (cpu and wasm
- * backends) in the same run. An epoch of MNIST is 469 such steps.
+ * frees the step's tensors; compiled, as train:mnist runs it, and op by op, as --eager does), in
+ * milliseconds per batch of 128 MNIST images, on each of our CPU backends, next to the same step
+ * written in jax-js (jit) and TensorFlow.js (cpu and wasm backends) in the same run. An epoch of
+ * MNIST is 469 such steps.
  *
  * Then the scaling table: ms per step as the batch and the hidden layer grow, with the GFLOP/s of
  * each large matmul of the step next to the SIMD128 ceiling measured in the same run.
  */
 import type * as tfTypes from "@tensorflow/tfjs-core";
 import { Generator } from "../src/autograd/random.ts";
+import { compile } from "../src/compile/compile.ts";
 import type { Backend } from "../src/kernels/backend.ts";
 import { cpuBackend, getBackend, setBackend } from "../src/kernels/registry.ts";
 import type { WasmBackend } from "../src/kernels/wasm/backend.ts";
 import { Adam } from "../src/nn/optim/adam.ts";
 import { gatherImages, loadMnist } from "../src/train-mnist/data.ts";
 import { BernoulliVAE } from "../src/vae/model.ts";
-import { trainStep } from "../src/vae/train.ts";
+import { stepOf, trainStep } from "../src/vae/train.ts";
 import { simd128Gflops } from "./calibrate.ts";
 import { jaxStep } from "./jax.ts";
 import type { BenchOptions, BenchSection, BenchTable } from "./table.ts";
@@ -65,6 +67,7 @@ export async function ourStep(
   data: Float32Array[],
   quick: boolean,
   hidden = HIDDEN,
+  compiled = false,
 ): Promise<StepTiming> {
   const previous = getBackend();
   setBackend(backend);
@@ -75,9 +78,11 @@ export async function ourStep(
       { generator },
     );
     const optimizer = new Adam(model.parameters(), { lr: 1e-3 });
+    const eager = stepOf(model, optimizer, generator);
+    const work = compiled ? compile(eager) : eager;
     let s = 0;
     const step = async () => {
-      const terms = trainStep(model, optimizer, data[s++ % data.length], generator);
+      const terms = trainStep(model, optimizer, data[s++ % data.length], generator, undefined, work);
       const loss = await terms[0].data();
       for (const t of terms) t.dispose();
       if (!Number.isFinite(loss[0])) throw new Error(`bench step: loss ${loss[0]} on ${backend.name}`);
@@ -132,6 +137,14 @@ async function run(options: BenchOptions): Promise<BenchTable[]> {
     });
     results.push({ label: "wasm×1", timing: await ourStep(one, data.batches, options.quick) });
     results.push({ label: `wasm×${n}`, timing: await ourStep(all, data.batches, options.quick) });
+    results.push({
+      label: "wasm×1 compiled",
+      timing: await ourStep(one, data.batches, options.quick, HIDDEN, true),
+    });
+    results.push({
+      label: `wasm×${n} compiled`,
+      timing: await ourStep(all, data.batches, options.quick, HIDDEN, true),
+    });
     const pool = all.poolInfo();
     const sizes = { batch: BATCH, pixels: PIXELS, hidden: HIDDEN, latent: LATENT };
     results.push({ label: "jax-js (wasm, jit)", timing: await jaxStep(data, options.quick, sizes) });
@@ -140,10 +153,11 @@ async function run(options: BenchOptions): Promise<BenchTable[]> {
     await useTfjs("cpu");
     results.push({ label: "tfjs-cpu", timing: await tfjsStep(tf, data.batches, options.quick) });
     // Ours once more at the end, so that a machine that got busier or quieter meanwhile shows.
-    const again = await ourStep(all, data.batches, options.quick);
-    const cpuMs = results[0].timing.medianMs;
-    const jaxMs = results[3].timing.medianMs;
-    const tfWasmMs = results[4].timing.medianMs;
+    const again = await ourStep(all, data.batches, options.quick, HIDDEN, true);
+    const ms = (label: string) => results.find((r) => r.label === label)?.timing.medianMs ?? Number.NaN;
+    const cpuMs = ms("cpu (plain TS)");
+    const jaxMs = ms("jax-js (wasm, jit)");
+    const tfWasmMs = ms("tfjs-wasm");
     const ratio = (base: number, ms: number) =>
       base >= ms ? `${(base / ms).toFixed(1)}× faster` : `${(ms / base).toFixed(1)}× slower`;
     return [
@@ -168,10 +182,10 @@ async function run(options: BenchOptions): Promise<BenchTable[]> {
           ratio(tfWasmMs, timing.medianMs),
         ]),
         notes: [
-          "Each step: trainStep of src/vae/train.ts (forward, backward, Adam, in one scope), then read the loss.",
+          "Each step: stepOf of src/vae/train.ts (forward, backward, Adam, in one scope), then read the loss; compiled: recorded once and replayed (src/compile), as train:mnist runs it.",
           "jax-js: the same model with forward, valueAndGrad and Adam under one jit (bench/jax.ts); tfjs: optimizer.minimize.",
           `wasm matmul with fused multiply-adds (relaxed SIMD): ${all.relaxedSimd ? "on" : "off, this engine lacks it"}.`,
-          `wasm×${n} measured again after the peers: ${again.medianMs.toFixed(2)} ms/step (a different figure means the machine's load changed).`,
+          `wasm×${n} compiled measured again after the peers: ${again.medianMs.toFixed(2)} ms/step (a different figure means the machine's load changed).`,
           "The native anchor, PyTorch on OpenBLAS, is timed by bench/anchor.ts (a whole epoch, alternating with train:mnist).",
           `wasm×${n} as is, after its steps: ${(pool.reserved / 2 ** 20).toFixed(1)} MiB of memory taken, ${(pool.free / 2 ** 20).toFixed(1)} MiB of it free for reuse.`,
         ],
