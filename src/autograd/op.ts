@@ -3,7 +3,7 @@
  *
  * An op is a name, its input tensors, a forward and a vector-Jacobian product (VJP):
  *
- *   import { applyOp, type Tensor } from "elbo";
+ *   import { applyOp, type Tensor } from "elbojs";
  *
  *   // cube(x) = x³
  *   export function cube(x: Tensor): Tensor {

@@ -19,6 +19,7 @@ export interface MatmulOptions {
   transB?: boolean;
 }
 
+// C = A·B: dA = G·Bᵀ, dB = Aᵀ·G; with a transposed operand the same rule, read through its layout
 export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
   const transA = options.transA ?? false;
   const transB = options.transB ?? false;
@@ -40,7 +41,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
     [a, b],
     () => new Tensor(a.backend.matmul(a.storage, b.storage, m, k, n, transA, transB), [m, n], a.backend),
     (g) => {
-      // Each line is the rule dA = G·Bᵀ, dB = Aᵀ·G with the stored layouts of A and B put in.
+      // C = A·B: dA = G·Bᵀ, dB = Aᵀ·G
       if (!transA && !transB)
         return [() => matmul(g, b, { transB: true }), () => matmul(a, g, { transA: true })];
       // C = Aᵀ·B: dA = (G·Bᵀ)ᵀ = B·Gᵀ, dB = A·G
