@@ -1,12 +1,19 @@
 /**
- * Chapter 5: a network from scratch. Run: npx tsx examples/05-network.ts
+ * Chapter 6: a network from scratch. Run: npx tsx examples/06-network.ts
  *
- * A small MLP learns a 2-D problem (XOR of the signs) first with a hand-written SGD loop, then
- * with Module, Linear and Adam; then an MNIST digit classifier with softmax cross-entropy.
+ * A small MLP learns a 2-D problem (points labelled by whether their coordinates' signs agree)
+ * first with a hand-written SGD loop, then with Module, Linear and Adam; then an MNIST digit
+ * classifier with softmax cross-entropy.
+ * The cells below (each starts with a `// %%` line) are the chapter's code blocks, in order.
  */
+// %%
 import {
+  Adam,
+  binaryCrossEntropyWithLogits,
   crossEntropy,
   Generator,
+  Linear,
+  Module,
   manualSeed,
   noGrad,
   randn,
@@ -15,14 +22,11 @@ import {
   tensor,
   valuesOf,
 } from "../src/index.ts";
-import { Linear } from "../src/nn/linear.ts";
-import { binaryCrossEntropyWithLogits } from "../src/nn/losses.ts";
-import { Module } from "../src/nn/module.ts";
-import { Adam } from "../src/nn/optim/adam.ts";
-import { loadMnist } from "../src/train-mnist/data.ts";
+import { loadMnist } from "../src/node.ts";
 import { drawGraph } from "./pictures.ts";
 
-// The data: 200 points in [−1, 1]², labelled 1 where x·y > 0 (XOR of the signs): not linearly separable.
+// The data: 200 points drawn from a standard normal, labelled 1 where x·y > 0 (the signs agree:
+// the XNOR of the signs), which no straight line separates.
 manualSeed(0);
 const points = randn([200, 2]).dataSync();
 const x = tensor(points, [200, 2]);
@@ -32,8 +36,8 @@ const accuracy = (logits: Tensor) => {
   const l = logits.dataSync();
   return labels.filter((t, i) => (l[i] > 0 ? 1 : 0) === t).length / labels.length;
 };
-
-// --- 1. The loop everyone writes first, and why it breaks.
+// %%
+// The loop everyone writes first, and why it breaks.
 console.log("1. W = W.sub(W.grad.mul(0.05)) in a loop");
 {
   let W = randn([2, 1], { requiresGrad: true });
@@ -51,7 +55,8 @@ console.log("1. W = W.sub(W.grad.mul(0.05)) in a loop");
     }
   }
 }
-// The right way: change W's values in place, outside the graph, and clear its gradient.
+// %%
+// assign changes the values in place; elbo refuses it outside noGrad on a tensor that requires grad.
 {
   const W = randn([2, 1], { requiresGrad: true });
   try {
@@ -59,11 +64,13 @@ console.log("1. W = W.sub(W.grad.mul(0.05)) in a loop");
   } catch (e) {
     console.log(`   assign outside noGrad: ${(e as Error).message}`);
   }
+  noGrad(() => W.assign(W.sub(0.1)));
+  console.log(`   inside noGrad: W is a leaf: ${W.isLeaf}, version ${W.version}`);
 }
-
-// --- 2. An MLP 2 → 16 → 1 with a hand-written SGD step.
-console.log("2. MLP 2-16-1, hand-written SGD, lr 0.5");
-{
+// %%
+// An MLP 2 → 16 → 1 with a hand-written SGD step; `clear` says whether each step zeroes the gradients.
+const trainBySgd = (clear: boolean, label: string) => {
+  console.log(label);
   const g = new Generator(1);
   const param = (shape: number[], scale: number) => {
     const t = noGrad(() => randn(shape, { generator: g }).mul(scale));
@@ -76,23 +83,33 @@ console.log("2. MLP 2-16-1, hand-written SGD, lr 0.5");
   const b2 = param([1], 0);
   const params = [W1, b1, W2, b2];
   [W1.name, b1.name, W2.name, b2.name] = ["W1", "b1", "W2", "b2"];
-  const forward = () => x.matmul(W1).add(b1).relu().matmul(W2).add(b2);
+  const forward = () => x.matmul(W1).add(b1).relu().matmul(W2).add(b2); // rows: relu(x·W1 + b1)·W2 + b2
   for (let step = 0; step <= 300; step++) {
     const loss = binaryCrossEntropyWithLogits(forward(), y);
-    for (const p of params) p.zeroGrad(); // backward adds into .grad: clear it first
+    if (clear) for (const p of params) p.zeroGrad(); // backward adds into .grad: clear it first
     loss.backward();
     noGrad(() => {
       for (const p of params) p.assign(p.sub(p.grad!.mul(0.5)));
     });
-    if (step % 100 === 0) console.log(`   step ${String(step).padStart(3)}  loss ${loss.item().toFixed(4)}`);
+    if (step % 100 === 0) {
+      const norm = Math.sqrt(W1.grad!.mul(W1.grad!).sum().item()); // the size of the step W1 just took, / lr
+      console.log(`   step ${String(step).padStart(3)}  loss ${loss.item().toFixed(4)}  |W1.grad| ${norm.toFixed(3)}`);
+    }
   }
   console.log(`   training accuracy ${(100 * accuracy(forward())).toFixed(1)}%`);
-  const loss = binaryCrossEntropyWithLogits(forward(), y);
-  loss.backward();
-  await drawGraph("05-mlp.svg", loss);
-}
-
-// --- 3. The same with Module, Linear and Adam.
+  return forward;
+};
+const forward = trainBySgd(true, "2. MLP 2-16-1, hand-written SGD, lr 0.5");
+// %%
+// The same loop with `p.zeroGrad()` left out: each step's gradient is added to all the earlier ones.
+trainBySgd(false, "   the same loop without zeroGrad:");
+// %%
+// The trained network's graph, with a fresh gradient on it.
+const mlpLoss = binaryCrossEntropyWithLogits(forward(), y);
+mlpLoss.backward();
+await drawGraph("06-mlp.svg", mlpLoss);
+// %%
+// The same with Module, Linear and Adam.
 class MLP extends Module {
   readonly hidden: Linear;
   readonly out: Linear;
@@ -120,8 +137,8 @@ console.log("3. the same MLP as a Module, with Adam (lr 0.05)");
     `   ${model.parameters().length} parameter tensors, training accuracy ${(100 * accuracy(model.forward(x))).toFixed(1)}%`,
   );
 }
-
-// --- 4. An MNIST classifier: 784 → 64 → 10, softmax cross-entropy, Adam.
+// %%
+// An MNIST classifier: 784 → 64 → 10, softmax cross-entropy, Adam.
 console.log("4. MNIST digits, 784-64-10, softmax cross-entropy, Adam lr 0.002, batch 100");
 {
   const train = loadMnist("train", { limit: 3000 });
