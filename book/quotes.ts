@@ -18,8 +18,7 @@ export interface Quote {
   lines: string[];
 }
 
-const MARKER =
-  /<!-- output of examples\/([\w-]+\.ts)( \(timings vary\))? -->\s*\n```text\n([\s\S]*?)\n```/g;
+const MARKER = /<!-- output of examples\/([\w-]+\.ts)( \(timings vary\))? -->\s*\n```text\n([\s\S]*?)\n```/g;
 
 /** The output blocks a chapter's Markdown quotes, in order. */
 export function quotesIn(markdown: string): Quote[] {

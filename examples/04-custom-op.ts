@@ -6,7 +6,17 @@
  * The cells below (each starts with a `// %%` line) are the chapter's code blocks, in order.
  */
 // %%
-import { applyOp, grad, gradcheck, gradgradcheck, hessian, type Tensor, tensor } from "../src/index.ts";
+import {
+  applyOp,
+  grad,
+  gradcheck,
+  gradgradcheck,
+  gradients,
+  hessian,
+  type Tensor,
+  tensor,
+} from "../src/index.ts";
+import { drawGraph } from "./pictures.ts";
 
 // d silu(x)/dx = s + x·s·(1 − s), with s = sigmoid(x)
 function silu(x: Tensor): Tensor {
@@ -49,6 +59,21 @@ function siluBroken(x: Tensor): Tensor {
 const bad = gradcheck(siluBroken, [x]);
 console.log(`gradcheck(siluBroken): passed ${bad.passed}`);
 console.log(bad.message);
+// %%
+// The backward pass, recorded: y = tanh(t²) at t = 0.5, then backward({ createGraph: true }).
+const t = tensor(0.5, { dtype: "float64", requiresGrad: true });
+t.name = "t";
+const yOfT = t.mul(t).tanh();
+yOfT.name = "y";
+yOfT.backward({ createGraph: true });
+const dydt = t.grad!; // 2t·(1 − y²), built from ops: a tensor with a graph of its own
+dydt.name = "dy/dt";
+await drawGraph("04-backward-graph.svg", dydt);
+const [d2ydt2] = gradients(dydt, [t]); // differentiate the recorded backward pass
+const [tv, yv] = [0.5, Math.tanh(0.25)];
+console.log(`dy/dt = ${dydt.item().toFixed(6)} (2t(1 − y²) = ${(2 * tv * (1 - yv ** 2)).toFixed(6)})`);
+const closedSecond = 2 * (1 - yv ** 2) - 8 * tv ** 2 * yv * (1 - yv ** 2);
+console.log(`d²y/dt² = ${d2ydt2!.item().toFixed(6)} (2(1 − y²) − 8t²y(1 − y²) = ${closedSecond.toFixed(6)})`);
 // %%
 // Second derivatives. The VJP above is made of ops, so it can be differentiated again. silu acts
 // elementwise, so the gradient of Σ silu'(x) is silu''(x), element by element.

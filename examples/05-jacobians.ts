@@ -48,7 +48,9 @@ console.log(`  = [${show(tensor([-1, 0.5, 1]))}, ${show(tensor([Math.exp(0.5) * 
 // jacrev stacks the rows, jacfwd the columns; both have shape [...out.shape, ...x.shape].
 const byRows = jacrev(f)(x);
 const byColumns = jacfwd(f)(x);
-console.log(`jacrev(f)(x): shape [${byRows.shape}], rows ${show(byRows.slice(0, 0, 1))} ${show(byRows.slice(0, 1, 2))}`);
+console.log(
+  `jacrev(f)(x): shape [${byRows.shape}], rows ${show(byRows.slice(0, 0, 1))} ${show(byRows.slice(0, 1, 2))}`,
+);
 const same = byRows.sub(byColumns).abs().max().item();
 console.log(`jacfwd(f)(x): shape [${byColumns.shape}], largest difference from jacrev ${same}`);
 // %%
@@ -82,8 +84,15 @@ for (let j = 0; j < 3; j++) {
 // What each mode costs: a pass per output row (reverse) or per input column (forward).
 manualSeed(0);
 const W = randn([200, 200], { dtype: "float64" }).mul(0.05);
-const loss = (v: Tensor) => W.matmul(v.reshape([200, 1])).tanh().sum(); // R²⁰⁰ → R
-const wide = (v: Tensor) => W.slice(1, 0, 2).matmul(v.reshape([2, 1])).tanh().reshape([200]); // R² → R²⁰⁰
+const loss = (v: Tensor) =>
+  W.matmul(v.reshape([200, 1]))
+    .tanh()
+    .sum(); // R²⁰⁰ → R
+const wide = (v: Tensor) =>
+  W.slice(1, 0, 2)
+    .matmul(v.reshape([2, 1]))
+    .tanh()
+    .reshape([200]); // R² → R²⁰⁰
 const time = (label: string, run: () => Tensor) => {
   const start = performance.now();
   const shape = run().shape;
@@ -114,4 +123,10 @@ console.log(`J·v from jacrev:       ${show(byRows.matmul(v.reshape([3, 1])).res
 const g = (t: Tensor) => t.tanh().mul(t.sum()).sum();
 const point = tensor([0.3, -0.8, 1.2], { dtype: "float64" });
 console.log(`hvp(g)(x, v):   ${show(hvp(g)(point, v))}`);
-console.log(`hessian(g)(x)·v: ${show(hessian(g)(point).matmul(v.reshape([3, 1])).reshape([3]))}`);
+console.log(
+  `hessian(g)(x)·v: ${show(
+    hessian(g)(point)
+      .matmul(v.reshape([3, 1]))
+      .reshape([3]),
+  )}`,
+);

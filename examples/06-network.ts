@@ -93,7 +93,9 @@ const trainBySgd = (clear: boolean, label: string) => {
     });
     if (step % 100 === 0) {
       const norm = Math.sqrt(W1.grad!.mul(W1.grad!).sum().item()); // the size of the step W1 just took, / lr
-      console.log(`   step ${String(step).padStart(3)}  loss ${loss.item().toFixed(4)}  |W1.grad| ${norm.toFixed(3)}`);
+      console.log(
+        `   step ${String(step).padStart(3)}  loss ${loss.item().toFixed(4)}  |W1.grad| ${norm.toFixed(3)}`,
+      );
     }
   }
   console.log(`   training accuracy ${(100 * accuracy(forward())).toFixed(1)}%`);

@@ -30,7 +30,9 @@ console.log(`d(x·detach(x))/dx at 3: ${x.grad!.item()}`);
 // %%
 // noGrad: nothing inside it is recorded. Its results are plain values, and backward refuses them.
 const evaluated = noGrad(() => x.mul(x));
-console.log(`made under noGrad: requiresGrad ${evaluated.requiresGrad}, op "${evaluated.op}", inputs ${evaluated.inputs.length}`);
+console.log(
+  `made under noGrad: requiresGrad ${evaluated.requiresGrad}, op "${evaluated.op}", inputs ${evaluated.inputs.length}`,
+);
 try {
   evaluated.sum().backward();
 } catch (e) {
@@ -50,11 +52,15 @@ const roundStraightThrough = (t: Tensor) => t.add(round(t).sub(t).detach());
 
 const w = tensor([0.4, 1.7, -2.2], { requiresGrad: true });
 const q = roundStraightThrough(w);
-q.mul(tensor([1, 2, 3])).sum().backward();
-console.log(`round(w) = ${JSON.stringify(q.toArray())}; through the estimator dL/dw = ${JSON.stringify(w.grad!.toArray())}`);
+q.mul(tensor([1, 2, 3]))
+  .sum()
+  .backward();
+console.log(
+  `round(w) = ${JSON.stringify(q.toArray())}; through the estimator dL/dw = ${JSON.stringify(w.grad!.toArray())}`,
+);
 // %%
 // Fitting quantized weights: y = x·round(w), from data made with integer weights [2, -1, 3].
-const fit = (quantize: (t: Tensor) => Tensor, label: string) => {
+const fitQuantized = (quantize: (t: Tensor) => Tensor, label: string) => {
   const g = new Generator(0);
   const xs = randn([64, 3], { generator: g });
   const ys = xs.matmul(tensor([[2], [-1], [3]]));
@@ -67,16 +73,20 @@ const fit = (quantize: (t: Tensor) => Tensor, label: string) => {
     noGrad(() => weights.assign(weights.sub(weights.grad!.mul(0.05))));
     if (step % 20 === 0) losses.push(loss.item().toFixed(3));
   }
-  console.log(`${label} loss at steps 0, 20, 40, 60: ${losses.join(", ")}; round(w) = ${JSON.stringify(round(weights).reshape([3]).toArray())}`);
+  console.log(
+    `${label} loss at steps 0, 20, 40, 60: ${losses.join(", ")}; round(w) = ${JSON.stringify(round(weights).reshape([3]).toArray())}`,
+  );
 };
-fit(round, "true derivative (0):  ");
-fit(roundStraightThrough, "straight-through:     ");
+fitQuantized(round, "true derivative (0):  ");
+fitQuantized(roundStraightThrough, "straight-through:     ");
 // %%
 // The memory of reverse mode: every intermediate a graph holds stays alive until backward has
 // passed it. A stack of `depth` layers of width 256 on a batch of 64:
 const layers = (depth: number) => {
   const g = new Generator(1);
-  return Array.from({ length: depth }, () => randn([256, 256], { std: Math.sqrt(2 / 256), generator: g, requiresGrad: true }));
+  return Array.from({ length: depth }, () =>
+    randn([256, 256], { std: Math.sqrt(2 / 256), generator: g, requiresGrad: true }),
+  );
 };
 const batch = randn([64, 256], { generator: new Generator(2) });
 const forwardStack = (h: Tensor, ws: readonly Tensor[]) => ws.reduce((a, W) => a.matmul(W).relu(), h);
@@ -87,7 +97,9 @@ const saved = (root: Tensor) =>
     .reduce((n, t) => n + t.size, 0);
 for (const depth of [5, 10, 20]) {
   const loss = forwardStack(batch, layers(depth)).mean();
-  console.log(`depth ${String(depth).padStart(2)}: the graph keeps ${String(saved(loss)).padStart(7)} floats (${(saved(loss) * 4 / 2 ** 20).toFixed(2)} MiB) for backward`);
+  console.log(
+    `depth ${String(depth).padStart(2)}: the graph keeps ${String(saved(loss)).padStart(7)} floats (${((saved(loss) * 4) / 2 ** 20).toFixed(2)} MiB) for backward`,
+  );
 }
 // %%
 // Checkpointing: run a segment without keeping its intermediates, and run it again in backward.
@@ -118,4 +130,6 @@ const checkpointed = h.mean();
 console.log(`20 layers in 4 checkpointed segments: the graph keeps ${saved(checkpointed)} floats`);
 checkpointed.backward();
 const worst = Math.max(...ws.map((W, i) => W.grad!.sub(plainGrads[i]).abs().max().item()));
-console.log(`loss ${checkpointed.item().toFixed(6)} = ${plain.item().toFixed(6)}; largest gradient difference ${worst}`);
+console.log(
+  `loss ${checkpointed.item().toFixed(6)} = ${plain.item().toFixed(6)}; largest gradient difference ${worst}`,
+);

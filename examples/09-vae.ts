@@ -97,7 +97,10 @@ const { score, baselined } = noGrad(() => {
   const dlogq = epsS.div(sigma);
   // A baseline b leaves the mean unchanged when it does not depend on the sample it multiplies,
   // since E[∇ log q] = 0: for sample i, the mean of f over the other S − 1 samples (leave one out).
-  const b = fz.sum().sub(fz).div(S - 1);
+  const b = fz
+    .sum()
+    .sub(fz)
+    .div(S - 1);
   return { score: fz.mul(dlogq).dataSync(), baselined: fz.sub(b).mul(dlogq).dataSync() };
 });
 const stats = (g: ArrayLike<number>) => {
@@ -143,7 +146,9 @@ for (let epoch = 1; epoch <= epochs; epoch++) {
 // The test −ELBO of the trained model on the 1000 test images.
 const elbo = await evaluateElbo(model, test, { generator });
 // The test −ELBO sums 1000 × 784 float32 terms per batch: its last printed digit is rounding.
-console.log(`   test −ELBO ${f(elbo.loss, 1)} on ${elbo.images} images (BCE ${f(elbo.bce, 1)}, KL ${f(elbo.kl)})`);
+console.log(
+  `   test −ELBO ${f(elbo.loss, 1)} on ${elbo.images} images (BCE ${f(elbo.bce, 1)}, KL ${f(elbo.kl)})`,
+);
 // %%
 // The importance-weighted bound on the first 200 test images, with k = 50 and k = 1 samples.
 const first200 = loadMnist("test", { limit: 200 });
@@ -151,7 +156,9 @@ const elbo200 = await evaluateElbo(model, first200, { generator });
 const iwae = await evaluateIwae(model, first200, { k: 50, images: 200, generator });
 const iwae1 = await evaluateIwae(model, first200, { k: 1, images: 200, generator });
 console.log(`   on the first ${iwae.images} test images: ELBO ${f(-elbo200.loss)}`);
-console.log(`   IWAE k = 1:  log p(x) ≥ ${f(iwae1.logLikelihood)} ± ${f(iwae1.standardError)} (one sample: the ELBO itself)`);
+console.log(
+  `   IWAE k = 1:  log p(x) ≥ ${f(iwae1.logLikelihood)} ± ${f(iwae1.standardError)} (one sample: the ELBO itself)`,
+);
 console.log(`   IWAE k = 50: log p(x) ≥ ${f(iwae.logLikelihood)} ± ${f(iwae.standardError)}`);
 // %%
 // The graph of a tiny VAE (4 pixels, 2 latents, 3 hidden units, 2 images), for the chapter's picture.

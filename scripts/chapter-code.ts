@@ -21,13 +21,19 @@ export function chapterExamples(): { chapter: string; example: string }[] {
 /** The chapter's Markdown with its code blocks set to the example's cells. */
 export function chapterWithCode(chapter: string, example: string): string {
   const markdown = readFileSync(join(root, "docs", chapter), "utf8");
-  return withCells(markdown, cellsOf(readFileSync(join(root, "examples", example), "utf8")), `docs/${chapter}`);
+  return withCells(
+    markdown,
+    cellsOf(readFileSync(join(root, "examples", example), "utf8")),
+    `docs/${chapter}`,
+  );
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   // With arguments, only the chapters whose names start with one of them.
   const only = process.argv.slice(2);
-  const chosen = chapterExamples().filter((c) => only.length === 0 || only.some((o) => c.chapter.startsWith(o)));
+  const chosen = chapterExamples().filter(
+    (c) => only.length === 0 || only.some((o) => c.chapter.startsWith(o)),
+  );
   for (const { chapter, example } of chosen) {
     const before = readFileSync(join(root, "docs", chapter), "utf8");
     const after = chapterWithCode(chapter, example);

@@ -24,9 +24,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   const transB = options.transB ?? false;
   // The errors' prefix, made only when one is thrown: matmul is on every training step's hot path.
   const fail = (problem: string) =>
-    new Error(
-      `matmul(${shapeOf(a)}${transA ? "ᵀ" : ""}, ${shapeOf(b)}${transB ? "ᵀ" : ""}): ${problem}`,
-    );
+    new Error(`matmul(${shapeOf(a)}${transA ? "ᵀ" : ""}, ${shapeOf(b)}${transB ? "ᵀ" : ""}): ${problem}`);
   if (a.ndim !== 2 || b.ndim !== 2) throw fail("both operands must be 2-D matrices");
   if (a.dtype !== b.dtype) throw fail(`dtypes differ (${a.dtype} and ${b.dtype})`);
   if (a.backend !== b.backend)
