@@ -7,7 +7,7 @@
  * from every repetition.
  */
 import type { BinaryOp, DType, UnaryOp } from "../../kernels/backend.ts";
-import { broadcastShapes, formatShape } from "../../kernels/shape.ts";
+import { broadcastShapes } from "../../kernels/shape.ts";
 import { applyOp, type Gradients } from "../op.ts";
 import { type Operand, shapeOf, Tensor, toTensor } from "../tensor.ts";
 import { equal, greater, notEqual, zerosLike } from "./constants.ts";
