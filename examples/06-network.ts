@@ -69,7 +69,7 @@ console.log("1. W = W.sub(W.grad.mul(0.05)) in a loop");
 }
 // %%
 // An MLP 2 → 16 → 1 with a hand-written SGD step; `clear` says whether each step zeroes the gradients.
-const trainBySgd = (clear: boolean, label: string) => {
+const trainBySgd = (clear: boolean, label: string, steps: number, every: number) => {
   console.log(label);
   const g = new Generator(1);
   const param = (shape: number[], scale: number) => {
@@ -84,14 +84,14 @@ const trainBySgd = (clear: boolean, label: string) => {
   const params = [W1, b1, W2, b2];
   [W1.name, b1.name, W2.name, b2.name] = ["W1", "b1", "W2", "b2"];
   const forward = () => x.matmul(W1).add(b1).relu().matmul(W2).add(b2); // rows: relu(x·W1 + b1)·W2 + b2
-  for (let step = 0; step <= 300; step++) {
+  for (let step = 0; step <= steps; step++) {
     const loss = binaryCrossEntropyWithLogits(forward(), y);
     if (clear) for (const p of params) p.zeroGrad(); // backward adds into .grad: clear it first
     loss.backward();
     noGrad(() => {
       for (const p of params) p.assign(p.sub(p.grad!.mul(0.5)));
     });
-    if (step % 100 === 0) {
+    if (step % every === 0) {
       const norm = Math.sqrt(W1.grad!.mul(W1.grad!).sum().item()); // the size of the step W1 just took, / lr
       console.log(
         `   step ${String(step).padStart(3)}  loss ${loss.item().toFixed(4)}  |W1.grad| ${norm.toFixed(3)}`,
@@ -101,10 +101,10 @@ const trainBySgd = (clear: boolean, label: string) => {
   console.log(`   training accuracy ${(100 * accuracy(forward())).toFixed(1)}%`);
   return forward;
 };
-const forward = trainBySgd(true, "2. MLP 2-16-1, hand-written SGD, lr 0.5");
+const forward = trainBySgd(true, "2. MLP 2-16-1, hand-written SGD, lr 0.5", 300, 100);
 // %%
 // The same loop with `p.zeroGrad()` left out: each step's gradient is added to all the earlier ones.
-trainBySgd(false, "   the same loop without zeroGrad:");
+trainBySgd(false, "   the same loop without zeroGrad:", 60, 10);
 // %%
 // The trained network's graph, with a fresh gradient on it.
 const mlpLoss = binaryCrossEntropyWithLogits(forward(), y);
