@@ -54,6 +54,7 @@ export default defineConfig({
   outDir,
   rewrites: { "README.md": "index.md" },
   lastUpdated: false,
+  head: [["link", { rel: "icon", href: "/favicon.ico" }]],
   markdown: {
     math: true,
     config: (md) => bookMarkdown(md),
@@ -99,7 +100,10 @@ export default defineConfig({
             server: { middlewareMode: true, hmr: false },
             logLevel: "warn",
           });
-          server.middlewares.use(lab.middlewares);
+          server.middlewares.use((request, response, next) => {
+            if ((request.url ?? "").startsWith("/lab/")) lab.middlewares(request, response, next);
+            else next();
+          });
           server.httpServer?.on("close", () => void lab.close());
         },
       },

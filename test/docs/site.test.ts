@@ -6,6 +6,8 @@
  * request may leave the local server. Then an exercise is graded in the page, failed as a stub and
  * passed once solved, by the graders `npm run exercise` runs.
  * Without Chromium it skips and says so, unless ELBO_REQUIRE_BROWSER=1 (CI).
+ * ELBO_BOOK_SCREENSHOTS=docs/images also saves the pictures the README shows: a chapter run in the
+ * page (site-chapter.png) and an exercise graded there (site-exercise.png).
  */
 import { execFile } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -23,6 +25,8 @@ const site = join(root, "dist-docs");
 const haveChromium = chromiumInstalled();
 if (!haveChromium && process.env.ELBO_REQUIRE_BROWSER === "1")
   throw new Error(`ELBO_REQUIRE_BROWSER=1 but there is no Chromium at ${chromiumPath}`);
+
+const screenshots = process.env.ELBO_BOOK_SCREENSHOTS;
 
 const chapters = readdirSync(join(root, "docs"))
   .filter((f) => /^\d\d-.*\.md$/.test(f))
@@ -114,6 +118,11 @@ describe.skipIf(!haveChromium)(
         expect(labels).toContain("dy/dt · add");
         expect(labels).toContain("t · leaf");
         expect(errors).toEqual([]);
+        if (screenshots) {
+          await page.setViewportSize({ width: 1280, height: 1100 });
+          await page.locator(".book-graph").first().evaluate((e) => e.scrollIntoView({ block: "center" }));
+          await page.screenshot({ path: join(screenshots, "site-chapter.png") });
+        }
       } finally {
         await page.close();
       }
@@ -130,6 +139,18 @@ describe.skipIf(!haveChromium)(
         expect(await panel.locator(".book-verdict").textContent()).toContain(
           "FAILED 02-scalar-autodiff at check 1 of 4",
         );
+        // A planted mistake (assigning .grad instead of adding): the verdict names the check and hints.
+        await editor.fill(readFileSync(join(root, "test/exercises/wrong/02-scalar-autodiff.ts"), "utf8"));
+        await panel.locator("button", { hasText: "Grade" }).click();
+        await page.waitForFunction(`document.querySelector(".book-verdict")?.textContent.includes("at check 3 of 4")`);
+        const failed = await panel.locator(".book-verdict").textContent();
+        expect(failed).toContain("FAIL 3/4 a value used twice: L = a·a + a");
+        expect(failed).toContain("hint: add into .grad (+=), never assign");
+        if (screenshots) {
+          await page.setViewportSize({ width: 1280, height: 1000 });
+          await panel.locator(".book-verdict").evaluate((e) => e.scrollIntoView({ block: "end" }));
+          await page.screenshot({ path: join(screenshots, "site-exercise.png") });
+        }
         await editor.fill(readFileSync(join(root, "exercises/solutions/02-scalar-autodiff.ts"), "utf8"));
         await panel.locator("button", { hasText: "Grade" }).click();
         await page.waitForFunction(VERDICT_IS("passed"), null, { timeout: 60_000 });
