@@ -120,7 +120,10 @@ describe.skipIf(!haveChromium)(
         expect(errors).toEqual([]);
         if (screenshots) {
           await page.setViewportSize({ width: 1280, height: 1100 });
-          await page.locator(".book-graph").first().evaluate((e) => e.scrollIntoView({ block: "center" }));
+          await page
+            .locator(".book-graph")
+            .first()
+            .evaluate((e) => e.scrollIntoView({ block: "center" }));
           await page.screenshot({ path: join(screenshots, "site-chapter.png") });
         }
       } finally {
@@ -142,7 +145,9 @@ describe.skipIf(!haveChromium)(
         // A planted mistake (assigning .grad instead of adding): the verdict names the check and hints.
         await editor.fill(readFileSync(join(root, "test/exercises/wrong/02-scalar-autodiff.ts"), "utf8"));
         await panel.locator("button", { hasText: "Grade" }).click();
-        await page.waitForFunction(`document.querySelector(".book-verdict")?.textContent.includes("at check 3 of 4")`);
+        await page.waitForFunction(
+          `document.querySelector(".book-verdict")?.textContent.includes("at check 3 of 4")`,
+        );
         const failed = await panel.locator(".book-verdict").textContent();
         expect(failed).toContain("FAIL 3/4 a value used twice: L = a·a + a");
         expect(failed).toContain("hint: add into .grad (+=), never assign");
