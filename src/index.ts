@@ -66,6 +66,7 @@ export { Generator, globalGenerator, manualSeed } from "./autograd/random.ts";
 export { scoped, valuesOf } from "./autograd/scope.ts";
 export type { NestedArray, Operand } from "./autograd/tensor.ts";
 export { fromTypedArray, Tensor } from "./autograd/tensor.ts";
+export type { JacobianTransform } from "./autograd/transforms.ts";
 export {
   grad,
   hessian,

@@ -1,6 +1,6 @@
-import { type Tensor, tensor } from "../../src/index.ts";
+import { tensor } from "../../src/index.ts";
 import { expectClose, exported, holds } from "./assertions.ts";
-import { evaluate, expressionArb } from "./expressions.ts";
+import { evaluate, expressionArb, tensorArithmetic } from "./expressions.ts";
 import { type Exercise, Failure, type StudentModule } from "./verdict.ts";
 
 interface Value {
@@ -14,14 +14,6 @@ interface Value {
 type ValueClass = new (data: number) => Value;
 
 const valueClass = (student: StudentModule) => exported<ValueClass>(student, "Value");
-
-const tensorArithmetic = {
-  add: (a: Tensor, b: Tensor) => a.add(b),
-  mul: (a: Tensor, b: Tensor) => a.mul(b),
-  tanh: (a: Tensor) => a.tanh(),
-  addConstant: (a: Tensor, c: number) => a.add(c),
-  mulConstant: (a: Tensor, c: number) => a.mul(c),
-};
 
 export const exercise: Exercise = {
   id: "02-scalar-autodiff",

@@ -5,7 +5,13 @@
  * counterexample, shrunk, in the message).
  */
 import fc from "fast-check";
-import { type GradcheckOptions, gradcheck, gradgradcheck, type Tensor } from "../../src/index.ts";
+import {
+  type GradcheckOptions,
+  type GradcheckReport,
+  gradcheck,
+  gradgradcheck,
+  type Tensor,
+} from "../../src/index.ts";
 import { Failure, type StudentModule } from "./verdict.ts";
 
 /** The export `name` of the student's module, which must be a function (or a class). */
@@ -69,16 +75,19 @@ export function expectGradcheck(
   inputs: Tensor[],
   options?: GradcheckOptions,
 ): void {
-  const report = gradcheck(fn, inputs, options);
-  if (!report.passed) throw new Failure(report.message);
+  passes(gradcheck(fn, inputs, options));
 }
 
+/** gradgradcheck passes: the second derivatives agree with finite differences of the first. */
 export function expectGradgradcheck(
   fn: (...xs: Tensor[]) => Tensor,
   inputs: Tensor[],
   options?: GradcheckOptions,
 ): void {
-  const report = gradgradcheck(fn, inputs, options);
+  passes(gradgradcheck(fn, inputs, options));
+}
+
+function passes(report: GradcheckReport): void {
   if (!report.passed) throw new Failure(report.message);
 }
 

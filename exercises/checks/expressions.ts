@@ -5,6 +5,7 @@
  * student's numbers and once with elbo's tensors, and the two are compared.
  */
 import fc from "fast-check";
+import type { Tensor } from "../../src/index.ts";
 
 export type Step =
   | { op: "add" | "mul"; a: number; b: number }
@@ -62,3 +63,12 @@ export function evaluate<T>(e: Expression, leaves: readonly T[], arithmetic: Ari
   }
   return nodes;
 }
+
+/** The same steps on elbo's tensors: the reference every student's arithmetic is compared with. */
+export const tensorArithmetic: Arithmetic<Tensor> = {
+  add: (a, b) => a.add(b),
+  mul: (a, b) => a.mul(b),
+  tanh: (a) => a.tanh(),
+  addConstant: (a, c) => a.add(c),
+  mulConstant: (a, c) => a.mul(c),
+};

@@ -247,26 +247,28 @@ function jacobianWith(
 }
 
 /**
+ * jacrev and jacfwd, typed as JAX's: one output and one argument number give a tensor; a list of
+ * argument numbers, or a function returning a list of tensors, gives a list; both, a list of lists
+ * (per output, then per argument).
+ */
+export interface JacobianTransform {
+  (f: (...args: Tensor[]) => Tensor, argnums?: number): (...args: Tensor[]) => Tensor;
+  (f: (...args: Tensor[]) => Tensor, argnums: readonly number[]): (...args: Tensor[]) => Tensor[];
+  (f: (...args: Tensor[]) => readonly Tensor[], argnums?: number): (...args: Tensor[]) => Tensor[];
+  (
+    f: (...args: Tensor[]) => readonly Tensor[],
+    argnums: readonly number[],
+  ): (...args: Tensor[]) => Tensor[][];
+}
+
+/**
  * The Jacobian by reverse mode, as JAX's jacrev: one VJP per element of each output, each giving a
  * row e_iᵀJ = ∂out_i/∂x. J has shape [...out.shape, ...x.shape]; with a list of argnums there is
  * one per argument, and when f returns a list of tensors, one (or one list) per output. It costs
  * one backward pass per output element: the cheap direction when outputs are few.
  */
-export function jacrev(f: (...args: Tensor[]) => Tensor, argnums?: number): (...args: Tensor[]) => Tensor;
-export function jacrev(
-  f: (...args: Tensor[]) => Tensor,
-  argnums: readonly number[],
-): (...args: Tensor[]) => Tensor[];
-export function jacrev(
-  f: (...args: Tensor[]) => readonly Tensor[],
-  argnums?: number,
-): (...args: Tensor[]) => Tensor[];
-export function jacrev(
-  f: (...args: Tensor[]) => readonly Tensor[],
-  argnums: readonly number[],
-): (...args: Tensor[]) => Tensor[][];
-export function jacrev(f: MultiFn, argnums: number | readonly number[] = 0) {
-  return jacobianWith("jacrev", f, argnums, (outs, xs, recorded) =>
+export const jacrev = ((f: MultiFn, argnums: number | readonly number[] = 0) =>
+  jacobianWith("jacrev", f, argnums, (outs, xs, recorded) =>
     outs.map((out) => {
       const rows = xs.map((): Tensor[] => []);
       for (let i = 0; i < out.size; i++) {
@@ -275,8 +277,7 @@ export function jacrev(f: MultiFn, argnums: number | readonly number[] = 0) {
       }
       return xs.map((x, a) => block(rows[a], 0, out, x, x));
     }),
-  );
-}
+  )) as JacobianTransform;
 
 /** JAX's `jax.jacobian`: the Jacobian by reverse mode (jacrev). */
 export const jacobian = jacrev;
@@ -288,21 +289,8 @@ export const jacobian = jacrev;
  * ⟨Jᵀu, e_j⟩ with respect to u. It costs one pass per input element: the cheap direction when
  * inputs are few and outputs many.
  */
-export function jacfwd(f: (...args: Tensor[]) => Tensor, argnums?: number): (...args: Tensor[]) => Tensor;
-export function jacfwd(
-  f: (...args: Tensor[]) => Tensor,
-  argnums: readonly number[],
-): (...args: Tensor[]) => Tensor[];
-export function jacfwd(
-  f: (...args: Tensor[]) => readonly Tensor[],
-  argnums?: number,
-): (...args: Tensor[]) => Tensor[];
-export function jacfwd(
-  f: (...args: Tensor[]) => readonly Tensor[],
-  argnums: readonly number[],
-): (...args: Tensor[]) => Tensor[][];
-export function jacfwd(f: MultiFn, argnums: number | readonly number[] = 0) {
-  return jacobianWith("jacfwd", f, argnums, (outs, xs, recorded) => {
+export const jacfwd = ((f: MultiFn, argnums: number | readonly number[] = 0) =>
+  jacobianWith("jacfwd", f, argnums, (outs, xs, recorded) => {
     if (outs.length === 0) return [];
     const us = outs.map((o) => {
       const u = zerosLike(o);
@@ -325,5 +313,4 @@ export function jacfwd(f: MultiFn, argnums: number | readonly number[] = 0) {
       }
     }
     return outs.map((out, o) => xs.map((x, a) => block(columns[o][a], out.ndim, out, x, out)));
-  });
-}
+  })) as JacobianTransform;
