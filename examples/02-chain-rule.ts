@@ -3,7 +3,9 @@
  *
  * One neuron, o = tanh(x1·w1 + x2·w2 + b) (the expression of micrograd's lecture): first the
  * backward pass by hand, node by node, then the engine's, then the two compared.
+ * The cells below (each starts with a `// %%` line) are the chapter's code blocks, in order.
  */
+// %%
 import { type Tensor, tensor } from "../src/index.ts";
 import { drawGraph } from "./pictures.ts";
 
@@ -32,6 +34,7 @@ const o = n.tanh();
 o.name = "o";
 const v = (t: Tensor) => t.item();
 console.log(`forward: n = ${v(n).toFixed(4)}, o = tanh(n) = ${v(o).toFixed(4)}`);
+// %%
 
 // Backward by hand, from the output down. Each line is one local derivative times the gradient
 // arriving from above (the chain rule): dL/dinput = dL/doutput · doutput/dinput.
@@ -60,11 +63,19 @@ const worst = Math.max(
   ...[n, b, sum, x1w1, x2w2, x1, w1, x2, w2].map((t) => Math.abs(hand.get(t.name!)! - v(t.grad!))),
 );
 console.log(`largest difference between hand and engine: ${worst}`);
-
+// %%
+// The graph behind o with every value and gradient, drawn by Graphviz (docs/images/02-neuron.svg).
 await drawGraph("02-neuron.svg", o);
-
+// %%
 // A node used twice gets the sum of both paths' gradients: d(a·a + a)/da = 2a + 1.
 const a = leaf(3, "a");
 const twice = a.mul(a).add(a);
 twice.backward();
 console.log(`a = 3, L = a·a + a: dL/da = ${v(a.grad!)} (2a + 1 = 7)`);
+// %%
+// backward() adds into .grad: a second call without zeroGrad() adds the same 7 again.
+a.mul(a).add(a).backward();
+console.log(`after a second backward: dL/da = ${v(a.grad!)}`);
+a.zeroGrad();
+a.mul(a).add(a).backward();
+console.log(`after zeroGrad() and backward: dL/da = ${v(a.grad!)}`);

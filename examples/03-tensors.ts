@@ -3,12 +3,14 @@
  *
  * Broadcasting and why a broadcast input's gradient is summed back; matmul's two VJPs, checked
  * against the formulas; reductions and where their gradients go.
+ * The cells below (each starts with a `// %%` line) are the chapter's code blocks, in order.
  */
+// %%
 import { gradcheck, manualSeed, randn, type Tensor, tensor } from "../src/index.ts";
 
 const show = (t: Tensor | null) => JSON.stringify(t?.toArray());
 
-// --- Broadcasting: a bias of shape [3] added to every row of a [2, 3] batch.
+// Broadcasting: a bias of shape [3] added to every row of a [2, 3] batch.
 const x = tensor(
   [
     [1, 2, 3],
@@ -27,8 +29,8 @@ const w = tensor([
 y.mul(w).sum().backward();
 console.log(`dL/dx    = ${show(x.grad)} (one gradient per element: w itself)`);
 console.log(`dL/dbias = ${show(bias.grad)} (each bias element was used in both rows: w summed over rows)`);
-
-// --- Matmul: C = A·B, with G = dL/dC, gives dA = G·Bᵀ and dB = Aᵀ·G.
+// %%
+// Matmul: C = A·B, with G = dL/dC, gives dA = G·Bᵀ and dB = Aᵀ·G.
 manualSeed(3);
 const A = randn([2, 3], { dtype: "float64", requiresGrad: true });
 const B = randn([3, 4], { dtype: "float64", requiresGrad: true });
@@ -56,8 +58,8 @@ const mm = gradcheck((a, b) => a.matmul(b), [A, B]);
 console.log(
   `gradcheck of matmul: passed ${mm.passed}, max abs error ${Math.max(...mm.inputs.map((r) => r.maxAbsError)).toExponential(1)}`,
 );
-
-// --- Reductions: where each one sends its gradient.
+// %%
+// Reductions: where each one sends its gradient.
 const v = tensor([1, 5, 2, 5], { requiresGrad: true });
 v.sum().backward();
 console.log(`sum:  grad ${show(v.grad)} (every element counted once)`);

@@ -3,31 +3,33 @@
  *
  * SiLU (also called swish), silu(x) = x·sigmoid(x), written as an op with its own backward; checked
  * with gradcheck; broken on purpose to see what gradcheck says; then its second derivative.
+ * The cells below (each starts with a `// %%` line) are the chapter's code blocks, in order.
  */
-import { applyOp, grad, gradcheck, gradgradcheck, hessian, type Tensor, tensor } from "../src/index.ts";
+// %%
+import {
+  applyOp,
+  grad,
+  gradcheck,
+  gradgradcheck,
+  gradients,
+  hessian,
+  type Tensor,
+  tensor,
+} from "../src/index.ts";
+import { drawGraph } from "./pictures.ts";
 
 // d silu(x)/dx = s + x·s·(1 − s), with s = sigmoid(x)
 function silu(x: Tensor): Tensor {
   return applyOp(
     "silu",
     [x],
-    () => x.mul(x.sigmoid()),
+    () => x.mul(x.sigmoid()), // forward: any ops
     (g) => [
       () => {
         const s = x.sigmoid();
-        return g.mul(s.add(x.mul(s).mul(s.neg().add(1))));
+        return g.mul(s.add(x.mul(s).mul(s.neg().add(1)))); // g · dsilu/dx
       },
     ],
-  );
-}
-
-// The same op with a bug a tired person writes: the product rule's second term forgotten.
-function siluBroken(x: Tensor): Tensor {
-  return applyOp(
-    "siluBroken",
-    [x],
-    () => x.mul(x.sigmoid()),
-    (g) => [() => g.mul(x.sigmoid())],
   );
 }
 
@@ -43,10 +45,36 @@ console.log(
   `gradcheck(silu): passed ${good.passed}, max abs error ${good.inputs[0].maxAbsError.toExponential(1)}`,
 );
 
+// %%
+// The same op with a bug a tired person writes: the product rule's second term forgotten.
+function siluBroken(x: Tensor): Tensor {
+  return applyOp(
+    "siluBroken",
+    [x],
+    () => x.mul(x.sigmoid()),
+    (g) => [() => g.mul(x.sigmoid())],
+  );
+}
+
 const bad = gradcheck(siluBroken, [x]);
 console.log(`gradcheck(siluBroken): passed ${bad.passed}`);
 console.log(bad.message);
-
+// %%
+// The backward pass, recorded: y = tanh(t²) at t = 0.5, then backward({ createGraph: true }).
+const t = tensor(0.5, { dtype: "float64", requiresGrad: true });
+t.name = "t";
+const yOfT = t.mul(t).tanh();
+yOfT.name = "y";
+yOfT.backward({ createGraph: true });
+const dydt = t.grad!; // 2t·(1 − y²), built from ops: a tensor with a graph of its own
+dydt.name = "dy/dt";
+await drawGraph("04-backward-graph.svg", dydt);
+const [d2ydt2] = gradients(dydt, [t]); // differentiate the recorded backward pass
+const [tv, yv] = [0.5, Math.tanh(0.25)];
+console.log(`dy/dt = ${dydt.item().toFixed(6)} (2t(1 − y²) = ${(2 * tv * (1 - yv ** 2)).toFixed(6)})`);
+const closedSecond = 2 * (1 - yv ** 2) - 8 * tv ** 2 * yv * (1 - yv ** 2);
+console.log(`d²y/dt² = ${d2ydt2!.item().toFixed(6)} (2(1 − y²) − 8t²y(1 − y²) = ${closedSecond.toFixed(6)})`);
+// %%
 // Second derivatives. The VJP above is made of ops, so it can be differentiated again. silu acts
 // elementwise, so the gradient of Σ silu'(x) is silu''(x), element by element.
 const first = grad((t: Tensor) => silu(t).sum());
@@ -67,7 +95,7 @@ const gg = gradgradcheck(silu, [x]);
 console.log(`gradgradcheck(silu): passed ${gg.passed}`);
 const ggBad = gradgradcheck(siluBroken, [x]);
 console.log(`gradgradcheck(siluBroken): passed ${ggBad.passed}`);
-
+// %%
 // The Hessian of f(x) = Σ silu(x)·x₀ couples every element to x₀: a dense first row and column.
 const f = (t: Tensor) => silu(t).mul(t.sliceRows(0, 1)).sum();
 const h = hessian(f)(tensor([0.5, -1, 2], { dtype: "float64" }));

@@ -58,7 +58,18 @@ export { Generator, globalGenerator, manualSeed } from "./autograd/random.ts";
 export { scoped, valuesOf } from "./autograd/scope.ts";
 export type { NestedArray, Operand } from "./autograd/tensor.ts";
 export { fromTypedArray, Tensor } from "./autograd/tensor.ts";
-export { grad, hessian, hvp, jvp, valueAndGrad, vjp } from "./autograd/transforms.ts";
+export type { JacobianTransform } from "./autograd/transforms.ts";
+export {
+  grad,
+  hessian,
+  hvp,
+  jacfwd,
+  jacobian,
+  jacrev,
+  jvp,
+  valueAndGrad,
+  vjp,
+} from "./autograd/transforms.ts";
 export type { CompiledStep, CompileOptions } from "./compile/compile.ts";
 export { CompileError, compile } from "./compile/compile.ts";
 export type {

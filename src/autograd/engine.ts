@@ -161,7 +161,7 @@ function runPass(
           grads.set(input, previous === undefined ? gi : previous.add(gi));
         }
       } catch (e) {
-        throw prefixed(`backward of ${node.op}`, e);
+        throw prefixed(`backward of ${node.op}${node.name === undefined ? "" : ` ('${node.name}')`}`, e);
       }
     }
   };
@@ -195,7 +195,8 @@ function checkVersions(node: Tensor): void {
 
 function changedInPlace(node: Tensor, what: string, t: Tensor, saved: number): Error {
   return new Error(
-    `backward of ${node.op}: one of the tensors needed for gradient computation has been modified by an in-place operation: ` +
+    // No prefix here: the walk's catch adds "backward of <op> ('<name>'):" to every error it meets.
+    "one of the tensors needed for gradient computation has been modified by an in-place operation: " +
       `${what}, ${describe(t)}, was changed by assign() after ${node.op} was computed (it is at version ${t.version}, ${node.op} used version ${saved}). ` +
       "Call backward() before changing it, or assign to a copy (t.detach()) and use that instead.",
   );

@@ -32,19 +32,29 @@ export interface InputReport {
   shape: number[];
   /** Largest |analytic − numeric| over the elements of this input. */
   maxAbsError: number;
-  /** Largest |analytic − numeric| / max(|analytic|, |numeric|) over the elements (0 where both are 0). */
+  /**
+   * Largest relative error |analytic − numeric| / |numeric| over the elements: the relative error
+   * that rtol bounds (Infinity where numeric is 0 and analytic is not; 0 where both are 0).
+   */
   maxRelError: number;
-  /** The element that fails the tolerance by the most (or the largest error when all pass). */
+  /** The element that fails the tolerance by the most (or comes closest to failing when all pass). */
   worstIndex: number[];
   analytic: number;
   numeric: number;
+  /** That element's |analytic − numeric|, its relative error, and its bound atol + rtol·|numeric|. */
+  absError: number;
+  relError: number;
+  bound: number;
   passed: boolean;
 }
 
 export interface GradcheckReport {
   passed: boolean;
   inputs: InputReport[];
-  /** One line per failing input, naming the element and both derivatives; "" when all pass. */
+  /**
+   * One line per failing input: the worst element, both derivatives, and that element's own
+   * errors against its bound; "" when all pass.
+   */
   message: string;
 }
 
@@ -163,7 +173,7 @@ function compare(
   );
 
   const reports = values.map((v, i): InputReport => {
-    let worst = { score: Number.NEGATIVE_INFINITY, j: 0, a: 0, n: 0 };
+    let worst = { score: Number.NEGATIVE_INFINITY, j: 0, a: 0, n: 0, abs: 0, rel: 0, bound: 0 };
     let maxAbs = 0;
     let maxRel = 0;
     for (let j = 0; j < v.length; j++) {
@@ -176,13 +186,15 @@ function compare(
       };
       const numeric = (at(eps) - at(-eps)) / (2 * eps);
       const a = analytic[i][j];
+      // The one rule: an element passes when |a − n| ≤ atol + rtol·|n|; rel is what rtol bounds.
       const abs = Math.abs(a - numeric);
-      const scale = Math.max(Math.abs(a), Math.abs(numeric));
+      const bound = atol + rtol * Math.abs(numeric);
+      const rel = abs === 0 ? 0 : abs / Math.abs(numeric);
       maxAbs = Math.max(maxAbs, abs);
-      maxRel = Math.max(maxRel, scale === 0 ? 0 : abs / scale);
-      // How far past its tolerance this element is (≤ 0 means it passes); NaN counts as the worst.
-      const score = Number.isNaN(abs) ? Number.POSITIVE_INFINITY : abs - (atol + rtol * Math.abs(numeric));
-      if (score > worst.score) worst = { score, j, a, n: numeric };
+      maxRel = Math.max(maxRel, rel);
+      // How far past its bound this element is (≤ 0 means it passes); NaN counts as the worst.
+      const score = Number.isNaN(abs) ? Number.POSITIVE_INFINITY : abs - bound;
+      if (score > worst.score) worst = { score, j, a, n: numeric, abs, rel, bound };
     }
     return {
       input: i,
@@ -192,6 +204,9 @@ function compare(
       worstIndex: unravel(worst.j, inputs[i].shape),
       analytic: worst.a,
       numeric: worst.n,
+      absError: worst.abs,
+      relError: worst.rel,
+      bound: worst.bound,
       passed: worst.score <= 0, // an empty input keeps −∞: nothing to fail
     };
   });
@@ -201,8 +216,9 @@ function compare(
     .map(
       (r) =>
         `${words.check}: ${words.derivative}input ${r.input} (shape ${formatShape(r.shape)}) at index [${r.worstIndex.join(", ")}]: ` +
-        `${words.analytic} ${r.analytic} but ${words.numeric} ${r.numeric} ` +
-        `(abs error ${r.maxAbsError.toExponential(2)}, rel error ${r.maxRelError.toExponential(2)}; tolerance atol ${atol}, rtol ${rtol})`,
+        `${words.analytic} ${r.analytic} but ${words.numeric} ${r.numeric}: ` +
+        `abs error ${r.absError.toExponential(2)} > atol + rtol·|numeric| = ${r.bound.toExponential(2)} ` +
+        `(rel error ${r.relError.toExponential(2)}; atol ${atol}, rtol ${rtol})`,
     )
     .join("\n");
   return { passed: failures.length === 0, inputs: reports, message };

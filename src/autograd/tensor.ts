@@ -56,7 +56,7 @@ export class Tensor {
   version = 0;
   /** Keep `.grad` on this non-leaf too (PyTorch's retain_grad). */
   retainsGrad = false;
-  /** An optional label, shown by toDot(). */
+  /** An optional label, shown by toDot() and in the errors that name this tensor. */
   name: string | undefined;
 
   constructor(storage: Storage, shape: Shape, backend: Backend, options: { requiresGrad?: boolean } = {}) {
@@ -315,6 +315,11 @@ export function describe(t: Tensor): string {
   const name = t.name === undefined ? "" : ` '${t.name}'`;
   const origin = t.isLeaf ? "a leaf" : `made by ${t.op}`;
   return `the ${t.dtype} ${formatShape(t.shape)} tensor${name} (${origin})`;
+}
+
+/** "[2, 3]", or "'μ' [2, 3]" for a named tensor: how shape errors show an operand. */
+export function shapeOf(t: Tensor): string {
+  return t.name === undefined ? formatShape(t.shape) : `'${t.name}' ${formatShape(t.shape)}`;
 }
 
 /** A tensor of shape [] holding `value`, on the same backend and in the same dtype as `like`. */

@@ -7,6 +7,8 @@
  *   jvp(f)(xs, vs)             f(xs) and J·v (forward mode, see jvp)
  *   hvp(f)(x, v)               the Hessian times v, without forming the Hessian
  *   hessian(f)(x)              the whole Hessian, shape [...x.shape, ...x.shape], for small x
+ *   jacrev(f)(x) = jacobian    the Jacobian, shape [...out.shape, ...x.shape], one VJP per output element
+ *   jacfwd(f)(x)               the same Jacobian, one JVP per input element
  *
  * Each is built on `gradients` (engine.ts). When a graph is being recorded (outside noGrad) the
  * derivatives they return are recorded too, so they compose to any order and can be backpropagated
@@ -43,13 +45,20 @@ function gradientsOrZeros(
   return gradients(root, wrt, seed, { createGraph }).map((g, i) => g ?? zerosLike(wrt[i]));
 }
 
-/** f(...args) and its gradients with respect to the arguments numbered `wrt`. */
-function evaluateWithGradients(f: Fn, wrt: readonly number[], args: readonly Tensor[]) {
+/** Refuse an argument number that f was not given, naming the transform. */
+function checkArgnums(caller: string, wrt: readonly number[], args: readonly Tensor[]): void {
   for (const i of wrt) {
     if (!(Number.isInteger(i) && i >= 0 && i < args.length)) {
-      throw new Error(`grad: argument ${i} to differentiate does not exist (f got ${args.length} arguments)`);
+      throw new Error(
+        `${caller}: argument ${i} to differentiate does not exist (f got ${args.length} arguments)`,
+      );
     }
   }
+}
+
+/** f(...args) and its gradients with respect to the arguments numbered `wrt`. */
+function evaluateWithGradients(f: Fn, wrt: readonly number[], args: readonly Tensor[]) {
+  checkArgnums("grad", wrt, args);
   const recorded = isGradEnabled();
   return enableGrad(() => {
     const xs = args.map((a, i) => (wrt.includes(i) ? variable(a, recorded) : a));
@@ -184,3 +193,125 @@ export function hessian(f: (x: Tensor) => Tensor): (x: Tensor) => Tensor {
     });
   };
 }
+
+/** A function of tensors returning one tensor or several (JAX's tuple of outputs). */
+type MultiFn = (...args: Tensor[]) => Tensor | readonly Tensor[];
+
+/** The basis vector e_i of a tensor shaped like `like`: 1 at flat index i, 0 elsewhere. */
+function basisLike(like: Tensor, i: number): Tensor {
+  const e = like.dtype === "float64" ? new Float64Array(like.size) : new Float32Array(like.size);
+  e[i] = 1;
+  return new Tensor(like.backend.fromArray(e), like.shape, like.backend);
+}
+
+/** A Jacobian block of shape [...out.shape, ...x.shape] stacked from its rows or columns (zeros if none). */
+function block(pieces: Tensor[], axis: number, out: Tensor, x: Tensor, like: Tensor): Tensor {
+  const shape = [...out.shape, ...x.shape];
+  if (pieces.length === 0) return new Tensor(like.backend.fill(0, 0, like.dtype), shape, like.backend);
+  return stack(pieces, axis).reshape(shape);
+}
+
+/**
+ * Evaluate f with the arguments numbered `argnums` as variables and hand its outputs to `build`,
+ * which returns J[output][argument]. The answer is shaped as JAX's: a tensor for one output and
+ * one argument number, a list where one of them is a list, a list (per output) of lists otherwise.
+ */
+function jacobianWith(
+  caller: string,
+  f: MultiFn,
+  argnums: number | readonly number[],
+  build: (outs: Tensor[], xs: Tensor[], recorded: boolean) => Tensor[][],
+) {
+  return (...args: Tensor[]) => {
+    const wrt = typeof argnums === "number" ? [argnums] : [...argnums];
+    checkArgnums(caller, wrt, args);
+    const recorded = isGradEnabled();
+    return enableGrad(() => {
+      const all = args.map((a, i) => (wrt.includes(i) ? variable(a, recorded) : a));
+      const result = f(...all);
+      const outs = result instanceof Tensor ? [result] : [...result];
+      for (const [k, o] of outs.entries()) {
+        if (!(o instanceof Tensor))
+          throw new Error(
+            `${caller}: f must return a tensor or a list of tensors; output ${k} is not a tensor`,
+          );
+      }
+      const blocks = build(
+        outs,
+        wrt.map((i) => all[i]),
+        recorded,
+      );
+      const perOutput = blocks.map((row) => (typeof argnums === "number" ? row[0] : row));
+      return result instanceof Tensor ? perOutput[0] : perOutput;
+    });
+  };
+}
+
+/**
+ * jacrev and jacfwd, typed as JAX's: one output and one argument number give a tensor; a list of
+ * argument numbers, or a function returning a list of tensors, gives a list; both, a list of lists
+ * (per output, then per argument).
+ */
+export interface JacobianTransform {
+  (f: (...args: Tensor[]) => Tensor, argnums?: number): (...args: Tensor[]) => Tensor;
+  (f: (...args: Tensor[]) => Tensor, argnums: readonly number[]): (...args: Tensor[]) => Tensor[];
+  (f: (...args: Tensor[]) => readonly Tensor[], argnums?: number): (...args: Tensor[]) => Tensor[];
+  (
+    f: (...args: Tensor[]) => readonly Tensor[],
+    argnums: readonly number[],
+  ): (...args: Tensor[]) => Tensor[][];
+}
+
+/**
+ * The Jacobian by reverse mode, as JAX's jacrev: one VJP per element of each output, each giving a
+ * row e_iᵀJ = ∂out_i/∂x. J has shape [...out.shape, ...x.shape]; with a list of argnums there is
+ * one per argument, and when f returns a list of tensors, one (or one list) per output. It costs
+ * one backward pass per output element: the cheap direction when outputs are few.
+ */
+export const jacrev = ((f: MultiFn, argnums: number | readonly number[] = 0) =>
+  jacobianWith("jacrev", f, argnums, (outs, xs, recorded) =>
+    outs.map((out) => {
+      const rows = xs.map((): Tensor[] => []);
+      for (let i = 0; i < out.size; i++) {
+        const pulled = gradientsOrZeros(out, xs, basisLike(out, i), recorded);
+        for (const [a, row] of pulled.entries()) rows[a].push(row);
+      }
+      return xs.map((x, a) => block(rows[a], 0, out, x, x));
+    }),
+  )) as JacobianTransform;
+
+/** JAX's `jax.jacobian`: the Jacobian by reverse mode (jacrev). */
+export const jacobian = jacrev;
+
+/**
+ * The Jacobian by forward mode, as JAX's jacfwd: one JVP per element of each argument, each giving
+ * a column J·e_j = ∂out/∂x_j, with jacrev's shapes. elbo's JVP is jvp's double VJP: one recorded
+ * backward pass makes Jᵀu, linear in a dummy cotangent u, and column j is the gradient of
+ * ⟨Jᵀu, e_j⟩ with respect to u. It costs one pass per input element: the cheap direction when
+ * inputs are few and outputs many.
+ */
+export const jacfwd = ((f: MultiFn, argnums: number | readonly number[] = 0) =>
+  jacobianWith("jacfwd", f, argnums, (outs, xs, recorded) => {
+    if (outs.length === 0) return [];
+    const us = outs.map((o) => {
+      const u = zerosLike(o);
+      u.requiresGrad = true;
+      return u;
+    });
+    // Σ_o ⟨out_o, u_o⟩: its gradient in each x is Σ_o J_oᵀu_o, linear in the u's.
+    const paired = outs.map((o, k) => o.mul(us[k]).sum()).reduce((a, b) => a.add(b));
+    const pulled = gradients(paired, xs, undefined, { createGraph: true });
+    const columns = outs.map(() => xs.map((): Tensor[] => []));
+    for (const [a, x] of xs.entries()) {
+      const g = pulled[a];
+      for (let j = 0; j < x.size; j++) {
+        // d⟨Jᵀu, e_j⟩/du_o = J_o·e_j; zeros where no output depends on x.
+        const column =
+          g === null || !g.requiresGrad
+            ? us.map((u) => zerosLike(u))
+            : gradientsOrZeros(g, us, basisLike(g, j), recorded);
+        for (const [o, c] of column.entries()) columns[o][a].push(c);
+      }
+    }
+    return outs.map((out, o) => xs.map((x, a) => block(columns[o][a], out.ndim, out, x, out)));
+  })) as JacobianTransform;

@@ -3,8 +3,9 @@
  * first use through a dynamic import, so a CPU-only user never pays for, or breaks on, a library
  * that only another backend needs (gpu.js, its native modules).
  *
- * Choose with `await useBackend("cpu")`, the `--backend` flag of the scripts, or the environment
- * variable ELBO_BACKEND.
+ * Choose with `await useBackend("cpu")`. The library itself never reads the environment: a
+ * program that wants the variable ELBO_BACKEND to choose asks `backendFromEnvironment()`, as the
+ * trainer (`npm run train:mnist`, beside its `--backend` flag) does.
  */
 import type { Backend } from "./backend.ts";
 import { CpuBackend } from "./cpu/backend.ts";
@@ -109,7 +110,11 @@ export async function useBackend(name: string): Promise<Backend> {
   return current;
 }
 
-/** The backend named by the environment variable ELBO_BACKEND, if it is set (Node only). */
+/**
+ * The backend named by the environment variable ELBO_BACKEND, if it is set (Node only). Nothing in
+ * the library calls this on its own: `await useBackend(backendFromEnvironment() ?? "cpu")` is how a
+ * script honours the variable.
+ */
 export function backendFromEnvironment(): string | undefined {
   return environmentVariable("ELBO_BACKEND");
 }

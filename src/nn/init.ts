@@ -6,7 +6,9 @@ import type { DType, Shape } from "../kernels/backend.ts";
 
 /**
  * Uniform in ±1/√fanIn: PyTorch's default for nn.Linear's weight (kaiming_uniform with a = √5
- * works out to this bound) and bias. It keeps each layer's output variance near its input's.
+ * works out to this bound) and bias. Its variance is 1/(3·fanIn), so an output Σ wᵢxᵢ has about a
+ * third of its inputs' mean square E[x²]: signals shrink layer by layer (chapter 7 of the tutorial
+ * measures it), which is why deep relu stacks use He's variance 2/fanIn instead.
  */
 export function uniformFanIn(
   shape: Shape,

@@ -27,5 +27,7 @@ export function gaussianKl(mu: Tensor, logvar: Tensor): Tensor {
 export function negativeElbo(logits: Tensor, x: Tensor, mu: Tensor, logvar: Tensor): ElboTerms {
   const bce = binaryCrossEntropyWithLogits(logits, x, "sum");
   const kl = gaussianKl(mu, logvar);
-  return { loss: bce.add(kl), bce, kl };
+  const loss = bce.add(kl);
+  [bce.name, kl.name, loss.name] = ["BCE", "KL", "−ELBO"];
+  return { loss, bce, kl };
 }

@@ -47,15 +47,21 @@ export class BernoulliVAE extends Module {
     this.fc4 = this.registerModule("fc4", new Linear(decUnits, inputDim, options));
   }
 
-  /** q(z|x) = N(μ, diag(exp(logvar))). */
+  /** q(z|x) = N(μ, diag(exp(logvar))). Named, so that graphs and errors say which is which. */
   encode(x: Tensor): { mu: Tensor; logvar: Tensor } {
     const h = this.fc1.forward(x).relu();
-    return { mu: this.fcMu.forward(h), logvar: this.fcLogvar.forward(h) };
+    const mu = this.fcMu.forward(h);
+    const logvar = this.fcLogvar.forward(h);
+    mu.name = "μ";
+    logvar.name = "logvar";
+    return { mu, logvar };
   }
 
   /** The logits of p(x|z); sigmoid of them is the picture. */
   decodeLogits(z: Tensor): Tensor {
-    return this.fc4.forward(this.fc3.forward(z).relu());
+    const logits = this.fc4.forward(this.fc3.forward(z).relu());
+    logits.name = "logits";
+    return logits;
   }
 
   decode(z: Tensor): Tensor {

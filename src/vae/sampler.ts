@@ -10,8 +10,8 @@
  */
 import { randn } from "../autograd/create.ts";
 import type { Generator } from "../autograd/random.ts";
-import type { Tensor } from "../autograd/tensor.ts";
-import { formatShape, sameShape } from "../kernels/shape.ts";
+import { shapeOf, type Tensor } from "../autograd/tensor.ts";
+import { sameShape } from "../kernels/shape.ts";
 
 /** ε ~ N(0, I) of `like`'s shape and dtype, from the seeded generator. */
 export function standardNormalLike(like: Tensor, generator?: Generator): Tensor {
@@ -22,8 +22,12 @@ export function standardNormalLike(like: Tensor, generator?: Generator): Tensor 
 export function reparameterize(mu: Tensor, logvar: Tensor, eps: Tensor): Tensor {
   if (!sameShape(mu.shape, logvar.shape) || !sameShape(mu.shape, eps.shape)) {
     throw new Error(
-      `reparameterize: mu ${formatShape(mu.shape)}, logvar ${formatShape(logvar.shape)} and eps ${formatShape(eps.shape)} must have one shape`,
+      `reparameterize: mu ${shapeOf(mu)}, logvar ${shapeOf(logvar)} and eps ${shapeOf(eps)} must have one shape`,
     );
   }
-  return mu.add(logvar.mul(0.5).exp().mul(eps));
+  const sigma = logvar.mul(0.5).exp();
+  sigma.name = "σ";
+  const z = mu.add(sigma.mul(eps));
+  z.name = "z";
+  return z;
 }

@@ -111,8 +111,35 @@ describe("gradcheck's edges", () => {
     const rel = (1 / (3 * 1.8 ** 2 + 1)).toExponential(2);
     expect(report.message).toMatch(
       new RegExp(
-        `input 0 \\(shape \\[2, 3, 4\\]\\) at index \\[1, 1, 1\\]: .*\\(abs error 1\\.00e\\+0, rel error ${rel}; tolerance atol 0\\.00001, rtol 0\\.001\\)$`,
+        `input 0 \\(shape \\[2, 3, 4\\]\\) at index \\[1, 1, 1\\]: .*: abs error 1\\.00e\\+0 > atol \\+ rtol·\\|numeric\\| = 1\\.07e-2 \\(rel error ${rel}; atol 0\\.00001, rtol 0\\.001\\)$`,
       ),
+    );
+  });
+
+  it("prints the named element's own errors and bound, not maxima over other elements", () => {
+    // Backward claims 3x² + δ: δ = 0.2 at x = 10 (within 1e-5 + 1e-3·300) and δ = 0.01 at
+    // x = 0.1 (far outside 1e-5 + 1e-3·0.03). The larger absolute error passes; the smaller fails.
+    const x = f64([10, 0.1], [2]);
+    const offsets = f64([0.2, 0.01], [2]);
+    const report = gradcheck(
+      (t) =>
+        t
+          .mul(t)
+          .mul(t)
+          .sum()
+          .add(t.mul(offsets).sum().sub(t.detach().mul(offsets).sum()))
+          .sum(),
+      [x],
+    );
+    const r = report.inputs[0];
+    expect(report.passed).toBe(false);
+    expect(r.worstIndex).toEqual([1]);
+    expect(r.maxAbsError).toBeCloseTo(0.2, 6);
+    expect(r.absError).toBeCloseTo(0.01, 6);
+    expect(r.relError).toBeCloseTo(0.01 / 0.03, 5);
+    expect(r.bound).toBeCloseTo(1e-5 + 1e-3 * 0.03, 9);
+    expect(report.message).toMatch(
+      /at index \[1\]: .*: abs error 1\.00e-2 > atol \+ rtol·\|numeric\| = 4\.00e-5 \(rel error 3\.33e-1; atol 0\.00001, rtol 0\.001\)$/,
     );
   });
 

@@ -4,6 +4,7 @@
  */
 import fc from "fast-check";
 import { expect } from "vitest";
+import { shapeArb } from "../../exercises/checks/arbitraries.ts";
 import { tensor } from "../../src/autograd/create.ts";
 import { type GradcheckOptions, gradcheck, gradgradcheck } from "../../src/autograd/gradcheck.ts";
 import type { Tensor } from "../../src/autograd/tensor.ts";
@@ -12,35 +13,8 @@ import { sizeOf } from "../../src/kernels/shape.ts";
 /** Runs per property: enough to hit ranks 0..3 and every broadcasting pattern, small enough to stay fast. */
 export const RUNS = { numRuns: 40 };
 
-/** Shapes of rank 0..3 with dimensions 1..4. */
-export function shapeArb(minRank = 0, maxRank = 3): fc.Arbitrary<number[]> {
-  return fc.array(fc.integer({ min: 1, max: 4 }), { minLength: minRank, maxLength: maxRank });
-}
-
-/**
- * Two shapes that broadcast together, drawn from their common result: each operand keeps a suffix
- * of the result's dimensions (so ranks differ) and replaces some of them by 1 (so size-1 dimensions
- * are stretched). The result itself may have size-1 dimensions, where both operands are 1.
- */
-export const broadcastPairArb: fc.Arbitrary<{ a: number[]; b: number[]; out: number[] }> = shapeArb().chain(
-  (out) => {
-    const operand = fc
-      .tuple(
-        fc.integer({ min: 0, max: out.length }),
-        fc.array(fc.boolean(), { minLength: out.length, maxLength: out.length }),
-      )
-      .map(([rank, ones]) =>
-        out.slice(out.length - rank).map((d, i) => (ones[out.length - rank + i] ? 1 : d)),
-      );
-    return fc.tuple(operand, operand).map(([a, b]) => ({ a, b, out: broadcastResult(a, b) }));
-  },
-);
-
-/** The broadcast result of two compatible shapes, computed here independently of the library. */
-function broadcastResult(a: number[], b: number[]): number[] {
-  const n = Math.max(a.length, b.length);
-  return Array.from({ length: n }, (_, i) => Math.max(a[a.length - n + i] ?? 1, b[b.length - n + i] ?? 1));
-}
+// Shapes and broadcast pairs: the graders' own arbitraries (exercises/checks/arbitraries.ts).
+export { broadcastPairArb, shapeArb } from "../../exercises/checks/arbitraries.ts";
 
 /** `size` doubles in [min, max]. */
 export function valuesArb(size: number, min = -2, max = 2): fc.Arbitrary<number[]> {

@@ -14,6 +14,12 @@ const types: Record<string, string> = {
   ".css": "text/css",
   ".wasm": "application/wasm",
   ".map": "application/json",
+  ".json": "application/json",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".woff2": "font/woff2",
+  ".ts": "text/plain; charset=utf-8",
+  ".md": "text/plain; charset=utf-8",
 };
 
 export interface Served {

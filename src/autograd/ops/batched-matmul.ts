@@ -8,7 +8,7 @@
  */
 import { broadcastShapes, formatShape, sizeOf } from "../../kernels/shape.ts";
 import { applyOp } from "../op.ts";
-import { Tensor } from "../tensor.ts";
+import { shapeOf, Tensor } from "../tensor.ts";
 import { type MatmulOptions, matmul } from "./matmul.ts";
 import { broadcastTo, reshape } from "./shape.ts";
 
@@ -16,7 +16,7 @@ import { broadcastTo, reshape } from "./shape.ts";
 export function batchedMatmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
   const transA = options.transA ?? false;
   const transB = options.transB ?? false;
-  const what = `batchedMatmul(${formatShape(a.shape)}${transA ? "ᵀ" : ""}, ${formatShape(b.shape)}${transB ? "ᵀ" : ""})`;
+  const what = `batchedMatmul(${shapeOf(a)}${transA ? "ᵀ" : ""}, ${shapeOf(b)}${transB ? "ᵀ" : ""})`;
   if (a.ndim < 2 || b.ndim < 2) {
     throw new Error(`${what}: both operands need at least 2 dimensions (the last two hold the matrices)`);
   }

@@ -7,17 +7,17 @@
  * from every repetition.
  */
 import type { BinaryOp, DType, UnaryOp } from "../../kernels/backend.ts";
-import { broadcastShapes, formatShape } from "../../kernels/shape.ts";
+import { broadcastShapes } from "../../kernels/shape.ts";
 import { zerosLike } from "../create.ts";
 import { applyOp, type Gradients } from "../op.ts";
-import { type Operand, Tensor, toTensor } from "../tensor.ts";
+import { type Operand, shapeOf, Tensor, toTensor } from "../tensor.ts";
 import { equal, greater, notEqual } from "./compare.ts";
 import { sumToShape } from "./shape.ts";
 
 export function checkPair(op: string, a: Tensor, b: Tensor): number[] {
   if (a.dtype !== b.dtype) {
     throw new Error(
-      `${op}: dtypes differ: ${a.dtype} ${formatShape(a.shape)} and ${b.dtype} ${formatShape(b.shape)}; convert one with .to("${a.dtype}")`,
+      `${op}: dtypes differ: ${a.dtype} ${shapeOf(a)} and ${b.dtype} ${shapeOf(b)}; convert one with .to("${a.dtype}")`,
     );
   }
   if (a.backend !== b.backend) {
@@ -26,7 +26,7 @@ export function checkPair(op: string, a: Tensor, b: Tensor): number[] {
   const out = broadcastShapes(a.shape, b.shape);
   if (out === null) {
     throw new Error(
-      `${op}: shapes ${formatShape(a.shape)} and ${formatShape(b.shape)} cannot be broadcast together (dimensions must be equal or 1, aligned from the right)`,
+      `${op}: shapes ${shapeOf(a)} and ${shapeOf(b)} cannot be broadcast together (dimensions must be equal or 1, aligned from the right)`,
     );
   }
   return out;

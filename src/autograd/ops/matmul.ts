@@ -8,9 +8,8 @@
  * and with the flags on the forward too, a Linear layer stores W as out×in like PyTorch and
  * computes x·Wᵀ directly.
  */
-import { formatShape } from "../../kernels/shape.ts";
 import { applyOp } from "../op.ts";
-import { Tensor } from "../tensor.ts";
+import { shapeOf, Tensor } from "../tensor.ts";
 
 export interface MatmulOptions {
   /** Use Aᵀ: A is stored k×m. */
@@ -19,15 +18,13 @@ export interface MatmulOptions {
   transB?: boolean;
 }
 
-// With C = op(A)·op(B): d op(A) = G·op(B)ᵀ, d op(B) = op(A)ᵀ·G, each read through the stored layouts
+// C = A·B: dA = G·Bᵀ, dB = Aᵀ·G; with a transposed operand the same rule, read through its layout
 export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
   const transA = options.transA ?? false;
   const transB = options.transB ?? false;
   // The errors' prefix, made only when one is thrown: matmul is on every training step's hot path.
   const fail = (problem: string) =>
-    new Error(
-      `matmul(${formatShape(a.shape)}${transA ? "ᵀ" : ""}, ${formatShape(b.shape)}${transB ? "ᵀ" : ""}): ${problem}`,
-    );
+    new Error(`matmul(${shapeOf(a)}${transA ? "ᵀ" : ""}, ${shapeOf(b)}${transB ? "ᵀ" : ""}): ${problem}`);
   if (a.ndim !== 2 || b.ndim !== 2) throw fail("both operands must be 2-D matrices");
   if (a.dtype !== b.dtype) throw fail(`dtypes differ (${a.dtype} and ${b.dtype})`);
   if (a.backend !== b.backend)
