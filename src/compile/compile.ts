@@ -25,11 +25,11 @@
  */
 import { isGradEnabled } from "../autograd/grad-mode.ts";
 import { Tensor } from "../autograd/tensor.ts";
-import type { Storage } from "../kernels/backend.ts";
+import type { LoweredProgram, Storage } from "../kernels/backend.ts";
 import { getBackend } from "../kernels/registry.ts";
 import { formatShape } from "../kernels/shape.ts";
 import { describeProgram, difference, type Program } from "./program.ts";
-import { type Runner, replayer } from "./replay.ts";
+import { replayer } from "./replay.ts";
 import { CompileError, trace } from "./trace.ts";
 
 export { CompileError } from "./trace.ts";
@@ -56,7 +56,7 @@ interface Entry {
   last: Program | null;
   traces: number;
   program: Program | null;
-  run: Runner | null;
+  run: LoweredProgram | null;
 }
 
 export function compile<I extends Tensor[]>(
@@ -95,7 +95,7 @@ export function compile<I extends Tensor[]>(
       lastRun = "replayed";
       let made: Storage[];
       try {
-        made = entry.run(inputs.map((t) => t.storage));
+        made = entry.run.run(inputs.map((t) => t.storage));
       } catch (e) {
         throw new CompileError(`compile: ${name}: the replay failed: ${(e as Error).message}`, { cause: e });
       }
@@ -121,10 +121,10 @@ export function compile<I extends Tensor[]>(
     return outputs;
   };
   const describe = () => {
-    const program = lastKey === null ? null : entries.get(lastKey)?.program;
-    return program === null || program === undefined
-      ? `${name}: not compiled yet (it compiles once two runs with inputs of the same shapes do the same work)`
-      : describeProgram(program);
+    const entry = lastKey === null ? undefined : entries.get(lastKey);
+    if (entry?.program == null || entry.run === null)
+      return `${name}: not compiled yet (it compiles once two runs with inputs of the same shapes do the same work)`;
+    return `${describeProgram(entry.program)}\n${entry.run.describe()}`;
   };
   return Object.defineProperties(compiled, {
     describe: { value: describe },

@@ -4,13 +4,11 @@
  * JavaScript of the step's own. A backend may lower a program further (its own kernels on buffers
  * planned ahead); this is what every backend can do.
  */
-import type { Storage } from "../kernels/backend.ts";
+import type { LoweredProgram, Storage } from "../kernels/backend.ts";
 import type { Program } from "./program.ts";
 
-/** A program's runner: the storages of this call's inputs in, those of its results out (in order). */
-export type Runner = (inputs: readonly Storage[]) => Storage[];
-
-export function replayer(program: Program): Runner {
+/** The program replayed call by call, on any backend. */
+export function replayer(program: Program): LoweredProgram {
   const { backend, values, calls, outputs } = program;
   const outputIds = new Set(outputs.flatMap((o) => ("value" in o ? [o.value] : [])));
   // Constants are made once and kept for the program's life.
@@ -25,7 +23,7 @@ export function replayer(program: Program): Runner {
     if (made && !outputIds.has(v.id)) frees[v.lastUse].push(v.id);
   }
   const methods = backend as unknown as Record<string, (...args: unknown[]) => unknown>;
-  return (inputs) => {
+  const run = (inputs: readonly Storage[]): Storage[] => {
     const slots = fixed.slice();
     for (const v of values) if (v.source.kind === "input") slots[v.id] = inputs[v.source.index];
     for (let i = 0; i < calls.length; i++) {
@@ -42,5 +40,10 @@ export function replayer(program: Program): Runner {
       for (const id of frees[i]) backend.dispose(slots[id] as Storage);
     }
     return outputs.flatMap((o) => ("value" in o ? [slots[o.value] as Storage] : []));
+  };
+  return {
+    run,
+    describe: () =>
+      `replayed call by call on ${backend.name} (no lowering of its own), freeing each value after its last use`,
   };
 }

@@ -153,7 +153,7 @@ export interface Backend {
    * own program, which at each call takes the step's inputs and gives the storages of its results,
    * in order. Without it, a compiled step replays the calls one by one (src/compile/replay.ts).
    */
-  lower?(program: Program): (inputs: readonly Storage[]) => Storage[];
+  lower?(program: Program): LoweredProgram;
 
   // --- Optional fused kernels ----------------------------------------------------------------
   // A backend may offer these to do in one pass over memory what would otherwise take several
@@ -218,4 +218,12 @@ export interface AdamHyperparameters {
   beta2: number;
   eps: number;
   weightDecay: number;
+}
+
+/** A compiled step as a backend runs it (Backend.lower). */
+export interface LoweredProgram {
+  /** The storages of this call's inputs in, those of its results out, in order. */
+  run(inputs: readonly Storage[]): Storage[];
+  /** What the backend made of the program (kernels, what was fused, the memory it holds). */
+  describe(): string;
 }

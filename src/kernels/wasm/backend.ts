@@ -20,6 +20,7 @@ import type {
   BackendDescription,
   BinaryOp,
   DType,
+  LoweredProgram,
   MatmulShape,
   MemoryInfo,
   ReduceOp,
@@ -128,7 +129,8 @@ export class WasmBackend implements Backend {
   private readonly pool: Pool;
 
   constructor(
-    private readonly wasmMemory: WasmMemory,
+    /** The memory every storage is a block of (a compiled step's fused kernels import it too). */
+    readonly wasmMemory: WasmMemory,
     private readonly kernels: Kernels,
     private threads: Threads | null,
     options: WasmOptions,
@@ -174,9 +176,8 @@ export class WasmBackend implements Backend {
    * A compiled step as this backend's own program (program.ts): its kernels on buffers planned
    * ahead, run by all threads at once. Returns the storages of its results at each call.
    */
-  lower(program: Program): (inputs: readonly Storage[]) => Storage[] {
-    const lowered = new WasmProgram(this, program);
-    return (inputs) => lowered.run(inputs);
+  lower(program: Program): LoweredProgram {
+    return new WasmProgram(this, program);
   }
 
   /**

@@ -16,9 +16,11 @@
  * a layer, the updates of ten parameters — run side by side, and a worker the operating system
  * has put aside holds up only the job it has, not the step.
  */
+import { type FusedGroup, fuse } from "../../compile/fuse.ts";
 import type { Program } from "../../compile/program.ts";
 import type { Storage } from "../backend.ts";
 import type { WasmBackend, WasmStorage } from "./backend.ts";
+import { fusedKernels, fusible } from "./fused.ts";
 import type { Step } from "./steps.ts";
 import {
   QUEUE_ARGS,
@@ -61,6 +63,8 @@ export class WasmProgram {
   /** This call's inputs, for the units that copy them in. */
   private inputs: readonly Storage[] = [];
   private epoch = 0;
+  /** The elementwise groups run as one generated kernel each (compile/fuse.ts). */
+  private groups: FusedGroup[] = [];
   /** How long a run took, shared with the workers and alone (running averages, ms; see pace). */
   private readonly took = { shared: Number.NaN, alone: Number.NaN };
   private runs = 0;
@@ -82,15 +86,20 @@ export class WasmProgram {
     );
   }
 
-  /** The program's units and jobs: how many of each kind, for describe(). */
-  summary(): { units: number; hostUnits: number; jobs: number; bytes: number } {
+  /** What lowering made of the program: its units and jobs, the fused groups, the memory it holds. */
+  describe(): string {
+    if (!this.lowered) return "wasm: lowered at the first replay";
     const bytes = this.owned.reduce((n, s) => n + s.size * (s.dtype === "float64" ? 8 : 4), 0);
-    return {
-      units: this.units.length,
-      hostUnits: this.units.filter((u) => u.host !== null).length,
-      jobs: this.jobs.length,
-      bytes,
-    };
+    const hostUnits = this.units.filter((u) => u.host !== null).length;
+    const lines = [
+      `lowered on wasm: ${this.units.length} units (${hostUnits} of host code on this thread, the rest ${this.jobs.length} kernel jobs any thread may take), ${(bytes / 1024).toFixed(1)} KiB of buffers planned once and reused every call`,
+      `fused: ${this.groups.length} groups of elementwise ops, each one generated kernel`,
+      ...this.groups.map(
+        (g) =>
+          `  ops ${g.calls.map((c) => c + 1).join(", ")} → v${g.result} (${g.size} numbers): ${g.ops.map((o) => o.op).join(", ")}`,
+      ),
+    ];
+    return lines.join("\n");
   }
 
   // --- lowering (the first run) ---------------------------------------------------------------
@@ -144,14 +153,30 @@ export class WasmProgram {
       run();
       return { host: run, jobs: [], dependents: [], waitsFor: 0 };
     };
+    // Fused groups: every call of one but its root is left out; the root runs the group's kernel.
+    this.groups = fuse(program, fusible);
+    const kernels = fusedKernels(this.groups, (v) => values[v].size, backend.wasmMemory);
+    const inGroup = new Map<number, number>();
+    this.groups.forEach((g, i) => {
+      for (const c of g.calls) inGroup.set(c, i);
+    });
 
     values.forEach((v) => {
       if (v.source.kind !== "input") return;
       const [index, buffer] = [v.source.index, this.storages[v.id] as WasmStorage];
       addCall([hostUnit(() => backend.write(buffer, this.inputs[index]))], [], [v.id]);
     });
-    for (const call of calls) {
-      if (call.kind === "effect") {
+    calls.forEach((call, at) => {
+      const group = inGroup.get(at);
+      if (group !== undefined) {
+        const g = this.groups[group];
+        if (at !== g.calls[g.calls.length - 1]) return;
+        const out = own(backend.fill(g.size, 0, "float32"));
+        this.storages[g.result] = out;
+        const addresses = [...g.leaves, g.result].map((v) => (this.storages[v] as WasmStorage).block.address);
+        const kernel = kernels[group];
+        addCall([hostUnit(() => kernel(...addresses, g.size))], g.leaves, [g.result]);
+      } else if (call.kind === "effect") {
         addCall([hostUnit(call.effect)], [], [], true);
       } else if (call.kind === "host") {
         const source = values[call.value].source;
@@ -172,7 +197,7 @@ export class WasmProgram {
           writes,
         );
       }
-    }
+    });
     this.writeQueue();
     this.lowered = true;
   }
