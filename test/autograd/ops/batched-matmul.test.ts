@@ -4,9 +4,9 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { batchedMatmul } from "../../src/autograd/ops/batched-matmul.ts";
-import { broadcastShapes, sizeOf, stridesOf } from "../../src/kernels/shape.ts";
-import { broadcastPairArb, expectClose, expectGradGradOk, expectGradOk, f64, tensorArb } from "./helpers.ts";
+import { batchedMatmul } from "../../../src/autograd/ops/batched-matmul.ts";
+import { broadcastShapes, sizeOf, stridesOf } from "../../../src/kernels/shape.ts";
+import { broadcastPairArb, expectClose, expectGradGradOk, expectGradOk, f64, tensorArb } from "../helpers.ts";
 
 /** Broadcast batch shapes, matrix sizes, transpose flags, and the operands stored accordingly. */
 const caseArb = fc

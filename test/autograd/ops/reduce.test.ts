@@ -4,11 +4,11 @@
  * over an empty axis, and clamp to a single point. Expected values are worked out here in float64.
  */
 import { describe, expect, it } from "vitest";
-import { tensor, zeros } from "../../src/autograd/create.ts";
-import { clamp } from "../../src/autograd/ops/piecewise.ts";
-import { logsumexp, max, mean, normalizeAxes, sum } from "../../src/autograd/ops/reduce.ts";
-import { logSoftmax, softmax } from "../../src/autograd/ops/softmax.ts";
-import { f64 } from "./helpers.ts";
+import { tensor, zeros } from "../../../src/autograd/create.ts";
+import { clamp } from "../../../src/autograd/ops/piecewise.ts";
+import { logsumexp, max, mean, normalizeAxes, sum } from "../../../src/autograd/ops/reduce.ts";
+import { logSoftmax, softmax } from "../../../src/autograd/ops/softmax.ts";
+import { f64 } from "../helpers.ts";
 
 const m = () =>
   tensor([

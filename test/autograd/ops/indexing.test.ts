@@ -6,9 +6,9 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { concat, indexSelect, slice, stack } from "../../src/autograd/ops/indexing.ts";
-import type { NestedArray, Tensor } from "../../src/autograd/tensor.ts";
-import { expectGradGradOk, expectGradOk, f64, RUNS, shapeArb, tensorArb } from "./helpers.ts";
+import { concat, indexSelect, slice, stack } from "../../../src/autograd/ops/indexing.ts";
+import type { NestedArray, Tensor } from "../../../src/autograd/tensor.ts";
+import { expectGradGradOk, expectGradOk, f64, RUNS, shapeArb, tensorArb } from "../helpers.ts";
 
 /** The nested-array value with `pick` applied to the list at depth `axis` (a reference for one-axis ops). */
 function alongAxis(

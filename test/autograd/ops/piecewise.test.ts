@@ -6,10 +6,10 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { equal, greater, greaterEqual, less, lessEqual } from "../../src/autograd/ops/constants.ts";
-import { abs, clamp } from "../../src/autograd/ops/piecewise.ts";
-import { where } from "../../src/autograd/ops/where.ts";
-import { sizeOf } from "../../src/kernels/shape.ts";
+import { equal, greater, greaterEqual, less, lessEqual } from "../../../src/autograd/ops/constants.ts";
+import { abs, clamp } from "../../../src/autograd/ops/piecewise.ts";
+import { where } from "../../../src/autograd/ops/where.ts";
+import { sizeOf } from "../../../src/kernels/shape.ts";
 import {
   awayFromZeroArb,
   broadcastPairArb,
@@ -21,7 +21,7 @@ import {
   shapeArb,
   tensorArb,
   valuesArb,
-} from "./helpers.ts";
+} from "../helpers.ts";
 
 const inf = Number.POSITIVE_INFINITY;
 

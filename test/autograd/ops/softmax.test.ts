@@ -6,9 +6,9 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { logSoftmax, softmax } from "../../src/autograd/ops/softmax.ts";
-import { stridesOf } from "../../src/kernels/shape.ts";
-import { expectClose, expectGradGradOk, expectGradOk, f64, RUNS, shapeArb, tensorArb } from "./helpers.ts";
+import { logSoftmax, softmax } from "../../../src/autograd/ops/softmax.ts";
+import { stridesOf } from "../../../src/kernels/shape.ts";
+import { expectClose, expectGradGradOk, expectGradOk, f64, RUNS, shapeArb, tensorArb } from "../helpers.ts";
 
 /** A random tensor of rank 1..3 and an axis of it, negative half the time. */
 const caseArb = shapeArb(1, 3).chain((shape) =>
