@@ -9,7 +9,6 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { tensor } from "../../src/autograd/create.ts";
 import { add, div, maximum, minimum, mul, sub } from "../../src/autograd/ops/elementwise.ts";
 import type { Tensor } from "../../src/autograd/tensor.ts";
 import { sizeOf } from "../../src/kernels/shape.ts";
@@ -68,19 +67,6 @@ describe("binary ops with broadcasting", () => {
     });
   }
 
-  it("maximum and minimum: ties split the gradient in half", () => {
-    const a = f64([1, 2, 3], [3]);
-    const b = f64([1, 5, 0], [3]);
-    a.requiresGrad = true;
-    b.requiresGrad = true;
-    maximum(a, b).sum().backward();
-    expect(Array.from(a.grad!.dataSync())).toEqual([0.5, 0, 1]);
-    expect(Array.from(b.grad!.dataSync())).toEqual([0.5, 1, 0]);
-    a.zeroGrad();
-    minimum(a, 2).sum().backward();
-    expect(Array.from(a.grad!.dataSync())).toEqual([1, 0.5, 0]);
-  });
-
   it("the broadcasting arbitrary really produces stretched and missing dimensions", () => {
     // Guards the generator itself: a property over pairs that never broadcast would prove little.
     const samples = fc.sample(broadcastPairArb, { numRuns: 300, seed: 1 });
@@ -88,18 +74,6 @@ describe("binary ops with broadcasting", () => {
     expect(
       samples.some(({ a, out }) => a.some((d, i) => d === 1 && out[out.length - a.length + i] > 1)),
     ).toBe(true);
-  });
-
-  it("number operands on the right: x + c, x − c, x · c, x / c", () => {
-    fc.assert(
-      fc.property(randomTensorArb(), fc.double({ min: 0.5, max: 3, noNaN: true }), (x, c) => {
-        expectGradOk((t) => t.add(c), [x]);
-        expectGradOk((t) => t.sub(c), [x]);
-        expectGradOk((t) => t.mul(c), [x]);
-        expectGradOk((t) => t.div(c), [x]);
-      }),
-      RUNS,
-    );
   });
 });
 
@@ -141,34 +115,6 @@ describe("unary ops", () => {
       ),
       RUNS,
     );
-  });
-
-  it("pow(x, 0) has gradient 0 everywhere, also at x = 0", () => {
-    // d(x⁰)/dx = 0; a naive 0·x⁻¹ is 0·∞ = NaN at x = 0.
-    const x = f64([0, -1, 2], [3]);
-    x.requiresGrad = true;
-    x.pow(0).sum().backward();
-    expect(Array.from(x.grad!.dataSync())).toEqual([0, 0, 0]);
-  });
-
-  it("cast: the gradient is carried back unchanged, in the input's dtype", () => {
-    // Finite differences through float32 would only measure float32 rounding, so cast within float64
-    // goes through gradcheck and the dtype round trips are checked exactly.
-    fc.assert(
-      fc.property(randomTensorArb(), (x) => expectGradOk((t) => t.to("float64").mul(t), [x])),
-      RUNS,
-    );
-    for (const [from, to] of [
-      ["float32", "float64"],
-      ["float64", "float32"],
-    ] as const) {
-      const x = tensor([1.5, -2, 0.25], { dtype: from, requiresGrad: true });
-      const y = x.to(to);
-      expect(y.dtype).toBe(to);
-      y.backward(tensor([3, 0.5, -4], { dtype: to }));
-      expect(x.grad!.dtype).toBe(from);
-      expect(Array.from(x.grad!.dataSync())).toEqual([3, 0.5, -4]);
-    }
   });
 });
 
@@ -336,50 +282,12 @@ describe("reductions", () => {
     );
   });
 
-  it("max: tied maxima share the gradient equally", () => {
-    const x = f64([1, 3, 3, 2, 3, -1], [6]);
-    x.requiresGrad = true;
-    x.max().backward();
-    expect(Array.from(x.grad!.dataSync())).toEqual([0, 1 / 3, 1 / 3, 0, 1 / 3, 0]);
-
-    const m = f64([5, 5, 1, 0, 2, 2, 7, 7], [2, 2, 2]);
-    m.requiresGrad = true;
-    // Over axes 0 and 2 the slices are {5,5,2,2} → 5 twice, and {1,0,7,7} → 7 twice.
-    m.max([0, -1]).backward(f64([10, 100], [2]));
-    expect(Array.from(m.grad!.dataSync())).toEqual([5, 5, 0, 0, 0, 0, 50, 50]);
-  });
-
   it("logsumexp over one axis (negative too), keepdims both ways", () => {
     const arb = randomTensorArb((n) => valuesArb(n, -4, 4), 1).chain((x) =>
       fc.tuple(fc.constant(x), fc.integer({ min: -x.ndim, max: x.ndim - 1 }), fc.boolean()),
     );
     fc.assert(
       fc.property(arb, ([x, axis, keep]) => expectGradOk((t) => t.logsumexp(axis, keep), [x])),
-      RUNS,
-    );
-  });
-});
-
-describe("compositions", () => {
-  it("a small network: tanh(x·Wᵀ + b) · v summed, gradients for every parameter", () => {
-    const arb = fc
-      .tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }))
-      .chain(([batch, inp, out]) =>
-        fc.tuple(tensorArb([batch, inp]), tensorArb([out, inp]), tensorArb([out]), tensorArb([batch, out])),
-      );
-    fc.assert(
-      fc.property(arb, (inputs) =>
-        expectGradOk((x, w, b, v) => x.matmul(w, { transB: true }).add(b).tanh().mul(v).sum(), inputs),
-      ),
-      RUNS,
-    );
-  });
-
-  it("a tensor used by several ops gets the sum of their gradients", () => {
-    fc.assert(
-      fc.property(randomTensorArb(), (x) =>
-        expectGradOk((t) => t.mul(t).add(t.exp()).sub(t.sigmoid().mul(t)), [x]),
-      ),
       RUNS,
     );
   });

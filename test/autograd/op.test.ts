@@ -1,8 +1,8 @@
 /**
  * Writing an op with applyOp, as a student would: the example of op.ts works and checks out to
  * second order; the forward's scratch is freed and its result owned inside and outside scoped();
- * only the gradients that are needed are computed; a wrong VJP is caught by gradcheck, a wrong
- * derivative of a VJP by gradgradcheck, with messages naming the op, the input and the index.
+ * only the gradients that are needed are computed; errors in the forward and in a VJP name the op
+ * and keep their cause. (gradcheck.test.ts shows a wrong VJP caught by gradcheck.)
  */
 import { describe, expect, it } from "vitest";
 import { tensor } from "../../src/autograd/create.ts";
@@ -125,48 +125,101 @@ describe("applyOp", () => {
   });
 });
 
-describe("checking a custom op", () => {
-  // cube with a wrong VJP: 3x instead of 3x²
-  function wrongCube(x: Tensor): Tensor {
-    return applyOp(
-      "wrongCube",
-      [x],
-      () => x.mul(x).mul(x),
-      (g) => [() => g.mul(x).mul(3)],
-    );
-  }
+describe("an op's errors", () => {
+  it("say the op's name first and keep the original error as their cause", () => {
+    const a = tensor([1, 2]);
+    let caught: unknown;
+    try {
+      applyOp(
+        "broken",
+        [a],
+        () => a.add(tensor([1, 2, 3])),
+        (g) => [() => g],
+      );
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(Error);
+    expect((caught as Error).message).toMatch(/^broken: add: shapes \[2\] and \[3\] cannot be broadcast/);
+    expect((caught as Error).cause).toBeInstanceOf(Error);
+    expect(((caught as Error).cause as Error).message).toMatch(/^add: shapes \[2\] and \[3\]/);
+  });
+});
 
-  it("gradcheck catches a wrong VJP, naming the op, the input and the worst index", () => {
-    const report = gradcheck(wrongCube, [f64([0.5, 1, 2], [3])]);
-    expect(report.passed).toBe(false);
-    // Through the output's random projection v: backward gives 3x·v, the truth is 3x²·v; the error
-    // |3x − 3x²|·|v| is largest at x = 2, where backward says half the truth.
-    expect(report.message).toMatch(
-      /^gradcheck\(wrongCube\): input 0 \(shape \[3\]\) at index \[2\]: backward gives \S+ but finite differences give \S+ /,
+describe("custom ops and creation", () => {
+  it("a backward that returns too few gradients is named, not silently dropped", () => {
+    const a = tensor([1, 2], { requiresGrad: true });
+    const b = tensor([3, 4], { requiresGrad: true });
+    const out = applyOp(
+      "broken",
+      [a, b],
+      () => a.add(b),
+      (g) => [() => g],
     );
-    const [r] = report.inputs;
-    expect(r.analytic / r.numeric).toBeCloseTo(0.5, 6);
+    expect(() => out.sum().backward()).toThrow(/backward of broken: returned 1 gradients for 2 inputs/);
   });
 
-  // a·b whose VJP for a treats b as a constant (detached): right first derivatives, wrong mixed second
-  function detachedProduct(a: Tensor, b: Tensor): Tensor {
-    return applyOp(
-      "detachedProduct",
-      [a, b],
-      () => a.mul(b),
-      (g) => [() => g.mul(b.detach()), () => g.mul(a)],
-    );
-  }
+  it("an op without inputs and a nested array with a mismatched shape are rejected by name", () => {
+    const a = tensor([1]);
+    expect(() =>
+      applyOp(
+        "nothing",
+        [],
+        () => a,
+        () => [],
+      ),
+    ).toThrow(/^nothing: an op needs at least one input tensor/);
+    expect(
+      tensor(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        [4],
+      ).shape,
+    ).toEqual([4]);
+    expect(() =>
+      tensor(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        [3],
+      ),
+    ).toThrow(/tensor: shape \[3\] needs 3 values but the nested array \[2, 2\] has 4/);
+  });
+});
 
-  it("gradgradcheck catches a VJP whose own derivative is wrong, which gradcheck cannot see", () => {
-    const inputs = [f64([1.5], [1]), f64([-0.5], [1])];
-    const first = gradcheck(detachedProduct, inputs);
-    expect(first.passed, first.message).toBe(true);
-    const report = gradgradcheck(detachedProduct, inputs);
-    expect(report.passed).toBe(false);
-    expect(report.inputs.map((r) => r.passed)).toEqual([true, false]);
-    expect(report.message).toMatch(
-      /^gradgradcheck\(detachedProduct\): second derivative: input 1 \(shape \[1\]\) at index \[0\]: backward of the gradient gives 0 but finite differences of the gradient give -?\d/,
+describe("the methods and creators a model is written with", () => {
+  it("applyOp refuses a forward that does not return a tensor, naming the op", () => {
+    const x = tensor([1]);
+    expect(() =>
+      applyOp(
+        "notATensor",
+        [x],
+        () => 5 as unknown as Tensor,
+        (g) => [() => g],
+      ),
+    ).toThrow("notATensor: forward must return a Tensor");
+  });
+});
+
+const x = () =>
+  tensor(
+    [
+      [1, -2, 3],
+      [-4, 5, -6],
+    ],
+    { requiresGrad: true },
+  );
+
+describe("each op's output carries its name", () => {
+  it("a backward error names the op it happened in", () => {
+    const y = x().pow(2);
+    const history = y as { backwardFn: unknown };
+    history.backwardFn = () => [() => tensor([1])];
+    expect(() => y.sum().backward()).toThrow(
+      /^backward of pow: gradient for input 0 has shape \[1\], expected \[2, 3\]/,
     );
   });
 });

@@ -15,7 +15,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { rand, tensor } from "../../src/autograd/create.ts";
+import { tensor } from "../../src/autograd/create.ts";
 import { Generator } from "../../src/autograd/random.ts";
 import type { Tensor } from "../../src/autograd/tensor.ts";
 import { sizeOf } from "../../src/kernels/shape.ts";
@@ -167,102 +167,4 @@ describe("float32 reductions agree with float64 within the summation bound", () 
       RUNS,
     );
   });
-});
-
-describe("float32 matmul agrees with a float64 triple loop within K·eps_f32·(|A|·|B|)", () => {
-  /** C = op(A)·op(B) and |op(A)|·|op(B)| by the definition, in float64. */
-  function reference(
-    a: Float64Array,
-    b: Float64Array,
-    m: number,
-    k: number,
-    n: number,
-    tA: boolean,
-    tB: boolean,
-  ) {
-    const c = new Float64Array(m * n);
-    const abs = new Float64Array(m * n);
-    for (let i = 0; i < m; i++) {
-      for (let j = 0; j < n; j++) {
-        for (let p = 0; p < k; p++) {
-          const x = tA ? a[p * m + i] : a[i * k + p];
-          const y = tB ? b[j * k + p] : b[p * n + j];
-          c[i * n + j] += x * y;
-          abs[i * n + j] += Math.abs(x * y);
-        }
-      }
-    }
-    return { c, abs };
-  }
-
-  for (const k of [784, 1500]) {
-    for (const [transA, transB] of [
-      [false, false],
-      [true, false],
-      [false, true],
-      [true, true],
-    ] as const) {
-      it(`K = ${k}, transA=${transA}, transB=${transB}`, () => {
-        const m = 9;
-        const n = 13;
-        const g = new Generator(k);
-        const a32 = rand(transA ? [k, m] : [m, k], { low: -1, high: 1, generator: g });
-        const b32 = rand(transB ? [n, k] : [k, n], { low: -1, high: 1, generator: g });
-        const c32 = a32.matmul(b32, { transA, transB }).dataSync();
-        const { c, abs } = reference(
-          Float64Array.from(a32.dataSync()),
-          Float64Array.from(b32.dataSync()),
-          m,
-          k,
-          n,
-          transA,
-          transB,
-        );
-        expectClose(c32, c, (i) => k * EPS_F32 * abs[i]);
-        // And the float64 path of the library against the same reference, at float64's precision.
-        const c64 = a32.to("float64").matmul(b32.to("float64"), { transA, transB }).dataSync();
-        expectClose(c64, c, (i) => k * 2 ** -52 * abs[i]);
-      });
-    }
-  }
-});
-
-describe("numerically delicate inputs stay finite where the math is", () => {
-  for (const dtype of ["float32", "float64"] as const) {
-    it(`logsumexp, sigmoid and softplus at extreme values, ${dtype}`, () => {
-      const big = tensor([1000, 1000], { dtype, requiresGrad: true });
-      const lse = big.logsumexp(0);
-      // 1000 + ln 2 with exp(1000) = Infinity in either dtype: the max shift is what makes this finite.
-      expect(lse.item()).toBeCloseTo(1000 + Math.LN2, dtype === "float32" ? 3 : 10);
-      lse.backward();
-      // The gradient exp(x − lse) subtracts two numbers near 1000, each rounded to the dtype: an
-      // absolute error of about 1000·eps, which exp turns into the same relative error.
-      const eps = dtype === "float32" ? EPS_F32 : 2 ** -52;
-      expectClose(big.grad!.dataSync(), [0.5, 0.5], { atol: 2 * 1000 * eps });
-
-      const rows = tensor(
-        [
-          [Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY],
-          [Number.NEGATIVE_INFINITY, 0],
-          [Number.POSITIVE_INFINITY, 0],
-        ],
-        { dtype, requiresGrad: true },
-      );
-      expect(Array.from(rows.logsumexp(1).dataSync())).toEqual([
-        Number.NEGATIVE_INFINITY,
-        0,
-        Number.POSITIVE_INFINITY,
-      ]);
-      const finiteRows = rows.sliceRows(1, 2);
-      finiteRows.logsumexp(1).sum().backward();
-      expect(Array.from(rows.grad!.dataSync())).toEqual([0, 0, 0, 1, 0, 0]);
-
-      const x = tensor([-800, 800], { dtype, requiresGrad: true });
-      expect(Array.from(x.sigmoid().dataSync())).toEqual([0, 1]);
-      const sp = x.softplus();
-      expect(Array.from(sp.dataSync())).toEqual([0, 800]);
-      sp.sum().backward();
-      expect(Array.from(x.grad!.dataSync())).toEqual([0, 1]);
-    });
-  }
 });

@@ -1,9 +1,11 @@
 /**
  * batchedMatmul: forward against a plain-JS triple loop per batch element, with broadcast batch
- * dimensions and every transpose variant; first and second derivatives against finite differences.
+ * dimensions and every transpose variant; first and second derivatives against finite differences;
+ * one shared right-hand matrix is a single 2-D matmul; operands it cannot multiply are named.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { tensor, zeros } from "../../../src/autograd/create.ts";
 import { batchedMatmul } from "../../../src/autograd/ops/batched-matmul.ts";
 import { broadcastShapes, sizeOf, stridesOf } from "../../../src/kernels/shape.ts";
 import { broadcastPairArb, expectClose, expectGradGradOk, expectGradOk, f64, tensorArb } from "../helpers.ts";
@@ -101,5 +103,47 @@ describe("batchedMatmul", () => {
       "batchedMatmul([2, 2, 3], [3, 3, 1]): batch dimensions [2] and [3] cannot be broadcast together",
     );
     expect(() => batchedMatmul(m([2, 3, 2]), m([2, 3, 1]), { transA: true }).shape).not.toThrow();
+  });
+});
+
+describe("dtype and shape checks name the op", () => {
+  it("batchedMatmul: dtypes, ranks, and the transposes in its name", () => {
+    expect(() => batchedMatmul(zeros([2, 2, 2]), zeros([2, 2, 2], { dtype: "float64" }))).toThrow(
+      "batchedMatmul([2, 2, 2], [2, 2, 2]): dtypes differ (float32 and float64)",
+    );
+    expect(() => batchedMatmul(zeros([2, 3, 4]), zeros([4]))).toThrow(
+      "batchedMatmul([2, 3, 4], [4]): both operands need at least 2 dimensions (the last two hold the matrices)",
+    );
+    expect(() => batchedMatmul(zeros([2, 3, 4]), zeros([2, 3, 4]), { transA: true, transB: true })).toThrow(
+      "batchedMatmul([2, 3, 4]ᵀ, [2, 3, 4]ᵀ): inner dimensions differ (3 vs 4)",
+    );
+  });
+});
+
+describe("each op's output carries its name", () => {
+  it("batchedMatmul with one shared right-hand matrix is a single 2-D matmul over all rows", () => {
+    const a = tensor(
+      Float32Array.from({ length: 12 }, (_, i) => i),
+      [2, 2, 3],
+      { requiresGrad: true },
+    );
+    const b = tensor(
+      Float32Array.from({ length: 6 }, (_, i) => i - 2),
+      [3, 2],
+      { requiresGrad: true },
+    );
+    const out = batchedMatmul(a, b);
+    expect(out.op).toBe("reshape");
+    expect(out.inputs[0].op).toBe("matmul");
+    expect(out.inputs[0].shape).toEqual([4, 2]);
+    // The same values as each batch's own product.
+    const expected = [0, 1].map((i) =>
+      a
+        .sliceRows(i, i + 1)
+        .reshape([2, 3])
+        .matmul(b)
+        .toArray(),
+    );
+    expect(out.toArray()).toEqual(expected);
   });
 });

@@ -6,6 +6,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { tensor, zeros } from "../../../src/autograd/create.ts";
 import { concat, indexSelect, slice, stack } from "../../../src/autograd/ops/indexing.ts";
 import type { NestedArray, Tensor } from "../../../src/autograd/tensor.ts";
 import { expectGradGradOk, expectGradOk, f64, RUNS, shapeArb, tensorArb } from "../helpers.ts";
@@ -237,3 +238,43 @@ function joinAt(a: NestedArray, b: NestedArray, axis: number): NestedArray {
 function plusZero(value: NestedArray): NestedArray {
   return Array.isArray(value) ? value.map(plusZero) : value + 0;
 }
+
+describe("dtype and shape checks name the op", () => {
+  it("concat and stack: no tensors, a scalar, tensors of other ranks, an axis out of range", () => {
+    expect(() => concat([tensor(1)])).toThrow(
+      "concat: needs a tensor with at least one dimension, got a scalar",
+    );
+    expect(() => concat([zeros([2, 3]), zeros([2])], 1)).toThrow(
+      "concat: shapes [2, 3], [2] must match in every dimension but axis 1",
+    );
+    expect(() => stack([])).toThrow("stack: needs at least one tensor");
+    expect(() => stack([zeros([2, 3]), zeros([2])])).toThrow(
+      "stack: all tensors must have one shape, got [2, 3], [2]",
+    );
+    for (const axis of [-4, 3, 0.5]) {
+      expect(() => stack([zeros([2, 3]), zeros([2, 3])], axis)).toThrow(
+        `stack: axis ${axis} is out of range for stacking tensors of shape [2, 3]`,
+      );
+    }
+    // −3 and 2 are the first and the last place the new axis can go.
+    expect(stack([zeros([2, 3]), zeros([2, 3])], -3).shape).toEqual([2, 2, 3]);
+    expect(stack([zeros([2, 3]), zeros([2, 3])], 2).shape).toEqual([2, 3, 2]);
+  });
+});
+
+const x = () =>
+  tensor(
+    [
+      [1, -2, 3],
+      [-4, 5, -6],
+    ],
+    { requiresGrad: true },
+  );
+
+describe("each op's output carries its name", () => {
+  it("composite ops show the ops they are made of: concat is scatter-adds added", () => {
+    const out = concat([x(), x()], 0);
+    expect(out.op).toBe("add");
+    expect(out.inputs.map((t) => t.op)).toEqual(["scatterAdd", "scatterAdd"]);
+  });
+});

@@ -1,14 +1,14 @@
 /**
  * Reductions at their edges: the functions' own defaults (keepdims off), axes normalised to a sorted
- * list, logsumexp of float64 values beyond float32's range and its shape without keepdims, softmax
- * over an empty axis, and clamp to a single point. Expected values are worked out here in float64.
+ * list, tied maxima sharing the gradient, logsumexp of float64 values beyond float32's range,
+ * numerically delicate inputs, float32 sums against float64, and axes refused by name. Expected
+ * values are worked out here in float64.
  */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { tensor, zeros } from "../../../src/autograd/create.ts";
-import { clamp } from "../../../src/autograd/ops/piecewise.ts";
 import { logsumexp, max, mean, normalizeAxes, sum } from "../../../src/autograd/ops/reduce.ts";
-import { logSoftmax, softmax } from "../../../src/autograd/ops/softmax.ts";
-import { f64 } from "../helpers.ts";
+import { expectClose, f64 } from "../helpers.ts";
 
 const m = () =>
   tensor([
@@ -52,25 +52,120 @@ describe("reductions", () => {
     );
     expect(logsumexp(tensor([3e38, 3e38]), 0).item()).toBeCloseTo(3e38, -32);
   });
-});
 
-describe("softmax over an empty axis", () => {
-  it("gives an empty result of the same shape, for softmax and logSoftmax", () => {
-    expect(softmax(zeros([2, 0]), 1).shape).toEqual([2, 0]);
-    expect(logSoftmax(zeros([2, 0]), -1).shape).toEqual([2, 0]);
-    // Empty along another axis: rows of nothing are still normalised along the non-empty one.
-    expect(softmax(zeros([0, 3]), 1).shape).toEqual([0, 3]);
+  it("max: tied maxima share the gradient equally", () => {
+    const x = f64([1, 3, 3, 2, 3, -1], [6]);
+    x.requiresGrad = true;
+    x.max().backward();
+    expect(Array.from(x.grad!.dataSync())).toEqual([0, 1 / 3, 1 / 3, 0, 1 / 3, 0]);
+
+    const m = f64([5, 5, 1, 0, 2, 2, 7, 7], [2, 2, 2]);
+    m.requiresGrad = true;
+    // Over axes 0 and 2 the slices are {5,5,2,2} → 5 twice, and {1,0,7,7} → 7 twice.
+    m.max([0, -1]).backward(f64([10, 100], [2]));
+    expect(Array.from(m.grad!.dataSync())).toEqual([5, 5, 0, 0, 0, 0, 50, 50]);
   });
 });
 
-describe("clamp to a single point", () => {
-  it("min = max is allowed and gives that value everywhere; the gradient passes only at that value", () => {
-    const x = f64([-1, 1, 2], [3]);
-    x.requiresGrad = true;
-    const y = clamp(x, 1, 1);
-    expect(y.toArray()).toEqual([1, 1, 1]);
-    y.sum().backward();
-    expect(x.grad?.toArray()).toEqual([0, 1, 0]);
-    expect(() => clamp(x, 1.5, 1)).toThrow("clamp: min 1.5 must not be greater than max 1");
+describe("Tensor.mean", () => {
+  it("drops the reduced axes unless asked to keep them, like sum and max", () => {
+    const x = tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    expect(x.mean(1).shape).toEqual([2]);
+    expect(x.mean(1).toArray()).toEqual([2, 5]);
+    expect(x.mean(1, true).shape).toEqual([2, 1]);
+    expect(x.mean().shape).toEqual([]);
+  });
+});
+
+const m23 = () => zeros([2, 3], { requiresGrad: true });
+
+describe("shape errors name the op and the shapes", () => {
+  it("axes out of range in reductions, including negative ones", () => {
+    expect(() => m23().sum(2)).toThrow(/^sum: axis 2 is out of range for a tensor of shape \[2, 3\]/);
+    expect(() => m23().mean([-3])).toThrow(/^mean: axis -3 is out of range .*\[2, 3\]/);
+    expect(() => m23().max([0, 5])).toThrow(/^max: axis 5 .*\[2, 3\]/);
+    expect(() => m23().logsumexp(-3)).toThrow(/^logsumexp: axis -3 .*\[2, 3\]/);
+  });
+});
+
+describe("dtype and shape checks name the op", () => {
+  it("reductions: a repeated axis (also written once negative), and max over an empty axis", () => {
+    expect(() => sum(zeros([2, 3]), [0, 0])).toThrow("sum: repeated axis in [0, 0]");
+    expect(() => zeros([2, 3]).mean([1, -1])).toThrow("mean: repeated axis in [1, -1]");
+    expect(() => max(zeros([2, 0]), 1)).toThrow(
+      "max: cannot reduce an empty axis of a tensor of shape [2, 0]",
+    );
+    expect(() => zeros([0]).max()).toThrow("max: cannot reduce an empty axis of a tensor of shape [0]");
+    // Reducing a non-empty axis of a tensor that is empty elsewhere is fine: nothing to reduce.
+    expect(max(zeros([2, 0]), 0).shape).toEqual([0]);
+  });
+});
+
+const EPS_F32 = 2 ** -23;
+
+/** Results below float32's smallest normal number lose relative precision by design. */
+
+describe("numerically delicate inputs stay finite where the math is", () => {
+  for (const dtype of ["float32", "float64"] as const) {
+    it(`logsumexp, sigmoid and softplus at extreme values, ${dtype}`, () => {
+      const big = tensor([1000, 1000], { dtype, requiresGrad: true });
+      const lse = big.logsumexp(0);
+      // 1000 + ln 2 with exp(1000) = Infinity in either dtype: the max shift is what makes this finite.
+      expect(lse.item()).toBeCloseTo(1000 + Math.LN2, dtype === "float32" ? 3 : 10);
+      lse.backward();
+      // The gradient exp(x − lse) subtracts two numbers near 1000, each rounded to the dtype: an
+      // absolute error of about 1000·eps, which exp turns into the same relative error.
+      const eps = dtype === "float32" ? EPS_F32 : 2 ** -52;
+      expectClose(big.grad!.dataSync(), [0.5, 0.5], { atol: 2 * 1000 * eps });
+
+      const rows = tensor(
+        [
+          [Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY],
+          [Number.NEGATIVE_INFINITY, 0],
+          [Number.POSITIVE_INFINITY, 0],
+        ],
+        { dtype, requiresGrad: true },
+      );
+      expect(Array.from(rows.logsumexp(1).dataSync())).toEqual([
+        Number.NEGATIVE_INFINITY,
+        0,
+        Number.POSITIVE_INFINITY,
+      ]);
+      const finiteRows = rows.sliceRows(1, 2);
+      finiteRows.logsumexp(1).sum().backward();
+      expect(Array.from(rows.grad!.dataSync())).toEqual([0, 0, 0, 1, 0, 0]);
+
+      const x = tensor([-800, 800], { dtype, requiresGrad: true });
+      expect(Array.from(x.sigmoid().dataSync())).toEqual([0, 1]);
+      const sp = x.softplus();
+      expect(Array.from(sp.dataSync())).toEqual([0, 800]);
+      sp.sum().backward();
+      expect(Array.from(x.grad!.dataSync())).toEqual([0, 1]);
+    });
+  }
+});
+
+const TINY = 2 ** -126;
+
+describe("float32 ops against their float64 definitions", () => {
+  it("sums and means of float32 numbers against a float64 sum, within n·2⁻²³·Σ|x|", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.float({ min: -1e6, max: 1e6, noNaN: true }), { minLength: 1, maxLength: 500 }),
+        (values) => {
+          const x = tensor(Float32Array.from(values), [values.length]);
+          const exact = values.reduce((s, v) => s + v, 0);
+          const bound = values.length * 2 ** -23 * values.reduce((s, v) => s + Math.abs(v), 0) + TINY;
+          expect(Math.abs(x.sum().item() - exact)).toBeLessThanOrEqual(bound);
+          expect(Math.abs(x.mean().item() - exact / values.length)).toBeLessThanOrEqual(
+            bound / values.length,
+          );
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });

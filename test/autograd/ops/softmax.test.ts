@@ -1,11 +1,12 @@
 /**
  * softmax and logSoftmax along an axis: forward against a plain-JS reference (float64, per row),
  * first and second derivatives against finite differences over random shapes and axes, and
- * PyTorch's behaviour at the edges: huge logits stay finite, −Infinity gets probability 0, and
- * +Infinity or an all −Infinity row gives NaN.
+ * PyTorch's behaviour at the edges: huge logits stay finite, −Infinity gets probability 0, +Infinity
+ * or an all −Infinity row gives NaN, an empty axis gives an empty result.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { zeros } from "../../../src/autograd/create.ts";
 import { logSoftmax, softmax } from "../../../src/autograd/ops/softmax.ts";
 import { stridesOf } from "../../../src/kernels/shape.ts";
 import { expectClose, expectGradGradOk, expectGradOk, f64, RUNS, shapeArb, tensorArb } from "../helpers.ts";
@@ -106,5 +107,14 @@ describe("softmax and logSoftmax", () => {
     expect(() => logSoftmax(f64([1, 2], [1, 2]), -3)).toThrow(
       /^logSoftmax: axis -3 is out of range .*\[1, 2\]/,
     );
+  });
+});
+
+describe("softmax over an empty axis", () => {
+  it("gives an empty result of the same shape, for softmax and logSoftmax", () => {
+    expect(softmax(zeros([2, 0]), 1).shape).toEqual([2, 0]);
+    expect(logSoftmax(zeros([2, 0]), -1).shape).toEqual([2, 0]);
+    // Empty along another axis: rows of nothing are still normalised along the non-empty one.
+    expect(softmax(zeros([0, 3]), 1).shape).toEqual([0, 3]);
   });
 });
