@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { tensor } from "../../src/autograd/create.ts";
-import type { Tensor } from "../../src/autograd/tensor.ts";
-import { Adam } from "../../src/nn/optim/adam.ts";
-import { SGD } from "../../src/nn/optim/sgd.ts";
+import { tensor } from "../../../src/autograd/create.ts";
+import type { Tensor } from "../../../src/autograd/tensor.ts";
+import { Adam } from "../../../src/nn/optim/adam.ts";
+import { SGD } from "../../../src/nn/optim/sgd.ts";
 
 const gradients = [
   [0.5, -1, 0],

@@ -5,13 +5,13 @@
  * what its fused update saw, without another pass over memory.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { tensor } from "../../src/autograd/create.ts";
-import type { Tensor } from "../../src/autograd/tensor.ts";
-import { getBackend, setBackend } from "../../src/kernels/registry.ts";
-import { createWasmBackend } from "../../src/kernels/wasm/backend.ts";
-import { Adam } from "../../src/nn/optim/adam.ts";
-import type { Optimizer } from "../../src/nn/optim/optimizer.ts";
-import { SGD } from "../../src/nn/optim/sgd.ts";
+import { tensor } from "../../../src/autograd/create.ts";
+import type { Tensor } from "../../../src/autograd/tensor.ts";
+import { getBackend, setBackend } from "../../../src/kernels/registry.ts";
+import { createWasmBackend } from "../../../src/kernels/wasm/backend.ts";
+import { Adam } from "../../../src/nn/optim/adam.ts";
+import type { Optimizer } from "../../../src/nn/optim/optimizer.ts";
+import { SGD } from "../../../src/nn/optim/sgd.ts";
 
 const previous = getBackend();
 afterAll(() => setBackend(previous));
