@@ -94,3 +94,28 @@ describe("binaryCrossEntropyWithLogits", () => {
     }
   });
 });
+
+const f64Leaf = (v: number[], shape: number[] = [v.length]) =>
+  tensor(Float64Array.from(v), shape, { requiresGrad: true });
+
+describe("binary cross-entropy", () => {
+  const p = [0.2, 0.9, 0.5, 0.01];
+  const t = [0, 1, 0.3, 1];
+  const exact = p.map((pi, i) => -(t[i] * Math.log(pi) + (1 - t[i]) * Math.log(1 - pi)));
+  const total = exact.reduce((s, v) => s + v, 0);
+
+  it("on probabilities and on logits: the mean by default, or the sum", () => {
+    const logits = p.map((pi) => Math.log(pi / (1 - pi)));
+    expect(binaryCrossEntropy(f64Leaf(p), f64Leaf(t)).item()).toBeCloseTo(total / 4, 12);
+    expect(binaryCrossEntropy(f64Leaf(p), f64Leaf(t), "sum").item()).toBeCloseTo(total, 12);
+    expect(binaryCrossEntropyWithLogits(f64Leaf(logits), f64Leaf(t)).item()).toBeCloseTo(total / 4, 12);
+    expect(binaryCrossEntropyWithLogits(f64Leaf(logits), f64Leaf(t), "sum").item()).toBeCloseTo(total, 12);
+  });
+
+  it("names the function whose targets do not match", () => {
+    expect(() => binaryCrossEntropyWithLogits(f64Leaf([0, 1]), f64Leaf([1]))).toThrow(
+      /binaryCrossEntropyWithLogits/,
+    );
+    expect(() => binaryCrossEntropy(f64Leaf([0.5, 0.5]), f64Leaf([1]))).toThrow(/binaryCrossEntropy\b/);
+  });
+});

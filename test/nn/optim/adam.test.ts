@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { tensor } from "../../../src/autograd/create.ts";
 import type { Tensor } from "../../../src/autograd/tensor.ts";
 import { Adam } from "../../../src/nn/optim/adam.ts";
-import { SGD } from "../../../src/nn/optim/sgd.ts";
 
 const gradients = [
   [0.5, -1, 0],
@@ -83,38 +82,32 @@ describe("Adam", () => {
     expect(() => new Adam([param([1])], { lr: -1 })).toThrow(/Adam: lr/);
     expect(() => new Adam([], {})).toThrow(/empty parameter list/);
   });
-});
 
-describe("SGD", () => {
-  it("plain SGD: p ← p − lr·g", () => {
-    const p = param([1, -2, 3]);
-    stepWith(new SGD([p], { lr: 0.5 }), p, [0.5, -1, 0]);
-    expect(Array.from(p.dataSync())).toEqual([0.75, -1.5, 3]);
+  it("accepts lr 0 and β = 0, refuses a negative lr and β = 1, naming them", () => {
+    expect(() => new Adam([f64Leaf([1])], { lr: 0, betas: [0, 0] })).not.toThrow();
+    expect(() => new Adam([f64Leaf([1])], { lr: -1 })).toThrow(/Adam: lr must be ≥ 0, got -1/);
+    expect(() => new Adam([f64Leaf([1])], { betas: [0.9, 1] })).toThrow(
+      /Adam: betas must be in \[0, 1\), got \[0.9,1\]/,
+    );
+    expect(() => new Adam([f64Leaf([1])], { betas: [-0.1, 0.9] })).toThrow(/betas/);
   });
 
-  it("momentum: b ← μb + g, p ← p − lr·b", () => {
-    const p = param([1, -2, 3]);
-    const opt = new SGD([p], { lr: 0.1, momentum: 0.9 });
-    const expected = [1, -2, 3];
-    const b = [0, 0, 0];
-    gradients.forEach((g, step) => {
-      for (let i = 0; i < 3; i++) {
-        b[i] = step === 0 ? g[i] : 0.9 * b[i] + g[i];
-        expected[i] -= 0.1 * b[i];
-      }
-      stepWith(opt, p, g);
-      const got = p.dataSync();
-      expected.forEach((e, i) => {
-        expect(got[i]).toBeCloseTo(e, 12);
-      });
-    });
-  });
-
-  it("zeroGrad clears every parameter's gradient", () => {
-    const p = param([1]);
-    const opt = new SGD([p], { lr: 1 });
-    p.grad = tensor(Float64Array.from([1]), [1]);
-    opt.zeroGrad();
-    expect(p.grad).toBeNull();
+  it("refuses a state whose buffers do not match its parameters", () => {
+    const opt = new Adam([f64Leaf([1]), f64Leaf([2])]);
+    const { step, buffers } = opt.stateDict();
+    expect(() => opt.loadStateDict({ step, buffers: { m: buffers.m } })).toThrow(
+      /Adam.loadStateDict: expected buffers m and v/,
+    );
+    expect(() => opt.loadStateDict({ step, buffers: { v: buffers.v } })).toThrow(/Adam.loadStateDict/);
+    expect(() => opt.loadStateDict({ step, buffers: { m: buffers.m.slice(1), v: buffers.v } })).toThrow(
+      /Adam.loadStateDict/,
+    );
+    expect(() => opt.loadStateDict({ step, buffers: { m: buffers.m, v: buffers.v.slice(1) } })).toThrow(
+      /Adam.loadStateDict/,
+    );
+    expect(() => opt.loadStateDict({ step, buffers })).not.toThrow();
   });
 });
+
+const f64Leaf = (v: number[], shape: number[] = [v.length]) =>
+  tensor(Float64Array.from(v), shape, { requiresGrad: true });
