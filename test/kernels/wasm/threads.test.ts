@@ -1,20 +1,21 @@
 /**
  * Work shared between threads. Elementwise ops on one block of rows and column sums are split by
  * rows, columns or runs of vectors; each thread computes its part exactly as one thread would, so
- * the results are bit for bit one thread's (and, for binary ops, the reference's).
+ * the results are bit for bit one thread's (and, for binary ops, the reference's). A terminated
+ * backend keeps working on the calling thread, and workers follow the shared memory as it grows.
  *
  * Claiming jobs (threads.ts): a job runs on exactly one thread, the worker when it gets there
  * first, else the calling thread once its own share is done; so a worker that is not running —
  * unscheduled on a busy machine, or gone — never holds a run up, and the numbers are the same.
  */
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { BinaryOp } from "../../src/kernels/backend.ts";
-import { CpuBackend } from "../../src/kernels/cpu/backend.ts";
-import { createWasmBackend, evenSplit, type WasmBackend } from "../../src/kernels/wasm/backend.ts";
-import { type Kernels, moduleBytes } from "../../src/kernels/wasm/module.ts";
-import { CONTROL_BYTES, Threads } from "../../src/kernels/wasm/threads.ts";
-import { WebAssemblyApi } from "../../src/kernels/wasm/wasm-api.ts";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { BinaryOp } from "../../../src/kernels/backend.ts";
+import { CpuBackend } from "../../../src/kernels/cpu/backend.ts";
+import { createWasmBackend, evenSplit, type WasmBackend } from "../../../src/kernels/wasm/backend.ts";
+import { type Kernels, moduleBytes } from "../../../src/kernels/wasm/module.ts";
+import { CONTROL_BYTES, Threads } from "../../../src/kernels/wasm/threads.ts";
+import { WebAssemblyApi } from "../../../src/kernels/wasm/wasm-api.ts";
 
 async function setUp(workers: number) {
   const memory = new WebAssemblyApi.Memory({ initial: 64, maximum: 32768, shared: true });
@@ -185,5 +186,37 @@ describe("elementwise ops and column sums shared between threads", () => {
         },
       ),
     );
+  });
+});
+
+describe("threads", () => {
+  const saved = process.env.ELBO_THREADS;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.ELBO_THREADS;
+    else process.env.ELBO_THREADS = saved;
+  });
+
+  it("a terminated backend keeps working on the calling thread", async () => {
+    const backend = await createWasmBackend({ threads: 2, parallelFlops: 0 });
+    expect(backend.threadCount).toBe(2);
+    const a = backend.fromArray(Float32Array.from({ length: 64 }, (_, i) => i));
+    const before = backend.readSync(backend.matmul(a, a, 8, 8, 8, false, true));
+    await backend.terminate();
+    expect(backend.threadCount).toBe(1);
+    expect(backend.readSync(backend.matmul(a, a, 8, 8, 8, false, true))).toEqual(before);
+  });
+
+  it("a matmul after the shared memory grew still reaches the worker's instance", async () => {
+    const backend = await createWasmBackend({ threads: 2, parallelFlops: 0 });
+    try {
+      const big = backend.fill(40 * 1024 * 1024, 1, "float32"); // 160 MB: the memory grows
+      const a = backend.fill(64 * 64, 1, "float32");
+      expect(
+        Array.from(backend.readSync(backend.matmul(a, a, 64, 64, 64, false, false)).subarray(0, 3)),
+      ).toEqual([64, 64, 64]);
+      backend.dispose(big);
+    } finally {
+      await backend.terminate();
+    }
   });
 });

@@ -5,8 +5,8 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { collapse, reduceAccess } from "../../src/kernels/gpu/layout.ts";
-import { stridesOf } from "../../src/kernels/shape.ts";
+import { collapse, reduceAccess } from "../../../src/kernels/gpu/layout.ts";
+import { stridesOf } from "../../../src/kernels/shape.ts";
 
 describe("layout: collapsing strided accesses to at most three indices", () => {
   /** Every flat offset an access reads, in output order. */

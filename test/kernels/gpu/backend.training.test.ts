@@ -17,16 +17,16 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterEach, describe, expect, it } from "vitest";
-import { releaseGraph } from "../../src/autograd/engine.ts";
-import { Generator } from "../../src/autograd/random.ts";
-import { fromTypedArray } from "../../src/autograd/tensor.ts";
-import type { Backend } from "../../src/kernels/backend.ts";
-import { type GpuBackend, type GpuMode, loadGpuBackend } from "../../src/kernels/gpu/index.ts";
-import { cpuBackend, getBackend, setBackend } from "../../src/kernels/registry.ts";
-import { Adam } from "../../src/nn/optim/adam.ts";
-import { gatherImages, loadMnist, shuffledBatches } from "../../src/train-mnist/data.ts";
-import { BernoulliVAE } from "../../src/vae/model.ts";
-import { shaderProbe } from "./shader-probe.ts";
+import { releaseGraph } from "../../../src/autograd/engine.ts";
+import { Generator } from "../../../src/autograd/random.ts";
+import { fromTypedArray } from "../../../src/autograd/tensor.ts";
+import type { Backend } from "../../../src/kernels/backend.ts";
+import { type GpuBackend, type GpuMode, loadGpuBackend } from "../../../src/kernels/gpu/index.ts";
+import { cpuBackend, getBackend, setBackend } from "../../../src/kernels/registry.ts";
+import { Adam } from "../../../src/nn/optim/adam.ts";
+import { gatherImages, loadMnist, shuffledBatches } from "../../../src/train-mnist/data.ts";
+import { BernoulliVAE } from "../../../src/vae/model.ts";
+import { shaderProbe } from "../shader-probe.ts";
 
 const probe = await shaderProbe();
 const mode: GpuMode = probe.shaderMode ?? "cpu";

@@ -6,9 +6,9 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CpuBackend } from "../../src/kernels/cpu/backend.ts";
-import { createWasmBackend, type WasmBackend } from "../../src/kernels/wasm/backend.ts";
-import { chooseSkip, sampledZeroShare, ZERO_SAMPLES } from "../../src/kernels/wasm/sparsity.ts";
+import { CpuBackend } from "../../../src/kernels/cpu/backend.ts";
+import { createWasmBackend, type WasmBackend } from "../../../src/kernels/wasm/backend.ts";
+import { chooseSkip, sampledZeroShare, ZERO_SAMPLES } from "../../../src/kernels/wasm/sparsity.ts";
 
 const cpu = new CpuBackend();
 let dense: WasmBackend;

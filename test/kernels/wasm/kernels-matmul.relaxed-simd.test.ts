@@ -7,10 +7,10 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { createWasmBackend } from "../../src/kernels/wasm/backend.ts";
-import { relaxedSimdSupported } from "../../src/kernels/wasm/module.ts";
+import { createWasmBackend } from "../../../src/kernels/wasm/backend.ts";
+import { relaxedSimdSupported } from "../../../src/kernels/wasm/module.ts";
 
-const script = fileURLToPath(new URL("./wasm-relaxed-check.ts", import.meta.url));
+const script = fileURLToPath(new URL("./kernels-matmul.relaxed-simd-check.ts", import.meta.url));
 
 /** The check's report, from a Node process started as `npm run train:mnist` starts one. */
 function runCheck(): {

@@ -17,13 +17,13 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { beforeAll, describe, expect, it } from "vitest";
-import { Generator } from "../../src/autograd/random.ts";
-import type { Storage, TypedArray } from "../../src/kernels/backend.ts";
-import { CpuBackend } from "../../src/kernels/cpu/backend.ts";
-import { Device } from "../../src/kernels/gpu/device.ts";
-import { GpuBackend, type GpuMode, loadGpuBackend } from "../../src/kernels/gpu/index.ts";
-import { elementwiseTolerance, sumTolerance } from "../../src/kernels/gpu/precision.ts";
-import { shaderProbe } from "./shader-probe.ts";
+import { Generator } from "../../../src/autograd/random.ts";
+import type { Storage, TypedArray } from "../../../src/kernels/backend.ts";
+import { CpuBackend } from "../../../src/kernels/cpu/backend.ts";
+import { Device } from "../../../src/kernels/gpu/device.ts";
+import { GpuBackend, type GpuMode, loadGpuBackend } from "../../../src/kernels/gpu/index.ts";
+import { elementwiseTolerance, sumTolerance } from "../../../src/kernels/gpu/precision.ts";
+import { shaderProbe } from "../shader-probe.ts";
 
 const probe = await shaderProbe();
 const modes: { mode: GpuMode; title: string; skip: boolean }[] = [

@@ -9,9 +9,9 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Backend, DType, Storage, TypedArray, UnaryOp } from "../../src/kernels/backend.ts";
-import { CpuBackend } from "../../src/kernels/cpu/backend.ts";
-import { createWasmBackend, type WasmBackend } from "../../src/kernels/wasm/backend.ts";
+import type { Backend, DType, Storage, TypedArray, UnaryOp } from "../../../src/kernels/backend.ts";
+import { CpuBackend } from "../../../src/kernels/cpu/backend.ts";
+import { createWasmBackend, type WasmBackend } from "../../../src/kernels/wasm/backend.ts";
 
 const RUNS = { numRuns: 60 };
 const EPS32 = 2 ** -23;

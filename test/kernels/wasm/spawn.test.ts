@@ -1,7 +1,10 @@
-/** Environment settings a run reads are checked: ELBO_THREADS above the core count is accepted with a warning. */
+/**
+ * ELBO_THREADS, the thread count the wasm backend starts with: read and checked, and a count above
+ * the cores accepted with a warning.
+ */
 import { availableParallelism } from "node:os";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { defaultThreadCount } from "../../src/kernels/wasm/spawn.ts";
+import { defaultThreadCount } from "../../../src/kernels/wasm/spawn.ts";
 
 const saved = process.env.ELBO_THREADS;
 afterEach(() => {
@@ -23,5 +26,16 @@ describe("ELBO_THREADS", () => {
     process.env.ELBO_THREADS = String(cores);
     expect(await defaultThreadCount()).toBe(cores);
     expect(warn).not.toHaveBeenCalled();
+  });
+});
+
+describe("threads", () => {
+  it("ELBO_THREADS sets the default thread count, and a bad value is explained", async () => {
+    process.env.ELBO_THREADS = "3";
+    expect(await defaultThreadCount()).toBe(3);
+    process.env.ELBO_THREADS = "two";
+    await expect(defaultThreadCount()).rejects.toThrow(/ELBO_THREADS/);
+    delete process.env.ELBO_THREADS;
+    expect(await defaultThreadCount()).toBeGreaterThanOrEqual(1);
   });
 });

@@ -1,0 +1,176 @@
+/**
+ * The cpu backend's reductions, broadcasts and permutes against per-element index arithmetic
+ * written the slow, obvious way. max, broadcast and permute move values, so they must match
+ * exactly; sums of n float64 numbers must agree within n·2⁻⁵²·Σ|terms|.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { DType, Shape, TypedArray } from "../../../src/kernels/backend.ts";
+import { CpuBackend } from "../../../src/kernels/cpu/backend.ts";
+import { sizeOf } from "../../../src/kernels/shape.ts";
+
+const RUNS = { numRuns: 50 };
+
+const EPS64 = 2 ** -52;
+
+const cpu = new CpuBackend();
+
+const shapeArb = fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 0, maxLength: 4 });
+
+function valuesArb(size: number): fc.Arbitrary<number[]> {
+  return fc.array(fc.double({ min: -10, max: 10, noNaN: true }), { minLength: size, maxLength: size });
+}
+
+function typed(values: number[], dtype: DType): TypedArray {
+  return dtype === "float64" ? Float64Array.from(values) : Float32Array.from(values);
+}
+
+function read(storage: ReturnType<CpuBackend["fromArray"]>): number[] {
+  return Array.from(cpu.readSync(storage));
+}
+
+/** The multi-index of flat position `flat` in a row-major array of `shape`. */
+function unravel(flat: number, shape: Shape): number[] {
+  const index = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    index[d] = flat % shape[d];
+    flat = Math.floor(flat / shape[d]);
+  }
+  return index;
+}
+
+/** The flat position of `index` in a row-major array of `shape`. */
+function ravel(index: readonly number[], shape: Shape): number {
+  let flat = 0;
+  for (let d = 0; d < shape.length; d++) flat = flat * shape[d] + index[d];
+  return flat;
+}
+
+/** The element of an array of `shape` that output index `outIndex` reads after broadcasting. */
+function broadcastSource(outIndex: readonly number[], shape: Shape): number {
+  const offset = outIndex.length - shape.length;
+  return ravel(
+    shape.map((d, i) => (d === 1 ? 0 : outIndex[i + offset])),
+    shape,
+  );
+}
+
+/** Two shapes that broadcast: suffixes of a common shape with some dimensions set to 1. */
+const broadcastPairArb = shapeArb.chain((out) => {
+  const operand = fc
+    .tuple(fc.integer({ min: 0, max: out.length }), fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }))
+    .map(([rank, ones]) => out.slice(out.length - rank).map((d, i) => (ones[i] ? 1 : d)));
+  return fc.tuple(operand, operand);
+});
+
+describe("reduce over arbitrary axes vs a naive reference", () => {
+  for (const dtype of ["float64", "float32"] as const) {
+    it(`sum and max, ${dtype}`, () => {
+      const arb = shapeArb.chain((shape) =>
+        fc.tuple(
+          fc.constant(shape),
+          valuesArb(sizeOf(shape)),
+          fc.subarray(shape.map((_, i) => i)),
+          fc.constantFrom("sum" as const, "max" as const),
+        ),
+      );
+      fc.assert(
+        fc.property(arb, ([shape, values, axes, op]) => {
+          const x = typed(values, dtype);
+          const keptShape = shape.filter((_, i) => !axes.includes(i));
+          const size = sizeOf(keptShape);
+          // Each input element folded into the output element its kept coordinates name.
+          const acc = new Float64Array(size).fill(op === "sum" ? 0 : Number.NEGATIVE_INFINITY);
+          const abs = new Float64Array(size);
+          for (let i = 0; i < x.length; i++) {
+            const index = unravel(i, shape);
+            const o = ravel(
+              index.filter((_, d) => !axes.includes(d)),
+              keptShape,
+            );
+            acc[o] = op === "sum" ? acc[o] + x[i] : Math.max(acc[o], x[i]);
+            abs[o] += Math.abs(x[i]);
+          }
+          const out = cpu.reduce(op, cpu.fromArray(x), shape, axes);
+          expect(out.dtype).toBe(dtype);
+          const got = read(out);
+          expect(got).toHaveLength(size);
+          const n = sizeOf(axes.map((a) => shape[a]));
+          // float32 accumulation rounds at each step; float64 accumulation only in the order of terms.
+          const unit = dtype === "float64" ? EPS64 : 2 ** -23;
+          for (let o = 0; o < size; o++) {
+            const expected = dtype === "float64" ? acc[o] : Math.fround(acc[o]);
+            // == rather than Object.is: the maximum of −0 and +0 may be either.
+            if (op === "max") expect(got[o] === expected, `output ${o}: ${got[o]} vs ${expected}`).toBe(true);
+            else
+              expect(Math.abs(got[o] - acc[o]), `output ${o}`).toBeLessThanOrEqual(
+                n * unit * abs[o] + unit * Math.abs(acc[o]),
+              );
+          }
+        }),
+        RUNS,
+      );
+    });
+  }
+
+  it("empty axes: a sum over nothing is 0, a reduction over no axes is a copy", () => {
+    expect(read(cpu.reduce("sum", cpu.fromArray(new Float64Array(0)), [2, 0], [1]))).toEqual([0, 0]);
+    expect(read(cpu.reduce("sum", cpu.fromArray(new Float64Array([1, 2, 3])), [3], []))).toEqual([1, 2, 3]);
+    expect(read(cpu.reduce("max", cpu.fromArray(new Float64Array([4])), [], []))).toEqual([4]);
+  });
+});
+
+describe("broadcastTo and permute vs naive index computation", () => {
+  it("broadcastTo", () => {
+    const arb = broadcastPairArb.chain(([shape, other]) => {
+      const n = Math.max(shape.length, other.length);
+      const outShape = Array.from({ length: n }, (_, i) =>
+        Math.max(shape[shape.length - n + i] ?? 1, other[other.length - n + i] ?? 1),
+      );
+      return fc.tuple(fc.constant(shape), fc.constant(outShape), valuesArb(sizeOf(shape)));
+    });
+    fc.assert(
+      fc.property(arb, ([shape, outShape, values]) => {
+        const x = Float64Array.from(values);
+        const out = read(cpu.broadcastTo(cpu.fromArray(x), shape, outShape));
+        const expected = Array.from(
+          { length: sizeOf(outShape) },
+          (_, i) => x[broadcastSource(unravel(i, outShape), shape)],
+        );
+        expect(out).toEqual(expected);
+      }),
+      RUNS,
+    );
+  });
+
+  it("permute", () => {
+    const arb = shapeArb.chain((shape) =>
+      fc.tuple(
+        fc.constant(shape),
+        fc.shuffledSubarray(
+          shape.map((_, i) => i),
+          { minLength: shape.length, maxLength: shape.length },
+        ),
+        valuesArb(sizeOf(shape)),
+      ),
+    );
+    fc.assert(
+      fc.property(arb, ([shape, perm, values]) => {
+        const x = Float64Array.from(values);
+        const outShape = perm.map((p) => shape[p]);
+        const out = read(cpu.permute(cpu.fromArray(x), shape, perm));
+        // out[i₀…] = x[j] with j[perm[d]] = i[d]
+        const expected = Array.from({ length: x.length }, (_, flat) => {
+          const i = unravel(flat, outShape);
+          const j = new Array<number>(shape.length);
+          perm.forEach((p, d) => {
+            j[p] = i[d];
+          });
+          return x[ravel(j, shape)];
+        });
+        expect(out).toEqual(expected);
+      }),
+      RUNS,
+    );
+  });
+});
