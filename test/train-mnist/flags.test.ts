@@ -1,8 +1,7 @@
 /**
  * The flags of `npm run train:mnist`, in-process: their defaults, the values each refuses with a
  * message naming it, and the settings of a run they give, new or continued from a checkpoint. (The
- * end-to-end runs of the command in train.test.ts and cli-robust.test.ts show the same messages
- * reach the terminal.)
+ * end-to-end runs of the command in cli.test.ts show the same messages reach the terminal.)
  */
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";

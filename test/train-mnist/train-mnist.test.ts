@@ -1,7 +1,7 @@
 /**
  * `npm run train:mnist`'s work, in this process on a small data folder: what it prints, the report it
  * writes, how it continues a run and evaluates a checkpoint, and how it stops when npm or tsx above
- * it is gone. (train.test.ts and cli-robust.test.ts run the command itself, in a child process.)
+ * it is gone. (cli.test.ts runs the command itself, in a child process.)
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,5 +1,7 @@
 /**
- * `npm run train:mnist` as a careful user breaks it: a full disk, special files and folders, data
+ * `npm run train:mnist` run as a user runs it, in a child process: --help lists the flags, a bad
+ * value is named, and a run trains, writes its report and resumes to the same losses. And as a
+ * careful user breaks it: a full disk, special files and folders, data
  * sets that cannot train the model, a checkpoint resumed from another folder, --eval-only's report,
  * and the wrapper killed under the trainer. Each must fail fast with a message naming what is
  * wrong and a non-zero exit, or work; none may hang or lose the last checkpoint.
@@ -10,7 +12,8 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it, onTestFinished } from "vitest";
 import { loadCheckpoint } from "../../src/train-mnist/checkpoint.ts";
 import { writeMnistFolder } from "./mnist-folder-helpers.ts";
 
@@ -211,5 +214,111 @@ describe("train:mnist and its wrapper die together", () => {
     while (alive(trainer as number) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
     expect(alive(trainer as number)).toBe(false);
     expect(loadCheckpoint(join(out, "checkpoint.safetensors")).epoch).toBeGreaterThanOrEqual(1);
+  }, 120_000);
+});
+
+const execFileAsync = promisify(execFile);
+
+/** Run `npm run train:mnist -- args` as a user would (through tsx), returning its output and exit code. */
+async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await execFileAsync(
+      process.execPath,
+      ["--import", "tsx", "src/train-mnist/cli.ts", ...args],
+      {
+        env: { ...process.env, ELBO_BACKEND: "" },
+      },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+describe("npm run train:mnist", () => {
+  it("--help lists the flags", async () => {
+    const { code, stdout } = await runCli(["--help"]);
+    expect(code).toBe(0);
+    for (const flag of [
+      "--epochs",
+      "--batch-size",
+      "--lr",
+      "--latent",
+      "--hidden",
+      "--seed",
+      "--limit",
+      "--data",
+      "--out",
+      "--backend",
+      "--resume",
+      "--eval-only",
+      "--iw-k",
+      "--iw-images",
+    ]) {
+      expect(stdout).toContain(flag);
+    }
+  }, 30_000);
+
+  it("a bad value gets a message naming the flag and a non-zero exit", async () => {
+    for (const [args, pattern] of [
+      [["--epochs", "zero"], /--epochs must be a positive integer, got "zero"/],
+      [["--lr", "-1"], /--lr must be a positive number/],
+      [["--backend", "quantum"], /unknown backend "quantum"/],
+      [["--data", "/nonexistent-elbo-data"], /nonexistent-elbo-data/],
+      [["--resume", "missing.safetensors"], /missing\.safetensors: checkpoint not found/],
+    ] as [string[], RegExp][]) {
+      const { code, stderr } = await runCli(args);
+      expect(code, args.join(" ")).not.toBe(0);
+      expect(stderr).toMatch(pattern);
+    }
+  }, 60_000);
+
+  it("trains, writes the report, and --resume continues to the same losses", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "elbo-cli-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const common = ["--limit", "256", "--latent", "3", "--hidden", "16", "--iw-k", "4", "--iw-images", "20"];
+    const straight = await runCli([...common, "--epochs", "2", "--out", join(dir, "straight")]);
+    expect(straight.code, straight.stderr).toBe(0);
+    expect(straight.stdout).toMatch(/^epoch 1\/2 {2}loss \d+\.\d\d {2}\d+\.\d s$/m);
+    expect(straight.stdout).toMatch(/^epoch 2\/2 {2}loss \d+\.\d\d {2}\d+\.\d s$/m);
+    for (const f of [
+      "metrics.json",
+      "checkpoint.safetensors",
+      "reconstructions.png",
+      "samples.png",
+      "latent.png",
+      "loss.png",
+    ]) {
+      expect(existsSync(join(dir, "straight", f)), f).toBe(true);
+    }
+
+    const half = await runCli([...common, "--epochs", "1", "--out", join(dir, "half")]);
+    expect(half.code, half.stderr).toBe(0);
+    const resumed = await runCli([
+      "--resume",
+      join(dir, "half", "checkpoint.safetensors"),
+      "--epochs",
+      "2",
+      "--iw-k",
+      "4",
+      "--iw-images",
+      "20",
+      "--out",
+      join(dir, "resumed"),
+    ]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+
+    const read = (run: string) => JSON.parse(readFileSync(join(dir, run, "metrics.json"), "utf8"));
+    const a = read("straight");
+    const b = read("resumed");
+    expect(b.epochs.map((e: { loss: number }) => e.loss)).toEqual(
+      a.epochs.map((e: { loss: number }) => e.loss),
+    );
+    expect(b.test.negativeElbo.loss).toBe(a.test.negativeElbo.loss);
+    expect(a.test.iwae.k).toBe(4);
+    expect(a.test.iwae.logLikelihood).toBeGreaterThanOrEqual(
+      -a.test.negativeElbo.loss - 3 * a.test.iwae.standardError - 5,
+    );
   }, 120_000);
 });

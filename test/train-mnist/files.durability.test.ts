@@ -2,7 +2,7 @@
  * What makes writeFileAtomic durable, not just atomic, seen through the file-system calls it makes:
  * the temporary file's bytes are fsynced before the rename publishes them, and the folder is fsynced
  * after it, so that a power cut can neither leave the new name pointing at missing data nor forget
- * the rename. (A crash between calls, the atomic part, is checkpoint-crash.test.ts.)
+ * the rename. (A crash between calls, the atomic part, is checkpoint.test.ts.)
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

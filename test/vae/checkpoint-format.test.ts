@@ -1,6 +1,8 @@
 /**
  * Damaged checkpoints are refused before any work starts, each with a message naming the file and
  * what is wrong; nothing non-finite is ever saved, and a checkpoint holding NaN loads only on request.
+ * A tensor's dtype in the header is any JSON the file holds: each one that is not F32 or F64 is
+ * refused by name, with the value as JSON.
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import { noGrad } from "../../src/autograd/engine.ts";
@@ -222,5 +224,20 @@ describe("a damaged checkpoint is refused with a clear message", () => {
     expect(() => decode(withMetadata(good, "crc32", undefined))).toThrow(
       `${file}: damaged checkpoint: it has no checksum (crc32)`,
     );
+  });
+});
+
+describe("a checkpoint's tensor dtype", () => {
+  it("that is not F32 or F64 is refused naming the file, the tensor and the value, whatever JSON it is", async () => {
+    const run = startRun(tinyConfig, tinyTraining({ epochs: 1 }));
+    await trainRun(run, tinyDataset(8));
+    const { header, data } = splitSafetensors(await checkpointBytes(run));
+    for (const dtype of [{ toString: null }, { valueOf: 1 }, "F16", 32, null, ["F32"], true]) {
+      const entry = { ...(header["optimizer.m.6"] as object), dtype };
+      const bytes = joinSafetensors({ ...header, "optimizer.m.6": entry }, data);
+      expect(() => decodeCheckpoint(bytes, "runs/x/checkpoint.safetensors"), JSON.stringify(dtype)).toThrow(
+        `runs/x/checkpoint.safetensors: not a valid safetensors checkpoint: tensor optimizer.m.6 has unsupported dtype ${JSON.stringify(dtype)}`,
+      );
+    }
   });
 });

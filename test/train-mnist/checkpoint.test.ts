@@ -5,6 +5,7 @@
  * file the bytes went to, the checkpoint at the path must still be the previous one, byte for byte,
  * and load as it; a checkpoint written in place (truncated, then half written) fails this.
  */
+
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -63,5 +64,13 @@ describe("a crash while saving a checkpoint", () => {
     // And the next save, without a crash, replaces it whole.
     await saveCheckpoint(path, checkpointAt(2));
     expect(loadCheckpoint(path).epoch).toBe(2);
+  });
+});
+
+describe("training", () => {
+  it("a missing or foreign checkpoint is reported by name", () => {
+    expect(() => loadCheckpoint("no/such/checkpoint.safetensors")).toThrow(
+      /no\/such\/checkpoint\.safetensors: checkpoint not found/,
+    );
   });
 });

@@ -1,5 +1,6 @@
 /**
- * The in-memory data set at its edges, each with the message a user sees: every IDX element type
+ * The in-memory data set (src/vae/dataset.ts): parseIdx reads dims big-endian and the payload
+ * exactly; and its edges, each with the message a user sees: every IDX element type
  * named, the gzip hint only for gzip, headers of exactly the size they need, data sets with no
  * pixels, labels at the ends of 0..9, the `limit` a run may ask for, image sizes that disagree, and
  * batches that use every index once with no empty one, gathered into a buffer of exactly their size.
@@ -180,6 +181,26 @@ describe("shuffledBatches", () => {
       "shuffledBatches: batchSize must be a positive integer, got 1.5",
     );
   });
+
+  it("gives the same batches for the same seed and different ones for another seed", () => {
+    const a = shuffledBatches(100, 32, new Generator(5));
+    const b = shuffledBatches(100, 32, new Generator(5));
+    const c = shuffledBatches(100, 32, new Generator(6));
+    expect(a.map((x) => Array.from(x))).toEqual(b.map((x) => Array.from(x)));
+    expect(a.map((x) => Array.from(x))).not.toEqual(c.map((x) => Array.from(x)));
+  });
+
+  it("uses every index exactly once, in full batches and a shorter last one", () => {
+    const batches = shuffledBatches(100, 32, new Generator(1));
+    expect(batches.map((x) => x.length)).toEqual([32, 32, 32, 4]);
+    const all = batches.flatMap((x) => Array.from(x));
+    expect(all.slice().sort((p, q) => p - q)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(all).not.toEqual(Array.from({ length: 100 }, (_, i) => i)); // it did shuffle
+  });
+
+  it("rejects a batch size that is not a positive integer", () => {
+    expect(() => shuffledBatches(10, 0, new Generator(0))).toThrow(/batchSize must be a positive integer/);
+  });
 });
 
 describe("gatherImages", () => {
@@ -198,5 +219,51 @@ describe("gatherImages", () => {
         `gatherImages: index ${bad} is outside the dataset's 0..2`,
       );
     }
+  });
+});
+
+// Three 2×3 images whose pixels are 0, 10, 20, ... and their labels.
+const PIXELS = Array.from({ length: 3 * 2 * 3 }, (_, i) => i * 10);
+
+const LABELS = [7, 0, 9];
+
+describe("parseIdx", () => {
+  it("reads dims big-endian and returns exactly the payload", () => {
+    const { dims, data } = parseIdx(idx([3, 2, 3], PIXELS), "x");
+    expect(dims).toEqual([3, 2, 3]);
+    expect(Array.from(data)).toEqual(PIXELS);
+  });
+
+  it("reads dims above 255 (all four bytes of the uint32 count)", () => {
+    expect(parseIdx(idx([300], new Uint8Array(300)), "x").dims).toEqual([300]);
+  });
+
+  it("rejects a magic number that does not start with two zero bytes", () => {
+    const bytes = idx([3], LABELS);
+    bytes[0] = 0x12;
+    expect(() => parseIdx(bytes, "f-labels")).toThrow(/f-labels: not an IDX file: magic number 0x12000801/);
+  });
+
+  it("rejects element types other than unsigned byte, naming the type", () => {
+    expect(() => parseIdx(idx([3], LABELS, 0x0d), "f")).toThrow(
+      /f: IDX type code 0x0d \(float32\) is not supported/,
+    );
+  });
+
+  it("rejects a truncated file, saying how many bytes were expected and found", () => {
+    const bytes = idx([3, 2, 3], PIXELS).subarray(0, 4 + 12 + 17);
+    expect(() => parseIdx(bytes, "imgs")).toThrow(
+      "imgs: truncated: header says 3×2×3 = 18 bytes of data but the file holds 17",
+    );
+  });
+
+  it("rejects an oversized file", () => {
+    expect(() => parseIdx(idx([3], [1, 2, 3, 4]), "labs")).toThrow(
+      "labs: oversized: header says 3 = 3 bytes of data but the file holds 4",
+    );
+  });
+
+  it("rejects a file too short for its own header", () => {
+    expect(() => parseIdx(idx([3, 2, 3], []).subarray(0, 9), "h")).toThrow(/h: truncated header/);
   });
 });
