@@ -15,7 +15,7 @@ import { loadGpuBackend, modeFromEnvironment, probeGpu, probeMode } from "../../
 import { cpuBackend, getBackend, setBackend } from "../../src/kernels/registry.ts";
 import { createWasmBackend } from "../../src/kernels/wasm/backend.ts";
 import { Adam } from "../../src/nn/optim/adam.ts";
-import { expectClose } from "./helpers.ts";
+import { expectClose } from "../fixtures/assertions.ts";
 
 const named = modeFromEnvironment();
 const probe =

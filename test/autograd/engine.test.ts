@@ -16,7 +16,8 @@ import type { Tensor } from "../../src/autograd/tensor.ts";
 import { getBackend } from "../../src/kernels/registry.ts";
 import { Adam } from "../../src/nn/optim/adam.ts";
 import { SGD } from "../../src/nn/optim/sgd.ts";
-import { expectClose, expectGradGradOk, expectGradOk, RUNS, randomTensorArb, tensorArb } from "./helpers.ts";
+import { RUNS, randomTensorArb, tensorArb } from "../fixtures/arbitraries.ts";
+import { expectClose, expectGradGradOk, expectGradOk } from "../fixtures/assertions.ts";
 
 const values = [0.5, -1.25, 2, 3];
 

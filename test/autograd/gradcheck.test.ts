@@ -9,7 +9,7 @@ import { tensor } from "../../src/autograd/create.ts";
 import { gradcheck, gradgradcheck } from "../../src/autograd/gradcheck.ts";
 import { applyOp } from "../../src/autograd/op.ts";
 import type { Tensor } from "../../src/autograd/tensor.ts";
-import { f64 } from "./helpers.ts";
+import { f64 } from "../fixtures/tensors.ts";
 
 /** x², with a backward that multiplies by `factor`·x instead of 2x (factor 2 is the right one). */
 function square(x: Tensor, factor: number): Tensor {

@@ -16,14 +16,14 @@ import {
   awayFromZeroArb,
   broadcastPairArb,
   distinctValuesArb,
-  expectGradOk,
-  f64,
   RUNS,
   randomTensorArb,
   shapeArb,
   tensorArb,
   valuesArb,
-} from "./helpers.ts";
+} from "../fixtures/arbitraries.ts";
+import { expectGradOk } from "../fixtures/assertions.ts";
+import { f64 } from "../fixtures/tensors.ts";
 
 /** A broadcast-compatible pair of float64 tensors; `bValues` chooses how b's values are drawn. */
 function broadcastTensorsArb(bValues: (size: number) => fc.Arbitrary<number[]> = valuesArb) {

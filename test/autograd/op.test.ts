@@ -11,7 +11,7 @@ import { gradcheck, gradgradcheck } from "../../src/autograd/gradcheck.ts";
 import { applyOp } from "../../src/autograd/op.ts";
 import { scoped } from "../../src/autograd/scope.ts";
 import type { Tensor } from "../../src/autograd/tensor.ts";
-import { f64 } from "./helpers.ts";
+import { f64 } from "../fixtures/tensors.ts";
 
 // cube(x) = x³, exactly as op.ts teaches it
 function cube(x: Tensor): Tensor {

@@ -19,7 +19,8 @@ import { tensor } from "../../src/autograd/create.ts";
 import { Generator } from "../../src/autograd/random.ts";
 import type { Tensor } from "../../src/autograd/tensor.ts";
 import { sizeOf } from "../../src/kernels/shape.ts";
-import { broadcastPairArb, expectClose, RUNS, shapeArb } from "./helpers.ts";
+import { broadcastPairArb, RUNS, shapeArb } from "../fixtures/arbitraries.ts";
+import { expectClose } from "../fixtures/assertions.ts";
 
 const EPS_F32 = 2 ** -23;
 const U_F32 = 2 ** -24;

@@ -20,7 +20,7 @@ import {
   shapeArb,
   tensorArb,
   valuesArb,
-} from "./helpers.ts";
+} from "../fixtures/arbitraries.ts";
 
 /** Second derivatives cost a backward pass per finite difference: fewer runs than first-order tests. */
 const RUNS = { numRuns: 12 };

@@ -9,7 +9,9 @@ import { tensor } from "../../src/autograd/create.ts";
 import { noGrad } from "../../src/autograd/engine.ts";
 import type { Tensor } from "../../src/autograd/tensor.ts";
 import { grad, hessian, hvp, jvp, valueAndGrad, vjp } from "../../src/autograd/transforms.ts";
-import { expectClose, f64, RUNS, randomTensorArb, shapeArb, tensorArb } from "./helpers.ts";
+import { RUNS, randomTensorArb, shapeArb, tensorArb } from "../fixtures/arbitraries.ts";
+import { expectClose } from "../fixtures/assertions.ts";
+import { f64 } from "../fixtures/tensors.ts";
 
 const read = (t: Tensor) => Array.from(t.dataSync());
 const dot = (a: Tensor, b: Tensor) => a.mul(b).sum().item();

@@ -13,7 +13,7 @@ import { type GpuBackend, loadGpuBackend, probeGpu, shaderModes } from "../../sr
 import { getBackend, setBackend } from "../../src/kernels/registry.ts";
 import { sizeOf, stridesOf } from "../../src/kernels/shape.ts";
 import { createWasmBackend, type WasmBackend } from "../../src/kernels/wasm/backend.ts";
-import { broadcastPairArb } from "../autograd/helpers.ts";
+import { broadcastPairArb } from "../fixtures/arbitraries.ts";
 
 const RUNS = { numRuns: 40 };
 const cpu = new CpuBackend();

@@ -1,7 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ReLU, Sigmoid } from "../../src/nn/activations.ts";
-import { expectGradOk, f64, valuesArb } from "../autograd/helpers.ts";
+import { valuesArb } from "../fixtures/arbitraries.ts";
+import { expectGradOk } from "../fixtures/assertions.ts";
+import { f64 } from "../fixtures/tensors.ts";
 
 describe("activations", () => {
   it("ReLU and Sigmoid modules apply their ops and pass gradients", () => {

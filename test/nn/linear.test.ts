@@ -5,7 +5,8 @@ import { noGrad } from "../../src/autograd/engine.ts";
 import { Generator } from "../../src/autograd/random.ts";
 import type { Tensor } from "../../src/autograd/tensor.ts";
 import { Linear } from "../../src/nn/linear.ts";
-import { expectGradOk, f64 } from "../autograd/helpers.ts";
+import { expectGradOk } from "../fixtures/assertions.ts";
+import { f64 } from "../fixtures/tensors.ts";
 
 describe("Linear", () => {
   it("stores W as out×in and initialises W and b uniformly within ±1/√in (PyTorch's default)", () => {

@@ -12,7 +12,9 @@ import { hvp } from "../../src/autograd/transforms.ts";
 import { cpuBackend, getBackend, setBackend } from "../../src/kernels/registry.ts";
 import { createWasmBackend } from "../../src/kernels/wasm/backend.ts";
 import { binaryCrossEntropyWithLogits, type Reduction } from "../../src/nn/losses.ts";
-import { expectGradOk, f32, f64, valuesArb } from "../autograd/helpers.ts";
+import { valuesArb } from "../fixtures/arbitraries.ts";
+import { expectGradOk } from "../fixtures/assertions.ts";
+import { f32, f64 } from "../fixtures/tensors.ts";
 
 const previous = getBackend();
 const wasm = await createWasmBackend({ threads: 2, parallelElements: 0 });

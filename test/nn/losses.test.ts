@@ -2,7 +2,9 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { tensor } from "../../src/autograd/create.ts";
 import { binaryCrossEntropy, binaryCrossEntropyWithLogits } from "../../src/nn/losses.ts";
-import { expectGradOk, f64, valuesArb } from "../autograd/helpers.ts";
+import { valuesArb } from "../fixtures/arbitraries.ts";
+import { expectGradOk } from "../fixtures/assertions.ts";
+import { f64 } from "../fixtures/tensors.ts";
 
 /** −[t ln p + (1−t) ln(1−p)] computed directly in float64. */
 function referenceBce(p: number[], t: number[]): number {

@@ -5,7 +5,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { gaussianKl, negativeElbo } from "../../src/vae/elbo.ts";
-import { expectGradOk, f64, valuesArb } from "../autograd/helpers.ts";
+import { valuesArb } from "../fixtures/arbitraries.ts";
+import { expectGradOk } from "../fixtures/assertions.ts";
+import { f64 } from "../fixtures/tensors.ts";
 
 describe("the negative ELBO", () => {
   it("KL(N(μ, σ²) ‖ N(0, 1)) matches the closed form ½(σ² + μ² − 1 − ln σ²) and is 0 at the prior", () => {

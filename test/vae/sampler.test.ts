@@ -9,7 +9,9 @@ import { noGrad } from "../../src/autograd/engine.ts";
 import { Generator } from "../../src/autograd/random.ts";
 import { BernoulliVAE } from "../../src/vae/model.ts";
 import { reparameterize, standardNormalLike } from "../../src/vae/sampler.ts";
-import { expectGradOk, f64, valuesArb } from "../autograd/helpers.ts";
+import { valuesArb } from "../fixtures/arbitraries.ts";
+import { expectGradOk } from "../fixtures/assertions.ts";
+import { f64 } from "../fixtures/tensors.ts";
 
 const side = 4;
 

@@ -8,7 +8,9 @@ import { describe, expect, it } from "vitest";
 import { tensor, zeros } from "../../../src/autograd/create.ts";
 import { batchedMatmul } from "../../../src/autograd/ops/batched-matmul.ts";
 import { broadcastShapes, sizeOf, stridesOf } from "../../../src/kernels/shape.ts";
-import { broadcastPairArb, expectClose, expectGradGradOk, expectGradOk, f64, tensorArb } from "../helpers.ts";
+import { broadcastPairArb, tensorArb } from "../../fixtures/arbitraries.ts";
+import { expectClose, expectGradGradOk, expectGradOk } from "../../fixtures/assertions.ts";
+import { f64 } from "../../fixtures/tensors.ts";
 
 /** Broadcast batch shapes, matrix sizes, transpose flags, and the operands stored accordingly. */
 const caseArb = fc

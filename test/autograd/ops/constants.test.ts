@@ -15,7 +15,8 @@ import {
   notEqual,
 } from "../../../src/autograd/ops/constants.ts";
 import { sizeOf } from "../../../src/kernels/shape.ts";
-import { f64, RUNS, shapeArb } from "../helpers.ts";
+import { RUNS, shapeArb } from "../../fixtures/arbitraries.ts";
+import { f64 } from "../../fixtures/tensors.ts";
 
 describe("comparison masks check their operands", () => {
   it("refuse shapes that do not broadcast, and mixed dtypes, naming the comparison", () => {

@@ -14,7 +14,9 @@ import { concat } from "../../../src/autograd/ops/indexing.ts";
 import { where } from "../../../src/autograd/ops/where.ts";
 import { Tensor } from "../../../src/autograd/tensor.ts";
 import { CpuBackend } from "../../../src/kernels/cpu/backend.ts";
-import { expectGradOk, f64, RUNS, randomTensorArb } from "../helpers.ts";
+import { RUNS, randomTensorArb } from "../../fixtures/arbitraries.ts";
+import { expectGradOk } from "../../fixtures/assertions.ts";
+import { f64 } from "../../fixtures/tensors.ts";
 
 const m23 = () => zeros([2, 3], { requiresGrad: true });
 

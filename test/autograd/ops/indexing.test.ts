@@ -9,7 +9,9 @@ import { describe, expect, it } from "vitest";
 import { tensor, zeros } from "../../../src/autograd/create.ts";
 import { concat, indexSelect, slice, stack } from "../../../src/autograd/ops/indexing.ts";
 import type { NestedArray, Tensor } from "../../../src/autograd/tensor.ts";
-import { expectGradGradOk, expectGradOk, f64, RUNS, shapeArb, tensorArb } from "../helpers.ts";
+import { RUNS, shapeArb, tensorArb } from "../../fixtures/arbitraries.ts";
+import { expectGradGradOk, expectGradOk } from "../../fixtures/assertions.ts";
+import { f64 } from "../../fixtures/tensors.ts";
 
 /** The nested-array value with `pick` applied to the list at depth `axis` (a reference for one-axis ops). */
 function alongAxis(

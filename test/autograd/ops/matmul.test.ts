@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { rand, zeros } from "../../../src/autograd/create.ts";
 import { Generator } from "../../../src/autograd/random.ts";
-import { expectClose } from "../helpers.ts";
+import { expectClose } from "../../fixtures/assertions.ts";
 
 const m23 = () => zeros([2, 3], { requiresGrad: true });
 

@@ -6,15 +6,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { abs, clamp } from "../../../src/autograd/ops/piecewise.ts";
-import {
-  awayFromZeroArb,
-  expectGradGradOk,
-  expectGradOk,
-  f64,
-  RUNS,
-  randomTensorArb,
-  valuesArb,
-} from "../helpers.ts";
+import { awayFromZeroArb, RUNS, randomTensorArb, valuesArb } from "../../fixtures/arbitraries.ts";
+import { expectGradGradOk, expectGradOk } from "../../fixtures/assertions.ts";
+import { f64 } from "../../fixtures/tensors.ts";
 
 const inf = Number.POSITIVE_INFINITY;
 

@@ -8,7 +8,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { tensor, zeros } from "../../../src/autograd/create.ts";
 import { logsumexp, max, mean, normalizeAxes, sum } from "../../../src/autograd/ops/reduce.ts";
-import { expectClose, f64 } from "../helpers.ts";
+import { expectClose } from "../../fixtures/assertions.ts";
+import { f64 } from "../../fixtures/tensors.ts";
 
 const m = () =>
   tensor([

@@ -9,7 +9,9 @@ import { describe, expect, it } from "vitest";
 import { zeros } from "../../../src/autograd/create.ts";
 import { logSoftmax, softmax } from "../../../src/autograd/ops/softmax.ts";
 import { stridesOf } from "../../../src/kernels/shape.ts";
-import { expectClose, expectGradGradOk, expectGradOk, f64, RUNS, shapeArb, tensorArb } from "../helpers.ts";
+import { RUNS, shapeArb, tensorArb } from "../../fixtures/arbitraries.ts";
+import { expectClose, expectGradGradOk, expectGradOk } from "../../fixtures/assertions.ts";
+import { f64 } from "../../fixtures/tensors.ts";
 
 /** A random tensor of rank 1..3 and an axis of it, negative half the time. */
 const caseArb = shapeArb(1, 3).chain((shape) =>

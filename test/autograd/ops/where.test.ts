@@ -8,7 +8,9 @@ import { describe, expect, it } from "vitest";
 import { tensor, zeros } from "../../../src/autograd/create.ts";
 import { where } from "../../../src/autograd/ops/where.ts";
 import { sizeOf } from "../../../src/kernels/shape.ts";
-import { broadcastPairArb, expectGradGradOk, expectGradOk, f64, RUNS, tensorArb } from "../helpers.ts";
+import { broadcastPairArb, RUNS, tensorArb } from "../../fixtures/arbitraries.ts";
+import { expectGradGradOk, expectGradOk } from "../../fixtures/assertions.ts";
+import { f64 } from "../../fixtures/tensors.ts";
 
 describe("dtype and shape checks name the op", () => {
   it("where: values of two dtypes", () => {
