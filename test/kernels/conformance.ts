@@ -28,6 +28,7 @@ import type {
 import { CpuBackend } from "../../src/kernels/cpu/backend.ts";
 import { elementwiseTolerance, sumTolerance, unitRoundoff } from "../../src/kernels/gpu/precision.ts";
 import { broadcastShapes, sizeOf } from "../../src/kernels/shape.ts";
+import { kernelOps } from "../autograd/op-table.ts";
 
 /** What a backend promises: how far from the exact answer each kind of result may be. */
 export interface Contract {
@@ -60,21 +61,12 @@ export interface ConformanceCheck {
   run(target: Target): Promise<void>;
 }
 
-/** Every unary and binary op, the tables the backends' kernels are written from. */
-export const unaryOps: readonly UnaryOp[] = [
-  "neg",
-  "exp",
-  "log",
-  "sqrt",
-  "relu",
-  "step",
-  "sigmoid",
-  "tanh",
-  "softplus",
-  "abs",
-  "sign",
-];
-export const binaryOps: readonly BinaryOp[] = ["add", "sub", "mul", "div", "pow", "max", "min", "eq"];
+/**
+ * Every unary and binary kernel, as the ops of the op table (test/autograd/op-table.ts) run them:
+ * an op added there is checked here on every backend too.
+ */
+export const unaryOps: readonly UnaryOp[] = kernelOps.unary;
+export const binaryOps: readonly BinaryOp[] = kernelOps.binary;
 
 // ---- contracts ----------------------------------------------------------------------------------
 

@@ -7,10 +7,11 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { tensor, zeros } from "../../../src/autograd/create.ts";
 import { batchedMatmul } from "../../../src/autograd/ops/batched-matmul.ts";
-import { broadcastShapes, sizeOf, stridesOf } from "../../../src/kernels/shape.ts";
+import { sizeOf } from "../../../src/kernels/shape.ts";
 import { broadcastPairArb, tensorArb } from "../../fixtures/arbitraries.ts";
 import { expectClose, expectGradGradOk, expectGradOk } from "../../fixtures/assertions.ts";
 import { f64 } from "../../fixtures/tensors.ts";
+import { plainOf, referenceMatmul } from "../op-table.ts";
 
 /** Broadcast batch shapes, matrix sizes, transpose flags, and the operands stored accordingly. */
 const caseArb = fc
@@ -30,51 +31,12 @@ const caseArb = fc
     return fc.tuple(fc.constant(c), tensorArb(aShape), tensorArb(bShape));
   });
 
-/** C[batch…, i, j] = Σ_p op(A)[i, p]·op(B)[p, j], each operand read at its broadcast batch index. */
-function reference(
-  a: ArrayLike<number>,
-  aShape: readonly number[],
-  b: ArrayLike<number>,
-  bShape: readonly number[],
-  transA: boolean,
-  transB: boolean,
-): { values: number[]; shape: number[] } {
-  const batch = broadcastShapes(aShape.slice(0, -2), bShape.slice(0, -2))!;
-  const [m, k] = transA ? [aShape.at(-1)!, aShape.at(-2)!] : [aShape.at(-2)!, aShape.at(-1)!];
-  const n = transB ? bShape.at(-2)! : bShape.at(-1)!;
-  const offsetOf = (shape: readonly number[], index: number[]) => {
-    const own = shape.slice(0, -2);
-    const strides = stridesOf(own);
-    const lead = batch.length - own.length;
-    return (
-      own.reduce((s, d, i) => s + (d === 1 ? 0 : index[lead + i] * strides[i]), 0) * sizeOf(shape.slice(-2))
-    );
-  };
-  const values: number[] = [];
-  const batchStrides = stridesOf(batch);
-  for (let s = 0; s < sizeOf(batch); s++) {
-    const index = batchStrides.map((st, d) => Math.floor(s / st) % batch[d]);
-    const ao = offsetOf(aShape, index);
-    const bo = offsetOf(bShape, index);
-    for (let i = 0; i < m; i++) {
-      for (let j = 0; j < n; j++) {
-        let acc = 0;
-        for (let p = 0; p < k; p++) {
-          acc += a[ao + (transA ? p * m + i : i * k + p)] * b[bo + (transB ? j * k + p : p * n + j)];
-        }
-        values.push(acc);
-      }
-    }
-  }
-  return { values, shape: [...batch, m, n] };
-}
-
 describe("batchedMatmul", () => {
   it("forward: one matmul per (broadcast) batch element, every transpose variant", () => {
     fc.assert(
       fc.property(caseArb, ([c, a, b]) => {
         const out = batchedMatmul(a, b, { transA: c.transA, transB: c.transB });
-        const expected = reference(a.dataSync(), a.shape, b.dataSync(), b.shape, c.transA, c.transB);
+        const expected = referenceMatmul(plainOf(a), plainOf(b), c.transA, c.transB);
         expect(out.shape).toEqual(expected.shape);
         expectClose(out.dataSync(), expected.values, { atol: 1e-12, rtol: 1e-12 });
       }),

@@ -12,6 +12,7 @@ import type { NestedArray, Tensor } from "../../../src/autograd/tensor.ts";
 import { RUNS, shapeArb, tensorArb } from "../../fixtures/arbitraries.ts";
 import { expectGradGradOk, expectGradOk } from "../../fixtures/assertions.ts";
 import { f64 } from "../../fixtures/tensors.ts";
+import { pythonSlice } from "../op-table.ts";
 
 /** The nested-array value with `pick` applied to the list at depth `axis` (a reference for one-axis ops). */
 function alongAxis(
@@ -21,21 +22,6 @@ function alongAxis(
 ): NestedArray {
   if (!Array.isArray(value)) throw new Error("reference: axis deeper than the array");
   return axis === 0 ? pick(value) : value.map((v) => alongAxis(v, axis - 1, pick));
-}
-
-/** Python's list[start:end:step], written out by its definition. */
-function pythonSlice<T>(list: readonly T[], start?: number, end?: number, step = 1): T[] {
-  const n = list.length;
-  const norm = (v: number, low: number, high: number) => Math.min(Math.max(v < 0 ? v + n : v, low), high);
-  const out: T[] = [];
-  if (step > 0) {
-    const to = end === undefined ? n : norm(end, 0, n);
-    for (let i = start === undefined ? 0 : norm(start, 0, n); i < to; i += step) out.push(list[i]);
-  } else {
-    const to = end === undefined ? -1 : norm(end, -1, n - 1);
-    for (let i = start === undefined ? n - 1 : norm(start, -1, n - 1); i > to; i += step) out.push(list[i]);
-  }
-  return out;
 }
 
 /** A float64 tensor of rank 1..3 (dimensions 1..4) and an axis of it, negative half the time. */

@@ -8,6 +8,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { tensor, zeros } from "../../../src/autograd/create.ts";
 import { logsumexp, max, mean, normalizeAxes, sum } from "../../../src/autograd/ops/reduce.ts";
+import { Generator } from "../../../src/autograd/random.ts";
 import { expectClose } from "../../fixtures/assertions.ts";
 import { f64 } from "../../fixtures/tensors.ts";
 
@@ -152,6 +153,19 @@ describe("numerically delicate inputs stay finite where the math is", () => {
 const TINY = 2 ** -126;
 
 describe("float32 ops against their float64 definitions", () => {
+  it("a sum of 100,000 float32 numbers (the reduction a loss does over a dataset batch)", () => {
+    // Within n·eps_f32·Σ|xᵢ| over the reduced slice plus a final rounding: all xᵢ ≥ 0 here, so Σ|xᵢ| is the sum.
+    const g = new Generator(7);
+    const values = Array.from({ length: 100_000 }, () => Math.fround(g.uniform()));
+    const x32 = tensor(Float32Array.from(values), [100, 1000]);
+    const x64 = tensor(Float64Array.from(values), [100, 1000]);
+    for (const axes of [[0], [1], [0, 1]]) {
+      const n = axes.reduce((s, a) => s * x64.shape[a], 1);
+      const ref = x64.sum(axes).dataSync();
+      expectClose(x32.sum(axes).dataSync(), ref, (i) => n * EPS_F32 * ref[i] + 2 ** -24 * ref[i] + TINY);
+    }
+  });
+
   it("sums and means of float32 numbers against a float64 sum, within n·2⁻²³·Σ|x|", () => {
     fc.assert(
       fc.property(

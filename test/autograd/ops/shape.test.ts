@@ -3,9 +3,14 @@
  * refused naming the op and the shapes; a reshape or broadcast to the shape a tensor has is the
  * tensor itself.
  */
+
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { tensor, zeros } from "../../../src/autograd/create.ts";
 import { sumToShape } from "../../../src/autograd/ops/shape.ts";
+import { RUNS, randomTensorArb } from "../../fixtures/arbitraries.ts";
+import { expectGradOk } from "../../fixtures/assertions.ts";
+import { f64 } from "../../fixtures/tensors.ts";
 
 const m23 = () => zeros([2, 3], { requiresGrad: true });
 
@@ -88,5 +93,35 @@ describe("ops that would change nothing", () => {
     expect(t.reshape([-1, 3])).toBe(t);
     expect(t.broadcastTo([2, 3])).toBe(t);
     expect(sumToShape(t, [2, 3])).toBe(t);
+  });
+});
+
+describe("transpose", () => {
+  it("transpose by a random permutation", () => {
+    // Cyclic permutations are their own inverse's opposite: the backward must apply the inverse.
+    for (const perm of [
+      [1, 2, 0],
+      [2, 0, 1],
+    ]) {
+      const x = f64(
+        Array.from({ length: 24 }, (_, i) => Math.sin(i)),
+        [2, 3, 4],
+      );
+      expectGradOk((t) => t.transpose(perm).mul(t.transpose(perm)), [x]);
+    }
+    const arb = randomTensorArb().chain((x) => {
+      const axes = x.shape.map((_, i) => i);
+      return fc.tuple(
+        fc.constant(x),
+        fc.shuffledSubarray(axes, { minLength: axes.length, maxLength: axes.length }),
+      );
+    });
+    fc.assert(
+      fc.property(arb, ([x, perm]) => {
+        expect(x.transpose(perm).shape).toEqual(perm.map((p) => x.shape[p]));
+        expectGradOk((t) => t.transpose(perm).mul(t.transpose(perm)), [x]);
+      }),
+      RUNS,
+    );
   });
 });
