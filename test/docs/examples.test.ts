@@ -12,14 +12,14 @@
  * in them, since those are this machine's and vary from run to run.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { sharedTempDir } from "../fixtures/temp-dir.ts";
 
 const root = resolve(import.meta.dirname, "../..");
-const images = mkdtempSync(join(tmpdir(), "elbo-examples-"));
+const images = sharedTempDir("elbo-examples-");
 const examples = readdirSync(join(root, "examples"))
   .filter((f) => /^\d\d-.*\.ts$/.test(f))
   .sort();
@@ -53,8 +53,6 @@ beforeAll(async () => {
   };
   await Promise.all([worker(), worker()]);
 }, 600_000);
-
-afterAll(() => rmSync(images, { recursive: true, force: true }));
 
 interface Quote {
   chapter: string;

@@ -13,8 +13,8 @@ import { afterAll, describe, it } from "vitest";
 import { CpuBackend } from "../../src/kernels/cpu/backend.ts";
 import { type GpuBackend, loadGpuBackend, shaderModes } from "../../src/kernels/gpu/index.ts";
 import { createWasmBackend, type WasmBackend } from "../../src/kernels/wasm/backend.ts";
+import { shaderProbe } from "../fixtures/shader-probe.ts";
 import { conformanceChecks, cpuContract, gpuContract, type Target, wasmContract } from "./conformance.ts";
-import { shaderProbe } from "./shader-probe.ts";
 
 const probe = await shaderProbe();
 

@@ -11,21 +11,13 @@ import type { Backend, DType, Shape, TypedArray } from "../../src/kernels/backen
 import { CpuBackend } from "../../src/kernels/cpu/backend.ts";
 import { type GpuBackend, loadGpuBackend, probeGpu, shaderModes } from "../../src/kernels/gpu/index.ts";
 import { getBackend, setBackend } from "../../src/kernels/registry.ts";
-import { sizeOf, stridesOf } from "../../src/kernels/shape.ts";
+import { sizeOf } from "../../src/kernels/shape.ts";
 import { createWasmBackend, type WasmBackend } from "../../src/kernels/wasm/backend.ts";
 import { broadcastPairArb } from "../fixtures/arbitraries.ts";
+import { broadcastSource, ravel, unravel } from "../fixtures/ravel.ts";
 
 const RUNS = { numRuns: 40 };
 const cpu = new CpuBackend();
-
-/** The multi-index of flat position `flat` in `shape`. */
-function unravel(flat: number, shape: Shape): number[] {
-  return stridesOf(shape).map((s, d) => Math.floor(flat / s) % shape[d]);
-}
-function ravel(index: readonly number[], shape: Shape): number {
-  const strides = stridesOf(shape);
-  return index.reduce((sum, v, d) => sum + v * strides[d], 0);
-}
 
 function referenceGather(x: ArrayLike<number>, shape: Shape, axis: number, indices: Int32Array): number[] {
   const outShape = shape.map((d, i) => (i === axis ? indices.length : d));
@@ -51,17 +43,6 @@ function referenceScatterAdd(
     out[ravel(at, outShape)] += x[flat];
   }
   return out;
-}
-
-/** Reads an element of `shape` broadcast to `outShape` at the output's multi-index. */
-function broadcastRead(x: ArrayLike<number>, shape: Shape, outShape: Shape, at: readonly number[]): number {
-  const lead = outShape.length - shape.length;
-  return x[
-    ravel(
-      shape.map((d, i) => (d === 1 ? 0 : at[lead + i])),
-      shape,
-    )
-  ];
 }
 
 function referenceMatmul(
@@ -198,9 +179,9 @@ function conformance(
           );
           const expected = Array.from({ length: sizeOf(shapes.out) }, (_, flat) => {
             const at = unravel(flat, shapes.out);
-            return broadcastRead(cond, shapes.c, shapes.out, at) !== 0
-              ? broadcastRead(a, shapes.a, shapes.out, at)
-              : broadcastRead(b, shapes.b, shapes.out, at);
+            return cond[broadcastSource(at, shapes.c)] !== 0
+              ? a[broadcastSource(at, shapes.a)]
+              : b[broadcastSource(at, shapes.b)];
           });
           expect(Array.from(await read(be, out))).toEqual(expected);
         }),

@@ -9,14 +9,14 @@
  * Small settings keep it short: 8,000 training images on wasm, batches of 16 on the software GL.
  * Without Chromium it skips and says so, unless ELBO_REQUIRE_BROWSER=1 (CI).
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { build } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromiumInstalled, chromiumPath, launchChromium } from "../browser/chromium.ts";
 import { type Served, serve } from "../browser/serve.ts";
+import { sharedTempDir } from "../fixtures/temp-dir.ts";
 
 const requireBrowser = process.env.ELBO_REQUIRE_BROWSER === "1";
 const haveChromium = chromiumInstalled();
@@ -87,11 +87,10 @@ async function train(browser: Browser, url: string, query: string, steps: number
 describe.skipIf(!haveChromium)("the gradient lab in Chromium", () => {
   let served: Served;
   let browser: Browser;
-  let out: string;
+  const out = sharedTempDir("elbo-lab-build-");
 
   beforeAll(async () => {
     // The whole lab as a teacher would host it: `npm run lab:build`'s static files.
-    out = mkdtempSync(join(tmpdir(), "elbo-lab-build-"));
     await build({ configFile: "lab/vite.config.ts", logLevel: "error", build: { outDir: out } });
     served = await serve(out, {}, true);
     // The page's 2-D canvases are drawn on the CPU: composited through SwiftShader, as WebGL needs it
@@ -102,7 +101,6 @@ describe.skipIf(!haveChromium)("the gradient lab in Chromium", () => {
   afterAll(async () => {
     await browser?.close();
     await served?.close();
-    if (out) rmSync(out, { recursive: true, force: true });
   });
 
   it("trains on wasm with threads; the op explorer's gradcheck passes a correct op and catches a broken one", {

@@ -4,10 +4,9 @@
  * covers the metadata in any key order, but not its own entry; Module's state round-trips through it.
  */
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it } from "vitest";
 import { tensor } from "../../src/autograd/create.ts";
 import { crc32 } from "../../src/nn/crc32.ts";
 import {
@@ -16,6 +15,7 @@ import {
   encodeSafetensors,
   parseSafetensors,
 } from "../../src/nn/safetensors.ts";
+import { tempDir } from "../fixtures/temp-dir.ts";
 
 const FILE = "runs/x/w.safetensors";
 
@@ -194,8 +194,7 @@ describe("safetensors", () => {
   });
 
   it("reports a truncated or corrupt file by name", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "elbo-st-"));
-    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir("elbo-st-");
     const file = join(dir, "w.safetensors");
     writeFileSync(file, await encodeSafetensors({ a: tensor([1, 2, 3]) }));
     const bytes = readFileSync(file);

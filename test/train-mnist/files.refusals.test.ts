@@ -5,31 +5,19 @@
  * kernel file system).
  */
 import { spawn } from "node:child_process";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-} from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import {
   prepareOutputFolder,
   readRegularFile,
   removeStaleTemporaries,
   writeFileAtomic,
 } from "../../src/train-mnist/files.ts";
+import { sharedTempDir, tempDir } from "../fixtures/temp-dir.ts";
 
-const root = mkdtempSync(join(tmpdir(), "elbo-files-edges-"));
-afterAll(() => {
-  rmSync(root, { recursive: true, force: true });
-});
+const root = sharedTempDir("elbo-files-edges-");
 
 async function deadPid(): Promise<number> {
   const child = spawn(process.execPath, ["-e", ""]);
@@ -39,7 +27,7 @@ async function deadPid(): Promise<number> {
 
 describe("writeFileAtomic", () => {
   it("names the file when the rename fails (a folder in the way), and leaves no temporary", () => {
-    const dir = mkdtempSync(join(root, "rename-"));
+    const dir = tempDir("elbo-rename-");
     const target = join(dir, "metrics.json");
     mkdirSync(target);
     writeFileSync(join(target, "inside"), "x");
@@ -70,7 +58,7 @@ describe("writeFileAtomic of a string", () => {
 
 describe("removeStaleTemporaries", () => {
   it("keeps a live writer's temporary, and files that only contain the pattern", async () => {
-    const dir = mkdtempSync(join(root, "stale-"));
+    const dir = tempDir("elbo-stale-");
     const live = spawn("sleep", ["30"]);
     onTestFinished(() => {
       live.kill("SIGKILL");

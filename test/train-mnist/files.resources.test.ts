@@ -5,47 +5,30 @@
  * other than an Error is still named; every kernel file system is refused by its name (mounted here
  * where the machine lets us); and a full disk is refused before any work starts.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import {
   chmodSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
-  rmSync,
   statfsSync,
   unlinkSync,
   writeFileSync,
   writeSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import {
   prepareOutputFolder,
   readRegularFile,
   removeStaleTemporaries,
   writeFileAtomic,
 } from "../../src/train-mnist/files.ts";
+import { mountFileSystem } from "../fixtures/mounts.ts";
+import { sharedTempDir, tempDir } from "../fixtures/temp-dir.ts";
 
-const root = mkdtempSync(join(tmpdir(), "elbo-files-resources-"));
-afterAll(() => {
-  rmSync(root, { recursive: true, force: true });
-});
-
-/** Mount a file system of `type` at a new folder; null where the machine refuses (not root, no module). */
-function mounted(type: string, options = ""): string | null {
-  const dir = mkdtempSync(join(root, `${type}-`));
-  try {
-    execFileSync("mount", ["-t", type, ...(options ? ["-o", options] : []), "none", dir], {
-      stdio: "ignore",
-    });
-    return dir;
-  } catch {
-    return null;
-  }
-}
+const root = sharedTempDir("elbo-files-resources-");
 
 /** This process's open file descriptors (Linux). */
 const openDescriptors = () => readdirSync("/proc/self/fd").length;
@@ -54,7 +37,7 @@ describe("file descriptors", () => {
   it.runIf(existsSync("/proc/self/fd"))(
     "none is left open by writes, failed writes, reads and refused reads",
     () => {
-      const dir = mkdtempSync(join(root, "fds-"));
+      const dir = tempDir("elbo-fds-");
       const file = join(dir, "checkpoint.safetensors");
       const before = openDescriptors();
       for (let i = 0; i < 5; i++) {
@@ -78,7 +61,7 @@ describe("file descriptors", () => {
 
 describe("writeFileAtomic when its temporary file vanishes mid-write", () => {
   it("a failing write still names the file and the first reason, and keeps the previous file", () => {
-    const dir = mkdtempSync(join(root, "vanish-"));
+    const dir = tempDir("elbo-vanish-");
     const file = join(dir, "metrics.json");
     writeFileAtomic(file, "previous");
     const temporary = `${file}.tmp-${process.pid}`;
@@ -96,7 +79,7 @@ describe("writeFileAtomic when its temporary file vanishes mid-write", () => {
   });
 
   it("a rename that finds nothing to rename names the file, and keeps the previous file", () => {
-    const dir = mkdtempSync(join(root, "vanish-"));
+    const dir = tempDir("elbo-vanish-");
     const file = join(dir, "metrics.json");
     writeFileAtomic(file, "previous");
     const temporary = `${file}.tmp-${process.pid}`;
@@ -115,7 +98,7 @@ describe("writeFileAtomic when its temporary file vanishes mid-write", () => {
 
 describe("writeFileAtomic of bytes", () => {
   it("writes the caller's own bytes, not a copy of them (a checkpoint can be hundreds of MB)", () => {
-    const file = join(mkdtempSync(join(root, "own-")), "checkpoint.safetensors");
+    const file = join(tempDir("elbo-own-"), "checkpoint.safetensors");
     const bytes = Uint8Array.from({ length: 1000 }, (_, i) => i % 256);
     const seen = new Set<Uint8Array>();
     writeFileAtomic(file, bytes, {
@@ -132,7 +115,7 @@ describe("writeFileAtomic of bytes", () => {
 
 describe("writeFileAtomic with a writer that throws something other than an Error", () => {
   it("names the file and says what was thrown", () => {
-    const file = join(mkdtempSync(join(root, "thrown-")), "metrics.json");
+    const file = join(tempDir("elbo-thrown-"), "metrics.json");
     expect(() =>
       writeFileAtomic(file, "{}", {
         write: () => {
@@ -155,7 +138,7 @@ describe("removeStaleTemporaries and another user's process", () => {
     onTestFinished(() => {
       live.kill("SIGKILL");
     });
-    const dir = mkdtempSync(join(root, "other-user-"));
+    const dir = tempDir("elbo-other-user-");
     for (const folder of [root, dir]) chmodSync(folder, 0o755);
     const name = `checkpoint.safetensors.tmp-${live.pid}`;
     writeFileSync(join(dir, name), "x");
@@ -204,48 +187,40 @@ describe("prepareOutputFolder on kernel file systems", () => {
     let mount = mounts.find(([, at, kind]) => kind === type && existsSync(at))?.[1] ?? null;
     const ours = mount === null;
     // cgroup v1 needs a controller; a fresh, empty hierarchy of our own is enough.
-    if (ours) mount = mounted(type, type === "cgroup" ? `none,name=elbo-${process.pid}` : "");
+    if (ours) mount = mountFileSystem(type, type === "cgroup" ? `none,name=elbo-${process.pid}` : "");
     if (mount === null) {
       ctx.skip(); // neither mounted here nor mountable
       return;
     }
-    try {
-      expect(statfsSync(mount).type).toBe(magic);
-      const inside =
-        readdirSync(mount).find((name) => name.startsWith("cgroup.procs")) ?? readdirSync(mount)[0];
-      const dir = join(mount, inside ?? "", "elbo-run");
-      expect(() => prepareOutputFolder(dir, "--out")).toThrow(
-        ` is on the ${type} file system, which cannot hold files`,
-      );
-    } finally {
-      if (ours) execFileSync("umount", [mount]);
-    }
+    expect(statfsSync(mount).type).toBe(magic);
+    const inside =
+      readdirSync(mount).find((name) => name.startsWith("cgroup.procs")) ?? readdirSync(mount)[0];
+    const dir = join(mount, inside ?? "", "elbo-run");
+    expect(() => prepareOutputFolder(dir, "--out")).toThrow(
+      ` is on the ${type} file system, which cannot hold files`,
+    );
   });
 });
 
 describe("prepareOutputFolder on a full disk", () => {
   it("refuses it before any work starts, naming the folder", (ctx) => {
-    const mount = mounted("tmpfs", "size=64k");
+    const mount = mountFileSystem("tmpfs", "size=64k");
     if (mount === null) {
       ctx.skip();
       return;
     }
+    // Fill the disk: a tmpfs takes whole pages, so some bytes of the last one may stay free.
+    const filler = join(mount, "filler");
+    writeFileSync(filler, "");
     try {
-      // Fill the disk: a tmpfs takes whole pages, so some bytes of the last one may stay free.
-      const filler = join(mount, "filler");
-      writeFileSync(filler, "");
-      try {
-        writeFileSync(filler, Buffer.alloc(64 * 1024 + 4096, 1));
-      } catch {
-        // ENOSPC: full, which is what was wanted
-      }
-      const run = join(mount, "run");
-      mkdirSync(run);
-      expect(() => prepareOutputFolder(run, "--out")).toThrow(
-        new RegExp(`^--out ${run}: the folder is not writable \\(.*(ENOSPC|disk full)`),
-      );
-    } finally {
-      execFileSync("umount", [mount]);
+      writeFileSync(filler, Buffer.alloc(64 * 1024 + 4096, 1));
+    } catch {
+      // ENOSPC: full, which is what was wanted
     }
+    const run = join(mount, "run");
+    mkdirSync(run);
+    expect(() => prepareOutputFolder(run, "--out")).toThrow(
+      new RegExp(`^--out ${run}: the folder is not writable \\(.*(ENOSPC|disk full)`),
+    );
   });
 });

@@ -7,17 +7,17 @@
  * curve of the run's history and the latent map of the embedding of the test images' mean codes,
  * by the method asked for.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { ResvgRenderOptions } from "@resvg/resvg-js";
-import { afterAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { Generator } from "../../src/autograd/random.ts";
 import { lossCurves, writePictures } from "../../src/train-mnist/pictures.ts";
 import { interestingLossRange, writeLatentPlot, writeLossPlot } from "../../src/train-mnist/report.ts";
 import { embed2d } from "../../src/vae/latent-map.ts";
 import { pictureValues, startRun, trainRun } from "../../src/vae/run.ts";
-import { tinyConfig, tinyDataset, tinyTraining } from "../vae/helpers.ts";
+import { sharedTempDir } from "../fixtures/temp-dir.ts";
+import { tinyConfig, tinyDataset, tinyTraining } from "../fixtures/tiny-run.ts";
 
 const rendered = vi.hoisted(() => [] as { svg: string; options: ResvgRenderOptions | undefined }[]);
 vi.mock("@resvg/resvg-js", async (importOriginal) => {
@@ -31,10 +31,7 @@ vi.mock("@resvg/resvg-js", async (importOriginal) => {
   return { ...real, Resvg };
 });
 
-const dir = mkdtempSync(join(tmpdir(), "elbo-chart-text-"));
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = sharedTempDir("elbo-chart-text-");
 beforeEach(() => {
   rendered.length = 0;
 });

@@ -2,21 +2,15 @@
  * What the loss plot shows, read back from its pixels (chart-pixels.ts): each series' line passes
  * through every point it was given, in order, and nowhere else.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PNG } from "pngjs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type LossSeries, writeLossPlot } from "../../src/train-mnist/report.ts";
+import { sharedTempDir } from "../fixtures/temp-dir.ts";
 import { expectLineFollows, plotFrame, rowsOfColour, SERIES_COLOURS } from "./chart-pixels.ts";
 
-let dir: string;
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "elbo-loss-plot-"));
-});
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = sharedTempDir("elbo-loss-plot-");
 
 describe("the loss plot shows the losses it is given", () => {
   it("a line through every step loss and one through every epoch average, each in order", async () => {

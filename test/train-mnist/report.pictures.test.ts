@@ -3,19 +3,16 @@
  * where it falls (tile, source pixel, gap), opaque everywhere; its refusals; the loss range's
  * bounds as properties; and the latent map's points in their digit's colour at their place.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { PNG } from "pngjs";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { interestingLossRange, writeImageGrid, writeLatentPlot } from "../../src/train-mnist/report.ts";
+import { sharedTempDir } from "../fixtures/temp-dir.ts";
 import { CATEGORY10, plotFrame, rowsOfColour } from "./chart-pixels.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "elbo-report-pictures-"));
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = sharedTempDir("elbo-report-pictures-");
 const read = (name: string) => PNG.sync.read(readFileSync(join(dir, name)));
 
 describe("writeImageGrid", () => {

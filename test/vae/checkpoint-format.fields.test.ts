@@ -6,14 +6,8 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { decodeCheckpoint, disposeCheckpoint, encodeCheckpoint } from "../../src/vae/checkpoint-format.ts";
 import { checkpointBytes, type Run, startRun, trainRun } from "../../src/vae/run.ts";
-import {
-  joinSafetensors,
-  splitSafetensors,
-  tinyConfig,
-  tinyDataset,
-  tinyTraining,
-  withMetadata,
-} from "./helpers.ts";
+import { joinSafetensors, splitSafetensors, withMetadata } from "../fixtures/safetensors-bytes.ts";
+import { tinyConfig, tinyDataset, tinyTraining } from "../fixtures/tiny-run.ts";
 
 const file = "runs/x/checkpoint.safetensors";
 // Made once, by the first test that needs it rather than at import: work done at import is invisible

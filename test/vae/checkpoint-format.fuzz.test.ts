@@ -8,7 +8,8 @@ import fc from "fast-check";
 import { beforeEach, describe, expect, it } from "vitest";
 import { decodeCheckpoint } from "../../src/vae/checkpoint-format.ts";
 import { checkpointBytes, disposeRun, startRun, trainRun } from "../../src/vae/run.ts";
-import { joinSafetensors, splitSafetensors, tinyConfig, tinyDataset, tinyTraining } from "./helpers.ts";
+import { joinSafetensors, splitSafetensors } from "../fixtures/safetensors-bytes.ts";
+import { tinyConfig, tinyDataset, tinyTraining } from "../fixtures/tiny-run.ts";
 
 const FILE = "runs/fuzz/checkpoint.safetensors";
 

@@ -9,14 +9,8 @@ import { noGrad } from "../../src/autograd/engine.ts";
 import { Generator } from "../../src/autograd/random.ts";
 import { decodeCheckpoint } from "../../src/vae/checkpoint-format.ts";
 import { checkpointBytes, startRun, trainRun } from "../../src/vae/run.ts";
-import {
-  joinSafetensors,
-  splitSafetensors,
-  tinyConfig,
-  tinyDataset,
-  tinyTraining,
-  withMetadata,
-} from "./helpers.ts";
+import { joinSafetensors, splitSafetensors, withMetadata } from "../fixtures/safetensors-bytes.ts";
+import { tinyConfig, tinyDataset, tinyTraining } from "../fixtures/tiny-run.ts";
 
 const file = "runs/x/checkpoint.safetensors";
 

@@ -6,6 +6,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { datasetFromIdx, parseIdx } from "../../src/vae/dataset.ts";
+import { idxFile } from "../fixtures/idx.ts";
 
 /** A plain Error whose message starts with the file's name: ours, and clear. */
 function expectClearError(e: unknown, file: string): void {
@@ -27,20 +28,12 @@ function bitFlips(file: Uint8Array, most: number): fc.Arbitrary<Uint8Array> {
 describe("fuzzing the IDX reader", () => {
   const IMAGES = "data/train-images-idx3-ubyte";
   const LABELS = "data/train-labels-idx1-ubyte";
-  const idx = (dims: number[], payload: number[], typeCode = 8) => {
-    const bytes = new Uint8Array(4 + 4 * dims.length + payload.length);
-    const view = new DataView(bytes.buffer);
-    view.setUint8(2, typeCode);
-    view.setUint8(3, dims.length);
-    for (const [i, d] of dims.entries()) view.setUint32(4 + 4 * i, d, false);
-    bytes.set(payload, 4 + 4 * dims.length);
-    return bytes;
-  };
-  const images = idx(
+
+  const images = idxFile(
     [3, 2, 3],
     Array.from({ length: 18 }, (_, i) => i * 14),
   );
-  const labels = idx([3], [7, 0, 9]);
+  const labels = idxFile([3], [7, 0, 9]);
 
   /** What a correct reader must return for these bytes, decoded independently; null if they are not a valid file. */
   function reference(bytes: Uint8Array): { dims: number[]; payload: Uint8Array } | null {

@@ -17,18 +17,8 @@ import {
   parseIdx,
   shuffledBatches,
 } from "../../src/vae/dataset.ts";
-import { tinyDataset } from "./helpers.ts";
-
-/** An IDX file: 0x00 0x00 type rank, big-endian dims, then the data. */
-function idx(dims: number[], data: ArrayLike<number>, typeCode = 0x08): Uint8Array {
-  const bytes = new Uint8Array(4 + 4 * dims.length + data.length);
-  const view = new DataView(bytes.buffer);
-  view.setUint8(2, typeCode);
-  view.setUint8(3, dims.length);
-  for (const [i, d] of dims.entries()) view.setUint32(4 + 4 * i, d, false);
-  bytes.set(data, 4 + 4 * dims.length);
-  return bytes;
-}
+import { idxFile } from "../fixtures/idx.ts";
+import { tinyDataset } from "../fixtures/tiny-run.ts";
 
 const names = { images: "imgs", labels: "labs" };
 const images = (n: number, rows: number, cols: number): IdxArray => ({
@@ -47,13 +37,13 @@ describe("parseIdx names what it refuses", () => {
     [0x07, "unknown"],
   ] as const)("type code %i: %s", ([code, name]) => {
     const hex = code.toString(16).padStart(2, "0");
-    expect(() => parseIdx(idx([1], [0], code), "f")).toThrow(
+    expect(() => parseIdx(idxFile([1], [0], code), "f")).toThrow(
       `f: IDX type code 0x${hex} (${name}) is not supported, only 0x08 (unsigned byte)`,
     );
   });
 
   it("hints at gzip only for gzip's magic bytes, and wants both leading bytes zero", () => {
-    const gzipped = gzipSync(idx([1], [3]));
+    const gzipped = gzipSync(idxFile([1], [3]));
     expect(() => parseIdx(gzipped, "labels")).toThrow(
       /^labels: not an IDX file: magic number 0x1f8b08\w\w should start with two zero bytes \(it looks gzip-compressed: name it \*\.gz\)$/,
     );
@@ -62,7 +52,7 @@ describe("parseIdx names what it refuses", () => {
       [0x01, 0x8b],
       [0x00, 0x8b],
     ]) {
-      const bytes = idx([1], [3]);
+      const bytes = idxFile([1], [3]);
       bytes.set(start);
       const magic = `0x${start.map((b) => b.toString(16).padStart(2, "0")).join("")}0801`;
       // The whole message, ending there: no hint.
@@ -82,14 +72,14 @@ describe("parseIdx names what it refuses", () => {
   });
 
   it("accepts a header with no data when its dims hold nothing (an empty labels file)", () => {
-    const parsed = parseIdx(idx([0], []), "labs");
+    const parsed = parseIdx(idxFile([0], []), "labs");
     expect(parsed.dims).toEqual([0]);
     expect(parsed.data.length).toBe(0);
   });
 
   it("reads the dims of bytes that sit inside a larger buffer (a Node Buffer's slice of its pool)", () => {
     const pool = new Uint8Array(64).fill(0xff);
-    const file = idx([2, 1, 3], [1, 2, 3, 4, 5, 6]);
+    const file = idxFile([2, 1, 3], [1, 2, 3, 4, 5, 6]);
     pool.set(file, 7);
     const parsed = parseIdx(pool.subarray(7, 7 + file.length), "imgs");
     expect(parsed.dims).toEqual([2, 1, 3]);
@@ -229,41 +219,41 @@ const LABELS = [7, 0, 9];
 
 describe("parseIdx", () => {
   it("reads dims big-endian and returns exactly the payload", () => {
-    const { dims, data } = parseIdx(idx([3, 2, 3], PIXELS), "x");
+    const { dims, data } = parseIdx(idxFile([3, 2, 3], PIXELS), "x");
     expect(dims).toEqual([3, 2, 3]);
     expect(Array.from(data)).toEqual(PIXELS);
   });
 
   it("reads dims above 255 (all four bytes of the uint32 count)", () => {
-    expect(parseIdx(idx([300], new Uint8Array(300)), "x").dims).toEqual([300]);
+    expect(parseIdx(idxFile([300], new Uint8Array(300)), "x").dims).toEqual([300]);
   });
 
   it("rejects a magic number that does not start with two zero bytes", () => {
-    const bytes = idx([3], LABELS);
+    const bytes = idxFile([3], LABELS);
     bytes[0] = 0x12;
     expect(() => parseIdx(bytes, "f-labels")).toThrow(/f-labels: not an IDX file: magic number 0x12000801/);
   });
 
   it("rejects element types other than unsigned byte, naming the type", () => {
-    expect(() => parseIdx(idx([3], LABELS, 0x0d), "f")).toThrow(
+    expect(() => parseIdx(idxFile([3], LABELS, 0x0d), "f")).toThrow(
       /f: IDX type code 0x0d \(float32\) is not supported/,
     );
   });
 
   it("rejects a truncated file, saying how many bytes were expected and found", () => {
-    const bytes = idx([3, 2, 3], PIXELS).subarray(0, 4 + 12 + 17);
+    const bytes = idxFile([3, 2, 3], PIXELS).subarray(0, 4 + 12 + 17);
     expect(() => parseIdx(bytes, "imgs")).toThrow(
       "imgs: truncated: header says 3×2×3 = 18 bytes of data but the file holds 17",
     );
   });
 
   it("rejects an oversized file", () => {
-    expect(() => parseIdx(idx([3], [1, 2, 3, 4]), "labs")).toThrow(
+    expect(() => parseIdx(idxFile([3], [1, 2, 3, 4]), "labs")).toThrow(
       "labs: oversized: header says 3 = 3 bytes of data but the file holds 4",
     );
   });
 
   it("rejects a file too short for its own header", () => {
-    expect(() => parseIdx(idx([3, 2, 3], []).subarray(0, 9), "h")).toThrow(/h: truncated header/);
+    expect(() => parseIdx(idxFile([3, 2, 3], []).subarray(0, 9), "h")).toThrow(/h: truncated header/);
   });
 });

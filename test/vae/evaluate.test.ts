@@ -26,7 +26,7 @@ import type { Dataset } from "../../src/train-mnist/data.ts";
 import { evaluateElbo, evaluateIwae } from "../../src/vae/evaluate.ts";
 import { BernoulliVAE } from "../../src/vae/model.ts";
 import { startRun } from "../../src/vae/run.ts";
-import { tinyConfig, tinyDataset, tinyTraining } from "./helpers.ts";
+import { tinyConfig, tinyDataset, tinyTraining } from "../fixtures/tiny-run.ts";
 
 const config = { inputDim: 4, latentDim: 3, encUnits: 5, decUnits: 5 };
 const model = () => new BernoulliVAE(config, { generator: new Generator(7) });

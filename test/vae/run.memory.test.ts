@@ -23,7 +23,7 @@ import {
   startRun,
   trainRun,
 } from "../../src/vae/run.ts";
-import { tinyDataset, tinyTraining } from "./helpers.ts";
+import { tinyDataset, tinyTraining } from "../fixtures/tiny-run.ts";
 
 const previous = getBackend();
 afterAll(() => setBackend(previous));

@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decodeCheckpoint } from "../../src/vae/checkpoint-format.ts";
 import { checkpointBytes, disposeRun, type Run, startRun, trainRun } from "../../src/vae/run.ts";
-import { tinyDataset, tinyTraining } from "./helpers.ts";
+import { tinyDataset, tinyTraining } from "../fixtures/tiny-run.ts";
 
 async function stateOf(run: Run) {
   const weights = await Promise.all(run.optimizer.params.map((p) => p.data()));

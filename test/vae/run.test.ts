@@ -26,7 +26,7 @@ import {
   startRun,
   trainRun,
 } from "../../src/vae/run.ts";
-import { tinyConfig, tinyDataset, tinyTraining } from "./helpers.ts";
+import { tinyConfig, tinyDataset, tinyTraining } from "../fixtures/tiny-run.ts";
 
 const train = tinyDataset(12);
 

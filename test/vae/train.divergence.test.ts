@@ -11,7 +11,7 @@ import { cpuBackend, getBackend, setBackend } from "../../src/kernels/registry.t
 import { createWasmBackend } from "../../src/kernels/wasm/backend.ts";
 import { loadMnist } from "../../src/train-mnist/data.ts";
 import { startRun, trainRun } from "../../src/vae/run.ts";
-import { tinyConfig, tinyDataset, tinyTraining } from "./helpers.ts";
+import { tinyConfig, tinyDataset, tinyTraining } from "../fixtures/tiny-run.ts";
 
 const previous = getBackend();
 const wasm = await createWasmBackend({ threads: 2, parallelElements: 0 });

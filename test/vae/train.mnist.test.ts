@@ -1,18 +1,12 @@
-/**
- * Training on 300 real MNIST digits: the loss falls epoch after epoch from about 543 nats per
- * image, resuming from a checkpoint file reaches exactly the uninterrupted run's result, and a NaN
- * pixel stops training with a message naming the epoch and the step.
- */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeEach, describe, expect, it, onTestFinished } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { Generator } from "../../src/autograd/random.ts";
 import { Adam } from "../../src/nn/optim/adam.ts";
 import { loadCheckpoint, saveCheckpoint } from "../../src/train-mnist/checkpoint.ts";
 import { type Dataset, loadMnist } from "../../src/train-mnist/data.ts";
 import { BernoulliVAE, type VaeConfig } from "../../src/vae/model.ts";
 import { trainEpoch } from "../../src/vae/train.ts";
+import { tempDir } from "../fixtures/temp-dir.ts";
 
 const config: VaeConfig = { inputDim: 784, latentDim: 4, encUnits: 32, decUnits: 32 };
 const training = { epochs: 2, batchSize: 50, lr: 0.01, seed: 3, limit: 300, dataDir: null };
@@ -56,8 +50,7 @@ describe("training", () => {
 
     const first = setup(training.seed);
     const h1 = await epochOf(first, data, 1);
-    const folder = mkdtempSync(join(tmpdir(), "elbo-ckpt-"));
-    onTestFinished(() => rmSync(folder, { recursive: true, force: true }));
+    const folder = tempDir("elbo-ckpt-");
     const file = join(folder, "checkpoint.safetensors");
     await saveCheckpoint(file, {
       model: config,

@@ -21,7 +21,7 @@ import type { Dataset } from "../../src/vae/dataset.ts";
 import { BernoulliVAE } from "../../src/vae/model.ts";
 import { startRun, trainRun } from "../../src/vae/run.ts";
 import { type StepReport, trainEpoch } from "../../src/vae/train.ts";
-import { tinyConfig, tinyDataset, tinyTraining } from "./helpers.ts";
+import { tinyConfig, tinyDataset, tinyTraining } from "../fixtures/tiny-run.ts";
 
 const previous = getBackend();
 let backend: CpuBackend;

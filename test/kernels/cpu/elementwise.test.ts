@@ -6,9 +6,10 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { BinaryOp, DType, Shape, TypedArray } from "../../../src/kernels/backend.ts";
+import type { BinaryOp, DType, TypedArray } from "../../../src/kernels/backend.ts";
 import { CpuBackend } from "../../../src/kernels/cpu/backend.ts";
 import { sizeOf } from "../../../src/kernels/shape.ts";
+import { broadcastSource, unravel } from "../../fixtures/ravel.ts";
 
 const RUNS = { numRuns: 50 };
 
@@ -51,32 +52,6 @@ function typed(values: number[], dtype: DType): TypedArray {
 
 function read(storage: ReturnType<CpuBackend["fromArray"]>): number[] {
   return Array.from(cpu.readSync(storage));
-}
-
-/** The multi-index of flat position `flat` in a row-major array of `shape`. */
-function unravel(flat: number, shape: Shape): number[] {
-  const index = new Array<number>(shape.length);
-  for (let d = shape.length - 1; d >= 0; d--) {
-    index[d] = flat % shape[d];
-    flat = Math.floor(flat / shape[d]);
-  }
-  return index;
-}
-
-/** The flat position of `index` in a row-major array of `shape`. */
-function ravel(index: readonly number[], shape: Shape): number {
-  let flat = 0;
-  for (let d = 0; d < shape.length; d++) flat = flat * shape[d] + index[d];
-  return flat;
-}
-
-/** The element of an array of `shape` that output index `outIndex` reads after broadcasting. */
-function broadcastSource(outIndex: readonly number[], shape: Shape): number {
-  const offset = outIndex.length - shape.length;
-  return ravel(
-    shape.map((d, i) => (d === 1 ? 0 : outIndex[i + offset])),
-    shape,
-  );
 }
 
 /** Two shapes that broadcast: suffixes of a common shape with some dimensions set to 1. */

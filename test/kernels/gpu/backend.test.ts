@@ -23,7 +23,7 @@ import { CpuBackend } from "../../../src/kernels/cpu/backend.ts";
 import { Device } from "../../../src/kernels/gpu/device.ts";
 import { GpuBackend, type GpuMode, loadGpuBackend } from "../../../src/kernels/gpu/index.ts";
 import { elementwiseTolerance, sumTolerance } from "../../../src/kernels/gpu/precision.ts";
-import { shaderProbe } from "../shader-probe.ts";
+import { shaderProbe } from "../../fixtures/shader-probe.ts";
 
 const probe = await shaderProbe();
 const modes: { mode: GpuMode; title: string; skip: boolean }[] = [

@@ -26,7 +26,7 @@ import { cpuBackend, getBackend, setBackend } from "../../../src/kernels/registr
 import { Adam } from "../../../src/nn/optim/adam.ts";
 import { gatherImages, loadMnist, shuffledBatches } from "../../../src/train-mnist/data.ts";
 import { BernoulliVAE } from "../../../src/vae/model.ts";
-import { shaderProbe } from "../shader-probe.ts";
+import { shaderProbe } from "../../fixtures/shader-probe.ts";
 
 const probe = await shaderProbe();
 const mode: GpuMode = probe.shaderMode ?? "cpu";
