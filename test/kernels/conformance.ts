@@ -2,8 +2,9 @@
  * The backend conformance suite, written once: every check takes a backend (with the accuracy it
  * promises) and throws an Error that names the op, the inputs and both numbers when the backend
  * breaks the reference's semantics. Vitest runs it on every backend and mode in Node
- * (test/kernels/conformance.test.ts); a browser page runs the same list. So this module imports
- * neither vitest nor node:, only the code under test and fast-check.
+ * (test/kernels/describe-conformance.ts); a browser page runs the same list. So this module imports
+ * neither vitest nor node:, only the code under test, fast-check and the op table
+ * (test/autograd/op-table.ts), which keeps to the same rule.
  *
  * "The reference's semantics" are those of the cpu backend, stated here independently of its code:
  * - the special-value tables below say what each op gives for NaN, ±Infinity, ±0, subnormals and

@@ -60,5 +60,5 @@ describe("resume", () => {
         examples: [[{ count: 35, batchSize: 35, latentDim: 3, epochs: 3, resumeAfter: 1, seed: 1 }]],
       },
     );
-  }, 60_000);
+  });
 });

@@ -21,21 +21,12 @@ import { Generator } from "../../../src/autograd/random.ts";
 import type { Storage, TypedArray } from "../../../src/kernels/backend.ts";
 import { CpuBackend } from "../../../src/kernels/cpu/backend.ts";
 import { Device } from "../../../src/kernels/gpu/device.ts";
-import { GpuBackend, type GpuMode, loadGpuBackend } from "../../../src/kernels/gpu/index.ts";
+import { GpuBackend } from "../../../src/kernels/gpu/index.ts";
 import { elementwiseTolerance, sumTolerance } from "../../../src/kernels/gpu/precision.ts";
-import { shaderProbe } from "../../fixtures/shader-probe.ts";
+import { gpuBackends, itRunsOnAShaderMode } from "../../fixtures/backends.ts";
 
-const probe = await shaderProbe();
-const modes: { mode: GpuMode; title: string; skip: boolean }[] = [
-  probe.shaderMode === null
-    ? { mode: "webgpu", title: `shader path SKIPPED: ${probe.title}`, skip: true }
-    : { mode: probe.shaderMode, title: probe.title, skip: false },
-  { mode: "cpu", title: "gpu.js cpu mode (the same kernel sources, run as JavaScript)", skip: false },
-];
-
-it(`a shader mode runs here${probe.required ? " (required: ELBO_REQUIRE_SHADERS=1)" : ""}`, () => {
-  if (probe.required && probe.shaderMode === null) throw new Error(`no shader mode: ${probe.detail}`);
-});
+const { probe, shader, jsCpu } = await gpuBackends();
+itRunsOnAShaderMode(probe);
 
 /** How many ops have run on the cpu fallback, all ops together. */
 const fallbacks = (gpu: GpuBackend) => [...gpu.fallbacks.values()].reduce((s, n) => s + n, 0);
@@ -90,11 +81,11 @@ function expectClose(
   }
 }
 
-for (const { mode, title, skip } of modes) {
-  describe.skipIf(skip)(title, () => {
+for (const { title, skip, load } of [shader, jsCpu]) {
+  describe.skipIf(skip !== undefined)(skip === undefined ? title : `${title} SKIPPED: ${skip}`, () => {
     let gpu: GpuBackend;
     beforeAll(async () => {
-      gpu = await loadGpuBackend(mode);
+      gpu = (await load()) as GpuBackend;
     });
     const up = (x: TypedArray) => gpu.fromArray(x);
 
@@ -207,6 +198,7 @@ for (const { mode, title, skip } of modes) {
 
       it("results stay readable, and usable, after their kernel has left the cache", async () => {
         const { GPU } = await import("gpu.js");
+        const { mode } = gpu;
         const small = new GpuBackend(new Device(mode, new GPU({ mode }), 2), gpu.detail, gpu.software);
         const first = small.unary("sqrt", small.fromArray(Float32Array.from([1, 4, 9])));
         for (let n = 4; n < 8; n++)

@@ -17,21 +17,21 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterEach, describe, expect, it } from "vitest";
-import { releaseGraph } from "../../../src/autograd/engine.ts";
 import { Generator } from "../../../src/autograd/random.ts";
-import { fromTypedArray } from "../../../src/autograd/tensor.ts";
 import type { Backend } from "../../../src/kernels/backend.ts";
 import { type GpuBackend, type GpuMode, loadGpuBackend } from "../../../src/kernels/gpu/index.ts";
 import { cpuBackend, getBackend, setBackend } from "../../../src/kernels/registry.ts";
 import { Adam } from "../../../src/nn/optim/adam.ts";
 import { gatherImages, loadMnist, shuffledBatches } from "../../../src/train-mnist/data.ts";
 import { BernoulliVAE } from "../../../src/vae/model.ts";
-import { shaderProbe } from "../../fixtures/shader-probe.ts";
+import { trainStep } from "../../../src/vae/train.ts";
+import { gpuBackends, itRunsOnAShaderMode } from "../../fixtures/backends.ts";
 
-const probe = await shaderProbe();
+const { probe, shader, jsCpu } = await gpuBackends();
+// Each test loads a backend of its own, so that one test's memory is not another's.
 const mode: GpuMode = probe.shaderMode ?? "cpu";
 const where =
-  probe.shaderMode === null ? `gpu.js cpu mode (SHADER PATH DID NOT RUN: ${probe.detail})` : probe.title;
+  shader.skip === undefined ? shader.title : `${jsCpu.title}, SHADER PATH DID NOT RUN: ${shader.skip}`;
 const data = loadMnist("train", { limit: 512 });
 
 setFlagsFromString("--expose-gc");
@@ -41,8 +41,9 @@ const previous = getBackend();
 afterEach(() => setBackend(previous));
 
 /**
- * `steps` Adam steps of the VAE on `backend`, from seed 0: the per-image loss of each step.
- * With `release`, each step's graph is freed explicitly; without, only the garbage collector frees it.
+ * `steps` Adam steps of the VAE on `backend`, from seed 0, each one trainStep (src/vae/train.ts):
+ * the per-image loss of each step. trainStep's scope frees each step's graph; with `release`, the
+ * tensors it returns are disposed too, without, only the garbage collector frees them.
  * `after` runs after each step (for memory readings).
  */
 async function train(
@@ -61,27 +62,18 @@ async function train(
   const losses: number[] = [];
   for (let s = 0; s < steps; s++) {
     const indices = batches[s % batches.length];
-    const x = fromTypedArray(gatherImages(data, indices), [indices.length, 784]);
-    const out = model.forward(x, { generator });
-    optimizer.zeroGrad();
-    out.loss.backward();
-    optimizer.step();
+    const results = trainStep(model, optimizer, gatherImages(data, indices), generator);
     // On an asynchronous backend the values arrive later: await them (item() would throw).
-    const [loss] = await out.loss.data();
+    const [loss] = await results[0].data();
     losses.push(loss / indices.length);
-    if (options.release !== false) {
-      releaseGraph(out.loss);
-      x.dispose();
-    }
+    if (options.release !== false) for (const t of results) t.dispose();
     await options.after?.(s);
   }
   return losses;
 }
 
 describe(`the VAE on the gpu backend: ${where}`, () => {
-  it(`runs on a shader mode${probe.required ? " (required: ELBO_REQUIRE_SHADERS=1)" : ""}`, () => {
-    if (probe.required && probe.shaderMode === null) throw new Error(`no shader mode: ${probe.detail}`);
-  });
+  itRunsOnAShaderMode(probe);
 
   it("tracks the cpu backend's loss at every one of 8 Adam steps within 1e-5 relative, on the device", async () => {
     const gpu = (await loadGpuBackend(mode)) as GpuBackend;
@@ -104,9 +96,9 @@ describe(`the VAE on the gpu backend: ${where}`, () => {
   });
 
   it.each([
-    ["freed explicitly (releaseGraph, dispose)", true],
+    ["disposed", true],
     ["dropped and left to the garbage collector", false],
-  ])("memory stays flat from step 8 to step 20 of training, with graphs %s", async (_, release) => {
+  ])("memory stays flat from step 8 to step 20 of training, with each step's results %s", async (_, release) => {
     const gpu = (await loadGpuBackend(mode)) as GpuBackend;
     const readings: { step: number; buffers: number; bytes: number; deviceArrays: number }[] = [];
     await train(gpu, 20, {

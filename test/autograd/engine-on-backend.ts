@@ -1,47 +1,27 @@
 /**
- * The engine on every backend that runs here: relu lets NaN through (cpu, wasm SIMD, and the gpu
- * backend's shader path), and second derivatives, recorded with createGraph, agree with the cpu's.
- *
- * The gpu backend uses ELBO_GPU_MODE if set, else the shader mode found here (WebGPU through Dawn,
- * on llvmpipe without a GPU); where none works it runs gpu.js' cpu mode and says so in the title,
- * and ELBO_REQUIRE_SHADERS=1 turns that into a failure.
+ * The engine on a backend, as tests to run on each: relu lets NaN through (the scalar tail of a
+ * vector kernel too), an optimizer step between forward and backward makes backward throw (the
+ * fused update too), and second derivatives, recorded with createGraph, agree with the cpu's.
+ * engine.backends.test.ts runs them on cpu and wasm, test/kernels/gpu/backend.engine.test.ts on
+ * the gpu backend.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { tensor } from "../../src/autograd/create.ts";
 import type { Tensor } from "../../src/autograd/tensor.ts";
 import { grad, hessian } from "../../src/autograd/transforms.ts";
 import type { Backend } from "../../src/kernels/backend.ts";
-import { loadGpuBackend, modeFromEnvironment, probeGpu, probeMode } from "../../src/kernels/gpu/index.ts";
-import { cpuBackend, getBackend, setBackend } from "../../src/kernels/registry.ts";
-import { createWasmBackend } from "../../src/kernels/wasm/backend.ts";
+import { getBackend, setBackend } from "../../src/kernels/registry.ts";
 import { Adam } from "../../src/nn/optim/adam.ts";
 import { expectClose } from "../fixtures/assertions.ts";
-
-const named = modeFromEnvironment();
-const probe =
-  named === undefined ? await probeGpu() : { mode: named, detail: (await probeMode(named)).detail };
-const shaders = probe.mode !== null && probe.mode !== "cpu";
-if (process.env.ELBO_REQUIRE_SHADERS === "1" && !shaders) throw new Error(`no shader mode: ${probe.detail}`);
-
-const backends: [string, () => Promise<Backend>][] = [
-  ["cpu", async () => cpuBackend()],
-  ["wasm", () => createWasmBackend({ threads: 1 })],
-  [
-    shaders
-      ? `gpu (${probe.mode} on ${probe.detail})`
-      : `gpu (SHADER PATH DID NOT RUN: ${probe.detail}; gpu.js cpu mode)`,
-    () => loadGpuBackend(probe.mode ?? "cpu"),
-  ],
-];
-
-const previous = getBackend();
-afterEach(() => setBackend(previous));
 
 /** A float32 function whose Hessian has every entry non-zero. */
 const f = (x: Tensor) => x.tanh().mul(x.sum()).add(x.mul(x).exp().sum()).sigmoid().sum();
 
-for (const [title, load] of backends) {
+export function describeEngineOn(title: string, load: () => Promise<Backend>): void {
   describe(title, () => {
+    const previous = getBackend();
+    afterEach(() => setBackend(previous));
+
     it("relu(NaN) is NaN (and relu(-0) is 0, relu(±Infinity) is Infinity and 0)", async () => {
       setBackend(await load());
       const x = tensor([
