@@ -1,5 +1,5 @@
 /**
- * Run by kernels-matmul.relaxed-simd.test.ts in a Node process of its own, which turns relaxed SIMD on as the CLI
+ * Run by kernels-matmul.relaxed-simd.process.test.ts in a Node process of its own, which turns relaxed SIMD on as the CLI
  * does (enableRelaxedSimd: a V8 flag on Node 20, which would change every later test were it set in
  * the test process itself): matmul with fused multiply-adds against the cpu reference, on one thread
  * and two, dense and skipping zeros, in every transpose variant. Prints one line of JSON for the
