@@ -8,8 +8,7 @@ import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { tensor, zeros } from "../../src/autograd/create.ts";
 import { Tensor } from "../../src/autograd/tensor.ts";
-import type { Storage, TypedArray } from "../../src/kernels/backend.ts";
-import { CpuBackend } from "../../src/kernels/cpu/backend.ts";
+import { OnDeviceBackend } from "../fixtures/on-device-backend.ts";
 
 describe("printing tensors", () => {
   it("shows nested values, special values, shape, dtype and backend; console.log shows the same", () => {
@@ -67,13 +66,7 @@ describe("printing tensors", () => {
   });
 
   it("says where the values are when they are not on the host, instead of throwing", () => {
-    class DeviceLike extends CpuBackend {
-      override readonly name = "device";
-      override readSync(_x: Storage): TypedArray {
-        throw new Error("device: values are still on the device");
-      }
-    }
-    const backend = new DeviceLike();
+    const backend = new OnDeviceBackend();
     // A backend whose results arrive later, like WebGPU's (CpuBackend declares itself synchronous).
     Object.assign(backend, { asyncRead: true });
     const t = new Tensor(backend.fill(4, 1, "float32"), [2, 2], backend);

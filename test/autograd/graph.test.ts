@@ -7,8 +7,7 @@ import { describe, expect, it } from "vitest";
 import { tensor } from "../../src/autograd/create.ts";
 import { summarize, toDot } from "../../src/autograd/graph.ts";
 import { Tensor } from "../../src/autograd/tensor.ts";
-import type { Storage, TypedArray } from "../../src/kernels/backend.ts";
-import { CpuBackend } from "../../src/kernels/cpu/backend.ts";
+import { OnDeviceBackend } from "../fixtures/on-device-backend.ts";
 
 describe("toDot labels", () => {
   it("escape quotes and backslashes in a tensor's name", () => {
@@ -23,13 +22,7 @@ describe("toDot labels", () => {
   });
 
   it("draw a tensor whose values are not on the host, saying so", () => {
-    class DeviceLike extends CpuBackend {
-      override readonly name = "device";
-      override readSync(_x: Storage): TypedArray {
-        throw new Error("device: values are still on the device");
-      }
-    }
-    const backend = new DeviceLike();
+    const backend = new OnDeviceBackend();
     const t = new Tensor(backend.fill(4, 1, "float32"), [2, 2], backend);
     expect(summarize(t)).toBe("(on device, not read)");
     expect(toDot(t)).toContain("value (on device, not read)\\l");

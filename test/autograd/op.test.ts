@@ -204,14 +204,8 @@ describe("the methods and creators a model is written with", () => {
   });
 });
 
-const x = () =>
-  tensor(
-    [
-      [1, -2, 3],
-      [-4, 5, -6],
-    ],
-    { requiresGrad: true },
-  );
+/** A 2×3 float32 leaf that requires grad. */
+const x = () => tensor(Float32Array.of(1, -2, 3, -4, 5, -6), [2, 3], { requiresGrad: true });
 
 describe("each op's output carries its name", () => {
   it("a backward error names the op it happened in", () => {

@@ -7,10 +7,11 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { Backend, DType, Shape, TypedArray } from "../../src/kernels/backend.ts";
+import type { Backend, DType, Shape } from "../../src/kernels/backend.ts";
 import { sizeOf } from "../../src/kernels/shape.ts";
 import { broadcastPairArb } from "../fixtures/arbitraries.ts";
 import { broadcastSource, ravel, unravel } from "../fixtures/ravel.ts";
+import { typedArray } from "../fixtures/tensors.ts";
 
 const RUNS = { numRuns: 40 };
 
@@ -71,9 +72,6 @@ function referenceMatmul(
   }
   return out;
 }
-
-const arrayOf = (dtype: DType, v: ArrayLike<number>): TypedArray =>
-  dtype === "float64" ? Float64Array.from(v) : Float32Array.from(v);
 
 /** A shape of rank 1..4 (dimensions 0..4, so empty ones too), an axis, and indices into it (repeats allowed). */
 const gatherCaseArb = fc
@@ -145,13 +143,13 @@ export function describeIndexingPrimitives(name: string, load: () => Promise<Bac
         fc.asyncProperty(gatherCaseArb, async ({ shape, axis, dtype, indices, values }) => {
           const be = await load();
           const idx = Int32Array.from(indices);
-          const x = be.fromArray(arrayOf(dtype, values));
+          const x = be.fromArray(typedArray(dtype, values));
           const gathered = be.gather(x, shape, axis, idx);
           expect(gathered.dtype).toBe(dtype);
           expect(Array.from(await be.read(gathered))).toEqual(referenceGather(values, shape, axis, idx));
           const gShape = shape.map((d, i) => (i === axis ? idx.length : d));
           const g = referenceGather(values, shape, axis, idx);
-          const scattered = be.scatterAdd(be.fromArray(arrayOf(dtype, g)), gShape, axis, idx, shape[axis]);
+          const scattered = be.scatterAdd(be.fromArray(typedArray(dtype, g)), gShape, axis, idx, shape[axis]);
           expect(Array.from(await be.read(scattered))).toEqual(
             referenceScatterAdd(g, gShape, axis, idx, shape[axis]),
           );
@@ -165,11 +163,11 @@ export function describeIndexingPrimitives(name: string, load: () => Promise<Bac
         fc.asyncProperty(whereCaseArb, async ({ shapes, cond, a, b, dtype }) => {
           const be = await load();
           const out = be.where(
-            be.fromArray(arrayOf(dtype, cond)),
+            be.fromArray(typedArray(dtype, cond)),
             shapes.c,
-            be.fromArray(arrayOf(dtype, a)),
+            be.fromArray(typedArray(dtype, a)),
             shapes.a,
-            be.fromArray(arrayOf(dtype, b)),
+            be.fromArray(typedArray(dtype, b)),
             shapes.b,
             shapes.out,
           );
@@ -191,14 +189,18 @@ export function describeIndexingPrimitives(name: string, load: () => Promise<Bac
           const be = await load();
           const a = integers(batch * m * k, seed);
           const b = integers(batch * k * n, seed + 1);
-          const out = be.batchedMatmul(be.fromArray(arrayOf(dtype, a)), be.fromArray(arrayOf(dtype, b)), {
-            batch,
-            m,
-            k,
-            n,
-            transA,
-            transB,
-          });
+          const out = be.batchedMatmul(
+            be.fromArray(typedArray(dtype, a)),
+            be.fromArray(typedArray(dtype, b)),
+            {
+              batch,
+              m,
+              k,
+              n,
+              transA,
+              transB,
+            },
+          );
           // + 0 makes −0 (a lone product −4·0) and +0 (a sum from 0) the same zero.
           expect(Array.from(await be.read(out), (v) => v + 0)).toEqual(
             referenceMatmul(a, b, batch, m, k, n, transA, transB),

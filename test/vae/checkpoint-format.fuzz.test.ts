@@ -8,6 +8,7 @@ import fc from "fast-check";
 import { beforeEach, describe, expect, it } from "vitest";
 import { decodeCheckpoint } from "../../src/vae/checkpoint-format.ts";
 import { checkpointBytes, disposeRun, startRun, trainRun } from "../../src/vae/run.ts";
+import { bitFlips, expectClearError } from "../fixtures/damage.ts";
 import { joinSafetensors, splitSafetensors } from "../fixtures/safetensors-bytes.ts";
 import { tinyConfig, tinyDataset, tinyTraining } from "../fixtures/tiny-run.ts";
 
@@ -23,13 +24,6 @@ beforeEach(async () => {
   good = await checkpointBytes(seeded);
   disposeRun(seeded);
 });
-
-/** A plain Error whose message starts with the file's name: ours, and clear. */
-function expectClearError(e: unknown, file: string): void {
-  expect(e).toBeInstanceOf(Error);
-  expect((e as Error).constructor, (e as Error).stack).toBe(Error);
-  expect((e as Error).message.startsWith(`${file}: `), (e as Error).message).toBe(true);
-}
 
 /** Decode and restore a run as the CLI does; on success, compare what loaded with the file's own bytes. */
 async function loadsRightOrFailsClearly(bytes: Uint8Array): Promise<"error" | "loaded"> {
@@ -63,16 +57,6 @@ async function loadsRightOrFailsClearly(bytes: Uint8Array): Promise<"error" | "l
   expect(run.history).toEqual(JSON.parse(metadata.history));
   disposeRun(run);
   return "loaded";
-}
-
-/** `file` with 1 to `most` of its bits flipped. */
-function bitFlips(file: Uint8Array, most: number): fc.Arbitrary<Uint8Array> {
-  const flip = fc.tuple(fc.nat(file.length - 1), fc.integer({ min: 0, max: 7 }));
-  return fc.array(flip, { minLength: 1, maxLength: most }).map((flips) => {
-    const bytes = Uint8Array.from(file);
-    for (const [at, bit] of flips) bytes[at] ^= 1 << bit;
-    return bytes;
-  });
 }
 
 /** Every path to a leaf or field of a JSON value. */

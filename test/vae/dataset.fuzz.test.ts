@@ -6,24 +6,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { datasetFromIdx, parseIdx } from "../../src/vae/dataset.ts";
+import { bitFlips, expectClearError } from "../fixtures/damage.ts";
 import { idxFile } from "../fixtures/idx.ts";
-
-/** A plain Error whose message starts with the file's name: ours, and clear. */
-function expectClearError(e: unknown, file: string): void {
-  expect(e).toBeInstanceOf(Error);
-  expect((e as Error).constructor, (e as Error).stack).toBe(Error);
-  expect((e as Error).message.startsWith(`${file}: `), (e as Error).message).toBe(true);
-}
-
-/** `file` with 1 to `most` of its bits flipped. */
-function bitFlips(file: Uint8Array, most: number): fc.Arbitrary<Uint8Array> {
-  const flip = fc.tuple(fc.nat(file.length - 1), fc.integer({ min: 0, max: 7 }));
-  return fc.array(flip, { minLength: 1, maxLength: most }).map((flips) => {
-    const bytes = Uint8Array.from(file);
-    for (const [at, bit] of flips) bytes[at] ^= 1 << bit;
-    return bytes;
-  });
-}
 
 describe("fuzzing the IDX reader", () => {
   const IMAGES = "data/train-images-idx3-ubyte";

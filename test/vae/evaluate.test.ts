@@ -18,14 +18,15 @@
  * it in train mode.
  */
 import { describe, expect, it } from "vitest";
-import { randn, tensor } from "../../src/autograd/create.ts";
+import { randn } from "../../src/autograd/create.ts";
 import { noGrad } from "../../src/autograd/engine.ts";
 import { Generator } from "../../src/autograd/random.ts";
 import { fromTypedArray, type Tensor } from "../../src/autograd/tensor.ts";
 import type { Dataset } from "../../src/train-mnist/data.ts";
 import { evaluateElbo, evaluateIwae } from "../../src/vae/evaluate.ts";
 import { BernoulliVAE } from "../../src/vae/model.ts";
-import { startRun } from "../../src/vae/run.ts";
+import { pictureValues, startRun } from "../../src/vae/run.ts";
+import { fixedVae } from "../fixtures/fixed-vae.ts";
 import { tinyConfig, tinyDataset, tinyTraining } from "../fixtures/tiny-run.ts";
 
 const config = { inputDim: 4, latentDim: 3, encUnits: 5, decUnits: 5 };
@@ -157,26 +158,9 @@ describe("evaluateIwae", () => {
   });
 });
 
+/** 4×4-pixel images. */
 const side = 4;
-
 const pixels = side * side;
-
-const latent = 3;
-
-/** A VAE with zero weights: q(z|x) = N(mu, e^logvar) for every x, and logits `decoderBias` for every z. */
-function fixedVae(mu: number[], logvar: number[], decoderBias: number[]): BernoulliVAE {
-  const vae = new BernoulliVAE(
-    { inputDim: pixels, latentDim: latent, encUnits: 5, decUnits: 6 },
-    { generator: new Generator(0) },
-  );
-  noGrad(() => {
-    for (const [, p] of vae.namedParameters()) p.assign(tensor(new Float32Array(p.size), p.shape));
-    vae.fcMu.bias!.assign(tensor(Float32Array.from(mu), [latent]));
-    vae.fcLogvar.bias!.assign(tensor(Float32Array.from(logvar), [latent]));
-    vae.fc4.bias!.assign(tensor(Float32Array.from(decoderBias), [pixels]));
-  });
-  return vae;
-}
 
 /** `count` images: either copies of one, or each its own. */
 function dataset(count: number, image: (i: number) => number[]): Dataset {
@@ -292,6 +276,13 @@ describe("evaluation is in eval mode", () => {
     const seen = await modesSeen(model, () => evaluate(model));
     // Encoder and decoder, for each of at least two batches.
     expect(seen.length).toBeGreaterThanOrEqual(4);
+    expect(seen.every((training) => !training)).toBe(true);
+  });
+
+  it("pictureValues: the reconstructions, the samples and the latent means", async () => {
+    const run = startRun(tinyConfig, tinyTraining());
+    const seen = await modesSeen(run.model, () => pictureValues(run, data, new Generator(1)));
+    expect(seen.length).toBeGreaterThanOrEqual(3);
     expect(seen.every((training) => !training)).toBe(true);
   });
 });

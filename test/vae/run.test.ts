@@ -14,7 +14,6 @@ import { fromTypedArray } from "../../src/autograd/tensor.ts";
 import type { Dataset } from "../../src/train-mnist/data.ts";
 import { decodeCheckpoint } from "../../src/vae/checkpoint-format.ts";
 import { evaluateElbo, evaluateIwae } from "../../src/vae/evaluate.ts";
-import type { BernoulliVAE } from "../../src/vae/model.ts";
 import {
   checkpointBytes,
   disposeRun,
@@ -168,34 +167,6 @@ describe("disposeRun", () => {
     disposeRun(run);
     for (const t of [...params, ...grads, ...state])
       expect(() => t?.dataSync()).toThrow(/used after dispose/);
-  });
-});
-
-/** The model's mode at every encode and decode while `work` runs, starting from train mode. */
-async function modesSeen(model: BernoulliVAE, work: () => Promise<unknown>): Promise<boolean[]> {
-  const seen: boolean[] = [];
-  const encode = model.encode.bind(model);
-  const decodeLogits = model.decodeLogits.bind(model);
-  model.encode = (x) => {
-    seen.push(model.training);
-    return encode(x);
-  };
-  model.decodeLogits = (z) => {
-    seen.push(model.training);
-    return decodeLogits(z);
-  };
-  model.train();
-  await work();
-  return seen;
-}
-
-describe("evaluation is in eval mode", () => {
-  const data = tinyDataset(6);
-  it("pictureValues: the reconstructions, the samples and the latent means", async () => {
-    const run = startRun(tinyConfig, tinyTraining());
-    const seen = await modesSeen(run.model, () => pictureValues(run, data, new Generator(1)));
-    expect(seen.length).toBeGreaterThanOrEqual(3);
-    expect(seen.every((training) => !training)).toBe(true);
   });
 });
 

@@ -7,32 +7,16 @@ import { describe, expect, it } from "vitest";
 import { randn, tensor } from "../../src/autograd/create.ts";
 import { noGrad } from "../../src/autograd/engine.ts";
 import { Generator } from "../../src/autograd/random.ts";
-import { BernoulliVAE } from "../../src/vae/model.ts";
 import { reparameterize, standardNormalLike } from "../../src/vae/sampler.ts";
 import { valuesArb } from "../fixtures/arbitraries.ts";
 import { expectGradOk } from "../fixtures/assertions.ts";
+import { fixedVae } from "../fixtures/fixed-vae.ts";
 import { f64 } from "../fixtures/tensors.ts";
 
+/** 4×4-pixel images and 3 latents. */
 const side = 4;
-
 const pixels = side * side;
-
 const latent = 3;
-
-/** A VAE with zero weights: q(z|x) = N(mu, e^logvar) for every x, and logits `decoderBias` for every z. */
-function fixedVae(mu: number[], logvar: number[], decoderBias: number[]): BernoulliVAE {
-  const vae = new BernoulliVAE(
-    { inputDim: pixels, latentDim: latent, encUnits: 5, decUnits: 6 },
-    { generator: new Generator(0) },
-  );
-  noGrad(() => {
-    for (const [, p] of vae.namedParameters()) p.assign(tensor(new Float32Array(p.size), p.shape));
-    vae.fcMu.bias!.assign(tensor(Float32Array.from(mu), [latent]));
-    vae.fcLogvar.bias!.assign(tensor(Float32Array.from(logvar), [latent]));
-    vae.fc4.bias!.assign(tensor(Float32Array.from(decoderBias), [pixels]));
-  });
-  return vae;
-}
 
 const bias = Array.from({ length: pixels }, (_, j) => Math.fround(Math.sin(j + 1) * 2));
 

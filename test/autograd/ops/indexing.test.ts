@@ -250,14 +250,8 @@ describe("dtype and shape checks name the op", () => {
   });
 });
 
-const x = () =>
-  tensor(
-    [
-      [1, -2, 3],
-      [-4, 5, -6],
-    ],
-    { requiresGrad: true },
-  );
+/** A 2×3 float32 leaf that requires grad. */
+const x = () => tensor(Float32Array.of(1, -2, 3, -4, 5, -6), [2, 3], { requiresGrad: true });
 
 describe("each op's output carries its name", () => {
   it("composite ops show the ops they are made of: concat is scatter-adds added", () => {

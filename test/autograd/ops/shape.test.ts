@@ -77,14 +77,8 @@ describe("dtype and shape checks name the op", () => {
   });
 });
 
-const x = () =>
-  tensor(
-    [
-      [1, -2, 3],
-      [-4, 5, -6],
-    ],
-    { requiresGrad: true },
-  );
+/** A 2×3 float32 leaf that requires grad. */
+const x = () => tensor(Float32Array.of(1, -2, 3, -4, 5, -6), [2, 3], { requiresGrad: true });
 
 describe("ops that would change nothing", () => {
   it("reshape, broadcastTo and sumToShape to the shape a tensor has give the tensor itself: no copy, no graph node", () => {

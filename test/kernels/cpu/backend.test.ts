@@ -3,14 +3,11 @@
  * contents never show; memory() counts live buffers and bytes; a disposed storage stays unusable.
  */
 import { describe, expect, it } from "vitest";
-import type { DType, TypedArray } from "../../../src/kernels/backend.ts";
+import type { DType } from "../../../src/kernels/backend.ts";
 import { CpuBackend } from "../../../src/kernels/cpu/backend.ts";
+import { typedArray } from "../../fixtures/tensors.ts";
 
 const cpu = new CpuBackend();
-
-function typed(values: number[], dtype: DType): TypedArray {
-  return dtype === "float64" ? Float64Array.from(values) : Float32Array.from(values);
-}
 
 function read(storage: ReturnType<CpuBackend["fromArray"]>): number[] {
   return Array.from(cpu.readSync(storage));
@@ -23,7 +20,7 @@ describe("recycled buffers", () => {
     const poison = (size: number, dtype: DType) => {
       for (let i = 0; i < 8; i++) backend.dispose(backend.fill(size, Number.NaN, dtype));
     };
-    const from = (values: number[], dtype: DType) => backend.fromArray(typed(values, dtype));
+    const from = (values: number[], dtype: DType) => backend.fromArray(typedArray(dtype, values));
     for (const dtype of ["float64", "float32"] as const) {
       const readBack = (s: ReturnType<CpuBackend["fill"]>) => Array.from(backend.readSync(s));
       poison(6, dtype);

@@ -6,10 +6,12 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { BinaryOp, DType, TypedArray } from "../../../src/kernels/backend.ts";
+import type { BinaryOp } from "../../../src/kernels/backend.ts";
 import { CpuBackend } from "../../../src/kernels/cpu/backend.ts";
 import { sizeOf } from "../../../src/kernels/shape.ts";
+import { broadcastPairsOf, valuesArb } from "../../fixtures/arbitraries.ts";
 import { broadcastSource, unravel } from "../../fixtures/ravel.ts";
+import { typedArray } from "../../fixtures/tensors.ts";
 
 const RUNS = { numRuns: 50 };
 
@@ -40,38 +42,20 @@ function expectSameNumbers(actual: ArrayLike<number>, expected: ArrayLike<number
 
 const cpu = new CpuBackend();
 
-const shapeArb = fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 0, maxLength: 4 });
-
-function valuesArb(size: number): fc.Arbitrary<number[]> {
-  return fc.array(fc.double({ min: -10, max: 10, noNaN: true }), { minLength: size, maxLength: size });
-}
-
-function typed(values: number[], dtype: DType): TypedArray {
-  return dtype === "float64" ? Float64Array.from(values) : Float32Array.from(values);
-}
-
 function read(storage: ReturnType<CpuBackend["fromArray"]>): number[] {
   return Array.from(cpu.readSync(storage));
 }
-
-/** Two shapes that broadcast: suffixes of a common shape with some dimensions set to 1. */
-const broadcastPairArb = shapeArb.chain((out) => {
-  const operand = fc
-    .tuple(fc.integer({ min: 0, max: out.length }), fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }))
-    .map(([rank, ones]) => out.slice(out.length - rank).map((d, i) => (ones[i] ? 1 : d)));
-  return fc.tuple(operand, operand);
-});
 
 describe("binary ops with broadcasting vs naive index computation", () => {
   const ops: BinaryOp[] = ["add", "sub", "mul", "div", "max", "min", "eq", "pow"];
   for (const dtype of ["float64", "float32"] as const) {
     it(`every op, ${dtype}`, () => {
-      const arb = broadcastPairArb.chain(([aShape, bShape]) =>
+      const arb = broadcastPairsOf(4).chain(({ a: aShape, b: bShape }) =>
         fc.tuple(
           fc.constant(aShape),
           fc.constant(bShape),
-          valuesArb(sizeOf(aShape)),
-          valuesArb(sizeOf(bShape)),
+          valuesArb(sizeOf(aShape), -10, 10),
+          valuesArb(sizeOf(bShape), -10, 10),
           fc.constantFrom(...ops),
         ),
       );
@@ -81,11 +65,12 @@ describe("binary ops with broadcasting vs naive index computation", () => {
           const outShape = Array.from({ length: n }, (_, i) =>
             Math.max(aShape[aShape.length - n + i] ?? 1, bShape[bShape.length - n + i] ?? 1),
           );
-          const a = typed(av, dtype);
-          const b = typed(bv, dtype);
+          const a = typedArray(dtype, av);
+          const b = typedArray(dtype, bv);
           const out = cpu.binary(op, cpu.fromArray(a), aShape, cpu.fromArray(b), bShape, outShape);
           expect(out.dtype).toBe(dtype);
-          const expected = typed(
+          const expected = typedArray(
+            dtype,
             Array.from({ length: sizeOf(outShape) }, (_, i) => {
               const index = unravel(i, outShape);
               return binaryReference[op](
@@ -93,7 +78,6 @@ describe("binary ops with broadcasting vs naive index computation", () => {
                 b[broadcastSource(index, bShape)],
               );
             }),
-            dtype,
           );
           expectSameNumbers(read(out), expected);
         }),

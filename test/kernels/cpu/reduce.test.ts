@@ -5,10 +5,11 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { DType, TypedArray } from "../../../src/kernels/backend.ts";
 import { CpuBackend } from "../../../src/kernels/cpu/backend.ts";
 import { sizeOf } from "../../../src/kernels/shape.ts";
+import { broadcastPairsOf, shapeArb, valuesArb } from "../../fixtures/arbitraries.ts";
 import { broadcastSource, ravel, unravel } from "../../fixtures/ravel.ts";
+import { typedArray } from "../../fixtures/tensors.ts";
 
 const RUNS = { numRuns: 50 };
 
@@ -16,42 +17,24 @@ const EPS64 = 2 ** -52;
 
 const cpu = new CpuBackend();
 
-const shapeArb = fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 0, maxLength: 4 });
-
-function valuesArb(size: number): fc.Arbitrary<number[]> {
-  return fc.array(fc.double({ min: -10, max: 10, noNaN: true }), { minLength: size, maxLength: size });
-}
-
-function typed(values: number[], dtype: DType): TypedArray {
-  return dtype === "float64" ? Float64Array.from(values) : Float32Array.from(values);
-}
-
 function read(storage: ReturnType<CpuBackend["fromArray"]>): number[] {
   return Array.from(cpu.readSync(storage));
 }
 
-/** Two shapes that broadcast: suffixes of a common shape with some dimensions set to 1. */
-const broadcastPairArb = shapeArb.chain((out) => {
-  const operand = fc
-    .tuple(fc.integer({ min: 0, max: out.length }), fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }))
-    .map(([rank, ones]) => out.slice(out.length - rank).map((d, i) => (ones[i] ? 1 : d)));
-  return fc.tuple(operand, operand);
-});
-
 describe("reduce over arbitrary axes vs a naive reference", () => {
   for (const dtype of ["float64", "float32"] as const) {
     it(`sum and max, ${dtype}`, () => {
-      const arb = shapeArb.chain((shape) =>
+      const arb = shapeArb(0, 4).chain((shape) =>
         fc.tuple(
           fc.constant(shape),
-          valuesArb(sizeOf(shape)),
+          valuesArb(sizeOf(shape), -10, 10),
           fc.subarray(shape.map((_, i) => i)),
           fc.constantFrom("sum" as const, "max" as const),
         ),
       );
       fc.assert(
         fc.property(arb, ([shape, values, axes, op]) => {
-          const x = typed(values, dtype);
+          const x = typedArray(dtype, values);
           const keptShape = shape.filter((_, i) => !axes.includes(i));
           const size = sizeOf(keptShape);
           // Each input element folded into the output element its kept coordinates name.
@@ -97,12 +80,12 @@ describe("reduce over arbitrary axes vs a naive reference", () => {
 
 describe("broadcastTo and permute vs naive index computation", () => {
   it("broadcastTo", () => {
-    const arb = broadcastPairArb.chain(([shape, other]) => {
+    const arb = broadcastPairsOf(4).chain(({ a: shape, b: other }) => {
       const n = Math.max(shape.length, other.length);
       const outShape = Array.from({ length: n }, (_, i) =>
         Math.max(shape[shape.length - n + i] ?? 1, other[other.length - n + i] ?? 1),
       );
-      return fc.tuple(fc.constant(shape), fc.constant(outShape), valuesArb(sizeOf(shape)));
+      return fc.tuple(fc.constant(shape), fc.constant(outShape), valuesArb(sizeOf(shape), -10, 10));
     });
     fc.assert(
       fc.property(arb, ([shape, outShape, values]) => {
@@ -119,14 +102,14 @@ describe("broadcastTo and permute vs naive index computation", () => {
   });
 
   it("permute", () => {
-    const arb = shapeArb.chain((shape) =>
+    const arb = shapeArb(0, 4).chain((shape) =>
       fc.tuple(
         fc.constant(shape),
         fc.shuffledSubarray(
           shape.map((_, i) => i),
           { minLength: shape.length, maxLength: shape.length },
         ),
-        valuesArb(sizeOf(shape)),
+        valuesArb(sizeOf(shape), -10, 10),
       ),
     );
     fc.assert(

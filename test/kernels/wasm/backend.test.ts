@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Backend, DType, Storage, TypedArray, UnaryOp } from "../../../src/kernels/backend.ts";
 import { CpuBackend } from "../../../src/kernels/cpu/backend.ts";
 import { createWasmBackend, type WasmBackend } from "../../../src/kernels/wasm/backend.ts";
+import { typedArray } from "../../fixtures/tensors.ts";
 
 const RUNS = { numRuns: 60 };
 const EPS32 = 2 ** -23;
@@ -59,13 +60,9 @@ function valuesArb(size: number, withSpecials = true): fc.Arbitrary<number[]> {
   return fc.array(value, { minLength: size, maxLength: size });
 }
 
-function typed(values: readonly number[], dtype: DType): TypedArray {
-  return dtype === "float64" ? Float64Array.from(values) : Float32Array.from(values);
-}
-
 /** Both backends' storages for the same numbers. */
 function pair(values: readonly number[], dtype: DType = "float32"): { c: Storage; w: Storage; t: Storage } {
-  const data = typed(values, dtype);
+  const data = typedArray(dtype, values);
   return { c: cpu.fromArray(data), w: wasm.fromArray(data), t: threaded.fromArray(data) };
 }
 

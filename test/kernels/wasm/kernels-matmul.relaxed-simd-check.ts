@@ -10,10 +10,8 @@ import { createWasmBackend } from "../../../src/kernels/wasm/backend.ts";
 import { relaxedSimdSupported } from "../../../src/kernels/wasm/module.ts";
 import { enableRelaxedSimd } from "../../../src/kernels/wasm/node-flags.ts";
 
-const before = relaxedSimdSupported();
-const supported = enableRelaxedSimd();
-const byDefault = (await createWasmBackend({ threads: 1 })).relaxedSimd;
-const report: {
+/** What the check prints, for the test to judge. */
+export interface RelaxedSimdReport {
   before: boolean;
   byDefault: boolean;
   supported: boolean;
@@ -21,7 +19,12 @@ const report: {
   worst: number;
   threadsDiffer: number;
   sparseDiffers: number;
-} = {
+}
+
+const before = relaxedSimdSupported();
+const supported = enableRelaxedSimd();
+const byDefault = (await createWasmBackend({ threads: 1 })).relaxedSimd;
+const report: RelaxedSimdReport = {
   before,
   byDefault,
   supported,

@@ -9,19 +9,12 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { createWasmBackend } from "../../../src/kernels/wasm/backend.ts";
 import { relaxedSimdSupported } from "../../../src/kernels/wasm/module.ts";
+import type { RelaxedSimdReport } from "./kernels-matmul.relaxed-simd-check.ts";
 
 const script = fileURLToPath(new URL("./kernels-matmul.relaxed-simd-check.ts", import.meta.url));
 
 /** The check's report, from a Node process started as `npm run train:mnist` starts one. */
-function runCheck(): {
-  before: boolean;
-  byDefault: boolean;
-  supported: boolean;
-  cases: number;
-  worst: number;
-  threadsDiffer: number;
-  sparseDiffers: number;
-} {
+function runCheck(): RelaxedSimdReport {
   const run = spawnSync(process.execPath, ["--import", "tsx", script], { encoding: "utf8" });
   if (run.status !== 0) throw new Error(`relaxed SIMD check failed:\n${run.stdout}\n${run.stderr}`);
   return JSON.parse(run.stdout.trim().split("\n").at(-1) ?? "{}");

@@ -2,22 +2,7 @@ import { describe, expect, it } from "vitest";
 import { tensor } from "../../../src/autograd/create.ts";
 import type { Tensor } from "../../../src/autograd/tensor.ts";
 import { SGD } from "../../../src/nn/optim/sgd.ts";
-
-const gradients = [
-  [0.5, -1, 0],
-  [0.1, 0.3, 2],
-  [-0.2, 0.4, -1],
-];
-
-function param(values: number[]): Tensor {
-  return tensor(Float64Array.from(values), [values.length], { requiresGrad: true });
-}
-
-/** Take one optimizer step with the given gradient. */
-function stepWith(opt: { step(): void }, p: Tensor, g: number[]): void {
-  p.grad = tensor(Float64Array.from(g), [g.length]);
-  opt.step();
-}
+import { gradients, param, stepWith } from "./stepping.ts";
 
 describe("SGD", () => {
   it("plain SGD: p ← p − lr·g", () => {
