@@ -11,9 +11,14 @@ export function shapeArb(minRank = 0, maxRank = 3): fc.Arbitrary<number[]> {
   return fc.array(fc.integer({ min: 1, max: 4 }), { minLength: minRank, maxLength: maxRank });
 }
 
-/** Two shapes that broadcast together, with their result: each keeps a suffix of a common shape, some dimensions set to 1. */
-export const broadcastPairArb: fc.Arbitrary<{ a: number[]; b: number[]; out: number[] }> = shapeArb().chain(
-  (common) => {
+/**
+ * Two shapes that broadcast together, drawn from their common result (of rank up to `maxRank`):
+ * each operand keeps a suffix of the result's dimensions (so ranks differ) and replaces some of
+ * them by 1 (so size-1 dimensions are stretched). The result itself may have size-1 dimensions,
+ * where both operands are 1.
+ */
+export function broadcastPairsOf(maxRank: number): fc.Arbitrary<{ a: number[]; b: number[]; out: number[] }> {
+  return shapeArb(0, maxRank).chain((common) => {
     const operand = fc
       .tuple(
         fc.integer({ min: 0, max: common.length }),
@@ -23,8 +28,11 @@ export const broadcastPairArb: fc.Arbitrary<{ a: number[]; b: number[]; out: num
         common.slice(common.length - rank).map((d, i) => (ones[common.length - rank + i] ? 1 : d)),
       );
     return fc.tuple(operand, operand).map(([a, b]) => ({ a, b, out: broadcastResult(a, b) }));
-  },
-);
+  });
+}
+
+/** Broadcast pairs of rank up to 3. */
+export const broadcastPairArb = broadcastPairsOf(3);
 
 /** NumPy's broadcast of two compatible shapes: aligned from the right, a missing dimension is 1. */
 export function broadcastResult(a: readonly number[], b: readonly number[]): number[] {

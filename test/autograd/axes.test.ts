@@ -1,6 +1,6 @@
 /** Every op that takes an axis reads it through axes.ts: negative axes count from the end, the rest are refused alike. */
 import { describe, expect, it } from "vitest";
-import { normalizeAxis } from "../../src/autograd/axes.ts";
+import { normalizeAxes, normalizeAxis } from "../../src/autograd/axes.ts";
 import { tensor } from "../../src/autograd/create.ts";
 import { gather, scatterAdd } from "../../src/autograd/ops/gather.ts";
 import { indexSelect, stack } from "../../src/autograd/ops/indexing.ts";
@@ -11,6 +11,16 @@ const x = () =>
     [1, 2, 3],
     [4, 5, 6],
   ]);
+
+describe("normalizeAxes", () => {
+  it("gives a sorted list of distinct non-negative axes; undefined means every axis", () => {
+    expect(normalizeAxes("sum", [2, 3, 4], [2, -3])).toEqual([0, 2]);
+    expect(normalizeAxes("sum", [2, 3, 4], [-1, 1, 0])).toEqual([0, 1, 2]);
+    expect(normalizeAxes("sum", [2, 3, 4], -2)).toEqual([1]);
+    expect(normalizeAxes("sum", [2, 3, 4], undefined)).toEqual([0, 1, 2]);
+    expect(() => normalizeAxes("sum", [2, 3, 4], [1, -2])).toThrow("sum: repeated axis in [1, -2]");
+  });
+});
 
 describe("normalizeAxis", () => {
   it("counts negative axes from the end and refuses what is past either end, naming the op and the range", () => {

@@ -11,7 +11,9 @@ import { tensor } from "../../src/autograd/create.ts";
 import { noGrad } from "../../src/autograd/grad-mode.ts";
 import type { Tensor } from "../../src/autograd/tensor.ts";
 import { grad, hessian, jacfwd, jacobian, jacrev, jvp, vjp } from "../../src/autograd/transforms.ts";
-import { broadcastPairArb, expectClose, f64, RUNS, shapeArb, tensorArb } from "./helpers.ts";
+import { broadcastPairArb, RUNS, shapeArb, tensorArb } from "../fixtures/arbitraries.ts";
+import { expectClose } from "../fixtures/assertions.ts";
+import { f64 } from "../fixtures/tensors.ts";
 
 const read = (t: Tensor) => Array.from(t.dataSync());
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);

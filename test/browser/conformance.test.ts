@@ -8,11 +8,11 @@
  * is printed, not asserted: see the README's Precision paragraph.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sharedTempDir } from "../fixtures/temp-dir.ts";
 import { chromiumInstalled, chromiumPath, launchChromium, runPage } from "./chromium.ts";
 import { type Served, serve } from "./serve.ts";
 
@@ -31,7 +31,7 @@ interface Results {
 describe.skipIf(!haveChromium)(
   `the conformance suite in headless Chromium${haveChromium ? "" : ` (SKIPPED: no ${chromiumPath})`}`,
   () => {
-    const out = mkdtempSync(join(tmpdir(), "elbo-conformance-"));
+    const out = sharedTempDir("elbo-conformance-");
     let browser: Browser;
     let server: Served;
     beforeAll(async () => {
@@ -53,7 +53,6 @@ describe.skipIf(!haveChromium)(
     afterAll(async () => {
       await browser?.close();
       await server?.close();
-      rmSync(out, { recursive: true, force: true });
     });
 
     async function suite(query: string): Promise<Results> {

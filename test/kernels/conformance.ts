@@ -2,8 +2,9 @@
  * The backend conformance suite, written once: every check takes a backend (with the accuracy it
  * promises) and throws an Error that names the op, the inputs and both numbers when the backend
  * breaks the reference's semantics. Vitest runs it on every backend and mode in Node
- * (test/kernels/conformance.test.ts); a browser page runs the same list. So this module imports
- * neither vitest nor node:, only the code under test and fast-check.
+ * (test/kernels/describe-conformance.ts); a browser page runs the same list. So this module imports
+ * neither vitest nor node:, only the code under test, fast-check and the op table
+ * (test/autograd/op-table.ts), which keeps to the same rule.
  *
  * "The reference's semantics" are those of the cpu backend, stated here independently of its code:
  * - the special-value tables below say what each op gives for NaN, ±Infinity, ±0, subnormals and
@@ -28,6 +29,7 @@ import type {
 import { CpuBackend } from "../../src/kernels/cpu/backend.ts";
 import { elementwiseTolerance, sumTolerance, unitRoundoff } from "../../src/kernels/gpu/precision.ts";
 import { broadcastShapes, sizeOf } from "../../src/kernels/shape.ts";
+import { kernelOps } from "../autograd/op-table.ts";
 
 /** What a backend promises: how far from the exact answer each kind of result may be. */
 export interface Contract {
@@ -60,20 +62,12 @@ export interface ConformanceCheck {
   run(target: Target): Promise<void>;
 }
 
-/** Every unary and binary op, the tables the backends' kernels are written from. */
-export const unaryOps: readonly UnaryOp[] = [
-  "neg",
-  "exp",
-  "log",
-  "sqrt",
-  "relu",
-  "sigmoid",
-  "tanh",
-  "softplus",
-  "abs",
-  "sign",
-];
-export const binaryOps: readonly BinaryOp[] = ["add", "sub", "mul", "div", "pow", "max", "min", "eq", "lt"];
+/**
+ * Every unary and binary kernel, as the ops of the op table (test/autograd/op-table.ts) run them:
+ * an op added there is checked here on every backend too.
+ */
+export const unaryOps: readonly UnaryOp[] = kernelOps.unary;
+export const binaryOps: readonly BinaryOp[] = kernelOps.binary;
 
 // ---- contracts ----------------------------------------------------------------------------------
 

@@ -13,8 +13,7 @@
  * Small settings keep it short: 8,000 training images on wasm, batches of 16 on the software GL.
  * Without Chromium it skips and says so, unless ELBO_REQUIRE_BROWSER=1 (CI).
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { build } from "vite";
@@ -23,6 +22,7 @@ import type { GradientHistogram, Reparameterization } from "../../lab/protocol.t
 import { chromiumInstalled, chromiumPath, launchChromium } from "../browser/chromium.ts";
 import { textOutsideBoxes } from "../browser/node-bounds.ts";
 import { type Served, serve } from "../browser/serve.ts";
+import { sharedTempDir, tempDir } from "../fixtures/temp-dir.ts";
 
 const requireBrowser = process.env.ELBO_REQUIRE_BROWSER === "1";
 const haveChromium = chromiumInstalled();
@@ -94,11 +94,10 @@ async function train(browser: Browser, url: string, query: string, steps: number
 describe.skipIf(!haveChromium)("the gradient lab in Chromium", () => {
   let served: Served;
   let browser: Browser;
-  let out: string;
+  const out = sharedTempDir("elbo-lab-build-");
 
   beforeAll(async () => {
     // The whole lab as a teacher would host it: `npm run lab:build`'s static files.
-    out = mkdtempSync(join(tmpdir(), "elbo-lab-build-"));
     await build({ configFile: "lab/vite.config.ts", logLevel: "error", build: { outDir: out } });
     served = await serve(out, {}, true);
     // The page's 2-D canvases are drawn on the CPU: composited through SwiftShader, as WebGL needs it
@@ -109,7 +108,6 @@ describe.skipIf(!haveChromium)("the gradient lab in Chromium", () => {
   afterAll(async () => {
     await browser?.close();
     await served?.close();
-    if (out) rmSync(out, { recursive: true, force: true });
   });
 
   it("ships small: MNIST gzip-compressed (11 MB, not 53), the whole build under 20 MB", () => {
@@ -326,7 +324,7 @@ describe.skipIf(!haveChromium)("the gradient lab in Chromium", () => {
 
 describe.skipIf(!haveChromium)("the gradient lab where the gpu backend cannot start", () => {
   it("says so in the page and leaves start and step disabled", { timeout: 300_000 }, async () => {
-    const out = mkdtempSync(join(tmpdir(), "elbo-lab-build-"));
+    const out = tempDir("elbo-lab-build-");
     await build({ configFile: "lab/vite.config.ts", logLevel: "error", build: { outDir: out } });
     const served = await serve(out, {}, true);
     // A browser with no GPU process and no software renderer to stand in for one: no WebGL at all,
@@ -362,7 +360,6 @@ describe.skipIf(!haveChromium)("the gradient lab where the gpu backend cannot st
     } finally {
       await browser.close();
       await served.close();
-      rmSync(out, { recursive: true, force: true });
     }
   });
 });

@@ -4,16 +4,16 @@
  * Web Worker).
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DEFAULT_SETTINGS, type StepRecord } from "../../lab/protocol.ts";
 import { histogram, LabSession, Stopped } from "../../lab/session.ts";
 import { useBackend } from "../../src/kernels/registry.ts";
 import { defaultMnistDir, loadMnist } from "../../src/train-mnist/data.ts";
 import type { EpochResult } from "../../src/vae/train.ts";
+import { sharedTempDir, tempDir } from "../fixtures/temp-dir.ts";
 
 const settings = { ...DEFAULT_SETTINGS, backend: "cpu" as const, batchSize: 64, seed: 3, limit: 256 };
 
@@ -22,7 +22,7 @@ const settings = { ...DEFAULT_SETTINGS, backend: "cpu" as const, batchSize: 64, 
  * report (test loss, IWAE, the t-SNE map) takes seconds rather than minutes.
  */
 function smallMnist(): string {
-  const dir = mkdtempSync(join(tmpdir(), "elbo-lab-mnist-"));
+  const dir = sharedTempDir("elbo-lab-mnist-");
   const cut = (file: string, count: number, itemBytes: number) => {
     const bytes = readFileSync(join(defaultMnistDir(), file));
     const headerBytes = 4 + 4 * bytes[3];
@@ -38,7 +38,6 @@ function smallMnist(): string {
   return dir;
 }
 const data = smallMnist();
-afterAll(() => rmSync(data, { recursive: true, force: true }));
 
 /** Train the lab's session for one epoch and stop, keeping every step's record. */
 async function labEpoch(): Promise<{
@@ -75,8 +74,7 @@ async function labEpoch(): Promise<{
 
 describe("the lab's training session", () => {
   it("gives the CLI's losses for the same seed, backend and images", async () => {
-    const out = mkdtempSync(join(tmpdir(), "elbo-lab-cli-"));
-    onTestFinished(() => rmSync(out, { recursive: true, force: true }));
+    const out = tempDir("elbo-lab-cli-");
     await promisify(execFile)(
       process.execPath,
       [

@@ -17,7 +17,9 @@ import { crossEntropy } from "../../src/nn/cross-entropy.ts";
 import { Linear } from "../../src/nn/linear.ts";
 import { Adam } from "../../src/nn/optim/adam.ts";
 import { loadMnist } from "../../src/train-mnist/data.ts";
-import { expectClose, expectGradGradOk, expectGradOk, f64, tensorArb } from "../autograd/helpers.ts";
+import { tensorArb } from "../fixtures/arbitraries.ts";
+import { expectClose, expectGradGradOk, expectGradOk } from "../fixtures/assertions.ts";
+import { f64 } from "../fixtures/tensors.ts";
 
 /** Per example: −log softmax(row)_y, or −Σ p·log softmax(row), rows along axis 1 of [N, C, D]. */
 function referenceLosses(

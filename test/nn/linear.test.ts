@@ -1,11 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { tensor } from "../../src/autograd/create.ts";
 import { noGrad } from "../../src/autograd/grad-mode.ts";
 import { Generator } from "../../src/autograd/random.ts";
 import type { Tensor } from "../../src/autograd/tensor.ts";
-import { ReLU, Sigmoid } from "../../src/nn/activations.ts";
 import { Linear } from "../../src/nn/linear.ts";
-import { expectGradOk, f64, valuesArb } from "../autograd/helpers.ts";
+import { expectGradOk } from "../fixtures/assertions.ts";
+import { f64 } from "../fixtures/tensors.ts";
 
 describe("Linear", () => {
   it("stores W as out×in and initialises W and b uniformly within ±1/√in (PyTorch's default)", () => {
@@ -89,17 +90,35 @@ describe("Linear", () => {
     );
     expect(() => layer.forward(f64([1, 2, 3], [3]).to("float32"))).toThrow(/got \[3\]/);
   });
-});
 
-describe("activations", () => {
-  it("ReLU and Sigmoid modules apply their ops and pass gradients", () => {
-    fc.assert(
-      fc.property(valuesArb(6), (v) => {
-        const x = f64(v, [2, 3]);
-        expect(new ReLU().forward(x).toArray()).toEqual(x.relu().toArray());
-        expectGradOk((t) => new Sigmoid().forward(t), [x]);
-      }),
-      { numRuns: 20 },
+  it("y = x·Wᵀ + b, and without a bias y = x·Wᵀ with no bias parameter", () => {
+    const withBias = new Linear(3, 2, { dtype: "float64", generator: new Generator(1) });
+    const plain = new Linear(3, 2, { bias: false, dtype: "float64", generator: new Generator(1) });
+    expect(plain.bias).toBeNull();
+    expect(plain.namedParameters().map(([n]) => n)).toEqual(["weight"]);
+    expect(withBias.namedParameters().map(([n]) => n)).toEqual(["weight", "bias"]);
+    const x = [1, -2, 0.5, 3, 0, -1];
+    const w = values(withBias.weight);
+    const b = values(withBias.bias!);
+    const xw = [0, 1].flatMap((i) =>
+      [0, 1].map((o) => x[i * 3] * w[o * 3] + x[i * 3 + 1] * w[o * 3 + 1] + x[i * 3 + 2] * w[o * 3 + 2]),
     );
+    const y = values(withBias.forward(tensor(Float64Array.from(x), [2, 3])));
+    y.forEach((v, i) => {
+      expect(v).toBeCloseTo(xw[i] + b[i % 2], 14);
+    });
+    values(plain.forward(tensor(Float64Array.from(x), [2, 3]))).forEach((v, i) => {
+      expect(v).toBeCloseTo(xw[i], 14);
+    });
+  });
+
+  it("names what is wrong with an input that is not [batch, in]", () => {
+    const layer = new Linear(3, 2);
+    expect(() => layer.forward(tensor([1, 2, 3]))).toThrow(
+      /Linear\(3, 2\): expected input of shape \[batch, 3\], got \[3\]/,
+    );
+    expect(() => layer.forward(tensor([[1, 2]]))).toThrow(/got \[1, 2\]/);
   });
 });
+
+const values = (t: Tensor) => Array.from(t.dataSync());

@@ -2,7 +2,9 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { tensor } from "../../src/autograd/create.ts";
 import { binaryCrossEntropy, binaryCrossEntropyWithLogits } from "../../src/nn/losses.ts";
-import { expectGradOk, f64, valuesArb } from "../autograd/helpers.ts";
+import { valuesArb } from "../fixtures/arbitraries.ts";
+import { expectGradOk } from "../fixtures/assertions.ts";
+import { f64 } from "../fixtures/tensors.ts";
 
 /** −[t ln p + (1−t) ln(1−p)] computed directly in float64. */
 function referenceBce(p: number[], t: number[]): number {
@@ -92,5 +94,30 @@ describe("binaryCrossEntropyWithLogits", () => {
       loss.backward();
       expect(Array.from(logits.grad!.dataSync())).toEqual([0, 0, 1, -1, -0.5]);
     }
+  });
+});
+
+const f64Leaf = (v: number[], shape: number[] = [v.length]) =>
+  tensor(Float64Array.from(v), shape, { requiresGrad: true });
+
+describe("binary cross-entropy", () => {
+  const p = [0.2, 0.9, 0.5, 0.01];
+  const t = [0, 1, 0.3, 1];
+  const exact = p.map((pi, i) => -(t[i] * Math.log(pi) + (1 - t[i]) * Math.log(1 - pi)));
+  const total = exact.reduce((s, v) => s + v, 0);
+
+  it("on probabilities and on logits: the mean by default, or the sum", () => {
+    const logits = p.map((pi) => Math.log(pi / (1 - pi)));
+    expect(binaryCrossEntropy(f64Leaf(p), f64Leaf(t)).item()).toBeCloseTo(total / 4, 12);
+    expect(binaryCrossEntropy(f64Leaf(p), f64Leaf(t), "sum").item()).toBeCloseTo(total, 12);
+    expect(binaryCrossEntropyWithLogits(f64Leaf(logits), f64Leaf(t)).item()).toBeCloseTo(total / 4, 12);
+    expect(binaryCrossEntropyWithLogits(f64Leaf(logits), f64Leaf(t), "sum").item()).toBeCloseTo(total, 12);
+  });
+
+  it("names the function whose targets do not match", () => {
+    expect(() => binaryCrossEntropyWithLogits(f64Leaf([0, 1]), f64Leaf([1]))).toThrow(
+      /binaryCrossEntropyWithLogits/,
+    );
+    expect(() => binaryCrossEntropy(f64Leaf([0.5, 0.5]), f64Leaf([1]))).toThrow(/binaryCrossEntropy\b/);
   });
 });

@@ -1,13 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it } from "vitest";
 import { tensor } from "../../src/autograd/create.ts";
 import { noGrad } from "../../src/autograd/grad-mode.ts";
 import { Generator } from "../../src/autograd/random.ts";
 import { Linear } from "../../src/nn/linear.ts";
 import { Module } from "../../src/nn/module.ts";
-import { decodeSafetensors, encodeSafetensors } from "../../src/nn/safetensors.ts";
 
 class TwoLayers extends Module {
   readonly first: Linear;
@@ -79,46 +75,43 @@ describe("Module", () => {
       "loadStateDict: missing first.weight, second.bias; unexpected extra, more",
     );
   });
-});
 
-describe("safetensors", () => {
-  it("round-trips float32 and float64 tensors and metadata, with an 8-byte aligned header", async () => {
-    const tensors = {
-      a: tensor([
-        [1.5, -2],
-        [3, 4],
-      ]),
-      b: tensor(Float64Array.from([Math.PI]), [1]),
-    };
-    const bytes = await encodeSafetensors(tensors, { note: "hello" });
-    const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
-    expect((8 + headerLength) % 8).toBe(0);
-    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
-    expect(header.a).toEqual({ dtype: "F32", shape: [2, 2], data_offsets: [0, 16] });
-    expect(header.b).toEqual({ dtype: "F64", shape: [1], data_offsets: [16, 24] });
-    const back = decodeSafetensors(bytes, "x.safetensors");
-    expect(back.metadata).toEqual({ note: "hello" });
-    expect(back.tensors.a.toArray()).toEqual([
-      [1.5, -2],
-      [3, 4],
-    ]);
-    expect(back.tensors.b.dtype).toBe("float64");
-    expect(back.tensors.b.item()).toBe(Math.PI);
+  class Pair extends Module {
+    readonly a = this.registerModule("a", new Linear(2, 2, { generator: new Generator(0) }));
+    readonly b = this.registerModule("b", new Linear(2, 1, { generator: new Generator(1) }));
+  }
+
+  it("starts in train mode; eval() and train() set every sub-module", () => {
+    const m = new Pair();
+    expect([m.training, m.a.training, m.b.training]).toEqual([true, true, true]);
+    m.eval();
+    expect([m.training, m.a.training, m.b.training]).toEqual([false, false, false]);
+    m.train();
+    expect([m.training, m.a.training, m.b.training]).toEqual([true, true, true]);
   });
 
-  it("reports a truncated or corrupt file by name", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "elbo-st-"));
-    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-    const file = join(dir, "w.safetensors");
-    writeFileSync(file, await encodeSafetensors({ a: tensor([1, 2, 3]) }));
-    const bytes = readFileSync(file);
-    expect(() => decodeSafetensors(bytes.subarray(0, bytes.length - 4), file)).toThrow(
-      /w\.safetensors.*tensor a/,
+  it("zeroGrad clears every parameter's gradient; a parameter keeps a name it already had", () => {
+    const m = new Pair();
+    m.b
+      .forward(m.a.forward(tensor([[1, 2]])))
+      .sum()
+      .backward();
+    expect(m.parameters().every((p) => p.grad !== null)).toBe(true);
+    m.zeroGrad();
+    expect(m.parameters().map((p) => p.grad)).toEqual([null, null, null, null]);
+    expect(m.a.weight.name).toBe("weight");
+  });
+
+  it("loadStateDict names the missing and the unexpected entries, each only when there are some", () => {
+    const m = new Pair();
+    const state = m.stateDict();
+    const { ["a.bias"]: _, ...missing } = state;
+    expect(() => m.loadStateDict(missing)).toThrow(/^loadStateDict: missing a\.bias$/);
+    expect(() => m.loadStateDict({ ...state, extra: state["a.bias"] })).toThrow(
+      /^loadStateDict: unexpected extra$/,
     );
-    expect(() => decodeSafetensors(bytes.subarray(0, 5), file)).toThrow(/w\.safetensors.*only 5 bytes/);
-    const garbled = Uint8Array.from(bytes);
-    garbled[9] = 0x7b; // "{" inside the JSON
-    garbled[10] = 0x7b;
-    expect(() => decodeSafetensors(garbled, file)).toThrow(/w\.safetensors.*not JSON/);
+    expect(() => m.loadStateDict({ ...missing, extra: state["a.bias"] })).toThrow(
+      /^loadStateDict: missing a\.bias; unexpected extra$/,
+    );
   });
 });

@@ -14,18 +14,8 @@
  * Without Chromium the browser tests skip and say so, unless ELBO_REQUIRE_BROWSER=1 (CI).
  */
 import { execFileSync } from "node:child_process";
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import type { Browser } from "playwright-core";
@@ -33,9 +23,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PageResults } from "../browser/app/results.ts";
 import { chromiumInstalled, chromiumPath, launchChromium, runPage } from "../browser/chromium.ts";
 import { type Served, serve } from "../browser/serve.ts";
+import { sharedTempDir } from "../fixtures/temp-dir.ts";
 
 const repo = resolve(import.meta.dirname, "../..");
-const work = mkdtempSync(join(tmpdir(), "elbojs-package-"));
+const work = sharedTempDir("elbojs-package-");
 const bare = join(work, "bare");
 const page = join(work, "page");
 const packageJson = JSON.parse(readFileSync(join(repo, "package.json"), "utf8"));
@@ -89,7 +80,6 @@ beforeAll(() => {
     webgpu: "file:./no-webgpu",
   });
 }, 300_000);
-afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe("the tarball", () => {
   it("carries the compiled entries with declarations and source maps, and no sources, tests or data", () => {

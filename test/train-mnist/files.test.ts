@@ -4,19 +4,9 @@
  * hold a run, and reads that refuse special files instead of hanging.
  */
 import { execFileSync, spawn } from "node:child_process";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   prepareOutputFolder,
   readRegularFile,
@@ -24,29 +14,18 @@ import {
   type WriteFunction,
   writeFileAtomic,
 } from "../../src/train-mnist/files.ts";
+import { smallTmpfs } from "../fixtures/mounts.ts";
+import { sharedTempDir, tempDir } from "../fixtures/temp-dir.ts";
 
-const root = mkdtempSync(join(tmpdir(), "elbo-files-"));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const root = sharedTempDir("elbo-files-");
 
 /** A folder holding a good previous file, as a run that already saved a checkpoint has. */
 function folderWithPrevious(): { dir: string; file: string; previous: Buffer } {
-  const dir = mkdtempSync(join(root, "run-"));
+  const dir = tempDir("elbo-run-");
   const file = join(dir, "checkpoint.safetensors");
   const previous = Buffer.alloc(1000, 7);
   writeFileAtomic(file, previous);
   return { dir, file, previous };
-}
-
-/** Mount a tmpfs of `kib` KiB at a new folder; null where mounting is refused (not root, no privilege). */
-function smallTmpfs(kib: number, readOnly = false): string | null {
-  const dir = mkdtempSync(join(root, "tmpfs-"));
-  try {
-    const options = `${readOnly ? "ro," : ""}size=${kib}k`;
-    execFileSync("mount", ["-t", "tmpfs", "-o", options, "tmpfs", dir], { stdio: "ignore" });
-    return dir;
-  } catch {
-    return null;
-  }
 }
 
 describe("writeFileAtomic", () => {
@@ -56,19 +35,15 @@ describe("writeFileAtomic", () => {
       ctx.skip(); // the injected short write below still runs
       return;
     }
-    try {
-      const file = join(mount, "checkpoint.safetensors");
-      const previous = Buffer.alloc(8000, 3);
-      writeFileAtomic(file, previous);
-      // Node's writeSync returns a short count on a full tmpfs, without throwing.
-      expect(() => writeFileAtomic(file, Buffer.alloc(200_000, 9))).toThrow(
-        /checkpoint\.safetensors: could not be written \(.*(ENOSPC|disk full).*\); the previous file, if any, is unchanged/,
-      );
-      expect(readFileSync(file).equals(previous)).toBe(true);
-      expect(readdirSync(mount)).toEqual(["checkpoint.safetensors"]);
-    } finally {
-      execFileSync("umount", [mount]);
-    }
+    const file = join(mount, "checkpoint.safetensors");
+    const previous = Buffer.alloc(8000, 3);
+    writeFileAtomic(file, previous);
+    // Node's writeSync returns a short count on a full tmpfs, without throwing.
+    expect(() => writeFileAtomic(file, Buffer.alloc(200_000, 9))).toThrow(
+      /checkpoint\.safetensors: could not be written \(.*(ENOSPC|disk full).*\); the previous file, if any, is unchanged/,
+    );
+    expect(readFileSync(file).equals(previous)).toBe(true);
+    expect(readdirSync(mount)).toEqual(["checkpoint.safetensors"]);
   });
 
   it("loops on short writes until every byte is written", () => {
@@ -109,7 +84,7 @@ describe("writeFileAtomic", () => {
 
 describe("stale temporary files", () => {
   it("are removed when their writer is dead; a live writer's are kept", async () => {
-    const dir = mkdtempSync(join(root, "stale-"));
+    const dir = tempDir("elbo-stale-");
     const child = spawn(process.execPath, ["-e", ""]);
     const deadPid = child.pid as number;
     await new Promise((done) => child.on("exit", done));
@@ -121,7 +96,7 @@ describe("stale temporary files", () => {
   });
 
   it("prepareOutputFolder removes them from the run's folder", async () => {
-    const dir = mkdtempSync(join(root, "stale-"));
+    const dir = tempDir("elbo-stale-");
     const child = spawn(process.execPath, ["-e", ""]);
     await new Promise((done) => child.on("exit", done));
     writeFileSync(join(dir, `checkpoint.safetensors.tmp-${child.pid}`), "x");
@@ -154,7 +129,7 @@ describe("prepareOutputFolder", () => {
 
   it("refuses a folder it cannot write, at once", (ctx) => {
     // Root writes into any folder whatever its mode; a read-only mount refuses root too.
-    const readOnly = smallTmpfs(64, true);
+    const readOnly = smallTmpfs(64, { readOnly: true });
     const dir = readOnly ?? join(root, "read-only");
     if (readOnly === null) {
       if (process.getuid?.() === 0) {
@@ -163,16 +138,12 @@ describe("prepareOutputFolder", () => {
       }
       mkdirSync(dir, { mode: 0o500 });
     }
-    try {
-      expect(() => prepareOutputFolder(dir, "--out")).toThrow(
-        /--out .*: the folder is not writable \(.*(EROFS|EACCES)/,
-      );
-      expect(() => prepareOutputFolder(join(dir, "run"), "--out")).toThrow(
-        /cannot make the folder .*run \(.*(EROFS|EACCES)/,
-      );
-    } finally {
-      if (readOnly !== null) execFileSync("umount", [readOnly]);
-    }
+    expect(() => prepareOutputFolder(dir, "--out")).toThrow(
+      /--out .*: the folder is not writable \(.*(EROFS|EACCES)/,
+    );
+    expect(() => prepareOutputFolder(join(dir, "run"), "--out")).toThrow(
+      /cannot make the folder .*run \(.*(EROFS|EACCES)/,
+    );
   });
 });
 

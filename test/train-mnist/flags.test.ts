@@ -1,17 +1,16 @@
 /**
  * The flags of `npm run train:mnist`, in-process: their defaults, the values each refuses with a
  * message naming it, and the settings of a run they give, new or continued from a checkpoint. (The
- * end-to-end runs of the command in train.test.ts and cli-robust.test.ts show the same messages
- * reach the terminal.)
+ * end-to-end runs of the command in cli.test.ts show the same messages reach the terminal.)
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, symlinkSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../../src/kernels/registry.ts";
 import { defaultOutFolder, flagsCommand, parseFlags, settingsOf } from "../../src/train-mnist/flags.ts";
 import type { Checkpoint, TrainingConfig } from "../../src/vae/checkpoint-format.ts";
 import { latentMapMethods } from "../../src/vae/latent-map.ts";
+import { sharedTempDir } from "../fixtures/temp-dir.ts";
 
 /** Parse as the command line does, but throw the message instead of ending the process. */
 function parse(...argv: string[]) {
@@ -178,15 +177,11 @@ describe("the default output folder", () => {
 });
 
 describe("the settings of a run", () => {
-  let root: string;
+  const root = sharedTempDir("elbo-flags-");
   beforeAll(() => {
-    root = mkdtempSync(join(tmpdir(), "elbo-flags-"));
     mkdirSync(join(root, "mnist"));
     mkdirSync(join(root, "other"));
     symlinkSync(join(root, "mnist"), join(root, "link"));
-  });
-  afterAll(() => {
-    rmSync(root, { recursive: true, force: true });
   });
 
   const saved: TrainingConfig = {

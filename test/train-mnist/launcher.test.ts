@@ -4,11 +4,11 @@
  * environment or is named like tsx is a wrapper; one that does neither is not.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { launchers, watchLaunchers } from "../../src/train-mnist/launcher.ts";
+import { sharedTempDir } from "../fixtures/temp-dir.ts";
 
 const onLinux = process.platform === "linux";
 
@@ -52,13 +52,7 @@ async function running(child: ChildProcess, name = "sleep"): Promise<number> {
   throw new Error(`process ${pid} never ran ${name}`);
 }
 
-let dir: string;
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "elbo-launcher-"));
-});
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = sharedTempDir("elbo-launcher-");
 
 describe.runIf(onLinux)("launchers", () => {
   it("follow wrappers up from the parent, each with its name, parent, state and start time", async () => {

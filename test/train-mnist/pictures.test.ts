@@ -3,18 +3,18 @@
  * values pictureValues computes, tile by tile, and the loss plot draws the run's history, which is
  * what metrics.json lists: every step's loss and every epoch's average.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PNG } from "pngjs";
-import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { Generator } from "../../src/autograd/random.ts";
 import type { TypedArray } from "../../src/kernels/backend.ts";
 import { lossCurves, PICTURE_FILES, writePictures } from "../../src/train-mnist/pictures.ts";
 import { interestingLossRange } from "../../src/train-mnist/report.ts";
 import { pictureValues, type Run, startRun, trainRun } from "../../src/vae/run.ts";
 import type { EpochResult } from "../../src/vae/train.ts";
-import { tinyConfig, tinyDataset, tinyTraining } from "../vae/helpers.ts";
+import { sharedTempDir } from "../fixtures/temp-dir.ts";
+import { tinyConfig, tinyDataset, tinyTraining } from "../fixtures/tiny-run.ts";
 import { CATEGORY10, expectLineFollows, plotFrame, SERIES_COLOURS } from "./chart-pixels.ts";
 
 describe("lossCurves", () => {
@@ -43,18 +43,14 @@ describe("lossCurves", () => {
 
 describe("writePictures", () => {
   const test = tinyDataset(20, 2, 2, 2);
-  let dir: string;
+  const dir = sharedTempDir("elbo-pictures-");
   let run: Run;
   // Trained by the first test that needs it, not in beforeAll: work done outside a test is invisible
   // to mutation testing's per-test coverage, which then runs every test against every mutant.
   beforeEach(async () => {
     if (run !== undefined) return;
-    dir = mkdtempSync(join(tmpdir(), "elbo-pictures-"));
     run = startRun(tinyConfig, tinyTraining({ epochs: 3, batchSize: 4 }));
     await trainRun(run, tinyDataset(16));
-  });
-  afterAll(() => {
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
   const read = (name: string) => PNG.sync.read(readFileSync(join(dir, name)));
 

@@ -1,22 +1,16 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PNG } from "pngjs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   interestingLossRange,
   writeImageGrid,
   writeLatentPlot,
   writeLossPlot,
 } from "../../src/train-mnist/report.ts";
+import { sharedTempDir } from "../fixtures/temp-dir.ts";
 
-let dir: string;
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "elbo-report-"));
-});
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = sharedTempDir("elbo-report-");
 
 function readPng(path: string): PNG {
   return PNG.sync.read(readFileSync(path));

@@ -1,15 +1,15 @@
 /**
  * `npm run train:mnist`'s work, in this process on a small data folder: what it prints, the report it
  * writes, how it continues a run and evaluates a checkpoint, and how it stops when npm or tsx above
- * it is gone. (train.test.ts and cli-robust.test.ts run the command itself, in a child process.)
+ * it is gone. (cli.test.ts runs the command itself, in a child process.)
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { trainMnist } from "../../src/train-mnist/train-mnist.ts";
-import { joinSafetensors, splitSafetensors, withMetadata } from "../vae/helpers.ts";
-import { writeMnistFolder } from "./mnist-folder-helpers.ts";
+import { writeMnistFolder } from "../fixtures/mnist-folder.ts";
+import { joinSafetensors, splitSafetensors, withMetadata } from "../fixtures/safetensors-bytes.ts";
+import { sharedTempDir } from "../fixtures/temp-dir.ts";
 
 /** The launcher watch, played here: gone when `goneWhen` says so at a check; the timer never looks. */
 const watch = vi.hoisted(() => ({ goneWhen: (): boolean => false, checks: 0, stops: 0 }));
@@ -25,14 +25,10 @@ vi.mock("../../src/train-mnist/launcher.ts", () => ({
   }),
 }));
 
-let root: string;
+const root = sharedTempDir("elbo-train-mnist-");
 let data: string;
 beforeAll(() => {
-  root = mkdtempSync(join(tmpdir(), "elbo-train-mnist-"));
   data = writeMnistFolder(join(root, "data"), [64, 28, 28], [20, 28, 28]);
-});
-afterAll(() => {
-  rmSync(root, { recursive: true, force: true });
 });
 
 /** What a run prints: console lines, standard-output writes (the progress), console errors. */

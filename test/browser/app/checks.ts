@@ -20,11 +20,11 @@ import {
   maximum,
   minimum,
   mul,
-  releaseGraph,
   setBackend,
   shuffledBatches,
   sub,
   type Tensor,
+  trainStep,
 } from "elbojs";
 import { elementwiseTolerance, sumTolerance } from "elbojs/gpu";
 
@@ -64,7 +64,7 @@ function compare(
   return null;
 }
 
-/** Each op's inputs: inside its domain, with large magnitudes (as test/kernels/gpu.test.ts draws them). */
+/** Each op's inputs: inside its domain, with large magnitudes (as test/kernels/gpu/backend.test.ts draws them). */
 const unaryDomains = {
   neg: [-50, 50],
   exp: [-80, 80],
@@ -226,8 +226,8 @@ export const kernelChecks: Check[] = [
 ];
 
 /**
- * `steps` Adam steps of the VAE (784–200–10, batch 64, seed 0) on `backend`: the per-image loss of
- * each step and the milliseconds each step took (loss read back included).
+ * `steps` Adam steps of the VAE (784–200–10, batch 64, seed 0) on `backend`, each one trainStep: the
+ * per-image loss of each step and the milliseconds each step took (loss read back included).
  */
 export async function trainVae(
   backend: Backend,
@@ -248,14 +248,9 @@ export async function trainVae(
     for (let s = 0; s < steps; s++) {
       const start = performance.now();
       const indices = batches[s % batches.length];
-      const x = fromTypedArray(gatherImages(data, indices), [indices.length, 784]);
-      const out = model.forward(x, { generator });
-      optimizer.zeroGrad();
-      out.loss.backward();
-      optimizer.step();
-      const [loss] = await out.loss.data();
-      releaseGraph(out.loss);
-      x.dispose();
+      const results = trainStep(model, optimizer, gatherImages(data, indices), generator);
+      const [loss] = await results[0].data();
+      for (const t of results) t.dispose();
       losses.push(loss / indices.length);
       ms.push(performance.now() - start);
     }
@@ -267,7 +262,7 @@ export async function trainVae(
 
 /**
  * The VAE check: the loss falls over the steps and tracks the cpu backend's step for step within
- * 1e-5 relative, the tolerance test/kernels/gpu-training.test.ts documents (a few float32 ulps of
+ * 1e-5 relative, the tolerance test/kernels/gpu/backend.training.test.ts documents (a few float32 ulps of
  * reordered sums, carried on by Adam; a wrong kernel moves it by percents).
  */
 export function vaeVerdict(losses: number[], cpuLosses: number[]): string | null {
