@@ -10,10 +10,13 @@
 import {
   Adam,
   BernoulliVAE,
+  compile,
   Generator,
   getBackend,
+  type Step,
   scoped,
   setBackend,
+  stepOf,
   tensor,
   trainStep,
   useBackend,
@@ -116,9 +119,41 @@ setBackend(cpu);
 // The wasm backend runs worker threads; stop them so the program can end.
 if (wasm instanceof WasmBackend) await wasm.terminate();
 // %%
+// The training step compiled: watched for two calls, then replayed as the backend's own program.
+setBackend(wasm);
+const vaeStep = () => {
+  const generator = new Generator(0);
+  const model = new BernoulliVAE(config, { generator });
+  return stepOf(model, new Adam(model.parameters(), { lr: 0.01 }), generator);
+};
+/** Five steps on one batch; after each, `afterEach` (to note how the call ran). */
+const fiveLosses = (step: Step, afterEach = () => {}) =>
+  Array.from({ length: 5 }, () => {
+    const x = tensor(images, [128, 784]);
+    const results = step(x);
+    const loss = results[0].item();
+    for (const t of [x, ...results]) t.dispose();
+    afterEach();
+    return loss;
+  });
+const opByOp = fiveLosses(vaeStep());
+const compiled = compile(vaeStep(), { name: "the VAE's step" });
+const runs: string[] = [];
+const replayed = fiveLosses(compiled, () => runs.push(String(compiled.lastRun)));
+console.log("4. the training step, compiled");
+console.log(`   the 5 calls: ${runs.join(", ")}`);
+console.log(
+  `   the same 5 losses as op by op, bit for bit: ${opByOp.every((l, i) => Object.is(l, replayed[i]))}`,
+);
+const program = compiled.describe().split("\n");
+const lowered = program.findIndex((line) => line.startsWith("lowered"));
+for (const line of [...program.slice(0, 6), "  …", ...program.slice(lowered, lowered + 5)])
+  console.log(`   ${line}`);
+setBackend(cpu);
+// %%
 // The relu kernel the wasm backend generates: out[i] = max(0, x[i]), four floats at a time, from
 // one line of src/kernels/wasm/kernels-elementwise.ts:
 //   relu: (_f, x, out) => set(out, f32x4.max(get(x), zero())),
 const relu = unaryKernel("unary_relu", unaryKernels.relu);
-console.log(`4. unary_relu(x, out, n): ${relu.body.length} bytes of WebAssembly`);
+console.log(`5. unary_relu(x, out, n): ${relu.body.length} bytes of WebAssembly`);
 for (const line of listing(relu)) console.log(`   ${line}`);

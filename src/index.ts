@@ -120,5 +120,5 @@ export { BernoulliVAE } from "./vae/model.ts";
 export type { Run, TrainOptions } from "./vae/run.ts";
 export { disposeRun, initialTestLoss, startRun, trainRun } from "./vae/run.ts";
 export { reparameterize, standardNormalLike } from "./vae/sampler.ts";
-export type { EpochResult, Inspect, StepReport } from "./vae/train.ts";
-export { TrainingDiverged, trainEpoch, trainStep } from "./vae/train.ts";
+export type { EpochResult, Inspect, Step, StepReport } from "./vae/train.ts";
+export { stepOf, TrainingDiverged, trainEpoch, trainStep } from "./vae/train.ts";
