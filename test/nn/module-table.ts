@@ -141,11 +141,12 @@ const adam: OptimizerEntry<AdamEntryOptions> = {
     const gd = g.map((gi, i) => gi + weightDecay * p[i]);
     state.m = (state.m ?? gd.map(() => 0)).map((m, i) => b1 * m + (1 - b1) * gd[i]);
     state.v = (state.v ?? gd.map(() => 0)).map((v, i) => b2 * v + (1 - b2) * gd[i] * gd[i]);
-    return p.map((pi, i) => {
-      const mHat = state.m[i] / (1 - b1 ** t);
-      const vHat = state.v[i] / (1 - b2 ** t);
-      return pi - (lr * mHat) / (Math.sqrt(vHat) + eps);
-    });
+    // In the order Backend.adamUpdate defines (PyTorch's): m / (√(v / (1 − β₂ᵗ)) + ε) · (lr / (1 − β₁ᵗ)).
+    // Written as lr·m̂ / (√v̂ + ε) the rounding differs by some 1e-10 of the step where v̂ ≈ ε², as
+    // fast-check found (β = [0, 0], a gradient that falls to zero).
+    return p.map(
+      (pi, i) => pi - (state.m[i] / (Math.sqrt(state.v[i] / (1 - b2 ** t)) + eps)) * (lr / (1 - b1 ** t)),
+    );
   },
 };
 
