@@ -42,7 +42,8 @@ export function scoped<T>(fn: () => T, keep: (result: T) => Iterable<Tensor | nu
   const kept = new Set<Tensor>();
   for (const t of keep(result)) if (t) kept.add(t);
   for (const t of created) if (!kept.has(t)) t.dispose();
-  active?.push(...kept);
+  // One at a time: a spread of many tensors into push() would overflow the call stack.
+  for (const t of kept) active?.push(t);
   return result;
 }
 

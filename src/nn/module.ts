@@ -28,7 +28,9 @@ export abstract class Module {
   /** Every parameter with its dotted name, this module's first, then each child's in order. */
   namedParameters(prefix = ""): [string, Tensor][] {
     const out: [string, Tensor][] = [...this.ownParameters].map(([n, t]) => [prefix + n, t]);
-    for (const [name, child] of this.children) out.push(...child.namedParameters(`${prefix}${name}.`));
+    for (const [name, child] of this.children) {
+      for (const entry of child.namedParameters(`${prefix}${name}.`)) out.push(entry);
+    }
     return out;
   }
 

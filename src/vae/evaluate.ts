@@ -97,7 +97,7 @@ export async function evaluateIwae(
       const logW = logPxGivenZ.add(logPzOverQz).reshape([count, k]);
       return [logW.logsumexp(1).sub(Math.log(k))] as const;
     });
-    estimates.push(...logPx);
+    for (const v of logPx) estimates.push(v);
   }
   const mean = estimates.reduce((s, v) => s + v, 0) / estimates.length;
   const variance = estimates.reduce((s, v) => s + (v - mean) ** 2, 0) / Math.max(1, estimates.length - 1);

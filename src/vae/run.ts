@@ -62,7 +62,7 @@ export function startRun(config: VaeConfig, training: TrainingConfig, from?: Che
       disposeCheckpoint(from);
     }
     generator.setState(from.generator);
-    history.push(...from.history);
+    for (const epoch of from.history) history.push(epoch);
   }
   return { config, training, model, optimizer, generator, history };
 }
