@@ -120,7 +120,8 @@ export interface GeneratorState {
 /**
  * Throw unless `state` is one `getState` can give: four 32-bit unsigned integers, not all zero
  * (xoshiro's one fixed point: it would return 0 forever and the normal sampler would never end),
- * and a pending normal that is null or a finite number.
+ * and a pending normal that is null or a number Box–Muller can give (a damaged 1e308 would make
+ * the first step diverge).
  */
 export function checkGeneratorState(state: unknown): asserts state is GeneratorState {
   const fail = (what: string): never => {
@@ -138,7 +139,12 @@ export function checkGeneratorState(state: unknown): asserts state is GeneratorS
   if ((s as number[]).every((w) => w === 0)) fail("s is all zeros, which xoshiro128** never leaves");
   if (spareNormal !== null && !Number.isFinite(spareNormal))
     fail("spareNormal must be null or a finite number");
+  if (spareNormal !== null && Math.abs(spareNormal as number) > LARGEST_NORMAL)
+    fail(`spareNormal is beyond the ±${LARGEST_NORMAL.toFixed(3)} that Box–Muller can give`);
 }
+
+/** The largest |normal| `normal()` can return: its radius √(−2 ln u₁) at the smallest u₁, 2⁻⁵³. */
+const LARGEST_NORMAL = Math.sqrt(-2 * Math.log(2 ** -53));
 
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;

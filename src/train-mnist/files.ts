@@ -26,28 +26,35 @@ import {
   writeSync,
 } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import type { ByteSource } from "../nn/safetensors.ts";
 
 /** How the bytes reach the file: `fs.writeSync`'s shape, so that tests can inject short writes. */
 export type WriteFunction = (fd: number, bytes: Uint8Array, offset: number, length: number) => number;
 
-/** Below 2 GiB: one write(2) on Linux moves at most 0x7ffff000 bytes. */
-const WRITE_CHUNK = 1 << 30;
+/**
+ * Bytes per read or write call: below 2 GiB, since one read(2) or write(2) on Linux moves at most
+ * 0x7ffff000 bytes and Node refuses a length of 2³¹ or more.
+ */
+const IO_CHUNK = 1 << 30;
 
 /** The suffix of a temporary file, with the writer's process id. */
 const temporaryPattern = /\.tmp-(\d+)$/;
 
 /**
- * Write `bytes` to `path` so that readers see either the old file or the whole new one. On any
+ * Write `bytes` (one array, a string, or parts written one after another, for a file larger than
+ * one array holds) to `path` so that readers see either the old file or the whole new one. On any
  * failure the temporary file is removed, the previous file is left as it was, and the error names
  * `path` and the reason.
  */
 export function writeFileAtomic(
   path: string,
-  bytes: Uint8Array | string,
+  bytes: Uint8Array | string | readonly Uint8Array[],
   options: { write?: WriteFunction } = {},
 ): void {
   const write = options.write ?? writeSync;
-  const data = typeof bytes === "string" ? Buffer.from(bytes) : bytes;
+  const parts =
+    typeof bytes === "string" ? [Buffer.from(bytes)] : bytes instanceof Uint8Array ? [bytes] : bytes;
+  const total = parts.reduce((n, p) => n + p.length, 0);
   const temporary = `${path}.tmp-${process.pid}`;
   const failure = (e: unknown) =>
     new Error(`${path}: could not be written (${reason(e)}); the previous file, if any, is unchanged`);
@@ -59,14 +66,18 @@ export function writeFileAtomic(
   }
   try {
     let written = 0;
-    while (written < data.length) {
-      const n = write(fd, data, written, Math.min(WRITE_CHUNK, data.length - written));
-      if (!(n > 0)) {
-        throw new Error(
-          `the file system took ${written} of ${data.length} bytes and then no more: is the disk full?`,
-        );
+    for (const part of parts) {
+      let at = 0;
+      while (at < part.length) {
+        const n = write(fd, part, at, Math.min(IO_CHUNK, part.length - at));
+        if (!(n > 0)) {
+          throw new Error(
+            `the file system took ${written} of ${total} bytes and then no more: is the disk full?`,
+          );
+        }
+        at += n;
+        written += n;
       }
-      written += n;
     }
     fsyncSync(fd);
   } catch (e) {
@@ -175,6 +186,22 @@ export function prepareOutputFolder(dir: string, flag: string): void {
  * end) before reading. The size comes from fstat and bounds the read; `maxBytes` bounds the size.
  */
 export function readRegularFile(path: string, options: { maxBytes?: number; what?: string } = {}): Buffer {
+  return withRegularFile(path, options, (source) => {
+    const bytes = Buffer.allocUnsafe(source.size);
+    source.read(bytes, 0);
+    return bytes;
+  });
+}
+
+/**
+ * Open a regular file (refusing anything else, and a size over `maxBytes`, before reading) and
+ * hand `use` a ByteSource over it, which reads any range of any size, in pieces; closed afterwards.
+ */
+export function withRegularFile<T>(
+  path: string,
+  options: { maxBytes?: number; what?: string },
+  use: (source: ByteSource) => T,
+): T {
   const what = options.what ?? "file";
   if (!existsSync(path)) throw new Error(`${path}: ${what} not found`);
   let fd: number;
@@ -191,17 +218,25 @@ export function readRegularFile(path: string, options: { maxBytes?: number; what
     const max = options.maxBytes ?? Number.MAX_SAFE_INTEGER;
     if (stats.size > max)
       throw new Error(`${path}: ${stats.size} bytes, more than the ${max} a ${what} may have`);
-    const bytes = Buffer.allocUnsafe(stats.size);
-    let at = 0;
-    while (at < bytes.length) {
-      const n = readSync(fd, bytes, at, bytes.length - at, at);
-      if (n === 0)
-        throw new Error(`${path}: the file shrank while being read (${at} of ${bytes.length} bytes)`);
-      at += n;
-    }
-    return bytes;
+    return use({
+      size: stats.size,
+      read: (into, position) => readFully(fd, into, position, path),
+    });
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Fill `into` from `position` on, IO_CHUNK bytes at a time. */
+function readFully(fd: number, into: Uint8Array, position: number, path: string): void {
+  let at = 0;
+  while (at < into.length) {
+    const n = readSync(fd, into, at, Math.min(IO_CHUNK, into.length - at), position + at);
+    if (n === 0)
+      throw new Error(
+        `${path}: the file shrank while being read (it ended at byte ${position + at}, ${into.length - at} bytes short)`,
+      );
+    at += n;
   }
 }
 

@@ -9,9 +9,14 @@ import { join, resolve } from "node:path";
 import { backendFromEnvironment, useBackend } from "../kernels/registry.ts";
 import { WasmBackend } from "../kernels/wasm/backend.ts";
 import { enableRelaxedSimd } from "../kernels/wasm/node-flags.ts";
-import { checkImageSizes } from "../vae/dataset.ts";
 import {
-  checkpointBytes,
+  checkImageSizes,
+  type DataFingerprint,
+  fingerprintDifference,
+  fingerprintOf,
+} from "../vae/dataset.ts";
+import {
+  checkpointParts,
   evaluateRun,
   evaluationGenerator,
   initialTestLoss,
@@ -59,10 +64,17 @@ export async function trainMnist(argv: string[]): Promise<void> {
     test: mnistFiles("test", dir).images,
   });
   console.log(`data: ${train.count} training and ${test.count} test images of ${train.rows}×${train.cols}`);
+  const data: DataFingerprint = { train: fingerprintOf(train), test: fingerprintOf(test) };
+  if (resumed !== undefined) {
+    checkSameData(resumed.data, data, checkpointPath as string, flags.evalOnly !== undefined, {
+      train: mnistFiles("train", dir).images,
+      test: mnistFiles("test", dir).images,
+    });
+  }
 
   let run: Run;
   try {
-    run = startRun(config, training, resumed);
+    run = startRun(config, training, resumed, data);
   } catch (e) {
     throw new Error(`${checkpointPath}: does not fit the model it describes: ${(e as Error).message}`);
   }
@@ -108,7 +120,7 @@ export async function trainMnist(argv: string[]): Promise<void> {
             console.log(
               `epoch ${result.epoch}/${training.epochs}  loss ${result.loss.toFixed(2)}  ${result.seconds.toFixed(1)} s`,
             );
-            writeFileAtomic(checkpointFile, await checkpointBytes(run));
+            writeFileAtomic(checkpointFile, await checkpointParts(run));
             launchers.check();
           },
         });
@@ -155,5 +167,35 @@ export async function trainMnist(argv: string[]): Promise<void> {
   } finally {
     // Done, or failed: nothing to watch for any more (an in-process caller lives on).
     launchers.stop();
+  }
+}
+
+/**
+ * Refuse to continue a run on data other than its own (the result would no longer be the one an
+ * uninterrupted run gives), naming what differs. Evaluating a checkpoint on other test images is
+ * allowed, and said. A checkpoint that does not record its data (an older version's) is noted.
+ */
+function checkSameData(
+  saved: DataFingerprint | undefined,
+  now: DataFingerprint,
+  checkpoint: string,
+  evaluating: boolean,
+  files: { train: string; test: string },
+): void {
+  if (saved === undefined) {
+    console.error(
+      `note: ${checkpoint} does not record its data (an older version wrote it): it cannot be checked`,
+    );
+    return;
+  }
+  for (const split of evaluating ? (["test"] as const) : (["train", "test"] as const)) {
+    const difference = fingerprintDifference(saved[split], now[split]);
+    if (difference === null) continue;
+    const what = `the ${split === "train" ? "training" : "test"} images (${files[split]}) are not the run's: ${difference}`;
+    if (evaluating) console.error(`note: ${what}; evaluating ${checkpoint} on them`);
+    else
+      throw new Error(
+        `${checkpoint}: ${what}; a run continues only on its own data (start a new run for new data)`,
+      );
   }
 }

@@ -16,13 +16,14 @@ import type { TypedArray } from "../kernels/backend.ts";
 import { formatShape, sameShape } from "../kernels/shape.ts";
 import { Adam } from "../nn/optim/adam.ts";
 import type { OptimizerState } from "../nn/optim/optimizer.ts";
+import { joinParts } from "../nn/safetensors.ts";
 import {
   type Checkpoint,
   disposeCheckpoint,
-  encodeCheckpoint,
+  encodeCheckpointParts,
   type TrainingConfig,
 } from "./checkpoint-format.ts";
-import { type Dataset, gatherImages } from "./dataset.ts";
+import { type DataFingerprint, type Dataset, gatherImages } from "./dataset.ts";
 import { type ElboEvaluation, evaluateElbo, evaluateIwae, type IwaeEvaluation } from "./evaluate.ts";
 import { BernoulliVAE, type VaeConfig } from "./model.ts";
 import { type EpochResult, type Inspect, type StepReport, trainEpoch } from "./train.ts";
@@ -36,13 +37,20 @@ export interface Run {
   readonly generator: Generator;
   /** One entry per completed epoch. */
   readonly history: EpochResult[];
+  /** The data it trains and is tested on, saved in its checkpoints so a resumed run can check it. */
+  readonly data?: DataFingerprint;
 }
 
 /**
  * A fresh run, or, given a checkpoint, the run it saved (its tensors are copied in and then freed,
- * so the checkpoint must not be used afterwards).
+ * so the checkpoint must not be used afterwards). `data` is what its checkpoints record of the data.
  */
-export function startRun(config: VaeConfig, training: TrainingConfig, from?: Checkpoint): Run {
+export function startRun(
+  config: VaeConfig,
+  training: TrainingConfig,
+  from?: Checkpoint,
+  data?: DataFingerprint,
+): Run {
   const generator = new Generator(training.seed);
   const model = new BernoulliVAE(config, { generator });
   const optimizer = new Adam(model.parameters(), { lr: training.lr });
@@ -64,7 +72,7 @@ export function startRun(config: VaeConfig, training: TrainingConfig, from?: Che
     generator.setState(from.generator);
     for (const epoch of from.history) history.push(epoch);
   }
-  return { config, training, model, optimizer, generator, history };
+  return { config, training, model, optimizer, generator, history, ...(data === undefined ? {} : { data }) };
 }
 
 /** Every optimizer buffer present, with the exact shape of its parameter (a transposed one would load). */
@@ -121,8 +129,16 @@ export async function trainRun(run: Run, train: Dataset, options: TrainOptions =
   }
 }
 
-/** The run as a checkpoint's bytes. The copies of the weights and optimizer state are freed here. */
+/** The run as a checkpoint's bytes, in one array (see checkpointParts). */
 export async function checkpointBytes(run: Run): Promise<Uint8Array> {
+  return joinParts(await checkpointParts(run));
+}
+
+/**
+ * The run as a checkpoint's parts, to be written one after another (a large model's checkpoint
+ * does not fit one array). The copies of the weights and optimizer state are freed here.
+ */
+export async function checkpointParts(run: Run): Promise<Uint8Array[]> {
   const checkpoint: Checkpoint = {
     model: run.config,
     training: run.training,
@@ -131,9 +147,10 @@ export async function checkpointBytes(run: Run): Promise<Uint8Array> {
     optimizer: run.optimizer.stateDict(),
     generator: run.generator.getState(),
     history: run.history,
+    ...(run.data === undefined ? {} : { data: run.data }),
   };
   try {
-    return await encodeCheckpoint(checkpoint);
+    return await encodeCheckpointParts(checkpoint);
   } finally {
     disposeCheckpoint(checkpoint);
   }

@@ -81,6 +81,19 @@ describe("Generator", () => {
     expect(z).toBe(Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2));
   });
 
+  it("setState refuses a pending normal Box–Muller cannot give (a damaged 1e308 diverged the first step)", () => {
+    const largest = Math.sqrt(-2 * Math.log(2 ** -53));
+    const s: [number, number, number, number] = [1, 2, 3, 4];
+    for (const spareNormal of [1e308, -9, largest * (1 + 1e-15)]) {
+      expect(() => new Generator().setState({ s, spareNormal }), String(spareNormal)).toThrow(
+        /spareNormal is beyond the ±8\.572 that Box–Muller can give/,
+      );
+    }
+    for (const spareNormal of [largest, -largest, 0, -8.5]) {
+      expect(new Generator().setState({ s, spareNormal }).normal()).toBe(spareNormal);
+    }
+  });
+
   it("permutation(n) holds each of 0..n-1 exactly once, and shuffles", () => {
     const g = new Generator(8);
     for (const n of [0, 1, 2, 7, 100]) {

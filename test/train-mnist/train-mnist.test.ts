@@ -192,23 +192,13 @@ describe("trainMnist", () => {
     expect(metrics.checkpoint).toBe("checkpoint.safetensors");
   });
 
-  it("--eval-only evaluates a checkpoint as its run did, trains nothing (whatever --epochs says) and writes no checkpoint", async () => {
+  it("--eval-only evaluates a checkpoint as its run did, trains nothing and writes no checkpoint", async () => {
     const firstOut = (await first()).out;
     const out = join(root, "evaluated");
     // Given relative to where the run is: the report names it absolute.
     const checkpoint = relative(process.cwd(), join(firstOut, "checkpoint.safetensors"));
     vi.stubEnv("ELBO_BACKEND", "cpu");
-    await trainMnist([
-      "--eval-only",
-      checkpoint,
-      "--epochs",
-      "3",
-      "--latent-map",
-      "umap",
-      ...quickEvaluation,
-      "--out",
-      out,
-    ]);
+    await trainMnist(["--eval-only", checkpoint, "--latent-map", "umap", ...quickEvaluation, "--out", out]);
     expect(printed.lines).toContain(`evaluating ${checkpoint} (trained for 2 epochs)`);
     expect(printed.lines.some((l) => l.startsWith("at initialisation") || l.startsWith("epoch "))).toBe(
       false,
@@ -275,6 +265,48 @@ describe("trainMnist", () => {
       `${join(odd, "t10k-images-idx3-ubyte")}: test images are 27×27 but the training images (${join(odd, "train-images-idx3-ubyte")}) are 28×28`,
     );
   });
+
+  it("continues a run only on its own data, naming what differs; evaluates on other test images, saying so", async () => {
+    const own = writeMnistFolder(join(root, "own-data"), [40, 28, 28], [20, 28, 28]);
+    const out = join(root, "own");
+    await trainMnist([...small, "--data", own, "--backend", "cpu", "--epochs", "1", "--out", out]);
+    const checkpoint = join(out, "checkpoint.safetensors");
+    const images = join(own, "train-images-idx3-ubyte");
+    const original = readFileSync(images);
+    const resume = () =>
+      trainMnist(["--resume", checkpoint, "--epochs", "2", ...quickEvaluation, "--out", join(root, "own-2")]);
+
+    // One pixel changed: as many images of the same size, other contents.
+    const changed = Buffer.from(original);
+    changed[original.length - 1] ^= 0xff;
+    writeFileSync(images, changed);
+    await expect(resume()).rejects.toThrow(
+      new RegExp(
+        `^${checkpoint}: the training images \\(${images}\\) are not the run's: as many images of the same size, but other pixels or labels \\(CRC-32 [0-9a-f]{8} then, [0-9a-f]{8} now\\); a run continues only on its own data`,
+      ),
+    );
+    writeMnistFolder(own, [30, 28, 28], [20, 28, 28]);
+    await expect(resume()).rejects.toThrow(
+      `the training images (${images}) are not the run's: 40 images then, 30 now`,
+    );
+    writeMnistFolder(own, [40, 28, 28], [21, 28, 28]);
+    await expect(resume()).rejects.toThrow(
+      /the test images \(.*t10k-images-idx3-ubyte\) are not the run's: 20 images then, 21 now/,
+    );
+    expect(existsSync(join(root, "own-2", "checkpoint.safetensors"))).toBe(false);
+
+    // Evaluating on other test images is allowed, and said.
+    await trainMnist(["--eval-only", checkpoint, ...quickEvaluation, "--out", join(root, "own-eval")]);
+    expect(printed.errors).toContainEqual(
+      expect.stringMatching(
+        /^note: the test images \(.*\) are not the run's: 20 images then, 21 now; evaluating /,
+      ),
+    );
+    // Its own data again: it continues.
+    writeMnistFolder(own, [40, 28, 28], [20, 28, 28]);
+    await resume();
+    expect(readMetrics(join(root, "own-2")).epochs).toHaveLength(2);
+  }, 120_000);
 
   it("a checkpoint holding NaN is refused unless --allow-non-finite; one that does not fit its model is refused by name", async () => {
     const { out: firstOut } = await first();

@@ -110,15 +110,8 @@ export class Adam extends Optimizer {
   }
 
   loadStateDict(state: OptimizerState): void {
+    this.checkState(state, ["m", "v"], this.params.length);
     const { m, v } = state.buffers;
-    if (
-      m === undefined ||
-      v === undefined ||
-      m.length !== this.params.length ||
-      v.length !== this.params.length
-    ) {
-      throw new Error(`Adam.loadStateDict: expected buffers m and v for ${this.params.length} parameters`);
-    }
     this.t = state.step;
     this.unchecked = this.everything();
     // Copy into the existing moments (shapes checked by assign); a missing one means zeros.

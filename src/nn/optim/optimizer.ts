@@ -1,6 +1,7 @@
 /** What every optimizer shares: the parameters it updates, zeroGrad, and state for checkpoints. */
 import { full } from "../../autograd/create.ts";
 import type { Tensor } from "../../autograd/tensor.ts";
+import { checkLoadable } from "../state.ts";
 
 export abstract class Optimizer {
   readonly params: readonly Tensor[];
@@ -35,6 +36,25 @@ export abstract class Optimizer {
    */
   finiteProbe(): Tensor {
     return sumProbe(this.everything(), true);
+  }
+
+  /**
+   * Throw, naming the optimizer, unless `state` has a step count from 0 and `length` tensors (or
+   * nulls) in each of `buffers`, each loadable into its parameter (see nn/state.ts). Checked before
+   * anything is loaded, so a bad state changes nothing.
+   */
+  protected checkState(state: OptimizerState, buffers: readonly string[], length: number): void {
+    const who = `${this.constructor.name}.loadStateDict`;
+    if (!Number.isSafeInteger(state?.step) || state.step < 0)
+      throw new Error(`${who}: step must be a whole number from 0, got ${state?.step}`);
+    for (const name of buffers) {
+      const list = state.buffers?.[name];
+      if (!Array.isArray(list) || list.length !== length)
+        throw new Error(`${who}: expected buffer ${name} with ${length} tensors (one per parameter)`);
+      list.forEach((t, i) => {
+        if (t !== null) checkLoadable(who, `${name}[${i}]`, t, this.params[i]);
+      });
+    }
   }
 
   /** Every parameter and every state buffer. */

@@ -61,12 +61,9 @@ export class SGD extends Optimizer {
   }
 
   loadStateDict(state: OptimizerState): void {
+    // One momentum buffer per parameter when momentum is set, none without.
+    this.checkState(state, ["momentum"], this.buffers.length);
     const momentum = state.buffers.momentum;
-    if (momentum === undefined || momentum.length !== this.buffers.length) {
-      throw new Error(
-        `SGD.loadStateDict: expected ${this.buffers.length} momentum buffers (one per parameter when momentum is set)`,
-      );
-    }
     this.t = state.step;
     noGrad(() => {
       this.buffers.forEach((b, i) => {
