@@ -100,7 +100,7 @@ export function encodeEntries(
       throw new Error(`safetensors: a tensor cannot be called "__metadata__", the format's metadata entry`);
     checkCarried(`tensor name ${JSON.stringify(name)}`, name);
     if (options.finiteOnly === true) {
-      const bad = values.findIndex((v) => !Number.isFinite(v));
+      const bad = indexOfNonFinite(values);
       if (bad >= 0)
         throw new Error(
           `safetensors: tensor ${name} holds ${values[bad]} at index ${bad}; only finite values may be saved`,
@@ -317,6 +317,12 @@ export function joinParts(parts: readonly Uint8Array[]): Uint8Array {
     at += p.length;
   }
   return out;
+}
+
+/** The index of the first NaN or ±Infinity in `values`, or −1: a plain loop, fast over gigabytes. */
+export function indexOfNonFinite(values: TypedArray): number {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return i;
+  return -1;
 }
 
 /** Views of an array's bytes, each at most PIECE_BYTES long. */

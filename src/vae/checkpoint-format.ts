@@ -16,6 +16,7 @@ import type { OptimizerState } from "../nn/optim/optimizer.ts";
 import {
   type ByteSource,
   encodeEntries,
+  indexOfNonFinite,
   joinParts,
   parseSafetensors,
   type SafetensorsEntry,
@@ -164,7 +165,7 @@ export function decodeCheckpoint(
     );
     // Checked after the conversion: what the model gets must be finite.
     if (options.allowNonFinite !== true) {
-      const bad = values.findIndex((v) => !Number.isFinite(v));
+      const bad = indexOfNonFinite(values);
       if (bad >= 0) {
         throw new Error(
           `${file}: tensor ${name} holds ${values[bad]} at index ${bad}: a checkpoint of a diverged run is refused (--allow-non-finite loads it anyway)`,
