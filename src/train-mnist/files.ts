@@ -14,11 +14,14 @@ import {
   existsSync,
   fstatSync,
   fsyncSync,
+  lstatSync,
   mkdirSync,
   openSync,
   readdirSync,
+  readlinkSync,
   readSync,
   renameSync,
+  rmdirSync,
   rmSync,
   type Stats,
   statfsSync,
@@ -111,6 +114,8 @@ export function removeStaleTemporaries(dir: string): string[] {
     const pid = temporaryPattern.exec(name)?.[1];
     // This process is alive too, so its own temporaries are kept.
     if (pid === undefined || processAlive(Number(pid))) continue;
+    // Only files are temporaries: a folder that happens to have such a name is someone's.
+    if (!isRegularFile(join(dir, name))) continue;
     rmSync(join(dir, name), { force: true });
     removed.push(name);
   }
@@ -147,15 +152,30 @@ const SPECIAL_FILE_SYSTEMS = new Map<number, string>([
  * for a byte (a full disk fails now, not at the first checkpoint). Each folder
  * is made one at a time, so a file system that refuses every mkdir fails at once instead of
  * spinning (Node's recursive mkdir loops forever on /proc). Stale temporary files are removed.
- * `flag` names the setting in errors.
+ * `flag` names the setting in errors. Returns the folders it made, outermost first.
  */
-export function prepareOutputFolder(dir: string, flag: string): void {
+export function prepareOutputFolder(dir: string, flag: string): string[] {
   const target = resolve(dir);
   const missing: string[] = [];
   let existing = target;
-  while (!existsSync(existing)) {
+  // lstat, not exists: a dangling symbolic link is there, though it leads nowhere.
+  while (!isThere(existing)) {
     missing.unshift(existing);
     existing = dirname(existing);
+  }
+  try {
+    statSync(existing);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ELOOP")
+      throw new Error(
+        `${flag} ${dir}: ${existing} is a symbolic link that loops back on itself; name a folder`,
+      );
+    if (code === "ENOENT")
+      throw new Error(
+        `${flag} ${dir}: ${existing} is a symbolic link to ${readlinkSync(existing)}, which does not exist; make that folder or name another`,
+      );
+    throw new Error(`${flag} ${dir}: cannot look at ${existing} (${reason(e)})`);
   }
   const special = SPECIAL_FILE_SYSTEMS.get(statfsSync(existing).type);
   if (special !== undefined) {
@@ -179,6 +199,53 @@ export function prepareOutputFolder(dir: string, flag: string): void {
     throw new Error(`${flag} ${dir}: the folder is not writable (${reason(e)})`);
   }
   removeStaleTemporaries(target);
+  return missing;
+}
+
+/** Remove the folders of `made` (outermost first) that are still empty, innermost first. */
+export function removeEmptyFolders(made: readonly string[]): void {
+  for (const folder of [...made].reverse()) {
+    try {
+      rmdirSync(folder);
+    } catch {
+      return; // not empty (or gone): it and the folders above it stay
+    }
+  }
+}
+
+/**
+ * Check, before any work, that the run can put each of `names` into `dir`: what is there already
+ * under that name (or this process's temporary for it) must be a regular file that a rename can
+ * replace (a symbolic link is replaced itself). A folder, a FIFO or an immutable file would
+ * otherwise be found only when the file is written, after an epoch's work.
+ */
+export function checkOutputNames(dir: string, names: readonly string[], flag: string): void {
+  for (const name of names) {
+    for (const path of [join(dir, name), `${join(dir, name)}.tmp-${process.pid}`]) {
+      let stats: Stats;
+      try {
+        stats = lstatSync(path);
+      } catch {
+        continue; // not there: nothing in the way
+      }
+      if (stats.isSymbolicLink()) continue;
+      if (!stats.isFile())
+        throw new Error(
+          `${flag} ${dir}: ${path} is ${kindOf(stats)}, where the run writes a file; move it away`,
+        );
+      try {
+        closeSync(openSync(path, "r+"));
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        // Read-only permissions do not stop a rename in a writable folder; the immutable and
+        // append-only attributes (EPERM) and a read-only mount (EROFS) do.
+        if (code === "EPERM" || code === "EROFS")
+          throw new Error(
+            `${flag} ${dir}: ${path} cannot be replaced (${code}: immutable, append-only or on a read-only mount); move it away or choose another folder`,
+          );
+      }
+    }
+  }
 }
 
 /**
@@ -240,12 +307,31 @@ function readFully(fd: number, into: Uint8Array, position: number, path: string)
   }
 }
 
-/** What an open file that is not a regular file is: open(2) refuses a socket (ENXIO), so one of four. */
+/** What a file that is not a regular file is, in words. */
 function kindOf(stats: Stats): string {
   if (stats.isDirectory()) return "a folder";
   if (stats.isFIFO()) return "a named pipe (FIFO)";
   if (stats.isCharacterDevice()) return "a character device";
+  if (stats.isSocket()) return "a socket";
   return "a block device";
+}
+
+/** Whether there is an entry at `path`, even a symbolic link that leads nowhere. */
+function isThere(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isRegularFile(path: string): boolean {
+  try {
+    return lstatSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 function reason(e: unknown): string {

@@ -26,9 +26,10 @@ import {
 } from "../vae/run.ts";
 import { loadCheckpoint } from "./checkpoint.ts";
 import { loadMnist, mnistFiles } from "./data.ts";
-import { prepareOutputFolder, writeFileAtomic } from "./files.ts";
-import { defaultOutFolder, parseFlags, settingsOf } from "./flags.ts";
+import { checkOutputNames, prepareOutputFolder, removeEmptyFolders, writeFileAtomic } from "./files.ts";
+import { defaultOutFolder, type Flags, type ParsedFlags, parseFlags, settingsOf } from "./flags.ts";
 import { watchLaunchers } from "./launcher.ts";
+import { lockOutputFolder } from "./lock.ts";
 import { PICTURE_FILES, writePictures } from "./pictures.ts";
 import { progressReporter } from "./progress.ts";
 
@@ -38,6 +39,25 @@ import { progressReporter } from "./progress.ts";
  */
 export async function trainMnist(argv: string[]): Promise<void> {
   const { flags, source } = parseFlags(argv);
+  // The output folder before any work: made, owned by this run, every name it will write free.
+  const out = flags.out ?? defaultOutFolder();
+  const made = prepareOutputFolder(out, "--out");
+  const release = lockOutputFolder(out, "--out");
+  let finished = false;
+  try {
+    const names = [...(flags.evalOnly === undefined ? ["checkpoint.safetensors"] : []), "metrics.json"];
+    checkOutputNames(out, [...names, ...PICTURE_FILES], "--out");
+    await runInto(out, flags, source);
+    finished = true;
+  } finally {
+    release();
+    // A run refused before writing anything leaves no empty folder behind.
+    if (!finished) removeEmptyFolders(made);
+  }
+}
+
+/** The run itself, once its output folder is ready. */
+async function runInto(out: string, flags: Flags, source: ParsedFlags["source"]): Promise<void> {
   enableRelaxedSimd();
   const backend = await useBackend(flags.backend ?? backendFromEnvironment() ?? "auto");
   const wasmDetails =
@@ -54,8 +74,6 @@ export async function trainMnist(argv: string[]): Promise<void> {
   const { config, training } = settingsOf(flags, source, resumed, checkpointPath);
 
   // Everything that can be checked is checked before any work starts.
-  const out = flags.out ?? defaultOutFolder();
-  prepareOutputFolder(out, "--out");
   const dir = training.dataDir ?? undefined;
   const train = loadMnist("train", { dir, limit: training.limit ?? undefined });
   const test = loadMnist("test", { dir });
