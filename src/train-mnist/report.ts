@@ -189,6 +189,8 @@ export interface LatentPlotOptions {
   title: string;
   /** How the points were embedded: names the axes ("t-SNE 1", "UMAP 2"). */
   method: LatentMapMethod;
+  /** The axes' titles, when the points are not an embedding (a 2-D latent space's own means). */
+  axes?: [string, string];
 }
 
 /** The method's name as the axes show it (a function, not a module constant: see fontFiles). */
@@ -217,13 +219,13 @@ export async function writeLatentPlot(
       x: {
         field: "x",
         type: "quantitative",
-        title: `${methodName(options.method)} 1`,
+        title: options.axes?.[0] ?? `${methodName(options.method)} 1`,
         scale: { zero: false },
       },
       y: {
         field: "y",
         type: "quantitative",
-        title: `${methodName(options.method)} 2`,
+        title: options.axes?.[1] ?? `${methodName(options.method)} 2`,
         scale: { zero: false },
       },
       color: {
@@ -231,6 +233,38 @@ export async function writeLatentPlot(
         type: "nominal",
         title: "digit",
         // Fix the domain so a digit keeps its colour even when a subset lacks some digits.
+        scale: { domain: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], scheme: "category10" },
+      },
+    },
+  });
+}
+
+/**
+ * A one-dimensional latent space as what it is: each test image's latent mean as a tick on a line,
+ * one line per digit, coloured by digit (a map to 2-D would invent a dimension).
+ */
+export async function writeStripPlot(
+  path: string,
+  values: Float32Array | Float64Array,
+  labels: Uint8Array,
+  options: { title: string; xTitle: string },
+): Promise<void> {
+  if (values.length !== labels.length) {
+    throw new Error(`writeStripPlot: ${values.length} values but ${labels.length} labels`);
+  }
+  await writeChart(path, {
+    title: options.title,
+    width: 480,
+    height: 320,
+    data: { values: Array.from(labels, (digit, i) => ({ z: values[i], digit })) },
+    mark: { type: "tick", opacity: 0.5 },
+    encoding: {
+      x: { field: "z", type: "quantitative", title: options.xTitle, scale: { zero: false } },
+      y: { field: "digit", type: "nominal", title: "digit", sort: "ascending" },
+      color: {
+        field: "digit",
+        type: "nominal",
+        legend: null,
         scale: { domain: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], scheme: "category10" },
       },
     },

@@ -36,11 +36,14 @@ function range(start: number, end: number): Int32Array {
   return Int32Array.from({ length: end - start }, (_, i) => start + i);
 }
 
+/** Called after every batch and awaited: a page pauses here, a program stops by throwing. */
+export type OnBatch = () => void | Promise<void>;
+
 /** Average −ELBO per image over all images of `data`. */
 export async function evaluateElbo(
   model: BernoulliVAE,
   data: Dataset,
-  options: { batchSize?: number; generator: Generator },
+  options: { batchSize?: number; generator: Generator; onBatch?: OnBatch },
 ): Promise<ElboEvaluation> {
   const batchSize = options.batchSize ?? 1000;
   const pixels = data.rows * data.cols;
@@ -58,6 +61,7 @@ export async function evaluateElbo(
     loss += values[0][0];
     bce += values[1][0];
     kl += values[2][0];
+    await options.onBatch?.();
   }
   return { loss: loss / data.count, bce: bce / data.count, kl: kl / data.count, images: data.count };
 }
@@ -69,7 +73,7 @@ export async function evaluateElbo(
 export async function evaluateIwae(
   model: BernoulliVAE,
   data: Dataset,
-  options: { k: number; images: number; generator: Generator; rowsPerBatch?: number },
+  options: { k: number; images: number; generator: Generator; rowsPerBatch?: number; onBatch?: OnBatch },
 ): Promise<IwaeEvaluation> {
   const { k } = options;
   const n = Math.min(options.images, data.count);
@@ -98,6 +102,7 @@ export async function evaluateIwae(
       return [logW.logsumexp(1).sub(Math.log(k))] as const;
     });
     for (const v of logPx) estimates.push(v);
+    await options.onBatch?.();
   }
   const mean = estimates.reduce((s, v) => s + v, 0) / estimates.length;
   const variance = estimates.reduce((s, v) => s + (v - mean) ** 2, 0) / Math.max(1, estimates.length - 1);

@@ -24,7 +24,13 @@ import {
   type TrainingConfig,
 } from "./checkpoint-format.ts";
 import { type DataFingerprint, type Dataset, gatherImages } from "./dataset.ts";
-import { type ElboEvaluation, evaluateElbo, evaluateIwae, type IwaeEvaluation } from "./evaluate.ts";
+import {
+  type ElboEvaluation,
+  evaluateElbo,
+  evaluateIwae,
+  type IwaeEvaluation,
+  type OnBatch,
+} from "./evaluate.ts";
 import { BernoulliVAE, type VaeConfig } from "./model.ts";
 import { type EpochResult, type Inspect, type StepReport, trainEpoch } from "./train.ts";
 
@@ -110,6 +116,8 @@ export interface TrainOptions {
   onEpoch?: (result: EpochResult) => void | Promise<void>;
   /** Read the steps' numbers every this many steps (default 1): see trainEpoch. */
   readEvery?: number;
+  /** What to suggest when training diverges at a step: see trainEpoch. */
+  hint?: (epoch: number, step: number) => string;
 }
 
 /** Train from the epoch after the last completed one up to `training.epochs`. */
@@ -123,6 +131,7 @@ export async function trainRun(run: Run, train: Dataset, options: TrainOptions =
       onStep: onStep && ((report) => onStep(epoch, report)),
       inspect: options.inspect,
       readEvery: options.readEvery,
+      hint: options.hint && ((step) => options.hint?.(epoch, step) ?? ""),
     });
     run.history.push(result);
     await options.onEpoch?.(result);
@@ -180,14 +189,16 @@ export interface Evaluation {
 export async function evaluateRun(
   run: Run,
   test: Dataset,
-  options: { iwK: number; iwImages: number; generator: Generator },
+  options: { iwK: number; iwImages: number; generator: Generator; onBatch?: OnBatch },
 ): Promise<Evaluation> {
   const start = performance.now();
-  const elbo = await evaluateElbo(run.model, test, { generator: options.generator });
+  const { generator, onBatch } = options;
+  const elbo = await evaluateElbo(run.model, test, { generator, onBatch });
   const iwae = await evaluateIwae(run.model, test, {
     k: options.iwK,
     images: options.iwImages,
-    generator: options.generator,
+    generator,
+    onBatch,
   });
   return { elbo, iwae, seconds: (performance.now() - start) / 1000 };
 }

@@ -97,6 +97,8 @@ export async function trainEpoch(
     onStep?: (s: StepReport) => void | Promise<void>;
     inspect?: Inspect;
     readEvery?: number;
+    /** What the error suggests when training diverges at `step` (default: a smaller --lr). */
+    hint?: (step: number) => string;
   },
 ): Promise<EpochResult> {
   const readEvery = options.readEvery ?? 1;
@@ -110,7 +112,8 @@ export async function trainEpoch(
   let totalKl = 0;
   let seen = 0;
   const stepLosses: number[] = [];
-  const images = new Float32Array(options.batchSize * data.rows * data.cols);
+  // No batch is larger than the data set: --batch-size 100000000 needs no buffer of that many images.
+  const images = new Float32Array(Math.min(options.batchSize, data.count) * data.rows * data.cols);
   /** Steps run but not yet read: their number, batch size, and the tensors trainStep returned. */
   let pending: { step: number; count: number; terms: Tensor[] }[] = [];
 
@@ -124,10 +127,9 @@ export async function trainEpoch(
       for (const [i, { step, count }] of steps.entries()) {
         const [[loss], [bce], [kl], [probe], ...inspected] = values[i];
         const where = `at epoch ${options.epoch}, step ${step}/${batches.length}`;
+        const hint = options.hint?.(step) ?? "try a smaller --lr";
         const stop = (what: string) =>
-          new Error(
-            `training stopped: ${what} ${where} (try a smaller --lr); no checkpoint was written for this epoch`,
-          );
+          new Error(`training stopped: ${what} ${where} (${hint}); no checkpoint was written for this epoch`);
         if (!Number.isFinite(loss)) throw stop(`the loss became ${loss}`);
         if (!Number.isFinite(probe)) {
           const found = await firstNonFinite(model, optimizer);
