@@ -15,6 +15,6 @@ trainMnist(process.argv.slice(2)).then(
   (e: unknown) => {
     console.error(`train:mnist: ${e instanceof Error ? e.message : String(e)}`);
     // Stopped by a signal: the exit code a shell expects of a process that signal ended.
-    process.exit(e instanceof Stopped ? exitCodeOf(e.signal) : 1);
+    process.exit(e instanceof Stopped ? exitCodeOf(e) : 1);
   },
 );

@@ -15,46 +15,47 @@ import { constants } from "node:os";
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 export type StopSignal = (typeof SIGNALS)[number];
 
-/** The run was stopped by `signal`, `where` it was. */
+/** The run was stopped, by `signal` (or, when null, for `reason`), `where` it was. */
 export class Stopped extends Error {
   constructor(
-    readonly signal: StopSignal,
+    readonly signal: StopSignal | null,
+    readonly reason: string,
     readonly where: string,
   ) {
-    super(`stopped by ${signal} ${where}`);
+    super(`stopped ${reason} ${where}`);
   }
 }
 
-/** A process's exit code after `signal`, as a shell reports it: 128 + its number. */
-export function exitCodeOf(signal: StopSignal): number {
-  return 128 + constants.signals[signal];
+/** A stopped process's exit code: 128 + the signal's number, as a shell reports it; else 1. */
+export function exitCodeOf(stopped: Stopped): number {
+  return stopped.signal === null ? 1 : 128 + constants.signals[stopped.signal];
 }
 
 export interface SignalWatch {
-  /** The signal received, if any. */
-  readonly received: StopSignal | null;
-  /** Let the event loop turn, then throw `Stopped` (naming `where`) if a signal has come. */
+  /** Let the event loop turn, then throw `Stopped` (naming `where`) if a signal or a stop has come. */
   between(where: string): Promise<void>;
+  /** Stop at the next `between` for `reason` (a launcher gone), as a signal would. */
+  stop(reason: string): void;
   /** Stop handling signals (the defaults return). */
   dispose(): void;
 }
 
 /** Handle SIGINT, SIGTERM and SIGHUP from now on, until `dispose()`. */
 export function watchSignals(): SignalWatch {
-  let received: StopSignal | null = null;
+  let received: { signal: StopSignal | null; reason: string } | null = null;
   const handler = (signal: StopSignal) => {
     // The second time, the user means it: at once (never inside a write, which is synchronous).
-    if (received !== null) process.exit(exitCodeOf(signal));
-    received = signal;
+    if (received?.signal) process.exit(128 + constants.signals[signal]);
+    received = { signal, reason: `by ${signal}` };
   };
   for (const s of SIGNALS) process.on(s, handler);
   return {
-    get received() {
-      return received;
-    },
     async between(where) {
       await new Promise((resolve) => setImmediate(resolve));
-      if (received !== null) throw new Stopped(received, where);
+      if (received !== null) throw new Stopped(received.signal, received.reason, where);
+    },
+    stop(reason) {
+      received ??= { signal: null, reason };
     },
     dispose() {
       for (const s of SIGNALS) process.off(s, handler);

@@ -4,7 +4,6 @@
  * 128, 5 epochs. The flags and the checkpoint's rules are src/train-mnist/flags.ts; the run itself (model,
  * training loop, evaluation) is src/vae/run.ts, which a browser page uses as well.
  */
-import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { backendFromEnvironment, useBackend } from "../kernels/registry.ts";
 import { WasmBackend } from "../kernels/wasm/backend.ts";
@@ -158,14 +157,10 @@ async function runWatched(
     progress?.stop();
     progress = undefined;
   };
-  // If npm or tsx above this process is killed, stop too (between steps, never mid-write).
-  const launchers = watchLaunchers((who) => {
-    stopProgress();
-    console.error(
-      `train:mnist: stopping: ${who}, which started this run, has exited; ${existsSync(checkpointFile) ? `the last checkpoint, ${checkpointFile}, is kept` : "no checkpoint was written yet"}`,
-    );
-    process.exit(1);
-  });
+  // If npm or tsx above this process is killed, stop too, as on a signal (between steps).
+  const launchers = watchLaunchers((who) =>
+    signals.stop(`because ${who}, which started this run, has exited`),
+  );
   const metrics = (test: unknown, seconds: Record<string, number>, more: Record<string, unknown> = {}) => ({
     model: config,
     training,
@@ -208,6 +203,7 @@ async function runWatched(
             writeFileAtomic(checkpointFile, await checkpointParts(run));
             saved = result.epoch;
             launchers.check();
+            await signals.between(`after epoch ${result.epoch}'s checkpoint`);
           },
           hint:
             resumed === undefined
@@ -264,7 +260,7 @@ async function runWatched(
     stopProgress();
     // What can be written: the epochs done, without test figures if the evaluation did not finish
     // (if it did, metrics.json already holds them).
-    if (!metricsWritten) writeMetrics(metrics(null, {}, { stopped: `${e.signal} ${e.where}` }));
+    if (!metricsWritten) writeMetrics(metrics(null, {}, { stopped: `${e.reason} ${e.where}` }));
     const kept =
       saved > 0
         ? `the last checkpoint, ${checkpointFile} (epoch ${saved}), is kept; continue with --resume ${checkpointFile}`
@@ -273,7 +269,7 @@ async function runWatched(
             ? "no epoch was finished, so no checkpoint was written"
             : `no epoch was finished; ${checkpointPath} is as it was`
           : "nothing was trained";
-    throw new Stopped(e.signal, `${e.where}: ${kept}; metrics.json in ${out}/ says what was done`);
+    throw new Stopped(e.signal, e.reason, `${e.where}: ${kept}; metrics.json in ${out}/ says what was done`);
   } finally {
     // Done, or failed: nothing to watch for any more (an in-process caller lives on).
     launchers.stop();
