@@ -49,7 +49,11 @@ export function parameterCount({ inputDim: d, latentDim: l, encUnits: e, decUnit
   return d * e + e + 2 * (e * l + l) + l * h + h + h * d + d;
 }
 
-/** What each part of a run holds at its peak. */
+/**
+ * What each part of a run holds at its peak. A part whose rows are many (a huge batch) is blamed on
+ * the flag that sets them, one whose rows are wide (a huge hidden layer) on the model's size: on
+ * whichever is further from the tutorial's settings (batch 128, hidden 200, latent 10).
+ */
 export function memoryParts(shape: RunShape): { resident: Part; transient: Part[]; data: number } {
   const { config, iwK } = shape;
   const { inputDim: d, latentDim: l } = config;
@@ -58,8 +62,12 @@ export function memoryParts(shape: RunShape): { resident: Part; transient: Part[
   const batch = Math.min(shape.batchSize, shape.trainCount);
   // x, logits and the loss's terms; both hidden layers; μ, log σ², ε, σ, z and the KL's terms.
   const activations = (rows: number) => rows * (4 * d + 2 * h + 8 * l);
+  // Up to IWAE_ROWS samples of a few images at once, whatever k is; a larger k is one image's.
   const rows = iwK * Math.max(1, Math.floor(IWAE_ROWS / iwK));
-  const modelFlag = l > h ? "--latent" : "--hidden";
+  const modelFlag = l / 10 > h / 200 ? "--latent" : "--hidden";
+  const modelScale = Math.max(h / 200, l / 10);
+  const sizedBy = (flag: string, scale: number, advice: string) =>
+    scale >= modelScale ? { flag, advice } : { flag: modelFlag, advice: `choose a smaller ${modelFlag}` };
   return {
     resident: {
       flag: modelFlag,
@@ -70,22 +78,21 @@ export function memoryParts(shape: RunShape): { resident: Part; transient: Part[
     },
     transient: [
       {
-        flag: "--batch-size",
-        advice: "choose a smaller --batch-size",
+        ...sizedBy("--batch-size", batch / 128, "choose a smaller --batch-size"),
         what: `a training step on ${batch} images (activations and their gradients)`,
         numbers: 3 * activations(batch),
         largest: batch * Math.max(d, h),
       },
       {
-        flag: "--iw-k",
-        advice: "choose a smaller --iw-k",
+        ...(iwK > IWAE_ROWS
+          ? sizedBy("--iw-k", iwK / IWAE_ROWS, "choose a smaller --iw-k")
+          : sizedBy("", 1, "the evaluation alone needs more than there is")),
         what: `the IWAE bound on ${rows} rows at once (k = ${iwK} samples per image)`,
         numbers: 2 * activations(rows),
         largest: rows * Math.max(d, h),
       },
       {
-        flag: "--data",
-        advice: "use a smaller test set",
+        ...sizedBy("--data", shape.testCount / 10_000, "use a smaller test set"),
         what: `the test −ELBO and the pictures on ${shape.testCount} test images`,
         numbers: 2 * activations(Math.min(ELBO_BATCH, shape.testCount)) + shape.testCount * (d + h + 2 * l),
         largest: shape.testCount * Math.max(d, h),
@@ -104,7 +111,8 @@ export function formatBytes(bytes: number): string {
     value /= 1000;
     unit++;
   }
-  return unit === 0 ? `${value} bytes` : `${value.toPrecision(2)} ${units[unit]}`;
+  if (unit === 0) return `${value} bytes`;
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
 }
 
 /** The memory this process may use: the machine's, or its container's limit where lower. */
@@ -126,11 +134,13 @@ export function checkMemory(
 ): void {
   const { resident, transient, data } = memoryParts(shape);
   const parts = [resident, ...transient];
-  const named = (part: Part) => `${part.flag}${flags[part.flag] === undefined ? "" : ` ${flags[part.flag]}`}`;
+  // "--hidden 100000000: ", or nothing for a part no flag sizes.
+  const named = (part: Part) =>
+    part.flag === "" ? "" : `${part.flag}${flags[part.flag] === undefined ? "" : ` ${flags[part.flag]}`}: `;
   for (const part of parts) {
     if (part.largest > MAX_ARRAY_LENGTH) {
       throw new Error(
-        `${named(part)}: ${part.what} would need one tensor of ${part.largest} numbers, more than the ${MAX_ARRAY_LENGTH} one array holds; ${part.advice}`,
+        `${named(part)}${part.what} would need one tensor of ${part.largest} numbers, more than the ${MAX_ARRAY_LENGTH} one array holds; ${part.advice}`,
       );
     }
   }
@@ -140,13 +150,13 @@ export function checkMemory(
   const blame = resident.numbers >= peak.numbers ? resident : peak;
   if (total > limits.available) {
     throw new Error(
-      `${named(blame)}: the run would need about ${formatBytes(total)} of memory (${blame.what}: ${formatBytes(blame.numbers * FLOAT_BYTES)}), more than the ${formatBytes(limits.available)} here; ${blame.advice}`,
+      `${named(blame)}the run would need about ${formatBytes(total)} of memory (${blame.what}: ${formatBytes(blame.numbers * FLOAT_BYTES)}), more than the ${formatBytes(limits.available)} here; ${blame.advice}`,
     );
   }
   const backend = limits.backend;
   if (backend !== undefined && held > backend.bytes) {
     throw new Error(
-      `${named(blame)}: the run would need about ${formatBytes(held)} on the ${backend.name} backend (${blame.what}: ${formatBytes(blame.numbers * FLOAT_BYTES)}), more than the ${formatBytes(backend.bytes)} it can hold; ${blame.advice}, or use --backend cpu`,
+      `${named(blame)}the run would need about ${formatBytes(held)} on the ${backend.name} backend (${blame.what}: ${formatBytes(blame.numbers * FLOAT_BYTES)}), more than the ${formatBytes(backend.bytes)} it can hold; ${blame.advice}, or use --backend cpu`,
     );
   }
 }

@@ -257,7 +257,8 @@ export async function writeStripPlot(
     width: 480,
     height: 320,
     data: { values: Array.from(labels, (digit, i) => ({ z: values[i], digit })) },
-    mark: { type: "tick", opacity: 0.5 },
+    // Opaque: ticks overlap only within their digit's own strip, in one colour.
+    mark: { type: "tick", opacity: 1 },
     encoding: {
       x: { field: "z", type: "quantitative", title: options.xTitle, scale: { zero: false } },
       y: { field: "digit", type: "nominal", title: "digit", sort: "ascending" },
