@@ -76,11 +76,15 @@ export class Generator {
 
   /** An integer in [0, n). */
   int(n: number): number {
+    if (!Number.isSafeInteger(n) || n < 1)
+      throw new Error(`Generator.int: n must be a positive integer, got ${n}`);
     return Math.floor(this.uniform() * n);
   }
 
   /** A random permutation of 0..n-1 (Fisher–Yates). */
   permutation(n: number): Int32Array {
+    if (!Number.isInteger(n) || n < 0 || n > 2 ** 31)
+      throw new Error(`Generator.permutation: n must be a whole number from 0 to 2³¹, got ${n}`);
     const p = Int32Array.from({ length: n }, (_, i) => i);
     for (let i = n - 1; i > 0; i--) {
       const j = this.int(i + 1);

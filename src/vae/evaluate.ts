@@ -46,6 +46,9 @@ export async function evaluateElbo(
   options: { batchSize?: number; generator: Generator; onBatch?: OnBatch },
 ): Promise<ElboEvaluation> {
   const batchSize = options.batchSize ?? 1000;
+  // A batch of 0 would never advance: the loop would run for ever.
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1)
+    throw new Error(`evaluateElbo: batchSize must be a positive integer, got ${batchSize}`);
   const pixels = data.rows * data.cols;
   let loss = 0;
   let bce = 0;
@@ -76,6 +79,14 @@ export async function evaluateIwae(
   options: { k: number; images: number; generator: Generator; rowsPerBatch?: number; onBatch?: OnBatch },
 ): Promise<IwaeEvaluation> {
   const { k } = options;
+  for (const [name, value] of Object.entries({
+    k,
+    images: options.images,
+    rowsPerBatch: options.rowsPerBatch ?? 1,
+  })) {
+    if (!Number.isSafeInteger(value) || value < 1)
+      throw new Error(`evaluateIwae: ${name} must be a positive integer, got ${value}`);
+  }
   const n = Math.min(options.images, data.count);
   const pixels = data.rows * data.cols;
   const chunk = Math.max(1, Math.floor((options.rowsPerBatch ?? 5000) / k));

@@ -98,7 +98,9 @@ describe("SGD", () => {
     opt.step();
     expect(values(p)).toEqual([0]); // 3 − 0.5·6
     expect(() => new SGD([f64([1])], { lr: 0 })).not.toThrow();
-    expect(() => new SGD([f64([1])], { lr: -0.1 })).toThrow(/SGD: lr must be ≥ 0, got -0.1/);
+    expect(() => new SGD([f64([1])], { lr: -0.1 })).toThrow(
+      /SGD: lr must be a finite number ≥ 0, got a number \(-0.1\)/,
+    );
   });
 
   it("its state round-trips: a restored optimizer continues exactly, and a mismatched state is refused", () => {
@@ -131,9 +133,11 @@ describe("SGD", () => {
 describe("Adam", () => {
   it("accepts lr 0 and β = 0, refuses a negative lr and β = 1, naming them", () => {
     expect(() => new Adam([f64([1])], { lr: 0, betas: [0, 0] })).not.toThrow();
-    expect(() => new Adam([f64([1])], { lr: -1 })).toThrow(/Adam: lr must be ≥ 0, got -1/);
+    expect(() => new Adam([f64([1])], { lr: -1 })).toThrow(
+      /Adam: lr must be a finite number ≥ 0, got a number \(-1\)/,
+    );
     expect(() => new Adam([f64([1])], { betas: [0.9, 1] })).toThrow(
-      /Adam: betas must be in \[0, 1\), got \[0.9,1\]/,
+      /Adam: betas must be two numbers in \[0, 1\), got \[0.9,1\]/,
     );
     expect(() => new Adam([f64([1])], { betas: [-0.1, 0.9] })).toThrow(/betas/);
   });

@@ -1,17 +1,39 @@
 /** What every optimizer shares: the parameters it updates, zeroGrad, and state for checkpoints. */
 import { full } from "../../autograd/create.ts";
-import type { Tensor } from "../../autograd/tensor.ts";
+import { describeValue, expectTensor, type Tensor } from "../../autograd/tensor.ts";
 import { checkLoadable } from "../state.ts";
 
 export abstract class Optimizer {
   readonly params: readonly Tensor[];
 
   constructor(params: Iterable<Tensor>) {
+    const who = this.constructor.name;
+    if (params === null || typeof (params as Partial<Iterable<Tensor>>)?.[Symbol.iterator] !== "function")
+      throw new Error(
+        `${who}: params must be a list of tensors (model.parameters()), got ${describeValue(params)}`,
+      );
     this.params = [...params];
-    if (this.params.length === 0) throw new Error(`${this.constructor.name}: got an empty parameter list`);
-    for (const p of this.params) {
-      if (!p.requiresGrad)
-        throw new Error(`${this.constructor.name}: parameter ${p.name ?? ""} does not require grad`);
+    if (this.params.length === 0) throw new Error(`${who}: got an empty parameter list`);
+    this.params.forEach((p, i) => {
+      expectTensor(who, `parameter ${i}`, p);
+      if (!p.requiresGrad) throw new Error(`${who}: parameter ${p.name ?? i} does not require grad`);
+    });
+  }
+
+  /**
+   * Throw, naming the optimizer, unless every option in `ranges` is a number in its range: from
+   * JavaScript an lr of Infinity or NaN would be taken, and the parameters become ±Infinity.
+   */
+  protected checkOptions(
+    ranges: Record<string, [value: number, low: number, high: number, highIncluded: boolean]>,
+  ): void {
+    for (const [name, [value, low, high, highIncluded]] of Object.entries(ranges)) {
+      const inRange =
+        typeof value === "number" && value >= low && (highIncluded ? value <= high : value < high);
+      if (!inRange) {
+        const range = `${high === Number.POSITIVE_INFINITY ? `a finite number ≥ ${low}` : `in [${low}, ${high}${highIncluded ? "]" : ")"}`}`;
+        throw new Error(`${this.constructor.name}: ${name} must be ${range}, got ${describeValue(value)}`);
+      }
     }
   }
 
