@@ -8,7 +8,7 @@
  * and then throws `Stopped` if a signal came. The run ends there, between steps, never in the
  * middle of a checkpoint's write (writes are synchronous); the caller keeps the last checkpoint,
  * writes what it can, and exits with 128 + the signal's number (130 for SIGINT, 143 for SIGTERM).
- * A second signal ends the process at once.
+ * A second signal, a second or more after the first, ends the process at once.
  */
 import { constants } from "node:os";
 
@@ -42,11 +42,16 @@ export interface SignalWatch {
 
 /** Handle SIGINT, SIGTERM and SIGHUP from now on, until `dispose()`. */
 export function watchSignals(): SignalWatch {
-  let received: { signal: StopSignal | null; reason: string } | null = null;
+  let received: { signal: StopSignal | null; reason: string; at: number } | null = null;
   const handler = (signal: StopSignal) => {
-    // The second time, the user means it: at once (never inside a write, which is synchronous).
-    if (received?.signal) process.exit(128 + constants.signals[signal]);
-    received = { signal, reason: `by ${signal}` };
+    // A second signal, later, means it: at once (never inside a write, which is synchronous).
+    // Within a second it is the same request twice: a terminal's Ctrl-C reaches the trainer
+    // both from the terminal and passed on by npm.
+    if (received?.signal) {
+      if (performance.now() - received.at > 1000) process.exit(128 + constants.signals[signal]);
+      return;
+    }
+    received = { signal, reason: `by ${signal}`, at: performance.now() };
   };
   for (const s of SIGNALS) process.on(s, handler);
   return {
@@ -55,7 +60,7 @@ export function watchSignals(): SignalWatch {
       if (received !== null) throw new Stopped(received.signal, received.reason, where);
     },
     stop(reason) {
-      received ??= { signal: null, reason };
+      received ??= { signal: null, reason, at: performance.now() };
     },
     dispose() {
       for (const s of SIGNALS) process.off(s, handler);
