@@ -139,6 +139,8 @@ async function runWatched(
   try {
     run = startRun(config, training, resumed, data);
   } catch (e) {
+    // A new run's model comes from the flags, and its error names them (it used to say "undefined:").
+    if (resumed === undefined) throw e;
     throw new Error(`${checkpointPath}: does not fit the model it describes: ${(e as Error).message}`);
   }
   if (resumed !== undefined) {
