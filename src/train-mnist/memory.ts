@@ -63,7 +63,8 @@ export function memoryParts(shape: RunShape): { resident: Part; transient: Part[
   // x, logits and the loss's terms; both hidden layers; μ, log σ², ε, σ, z and the KL's terms.
   const activations = (rows: number) => rows * (4 * d + 2 * h + 8 * l);
   // Up to IWAE_ROWS samples of a few images at once, whatever k is; a larger k is one image's.
-  const rows = iwK * Math.max(1, Math.floor(IWAE_ROWS / iwK));
+  const images = Math.min(shape.iwImages, shape.testCount);
+  const rows = iwK * Math.min(images, Math.max(1, Math.floor(IWAE_ROWS / iwK)));
   const modelFlag = l / 10 > h / 200 ? "--latent" : "--hidden";
   const modelScale = Math.max(h / 200, l / 10);
   const sizedBy = (flag: string, scale: number, advice: string) =>
