@@ -326,7 +326,7 @@ export function indexOfNonFinite(values: TypedArray): number {
 }
 
 /** Views of an array's bytes, each at most PIECE_BYTES long. */
-export function bytePieces(values: TypedArray): Uint8Array[] {
+function bytePieces(values: TypedArray): Uint8Array[] {
   const pieces: Uint8Array[] = [];
   for (let at = 0; at < values.byteLength; at += PIECE_BYTES) {
     const length = Math.min(PIECE_BYTES, values.byteLength - at);
