@@ -54,7 +54,9 @@ export function lossChart(parent: HTMLElement) {
           range: (_u, min, max) => {
             const loss = data[1];
             const from = loss.length < 20 ? 0 : Math.floor(loss.length * 0.05);
-            const top = loss.length === 0 ? max : Math.max(...loss.slice(from));
+            // A loop: a spread of every step's loss into Math.max overflows the stack on a long run.
+            let top = loss.length === 0 ? max : Number.NEGATIVE_INFINITY;
+            for (let i = from; i < loss.length; i++) top = Math.max(top, loss[i]);
             return [Math.min(0, min), Math.min(max, top * 1.05)];
           },
         },

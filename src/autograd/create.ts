@@ -1,10 +1,10 @@
 /** Making tensors: from nested arrays or typed arrays, constants, and seeded random numbers. */
 import type { DType, Shape, TypedArray } from "../kernels/backend.ts";
 import { getBackend } from "../kernels/registry.ts";
-import { formatShape, sizeOf } from "../kernels/shape.ts";
+import { formatShape, MAX_TENSOR_SIZE, sizeOf } from "../kernels/shape.ts";
 import { hostTensor } from "./host.ts";
 import { type Generator, globalGenerator } from "./random.ts";
-import { fromTypedArray, type NestedArray, Tensor } from "./tensor.ts";
+import { describeValue, fromTypedArray, type NestedArray, Tensor } from "./tensor.ts";
 
 export interface CreateOptions {
   /** float32 unless given. */
@@ -21,12 +21,22 @@ function allocate(size: number, dtype: DType = "float32"): TypedArray {
   return dtype === "float64" ? new Float64Array(size) : new Float32Array(size);
 }
 
+/** Throw, naming `op`, unless `dtype` is one elbo has (JavaScript callers could pass "float16"). */
+function checkDtype(op: string, dtype: DType | undefined): void {
+  if (dtype !== undefined && dtype !== "float32" && dtype !== "float64")
+    throw new Error(`${op}: dtype must be "float32" or "float64", got ${JSON.stringify(dtype)}`);
+}
+
 /** A tensor from nested arrays (`tensor([[1, 2], [3, 4]])`), or from a typed array and a shape. */
 export function tensor(
   data: NestedArray | TypedArray,
   shapeOrOptions?: Shape | CreateOptions,
   options: CreateOptions = {},
 ): Tensor {
+  checkDtype(
+    "tensor",
+    (Array.isArray(shapeOrOptions) ? options : ((shapeOrOptions ?? {}) as CreateOptions)).dtype,
+  );
   if (data instanceof Float32Array || data instanceof Float64Array) {
     if (!Array.isArray(shapeOrOptions))
       throw new Error("tensor: a typed array needs a shape, e.g. tensor(data, [2, 3])");
@@ -81,7 +91,9 @@ function flattenInto(data: NestedArray, shape: Shape, dim: number, out: TypedArr
 
 /** `shape` filled with `value`. */
 export function full(shape: Shape, value: number, options: CreateOptions = {}): Tensor {
-  checkShape("full", shape);
+  checkShape("full", shape, options);
+  if (typeof value !== "number")
+    throw new Error(`full: the value must be a number, got ${describeValue(value)}`);
   const backend = getBackend();
   return new Tensor(backend.fill(sizeOf(shape), value, options.dtype ?? "float32"), shape, backend, options);
 }
@@ -112,7 +124,7 @@ export function randn(shape: Shape, options: RandomOptions & { mean?: number; st
 
 /** Draws made on the host: a compiled step draws again at every call, in the same order (host.ts). */
 function random(op: string, shape: Shape, options: CreateOptions, draw: () => number): Tensor {
-  checkShape(op, shape);
+  checkShape(op, shape, options);
   const make = () => {
     const values = allocate(sizeOf(shape), options.dtype);
     for (let i = 0; i < values.length; i++) values[i] = draw();
@@ -121,10 +133,18 @@ function random(op: string, shape: Shape, options: CreateOptions, draw: () => nu
   return hostTensor(make, shape, { requiresGrad: options.requiresGrad });
 }
 
-function checkShape(op: string, shape: Shape): void {
-  if (shape.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new Error(`${op}: shape ${formatShape(shape)} must hold non-negative integers`);
+function checkShape(op: string, shape: Shape, options: CreateOptions = {}): void {
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
+    throw new Error(
+      `${op}: shape ${Array.isArray(shape) ? formatShape(shape) : String(shape)} must hold non-negative integers`,
+    );
   }
+  if (sizeOf(shape) > MAX_TENSOR_SIZE) {
+    throw new Error(
+      `${op}: shape ${formatShape(shape)} holds ${sizeOf(shape)} numbers, more than the ${MAX_TENSOR_SIZE} one tensor can hold`,
+    );
+  }
+  checkDtype(op, options.dtype);
 }
 
 /**

@@ -14,7 +14,7 @@ import { formatShape, sameShape } from "../kernels/shape.ts";
 import { enableGrad, noGrad, prefixed } from "./grad-mode.ts";
 import { cast } from "./ops/elementwise.ts";
 import { scoped } from "./scope.ts";
-import { describe, Tensor } from "./tensor.ts";
+import { describe, expectTensor, Tensor } from "./tensor.ts";
 
 /** The tensors that `root` depends on through ops that need gradients, inputs before outputs. */
 export function topologicalOrder(root: Tensor): Tensor[] {
@@ -90,6 +90,10 @@ export function gradients(
 }
 
 function seedOf(caller: string, root: Tensor, grad: Tensor | undefined): Tensor {
+  expectTensor(caller, "the output", root);
+  // releaseGraph frees the output too: its size would read 0, "not a scalar".
+  root.checkAlive(caller);
+  if (grad !== undefined) expectTensor(caller, "the gradient", grad);
   if (!root.requiresGrad) {
     throw new Error(
       `${caller}: this tensor does not require grad: no input of the ops that made it had requiresGrad set (or it was made under noGrad)`,

@@ -30,7 +30,7 @@
  */
 import { isGradEnabled, noGrad, prefixed } from "./grad-mode.ts";
 import { collect, recordInScope } from "./scope.ts";
-import { recordOp, Tensor } from "./tensor.ts";
+import { expectTensor, recordOp, Tensor } from "./tensor.ts";
 
 /** One entry per input: a thunk giving dL/d(input), or null where no gradient flows to it. */
 export type Gradients = readonly ((() => Tensor) | null)[];
@@ -40,7 +40,13 @@ export type Vjp = (g: Tensor, out: Tensor) => Gradients;
 
 /** Run `forward` and record `name`, `inputs` and `vjp` on its result when a gradient can flow. */
 export function applyOp(name: string, inputs: readonly Tensor[], forward: () => Tensor, vjp: Vjp): Tensor {
-  if (inputs.length === 0) throw new Error(`${name}: an op needs at least one input tensor`);
+  if (!Array.isArray(inputs) || inputs.length === 0)
+    throw new Error(`${name}: an op needs at least one input tensor`);
+  inputs.forEach((t, i) => {
+    expectTensor(name, `input ${i}`, t);
+    // A freed input (releaseGraph, dispose) would be read as if it held values.
+    t.checkAlive(name);
+  });
   let collected: { result: Tensor; created: Tensor[] };
   try {
     collected = collect(() => noGrad(forward));

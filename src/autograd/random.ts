@@ -76,11 +76,15 @@ export class Generator {
 
   /** An integer in [0, n). */
   int(n: number): number {
+    if (!Number.isSafeInteger(n) || n < 1)
+      throw new Error(`Generator.int: n must be a positive integer, got ${n}`);
     return Math.floor(this.uniform() * n);
   }
 
   /** A random permutation of 0..n-1 (Fisher–Yates). */
   permutation(n: number): Int32Array {
+    if (!Number.isInteger(n) || n < 0 || n > 2 ** 31)
+      throw new Error(`Generator.permutation: n must be a whole number from 0 to 2³¹, got ${n}`);
     const p = Int32Array.from({ length: n }, (_, i) => i);
     for (let i = n - 1; i > 0; i--) {
       const j = this.int(i + 1);
@@ -120,7 +124,8 @@ export interface GeneratorState {
 /**
  * Throw unless `state` is one `getState` can give: four 32-bit unsigned integers, not all zero
  * (xoshiro's one fixed point: it would return 0 forever and the normal sampler would never end),
- * and a pending normal that is null or a finite number.
+ * and a pending normal that is null or a number Box–Muller can give (a damaged 1e308 would make
+ * the first step diverge).
  */
 export function checkGeneratorState(state: unknown): asserts state is GeneratorState {
   const fail = (what: string): never => {
@@ -138,7 +143,12 @@ export function checkGeneratorState(state: unknown): asserts state is GeneratorS
   if ((s as number[]).every((w) => w === 0)) fail("s is all zeros, which xoshiro128** never leaves");
   if (spareNormal !== null && !Number.isFinite(spareNormal))
     fail("spareNormal must be null or a finite number");
+  if (spareNormal !== null && Math.abs(spareNormal as number) > LARGEST_NORMAL)
+    fail(`spareNormal is beyond the ±${LARGEST_NORMAL.toFixed(3)} that Box–Muller can give`);
 }
+
+/** The largest |normal| `normal()` can return: its radius √(−2 ln u₁) at the smallest u₁, 2⁻⁵³. */
+const LARGEST_NORMAL = Math.sqrt(-2 * Math.log(2 ** -53));
 
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;

@@ -9,7 +9,7 @@
  */
 import type { TypedArray } from "../kernels/backend.ts";
 import { noGrad } from "./grad-mode.ts";
-import type { Tensor } from "./tensor.ts";
+import { describeValue, Tensor } from "./tensor.ts";
 
 let active: Tensor[] | null = null;
 
@@ -38,11 +38,16 @@ export function collect<T>(fn: () => T): { result: T; created: Tensor[] } {
  * handed to the enclosing scope (if any). Only for synchronous work.
  */
 export function scoped<T>(fn: () => T, keep: (result: T) => Iterable<Tensor | null | undefined>): T {
+  if (typeof fn !== "function" || typeof keep !== "function")
+    throw new Error(
+      "scoped: takes a function to run and a function naming the tensors of its result to keep",
+    );
   const { result, created } = collect(fn);
   const kept = new Set<Tensor>();
   for (const t of keep(result)) if (t) kept.add(t);
   for (const t of created) if (!kept.has(t)) t.dispose();
-  active?.push(...kept);
+  // One at a time: a spread of many tensors into push() would overflow the call stack.
+  for (const t of kept) active?.push(t);
   return result;
 }
 
@@ -53,10 +58,14 @@ export function scoped<T>(fn: () => T, keep: (result: T) => Iterable<Tensor | nu
 export async function valuesOf<const T extends readonly Tensor[]>(
   fn: () => T,
 ): Promise<{ [K in keyof T]: TypedArray }> {
-  const results = scoped(
-    () => noGrad(fn),
-    (r) => r,
-  );
+  const tensorsOf = (r: unknown): Tensor[] =>
+    Array.isArray(r) ? r.filter((t): t is Tensor => t instanceof Tensor) : [];
+  const results = scoped(() => noGrad(fn), tensorsOf);
+  // From JavaScript, fn may return anything: only a list of tensors can be read (the rest is freed).
+  if (!Array.isArray(results) || tensorsOf(results).length !== results.length) {
+    for (const t of tensorsOf(results)) t.dispose();
+    throw new Error(`valuesOf: fn must return an array of tensors, got ${describeValue(results)}`);
+  }
   try {
     return (await Promise.all(results.map((t) => t.data()))) as { [K in keyof T]: TypedArray };
   } finally {

@@ -58,6 +58,8 @@ export class Tensor {
   retainsGrad = false;
   /** An optional label, shown by toDot() and in the errors that name this tensor. */
   name: string | undefined;
+  /** Set by dispose() (and releaseGraph): the values are gone, and using them is an error. */
+  private freed = false;
 
   constructor(storage: Storage, shape: Shape, backend: Backend, options: { requiresGrad?: boolean } = {}) {
     if (storage.size !== sizeOf(shape)) {
@@ -86,13 +88,28 @@ export class Tensor {
     return this.backwardFn === null;
   }
 
+  /** Whether dispose() (or releaseGraph) has freed the values. */
+  get disposed(): boolean {
+    return this.freed;
+  }
+
+  /** Throw, naming `caller`, if the values were freed: they cannot be read or computed with. */
+  checkAlive(caller: string): void {
+    if (this.freed)
+      throw new Error(
+        `${caller}: ${describe(this)} was used after dispose() or releaseGraph() freed it; compute it again`,
+      );
+  }
+
   /** The values, once the backend has them ready (on asynchronous backends, after pending kernels). */
   data(): Promise<TypedArray> {
+    this.checkAlive("data");
     return this.backend.read(this.storage);
   }
 
   /** The values now. Throws on a backend whose results arrive asynchronously: use `await data()`. */
   dataSync(): TypedArray {
+    this.checkAlive("dataSync");
     return this.backend.readSync(this.storage);
   }
 
@@ -120,6 +137,7 @@ export class Tensor {
 
   /** The same values, cut off from the graph: no gradient flows back through the result. */
   detach(): Tensor {
+    this.checkAlive("detach");
     return new Tensor(this.backend.copy(this.storage), this.shape, this.backend);
   }
 
@@ -137,7 +155,13 @@ export class Tensor {
    */
   backward(grad?: Tensor | BackwardOptions, options?: BackwardOptions): void {
     if (grad instanceof Tensor || grad === undefined) backward(this, grad, options);
-    else backward(this, undefined, grad);
+    else if (typeof grad === "object" && grad !== null && !Array.isArray(grad))
+      backward(this, undefined, grad);
+    // From JavaScript, y.backward(2) would otherwise be taken for options and seeded with 1.
+    else
+      throw new Error(
+        `backward: the gradient must be a Tensor shaped like the output, got ${describeValue(grad)}`,
+      );
   }
 
   /** Forget the accumulated gradient. */
@@ -168,12 +192,15 @@ export class Tensor {
         `assign: cannot put ${values.dtype} ${formatShape(values.shape)} values on ${values.backend.name} into a ${this.dtype} ${formatShape(this.shape)} tensor on ${this.backend.name}`,
       );
     }
+    this.checkAlive("assign");
+    values.checkAlive("assign");
     this.backend.write(this.storage, values.storage);
     this.version++;
   }
 
   /** Free the storage now instead of waiting for the garbage collector (matters for GPU memory). */
   dispose(): void {
+    this.freed = true;
     this.backend.dispose(this.storage);
   }
 
@@ -268,19 +295,19 @@ export class Tensor {
     return pw.clamp(this, min, max);
   }
   greater(other: Operand): Tensor {
-    return compare.greater(this, toTensor(other, this));
+    return compare.greater(this, other);
   }
   less(other: Operand): Tensor {
-    return compare.less(this, toTensor(other, this));
+    return compare.less(this, other);
   }
   equal(other: Operand): Tensor {
-    return compare.equal(this, toTensor(other, this));
+    return compare.equal(this, other);
   }
   greaterEqual(other: Operand): Tensor {
-    return compare.greaterEqual(this, toTensor(other, this));
+    return compare.greaterEqual(this, other);
   }
   lessEqual(other: Operand): Tensor {
-    return compare.lessEqual(this, toTensor(other, this));
+    return compare.lessEqual(this, other);
   }
   batchedMatmul(other: Tensor, options?: mm.MatmulOptions): Tensor {
     return bmm.batchedMatmul(this, other, options);
@@ -327,9 +354,30 @@ export function scalarLike(value: number, like: Tensor): Tensor {
   return new Tensor(like.backend.fill(1, value, like.dtype), [], like.backend);
 }
 
-/** Lift a number operand to a tensor next to `like`. */
-export function toTensor(x: Operand, like: Tensor): Tensor {
-  return typeof x === "number" ? scalarLike(x, like) : x;
+/**
+ * Lift a number operand to a tensor next to `like`, checking at run time what the types promise
+ * (JavaScript callers have none): `like` a Tensor, `x` a Tensor or a number. `op` names the caller.
+ */
+export function toTensor(x: Operand, like: Tensor, op = "operand"): Tensor {
+  expectTensor(op, "the first operand", like);
+  if (typeof x === "number") return scalarLike(x, like);
+  expectTensor(op, "the second operand", x);
+  return x;
+}
+
+/** Throw, naming `caller` and `what`, unless `x` is a Tensor (for callers from JavaScript). */
+export function expectTensor(caller: string, what: string, x: unknown): asserts x is Tensor {
+  if (!(x instanceof Tensor)) throw new Error(`${caller}: ${what} is ${describeValue(x)}, not a Tensor`);
+}
+
+/** What a value is, in words: "a number (3)", "an array", "null", "a Tensor". */
+export function describeValue(x: unknown): string {
+  if (x instanceof Tensor) return "a Tensor";
+  if (x === null || x === undefined) return String(x);
+  if (Array.isArray(x)) return "an array";
+  if (typeof x === "number" || typeof x === "boolean") return `a ${typeof x} (${x})`;
+  if (typeof x === "string") return `a string (${JSON.stringify(x.length > 20 ? `${x.slice(0, 20)}…` : x)})`;
+  return typeof x === "object" ? `a ${x.constructor?.name ?? "object"}` : `a ${typeof x}`;
 }
 
 /** A leaf on the current backend from a typed array and a shape (dtype follows the array). */
@@ -338,8 +386,10 @@ export function fromTypedArray(
   shape: Shape,
   options: { requiresGrad?: boolean } = {},
 ): Tensor {
+  if (!(data instanceof Float32Array || data instanceof Float64Array))
+    throw new Error(`tensor: the data must be a Float32Array or a Float64Array, got ${describeValue(data)}`);
   // Checked before the size: [-2, -3] or [1.5, 4] would otherwise pass as 6 elements.
-  if (shape.some((d) => !Number.isInteger(d) || d < 0)) {
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
     throw new Error(`tensor: shape ${formatShape(shape)} must hold non-negative integers`);
   }
   if (data.length !== sizeOf(shape)) {

@@ -20,7 +20,7 @@ import { gradients } from "./engine.ts";
 import { enableGrad, isGradEnabled } from "./grad-mode.ts";
 import { cast } from "./ops/elementwise.ts";
 import { stack } from "./ops/indexing.ts";
-import { Tensor } from "./tensor.ts";
+import { expectTensor, Tensor } from "./tensor.ts";
 
 type Fn = (...args: Tensor[]) => Tensor;
 
@@ -29,6 +29,7 @@ type Fn = (...args: Tensor[]) => Tensor;
  * and x has a graph of its own, it is an identity op of x, so that outer derivatives reach x too.
  */
 function variable(x: Tensor, recorded: boolean): Tensor {
+  expectTensor("grad", "an argument of f", x);
   if (recorded && x.requiresGrad) return cast(x, x.dtype);
   const v = x.detach();
   v.requiresGrad = true;
@@ -63,6 +64,7 @@ function evaluateWithGradients(f: Fn, wrt: readonly number[], args: readonly Ten
   return enableGrad(() => {
     const xs = args.map((a, i) => (wrt.includes(i) ? variable(a, recorded) : a));
     const value = f(...xs);
+    expectTensor("grad", "what f returned", value);
     if (value.size !== 1) {
       throw new Error(
         `grad: f must return a one-element tensor (a scalar), got shape ${formatShape(value.shape)}; for other outputs use vjp or jvp`,
@@ -115,6 +117,7 @@ export function vjp(f: Fn): (...args: Tensor[]) => { value: Tensor; pullback: (u
     return enableGrad(() => {
       const xs = args.map((a) => variable(a, recorded));
       const value = f(...xs);
+      expectTensor("vjp", "what f returned", value);
       return { value, pullback: (u: Tensor) => gradientsOrZeros(value, xs, u, recorded) };
     });
   };
@@ -148,6 +151,7 @@ export function jvp(
     return enableGrad(() => {
       const xs = primals.map((p) => variable(p, recorded));
       const value = f(...xs);
+      expectTensor("jvp", "what f returned", value);
       const u = zerosLike(value);
       u.requiresGrad = true;
       const pulled = gradients(value, xs, u, { createGraph: true });

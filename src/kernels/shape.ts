@@ -1,6 +1,12 @@
 /** Shape arithmetic shared by every backend and by autograd: sizes, strides, NumPy broadcasting. */
 import type { Shape } from "./backend.ts";
 
+/**
+ * The most numbers one tensor holds: what one typed array holds in V8 on 64-bit machines. Beyond
+ * it an allocation fails with a bare "Invalid typed array length"; the checks name the shape first.
+ */
+export const MAX_TENSOR_SIZE = 2 ** 32;
+
 /** Number of elements: the product of the dimensions (1 for a scalar's empty shape). */
 export function sizeOf(shape: Shape): number {
   let n = 1;

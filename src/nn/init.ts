@@ -15,6 +15,10 @@ export function uniformFanIn(
   fanIn: number,
   options: { generator?: Generator; dtype?: DType } = {},
 ): Tensor {
+  if (!(Number.isFinite(fanIn) && fanIn > 0))
+    throw new Error(
+      `uniformFanIn: fanIn must be a positive number, got ${fanIn} (its bound 1/√fanIn would not be finite)`,
+    );
   const bound = 1 / Math.sqrt(fanIn);
   return rand(shape, { low: -bound, high: bound, generator: options.generator, dtype: options.dtype });
 }

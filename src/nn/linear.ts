@@ -22,6 +22,14 @@ export class Linear extends Module {
     options: LinearOptions = {},
   ) {
     super();
+    // A layer of no inputs would draw its weights from ±1/√0: NaN. (Checked at run time, for
+    // JavaScript callers, as the types promise.)
+    for (const [name, n] of Object.entries({ inFeatures, outFeatures })) {
+      if (!Number.isSafeInteger(n) || n < 1)
+        throw new Error(
+          `Linear(${inFeatures}, ${outFeatures}): ${name} must be a positive integer, got ${n}`,
+        );
+    }
     const init = { generator: options.generator, dtype: options.dtype };
     this.weight = this.registerParameter("weight", uniformFanIn([outFeatures, inFeatures], inFeatures, init));
     this.bias =

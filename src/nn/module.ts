@@ -4,7 +4,7 @@
  */
 import { noGrad } from "../autograd/grad-mode.ts";
 import type { Tensor } from "../autograd/tensor.ts";
-import { formatShape, sameShape } from "../kernels/shape.ts";
+import { checkLoadable } from "./state.ts";
 
 export abstract class Module {
   /** Train mode (the default) or eval mode; layers that behave differently read it. */
@@ -28,7 +28,9 @@ export abstract class Module {
   /** Every parameter with its dotted name, this module's first, then each child's in order. */
   namedParameters(prefix = ""): [string, Tensor][] {
     const out: [string, Tensor][] = [...this.ownParameters].map(([n, t]) => [prefix + n, t]);
-    for (const [name, child] of this.children) out.push(...child.namedParameters(`${prefix}${name}.`));
+    for (const [name, child] of this.children) {
+      for (const entry of child.namedParameters(`${prefix}${name}.`)) out.push(entry);
+    }
     return out;
   }
 
@@ -57,7 +59,10 @@ export abstract class Module {
     return Object.fromEntries(this.namedParameters().map(([n, t]) => [n, t.detach()]));
   }
 
-  /** Copy values into the parameters. Names and shapes must match exactly, else nothing is changed. */
+  /**
+   * Copy values into the parameters. Names and shapes must match exactly, and a float64 value is
+   * not narrowed into a float32 parameter (see state.ts), else nothing is changed.
+   */
   loadStateDict(state: Readonly<Record<string, Tensor>>): void {
     const params = new Map(this.namedParameters());
     const missing = [...params.keys()].filter((n) => !(n in state));
@@ -67,14 +72,7 @@ export abstract class Module {
         `loadStateDict: ${missing.length > 0 ? `missing ${missing.join(", ")}` : ""}${missing.length > 0 && unexpected.length > 0 ? "; " : ""}${unexpected.length > 0 ? `unexpected ${unexpected.join(", ")}` : ""}`,
       );
     }
-    for (const [name, p] of params) {
-      const v = state[name];
-      if (!sameShape(v.shape, p.shape)) {
-        throw new Error(
-          `loadStateDict: ${name} has shape ${formatShape(v.shape)} in the state but ${formatShape(p.shape)} in the model`,
-        );
-      }
-    }
+    for (const [name, p] of params) checkLoadable("loadStateDict", name, state[name], p);
     noGrad(() => {
       for (const [name, p] of params) p.assign(state[name].to(p.dtype));
     });

@@ -7,9 +7,9 @@ import {
   type Checkpoint,
   type DecodeOptions,
   decodeCheckpoint,
-  encodeCheckpoint,
+  encodeCheckpointParts,
 } from "../vae/checkpoint-format.ts";
-import { readRegularFile, type WriteFunction, writeFileAtomic } from "./files.ts";
+import { type WriteFunction, withRegularFile, writeFileAtomic } from "./files.ts";
 
 export type { Checkpoint, TrainingConfig } from "../vae/checkpoint-format.ts";
 export { writeFileAtomic } from "./files.ts";
@@ -19,10 +19,13 @@ export async function saveCheckpoint(
   c: Checkpoint,
   options: { write?: WriteFunction } = {},
 ): Promise<void> {
-  writeFileAtomic(path, await encodeCheckpoint(c), options);
+  writeFileAtomic(path, await encodeCheckpointParts(c), options);
 }
 
-/** Read and check a checkpoint (see decodeCheckpoint); only a regular file is read, its size known first. */
+/**
+ * Read and check a checkpoint (see decodeCheckpoint); only a regular file is read, its size known
+ * first, each tensor straight into an array of its own (a file of any size, not one array's worth).
+ */
 export function loadCheckpoint(path: string, options: DecodeOptions = {}): Checkpoint {
-  return decodeCheckpoint(readRegularFile(path, { what: "checkpoint" }), path, options);
+  return withRegularFile(path, { what: "checkpoint" }, (source) => decodeCheckpoint(source, path, options));
 }

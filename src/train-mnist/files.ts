@@ -14,11 +14,14 @@ import {
   existsSync,
   fstatSync,
   fsyncSync,
+  lstatSync,
   mkdirSync,
   openSync,
   readdirSync,
+  readlinkSync,
   readSync,
   renameSync,
+  rmdirSync,
   rmSync,
   type Stats,
   statfsSync,
@@ -26,28 +29,35 @@ import {
   writeSync,
 } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import type { ByteSource } from "../nn/safetensors.ts";
 
 /** How the bytes reach the file: `fs.writeSync`'s shape, so that tests can inject short writes. */
 export type WriteFunction = (fd: number, bytes: Uint8Array, offset: number, length: number) => number;
 
-/** Below 2 GiB: one write(2) on Linux moves at most 0x7ffff000 bytes. */
-const WRITE_CHUNK = 1 << 30;
+/**
+ * Bytes per read or write call: below 2 GiB, since one read(2) or write(2) on Linux moves at most
+ * 0x7ffff000 bytes and Node refuses a length of 2³¹ or more.
+ */
+const IO_CHUNK = 1 << 30;
 
 /** The suffix of a temporary file, with the writer's process id. */
 const temporaryPattern = /\.tmp-(\d+)$/;
 
 /**
- * Write `bytes` to `path` so that readers see either the old file or the whole new one. On any
+ * Write `bytes` (one array, a string, or parts written one after another, for a file larger than
+ * one array holds) to `path` so that readers see either the old file or the whole new one. On any
  * failure the temporary file is removed, the previous file is left as it was, and the error names
  * `path` and the reason.
  */
 export function writeFileAtomic(
   path: string,
-  bytes: Uint8Array | string,
+  bytes: Uint8Array | string | readonly Uint8Array[],
   options: { write?: WriteFunction } = {},
 ): void {
   const write = options.write ?? writeSync;
-  const data = typeof bytes === "string" ? Buffer.from(bytes) : bytes;
+  const parts =
+    typeof bytes === "string" ? [Buffer.from(bytes)] : bytes instanceof Uint8Array ? [bytes] : bytes;
+  const total = parts.reduce((n, p) => n + p.length, 0);
   const temporary = `${path}.tmp-${process.pid}`;
   const failure = (e: unknown) =>
     new Error(`${path}: could not be written (${reason(e)}); the previous file, if any, is unchanged`);
@@ -59,14 +69,18 @@ export function writeFileAtomic(
   }
   try {
     let written = 0;
-    while (written < data.length) {
-      const n = write(fd, data, written, Math.min(WRITE_CHUNK, data.length - written));
-      if (!(n > 0)) {
-        throw new Error(
-          `the file system took ${written} of ${data.length} bytes and then no more: is the disk full?`,
-        );
+    for (const part of parts) {
+      let at = 0;
+      while (at < part.length) {
+        const n = write(fd, part, at, Math.min(IO_CHUNK, part.length - at));
+        if (!(n > 0)) {
+          throw new Error(
+            `the file system took ${written} of ${total} bytes and then no more: is the disk full?`,
+          );
+        }
+        at += n;
+        written += n;
       }
-      written += n;
     }
     fsyncSync(fd);
   } catch (e) {
@@ -100,6 +114,8 @@ export function removeStaleTemporaries(dir: string): string[] {
     const pid = temporaryPattern.exec(name)?.[1];
     // This process is alive too, so its own temporaries are kept.
     if (pid === undefined || processAlive(Number(pid))) continue;
+    // Only files are temporaries: a folder that happens to have such a name is someone's.
+    if (!isRegularFile(join(dir, name))) continue;
     rmSync(join(dir, name), { force: true });
     removed.push(name);
   }
@@ -136,15 +152,30 @@ const SPECIAL_FILE_SYSTEMS = new Map<number, string>([
  * for a byte (a full disk fails now, not at the first checkpoint). Each folder
  * is made one at a time, so a file system that refuses every mkdir fails at once instead of
  * spinning (Node's recursive mkdir loops forever on /proc). Stale temporary files are removed.
- * `flag` names the setting in errors.
+ * `flag` names the setting in errors. Returns the folders it made, outermost first.
  */
-export function prepareOutputFolder(dir: string, flag: string): void {
+export function prepareOutputFolder(dir: string, flag: string): string[] {
   const target = resolve(dir);
   const missing: string[] = [];
   let existing = target;
-  while (!existsSync(existing)) {
+  // lstat, not exists: a dangling symbolic link is there, though it leads nowhere.
+  while (!isThere(existing)) {
     missing.unshift(existing);
     existing = dirname(existing);
+  }
+  try {
+    statSync(existing);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ELOOP")
+      throw new Error(
+        `${flag} ${dir}: ${existing} is a symbolic link that loops back on itself; name a folder`,
+      );
+    if (code === "ENOENT")
+      throw new Error(
+        `${flag} ${dir}: ${existing} is a symbolic link to ${readlinkSync(existing)}, which does not exist; make that folder or name another`,
+      );
+    throw new Error(`${flag} ${dir}: cannot look at ${existing} (${reason(e)})`);
   }
   const special = SPECIAL_FILE_SYSTEMS.get(statfsSync(existing).type);
   if (special !== undefined) {
@@ -168,6 +199,53 @@ export function prepareOutputFolder(dir: string, flag: string): void {
     throw new Error(`${flag} ${dir}: the folder is not writable (${reason(e)})`);
   }
   removeStaleTemporaries(target);
+  return missing;
+}
+
+/** Remove the folders of `made` (outermost first) that are still empty, innermost first. */
+export function removeEmptyFolders(made: readonly string[]): void {
+  for (const folder of [...made].reverse()) {
+    try {
+      rmdirSync(folder);
+    } catch {
+      return; // not empty (or gone): it and the folders above it stay
+    }
+  }
+}
+
+/**
+ * Check, before any work, that the run can put each of `names` into `dir`: what is there already
+ * under that name (or this process's temporary for it) must be a regular file that a rename can
+ * replace (a symbolic link is replaced itself). A folder, a FIFO or an immutable file would
+ * otherwise be found only when the file is written, after an epoch's work.
+ */
+export function checkOutputNames(dir: string, names: readonly string[], flag: string): void {
+  for (const name of names) {
+    for (const path of [join(dir, name), `${join(dir, name)}.tmp-${process.pid}`]) {
+      let stats: Stats;
+      try {
+        stats = lstatSync(path);
+      } catch {
+        continue; // not there: nothing in the way
+      }
+      if (stats.isSymbolicLink()) continue;
+      if (!stats.isFile())
+        throw new Error(
+          `${flag} ${dir}: ${path} is ${kindOf(stats)}, where the run writes a file; move it away`,
+        );
+      try {
+        closeSync(openSync(path, "r+"));
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        // Read-only permissions do not stop a rename in a writable folder; the immutable and
+        // append-only attributes (EPERM) and a read-only mount (EROFS) do.
+        if (code === "EPERM" || code === "EROFS")
+          throw new Error(
+            `${flag} ${dir}: ${path} cannot be replaced (${code}: immutable, append-only or on a read-only mount); move it away or choose another folder`,
+          );
+      }
+    }
+  }
 }
 
 /**
@@ -175,6 +253,22 @@ export function prepareOutputFolder(dir: string, flag: string): void {
  * end) before reading. The size comes from fstat and bounds the read; `maxBytes` bounds the size.
  */
 export function readRegularFile(path: string, options: { maxBytes?: number; what?: string } = {}): Buffer {
+  return withRegularFile(path, options, (source) => {
+    const bytes = Buffer.allocUnsafe(source.size);
+    source.read(bytes, 0);
+    return bytes;
+  });
+}
+
+/**
+ * Open a regular file (refusing anything else, and a size over `maxBytes`, before reading) and
+ * hand `use` a ByteSource over it, which reads any range of any size, in pieces; closed afterwards.
+ */
+export function withRegularFile<T>(
+  path: string,
+  options: { maxBytes?: number; what?: string },
+  use: (source: ByteSource) => T,
+): T {
   const what = options.what ?? "file";
   if (!existsSync(path)) throw new Error(`${path}: ${what} not found`);
   let fd: number;
@@ -191,26 +285,53 @@ export function readRegularFile(path: string, options: { maxBytes?: number; what
     const max = options.maxBytes ?? Number.MAX_SAFE_INTEGER;
     if (stats.size > max)
       throw new Error(`${path}: ${stats.size} bytes, more than the ${max} a ${what} may have`);
-    const bytes = Buffer.allocUnsafe(stats.size);
-    let at = 0;
-    while (at < bytes.length) {
-      const n = readSync(fd, bytes, at, bytes.length - at, at);
-      if (n === 0)
-        throw new Error(`${path}: the file shrank while being read (${at} of ${bytes.length} bytes)`);
-      at += n;
-    }
-    return bytes;
+    return use({
+      size: stats.size,
+      read: (into, position) => readFully(fd, into, position, path),
+    });
   } finally {
     closeSync(fd);
   }
 }
 
-/** What an open file that is not a regular file is: open(2) refuses a socket (ENXIO), so one of four. */
+/** Fill `into` from `position` on, IO_CHUNK bytes at a time. */
+function readFully(fd: number, into: Uint8Array, position: number, path: string): void {
+  let at = 0;
+  while (at < into.length) {
+    const n = readSync(fd, into, at, Math.min(IO_CHUNK, into.length - at), position + at);
+    if (n === 0)
+      throw new Error(
+        `${path}: the file shrank while being read (it ended at byte ${position + at}, ${into.length - at} bytes short)`,
+      );
+    at += n;
+  }
+}
+
+/** What a file that is not a regular file is, in words. */
 function kindOf(stats: Stats): string {
   if (stats.isDirectory()) return "a folder";
   if (stats.isFIFO()) return "a named pipe (FIFO)";
   if (stats.isCharacterDevice()) return "a character device";
+  if (stats.isSocket()) return "a socket";
   return "a block device";
+}
+
+/** Whether there is an entry at `path`, even a symbolic link that leads nowhere. */
+function isThere(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isRegularFile(path: string): boolean {
+  try {
+    return lstatSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 function reason(e: unknown): string {

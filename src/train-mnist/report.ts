@@ -109,15 +109,50 @@ export function interestingLossRange(stepLosses: number[], epochLosses: number[]
   if (finite.length === 0 || averages.length === 0) {
     throw new Error("interestingLossRange: needs at least one finite step loss and one finite epoch loss");
   }
-  const low = Math.min(...finite, ...averages);
-  const high = Math.max(...averages);
+  // Loops, not Math.min(...values): a spread of a million steps' losses overflows the call stack.
+  let low = Number.POSITIVE_INFINITY;
+  for (const v of finite) low = Math.min(low, v);
+  for (const v of averages) low = Math.min(low, v);
+  let high = Number.NEGATIVE_INFINITY;
+  for (const v of averages) high = Math.max(high, v);
   return [Math.floor(low - 0.05 * (high - low)), Math.ceil(high + 0.25 * (high - low) + 0.05 * high)];
+}
+
+/** Most points a line of the loss plot is drawn with: about two per pixel column of the picture. */
+export const MAX_LINE_POINTS = 2000;
+
+/**
+ * At most `maxPoints` points of a line that look like all of it: the points in order, cut into
+ * buckets of consecutive points, and from each bucket its lowest and its highest (in their own
+ * order), so every spike stays visible. Fewer points than that are kept as they are. (A run of
+ * millions of steps would otherwise hand the chart library millions of points.)
+ */
+export function downsample(series: LossSeries, maxPoints = MAX_LINE_POINTS): LossSeries {
+  const { x, y } = series;
+  if (x.length <= maxPoints) return series;
+  const buckets = Math.floor(maxPoints / 2);
+  const out: LossSeries = { name: series.name, x: [], y: [] };
+  for (let b = 0; b < buckets; b++) {
+    const start = Math.floor((b * x.length) / buckets);
+    const end = Math.floor(((b + 1) * x.length) / buckets);
+    let low = start;
+    let high = start;
+    for (let i = start + 1; i < end; i++) {
+      if (y[i] < y[low]) low = i;
+      if (y[i] > y[high]) high = i;
+    }
+    for (const i of low === high ? [low] : [Math.min(low, high), Math.max(low, high)]) {
+      out.x.push(x[i]);
+      out.y.push(y[i]);
+    }
+  }
+  return out;
 }
 
 /**
  * A line chart of one or more series (say train and test loss per epoch) with axes, ticks and a
- * legend. Points that are not finite (a diverged loss) are left out of the line. Async because
- * Vega renders asynchronously.
+ * legend; a long series is downsampled to what the picture can show. Points that are not finite
+ * (a diverged loss) are left out of the line. Async because Vega renders asynchronously.
  */
 export async function writeLossPlot(
   path: string,
@@ -127,7 +162,8 @@ export async function writeLossPlot(
   const values = series.flatMap(({ name, x, y }) => {
     if (x.length !== y.length)
       throw new Error(`writeLossPlot: series "${name}" has ${x.length} x but ${y.length} y`);
-    return x.map((xi, i) => ({ series: name, x: xi, y: y[i] }));
+    const shown = downsample({ name, x, y });
+    return shown.x.map((xi, i) => ({ series: name, x: xi, y: shown.y[i] }));
   });
   await writeChart(path, {
     title: options.title,
@@ -153,6 +189,8 @@ export interface LatentPlotOptions {
   title: string;
   /** How the points were embedded: names the axes ("t-SNE 1", "UMAP 2"). */
   method: LatentMapMethod;
+  /** The axes' titles, when the points are not an embedding (a 2-D latent space's own means). */
+  axes?: [string, string];
 }
 
 /** The method's name as the axes show it (a function, not a module constant: see fontFiles). */
@@ -181,13 +219,13 @@ export async function writeLatentPlot(
       x: {
         field: "x",
         type: "quantitative",
-        title: `${methodName(options.method)} 1`,
+        title: options.axes?.[0] ?? `${methodName(options.method)} 1`,
         scale: { zero: false },
       },
       y: {
         field: "y",
         type: "quantitative",
-        title: `${methodName(options.method)} 2`,
+        title: options.axes?.[1] ?? `${methodName(options.method)} 2`,
         scale: { zero: false },
       },
       color: {
@@ -195,6 +233,39 @@ export async function writeLatentPlot(
         type: "nominal",
         title: "digit",
         // Fix the domain so a digit keeps its colour even when a subset lacks some digits.
+        scale: { domain: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], scheme: "category10" },
+      },
+    },
+  });
+}
+
+/**
+ * A one-dimensional latent space as what it is: each test image's latent mean as a tick on a line,
+ * one line per digit, coloured by digit (a map to 2-D would invent a dimension).
+ */
+export async function writeStripPlot(
+  path: string,
+  values: Float32Array | Float64Array,
+  labels: Uint8Array,
+  options: { title: string; xTitle: string },
+): Promise<void> {
+  if (values.length !== labels.length) {
+    throw new Error(`writeStripPlot: ${values.length} values but ${labels.length} labels`);
+  }
+  await writeChart(path, {
+    title: options.title,
+    width: 480,
+    height: 320,
+    data: { values: Array.from(labels, (digit, i) => ({ z: values[i], digit })) },
+    // Opaque: ticks overlap only within their digit's own strip, in one colour.
+    mark: { type: "tick", opacity: 1 },
+    encoding: {
+      x: { field: "z", type: "quantitative", title: options.xTitle, scale: { zero: false } },
+      y: { field: "digit", type: "nominal", title: "digit", sort: "ascending" },
+      color: {
+        field: "digit",
+        type: "nominal",
+        legend: null,
         scale: { domain: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], scheme: "category10" },
       },
     },

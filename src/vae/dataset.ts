@@ -9,6 +9,7 @@
  * 0x00000801 (unsigned bytes, 1 dim: count).
  */
 import type { Generator } from "../autograd/random.ts";
+import { crc32 } from "../nn/crc32.ts";
 
 /** An IDX file's shape and its payload (a view into the bytes it was parsed from, not a copy). */
 export interface IdxArray {
@@ -113,6 +114,37 @@ export function datasetFromIdx(
   const scaled = new Float32Array(pixels.length);
   for (let i = 0; i < pixels.length; i++) scaled[i] = pixels[i] / 255;
   return { images: scaled, labels: labels.data.slice(0, count), count, rows, cols };
+}
+
+/** What identifies a data set for a checkpoint: its size and a checksum of its images and labels. */
+export interface SplitFingerprint {
+  count: number;
+  rows: number;
+  cols: number;
+  /** CRC-32 of the images (as the float32 pixels the model sees) and then the labels. */
+  crc32: string;
+}
+
+/** The training and test sets of a run. */
+export interface DataFingerprint {
+  train: SplitFingerprint;
+  test: SplitFingerprint;
+}
+
+export function fingerprintOf(ds: Dataset): SplitFingerprint {
+  const { images, labels } = ds;
+  const pixels = new Uint8Array(images.buffer, images.byteOffset, images.byteLength);
+  return { count: ds.count, rows: ds.rows, cols: ds.cols, crc32: crc32([pixels, labels]) };
+}
+
+/** How `now` differs from `then`, in words ("60000 images then, 50000 now"), or null when it does not. */
+export function fingerprintDifference(then: SplitFingerprint, now: SplitFingerprint): string | null {
+  if (then.count !== now.count) return `${then.count} images then, ${now.count} now`;
+  if (then.rows !== now.rows || then.cols !== now.cols)
+    return `images of ${then.rows}×${then.cols} then, ${now.rows}×${now.cols} now`;
+  if (then.crc32 !== now.crc32)
+    return `as many images of the same size, but other pixels or labels (CRC-32 ${then.crc32} then, ${now.crc32} now)`;
+  return null;
 }
 
 /**

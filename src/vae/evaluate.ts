@@ -36,13 +36,19 @@ function range(start: number, end: number): Int32Array {
   return Int32Array.from({ length: end - start }, (_, i) => start + i);
 }
 
+/** Called after every batch and awaited: a page pauses here, a program stops by throwing. */
+export type OnBatch = () => void | Promise<void>;
+
 /** Average −ELBO per image over all images of `data`. */
 export async function evaluateElbo(
   model: BernoulliVAE,
   data: Dataset,
-  options: { batchSize?: number; generator: Generator },
+  options: { batchSize?: number; generator: Generator; onBatch?: OnBatch },
 ): Promise<ElboEvaluation> {
   const batchSize = options.batchSize ?? 1000;
+  // A batch of 0 would never advance: the loop would run for ever.
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1)
+    throw new Error(`evaluateElbo: batchSize must be a positive integer, got ${batchSize}`);
   const pixels = data.rows * data.cols;
   let loss = 0;
   let bce = 0;
@@ -58,6 +64,7 @@ export async function evaluateElbo(
     loss += values[0][0];
     bce += values[1][0];
     kl += values[2][0];
+    await options.onBatch?.();
   }
   return { loss: loss / data.count, bce: bce / data.count, kl: kl / data.count, images: data.count };
 }
@@ -69,9 +76,17 @@ export async function evaluateElbo(
 export async function evaluateIwae(
   model: BernoulliVAE,
   data: Dataset,
-  options: { k: number; images: number; generator: Generator; rowsPerBatch?: number },
+  options: { k: number; images: number; generator: Generator; rowsPerBatch?: number; onBatch?: OnBatch },
 ): Promise<IwaeEvaluation> {
   const { k } = options;
+  for (const [name, value] of Object.entries({
+    k,
+    images: options.images,
+    rowsPerBatch: options.rowsPerBatch ?? 1,
+  })) {
+    if (!Number.isSafeInteger(value) || value < 1)
+      throw new Error(`evaluateIwae: ${name} must be a positive integer, got ${value}`);
+  }
   const n = Math.min(options.images, data.count);
   const pixels = data.rows * data.cols;
   const chunk = Math.max(1, Math.floor((options.rowsPerBatch ?? 5000) / k));
@@ -97,7 +112,8 @@ export async function evaluateIwae(
       const logW = logPxGivenZ.add(logPzOverQz).reshape([count, k]);
       return [logW.logsumexp(1).sub(Math.log(k))] as const;
     });
-    estimates.push(...logPx);
+    for (const v of logPx) estimates.push(v);
+    await options.onBatch?.();
   }
   const mean = estimates.reduce((s, v) => s + v, 0) / estimates.length;
   const variance = estimates.reduce((s, v) => s + (v - mean) ** 2, 0) / Math.max(1, estimates.length - 1);

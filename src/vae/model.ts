@@ -39,6 +39,11 @@ export class BernoulliVAE extends Module {
     options: { generator?: Generator; dtype?: DType } = {},
   ) {
     super();
+    for (const field of ["inputDim", "latentDim", "encUnits", "decUnits"] as const) {
+      const n = config?.[field];
+      if (!Number.isSafeInteger(n) || n < 1)
+        throw new Error(`BernoulliVAE: config.${field} must be a positive integer, got ${n}`);
+    }
     const { inputDim, latentDim, encUnits, decUnits } = config;
     this.fc1 = this.registerModule("fc1", new Linear(inputDim, encUnits, options));
     this.fcMu = this.registerModule("fcMu", new Linear(encUnits, latentDim, options));

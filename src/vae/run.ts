@@ -18,14 +18,21 @@ import type { TypedArray } from "../kernels/backend.ts";
 import { formatShape, sameShape } from "../kernels/shape.ts";
 import { Adam } from "../nn/optim/adam.ts";
 import type { OptimizerState } from "../nn/optim/optimizer.ts";
+import { joinParts } from "../nn/safetensors.ts";
 import {
   type Checkpoint,
   disposeCheckpoint,
-  encodeCheckpoint,
+  encodeCheckpointParts,
   type TrainingConfig,
 } from "./checkpoint-format.ts";
-import { type Dataset, gatherImages } from "./dataset.ts";
-import { type ElboEvaluation, evaluateElbo, evaluateIwae, type IwaeEvaluation } from "./evaluate.ts";
+import { type DataFingerprint, type Dataset, gatherImages } from "./dataset.ts";
+import {
+  type ElboEvaluation,
+  evaluateElbo,
+  evaluateIwae,
+  type IwaeEvaluation,
+  type OnBatch,
+} from "./evaluate.ts";
 import { BernoulliVAE, type VaeConfig } from "./model.ts";
 import { type EpochResult, type Inspect, type StepReport, stepOf, trainEpoch } from "./train.ts";
 
@@ -38,13 +45,20 @@ export interface Run {
   readonly generator: Generator;
   /** One entry per completed epoch. */
   readonly history: EpochResult[];
+  /** The data it trains and is tested on, saved in its checkpoints so a resumed run can check it. */
+  readonly data?: DataFingerprint;
 }
 
 /**
  * A fresh run, or, given a checkpoint, the run it saved (its tensors are copied in and then freed,
- * so the checkpoint must not be used afterwards).
+ * so the checkpoint must not be used afterwards). `data` is what its checkpoints record of the data.
  */
-export function startRun(config: VaeConfig, training: TrainingConfig, from?: Checkpoint): Run {
+export function startRun(
+  config: VaeConfig,
+  training: TrainingConfig,
+  from?: Checkpoint,
+  data?: DataFingerprint,
+): Run {
   const generator = new Generator(training.seed);
   const model = new BernoulliVAE(config, { generator });
   const optimizer = new Adam(model.parameters(), { lr: training.lr });
@@ -64,9 +78,9 @@ export function startRun(config: VaeConfig, training: TrainingConfig, from?: Che
       disposeCheckpoint(from);
     }
     generator.setState(from.generator);
-    history.push(...from.history);
+    for (const epoch of from.history) history.push(epoch);
   }
-  return { config, training, model, optimizer, generator, history };
+  return { config, training, model, optimizer, generator, history, ...(data === undefined ? {} : { data }) };
 }
 
 /** Every optimizer buffer present, with the exact shape of its parameter (a transposed one would load). */
@@ -109,6 +123,8 @@ export interface TrainOptions {
    * without building a graph every step. Off by default, so that a page can look inside each step.
    */
   compiled?: boolean;
+  /** What to suggest when training diverges at a step: see trainEpoch. */
+  hint?: (epoch: number, step: number) => string;
 }
 
 /** Train from the epoch after the last completed one up to `training.epochs`. */
@@ -125,14 +141,23 @@ export async function trainRun(run: Run, train: Dataset, options: TrainOptions =
       inspect: options.inspect,
       readEvery: options.readEvery,
       step,
+      hint: options.hint && ((step) => options.hint?.(epoch, step) ?? ""),
     });
     run.history.push(result);
     await options.onEpoch?.(result);
   }
 }
 
-/** The run as a checkpoint's bytes. The copies of the weights and optimizer state are freed here. */
+/** The run as a checkpoint's bytes, in one array (see checkpointParts). */
 export async function checkpointBytes(run: Run): Promise<Uint8Array> {
+  return joinParts(await checkpointParts(run));
+}
+
+/**
+ * The run as a checkpoint's parts, to be written one after another (a large model's checkpoint
+ * does not fit one array). The copies of the weights and optimizer state are freed here.
+ */
+export async function checkpointParts(run: Run): Promise<Uint8Array[]> {
   const checkpoint: Checkpoint = {
     model: run.config,
     training: run.training,
@@ -141,9 +166,10 @@ export async function checkpointBytes(run: Run): Promise<Uint8Array> {
     optimizer: run.optimizer.stateDict(),
     generator: run.generator.getState(),
     history: run.history,
+    ...(run.data === undefined ? {} : { data: run.data }),
   };
   try {
-    return await encodeCheckpoint(checkpoint);
+    return await encodeCheckpointParts(checkpoint);
   } finally {
     disposeCheckpoint(checkpoint);
   }
@@ -173,14 +199,16 @@ export interface Evaluation {
 export async function evaluateRun(
   run: Run,
   test: Dataset,
-  options: { iwK: number; iwImages: number; generator: Generator },
+  options: { iwK: number; iwImages: number; generator: Generator; onBatch?: OnBatch },
 ): Promise<Evaluation> {
   const start = performance.now();
-  const elbo = await evaluateElbo(run.model, test, { generator: options.generator });
+  const { generator, onBatch } = options;
+  const elbo = await evaluateElbo(run.model, test, { generator, onBatch });
   const iwae = await evaluateIwae(run.model, test, {
     k: options.iwK,
     images: options.iwImages,
-    generator: options.generator,
+    generator,
+    onBatch,
   });
   return { elbo, iwae, seconds: (performance.now() - start) / 1000 };
 }

@@ -41,9 +41,11 @@ export class TrainingDiverged extends Error {
     readonly epoch: number,
     readonly step: number,
     readonly steps: number,
+    /** What to try (default: a smaller --lr; on resume, where --lr cannot change, something else). */
+    readonly hint = "try a smaller --lr",
   ) {
     super(
-      `training stopped: ${what} at epoch ${epoch}, step ${step}/${steps} (try a smaller --lr); no checkpoint was written for this epoch`,
+      `training stopped: ${what} at epoch ${epoch}, step ${step}/${steps} (${hint}); no checkpoint was written for this epoch`,
     );
   }
 }
@@ -135,6 +137,8 @@ export async function trainEpoch(
     readEvery?: number;
     /** The step to run on each batch: stepOf's by default, or the same compiled (src/compile). */
     step?: Step;
+    /** What the error suggests when training diverges at `step` (default: a smaller --lr). */
+    hint?: (step: number) => string;
   },
 ): Promise<EpochResult> {
   const readEvery = options.readEvery ?? 1;
@@ -149,7 +153,8 @@ export async function trainEpoch(
   let totalKl = 0;
   let seen = 0;
   const stepLosses: number[] = [];
-  const images = new Float32Array(options.batchSize * data.rows * data.cols);
+  // No batch is larger than the data set: --batch-size 100000000 needs no buffer of that many images.
+  const images = new Float32Array(Math.min(options.batchSize, data.count) * data.rows * data.cols);
   /** Steps run but not yet read: their number, batch size, and the tensors trainStep returned. */
   let pending: { step: number; count: number; terms: Tensor[] }[] = [];
 
@@ -162,7 +167,8 @@ export async function trainEpoch(
       const values = await Promise.all(steps.map(({ terms }) => Promise.all(terms.map((t) => t.data()))));
       for (const [i, { step, count }] of steps.entries()) {
         const [[loss], [bce], [kl], [probe], ...inspected] = values[i];
-        const stop = (what: string) => new TrainingDiverged(what, options.epoch, step, batches.length);
+        const hint = options.hint?.(step) ?? "try a smaller --lr";
+        const stop = (what: string) => new TrainingDiverged(what, options.epoch, step, batches.length, hint);
         if (!Number.isFinite(loss)) throw stop(`the loss became ${loss}`);
         if (!Number.isFinite(probe)) {
           const found = await firstNonFinite(model, optimizer);

@@ -76,7 +76,7 @@ describe("printing tensors", () => {
     const disposed = tensor([1, 2]);
     disposed.dispose();
     expect(String(disposed)).toMatch(
-      /^tensor\(<values not readable: cpu backend: storage used after dispose\(\)>, shape=\[2\]/,
+      /^tensor\(<values not readable: dataSync: the float32 \[2\] tensor \(a leaf\) was used after dispose\(\) or releaseGraph\(\) freed it; compute it again>, shape=\[2\]/,
     );
   });
 });

@@ -86,6 +86,19 @@ describe("Generator", () => {
     expect(z).toBe(Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2));
   });
 
+  it("setState refuses a pending normal Box–Muller cannot give (a damaged 1e308 diverged the first step)", () => {
+    const largest = Math.sqrt(-2 * Math.log(2 ** -53));
+    const s: [number, number, number, number] = [1, 2, 3, 4];
+    for (const spareNormal of [1e308, -9, largest * (1 + 1e-15)]) {
+      expect(() => new Generator().setState({ s, spareNormal }), String(spareNormal)).toThrow(
+        /spareNormal is beyond the ±8\.572 that Box–Muller can give/,
+      );
+    }
+    for (const spareNormal of [largest, -largest, 0, -8.5]) {
+      expect(new Generator().setState({ s, spareNormal }).normal()).toBe(spareNormal);
+    }
+  });
+
   it("permutation(n) holds each of 0..n-1 exactly once, and shuffles", () => {
     const g = new Generator(8);
     for (const n of [0, 1, 2, 7, 100]) {
@@ -259,12 +272,12 @@ describe("checkGeneratorState", () => {
     expect(() => new Generator(0).setState(state as never)).toThrow(message);
   });
 
-  it("accepts the extremes a state can hold: words 0 and 2^32 − 1 with one non-zero, any finite spare", () => {
+  it("accepts the extremes a state can hold: words 0 and 2^32 − 1 with one non-zero, a spare up to Box–Muller's largest", () => {
     for (const state of [
       good,
       { s: [0xffffffff, 0, 0, 0], spareNormal: null },
       { s: [0, 0, 0, 1], spareNormal: -0 },
-      { s: [5, 6, 7, 8], spareNormal: -1e300 },
+      { s: [5, 6, 7, 8], spareNormal: -Math.sqrt(-2 * Math.log(2 ** -53)) },
     ]) {
       expect(() => checkGeneratorState(state)).not.toThrow();
     }

@@ -65,3 +65,24 @@ describe("scopes", () => {
     expect(getBackend().memory().buffers).toBe(before);
   });
 });
+
+describe("scoped", () => {
+  it("hands any number of kept tensors to the enclosing scope (no spread into push, which overflows the stack)", () => {
+    const many = 300_000;
+    let inner: Tensor[] = [];
+    const outer = scoped(
+      () => {
+        inner = scoped(
+          () => Array.from({ length: many }, () => tensor([1])),
+          (r) => r,
+        );
+        return inner.length;
+      },
+      () => [inner[0]],
+    );
+    expect(outer).toBe(many);
+    // The outer scope received them all: it freed every one but the one it kept.
+    expect(inner[0].dataSync()).toEqual(new Float32Array([1]));
+    expect(() => inner[many - 1].dataSync()).toThrow(/used after dispose/);
+  });
+});

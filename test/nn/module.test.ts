@@ -115,3 +115,23 @@ describe("Module", () => {
     );
   });
 });
+
+describe("Module with many parameters", () => {
+  it("lists a child's 300,000 parameters (no spread into push, which overflows the stack)", () => {
+    class Many extends Module {
+      constructor(n: number) {
+        super();
+        for (let i = 0; i < n; i++) this.registerParameter(`p${i}`, tensor([i]));
+      }
+    }
+    class Parent extends Module {
+      constructor() {
+        super();
+        this.registerModule("child", new Many(300_000));
+      }
+    }
+    const named = new Parent().namedParameters();
+    expect(named).toHaveLength(300_000);
+    expect(named[299_999][0]).toBe("child.p299999");
+  });
+});

@@ -13,6 +13,8 @@ import {
   checksumOf,
   decodeSafetensors,
   encodeSafetensors,
+  encodeSafetensorsParts,
+  MAX_HEADER_BYTES,
   parseSafetensors,
 } from "../../src/nn/safetensors.ts";
 import { tempDir } from "../fixtures/temp-dir.ts";
@@ -144,6 +146,103 @@ describe("encodeSafetensors", () => {
     await expect(encodeSafetensors({ t }, {}, { finiteOnly: true })).rejects.toThrow(
       "safetensors: tensor t holds NaN at index 1; only finite values may be saved",
     );
+  });
+});
+
+describe("encodeSafetensors refuses what its reader would refuse, naming it", () => {
+  const t = () => tensor([1, 2]);
+
+  it("a tensor called __metadata__ (the reader takes it for the metadata)", async () => {
+    await expect(encodeSafetensors({ __metadata__: t() })).rejects.toThrow(
+      'safetensors: a tensor cannot be called "__metadata__", the format\'s metadata entry',
+    );
+  });
+
+  it("a metadata key of the checksum's own, with or without a checksum asked for", async () => {
+    for (const key of ["crc32", "file_crc32"]) {
+      for (const checksum of [false, true]) {
+        await expect(encodeSafetensors({ w: t() }, { [key]: "00000000" }, { checksum }), key).rejects.toThrow(
+          `safetensors: metadata key "${key}" is the checksum's own; choose another key`,
+        );
+      }
+    }
+  });
+
+  it("a metadata value that is not a string (JavaScript callers have no types to stop them)", async () => {
+    for (const value of [5, null, { a: 1 }, undefined]) {
+      await expect(
+        encodeSafetensors({ w: t() }, { n: value } as unknown as Record<string, string>),
+        String(value),
+      ).rejects.toThrow(
+        /^safetensors: metadata "n" is (a number|null|a object|a undefined); every value must be a string$/,
+      );
+    }
+  });
+
+  it("a name or value UTF-8 cannot carry (a lone surrogate would come back as U+FFFD, another name)", async () => {
+    await expect(encodeSafetensors({ "w\uD800": t() })).rejects.toThrow(
+      'safetensors: tensor name "w\\ud800" holds a lone UTF-16 surrogate, which UTF-8 cannot carry',
+    );
+    await expect(encodeSafetensors({ w: t() }, { note: "x\uDC00" })).rejects.toThrow(
+      'safetensors: metadata "note" holds a lone UTF-16 surrogate',
+    );
+    // A surrogate pair is one character, carried whole.
+    const bytes = await encodeSafetensors({ "w\uD83D\uDE00": t() }, { note: "\uD83D\uDE00" });
+    const back = parseSafetensors(bytes, FILE);
+    expect(Object.keys(back.entries)).toEqual(["w\uD83D\uDE00"]);
+    expect(back.metadata.note).toBe("\uD83D\uDE00");
+  });
+
+  it("a header over the reader's 100 MB, and a value that is not a tensor", async () => {
+    await expect(encodeSafetensors({ w: t() }, { big: "x".repeat(MAX_HEADER_BYTES) })).rejects.toThrow(
+      /^safetensors: the header would be \d+ bytes, over the 100000000 a reader accepts$/,
+    );
+    await expect(
+      encodeSafetensors({ w: [1, 2] } as unknown as Record<string, ReturnType<typeof tensor>>),
+    ).rejects.toThrow("safetensors: w is an array, not a Tensor");
+  });
+});
+
+describe("the checksum (file_crc32)", () => {
+  it("covers every byte of the file, the length field, the header's padding and its layout, but not its own value", async () => {
+    const parts = await encodeSafetensorsParts(
+      { a: tensor([1, 2]), b: tensor([3, 4]) },
+      { note: "n" },
+      { checksum: true },
+    );
+    const bytes = Uint8Array.from(Buffer.concat(parts));
+    expect(parseSafetensors(bytes, FILE).metadata.note).toBe("n");
+    const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    const text = new TextDecoder().decode(bytes.subarray(8, 8 + headerLength));
+    const value = 8 + text.indexOf('"file_crc32":"') + 14;
+    for (let at = 0; at < bytes.length; at++) {
+      const flipped = Uint8Array.from(bytes);
+      flipped[at] ^= 0x01;
+      // A flip inside the value itself is a different stored checksum: refused as well. Only a
+      // flip in the key's own name reads (a file without a checksum, which a checkpoint refuses).
+      let read: ReturnType<typeof parseSafetensors> | undefined;
+      try {
+        read = parseSafetensors(flipped, FILE);
+      } catch (e) {
+        expect((e as Error).message, `byte ${at}`).toMatch(/^runs\/x\/w\.safetensors: /);
+      }
+      if (read !== undefined) {
+        expect(read.metadata.file_crc32, `byte ${at}`).toBeUndefined();
+        expect(at).toBeGreaterThanOrEqual(value - 14);
+      }
+    }
+    // The value is the CRC-32 of everything else: the same bytes with the value left out.
+    const stored = text.slice(value - 8, value);
+    expect(crc32([bytes.subarray(0, value), bytes.subarray(value + 8)])).toBe(stored);
+    // Two same-shaped tensors' offsets swapped: a valid layout, the same metadata and data.
+    const swapped = text
+      .replace('"data_offsets":[0,8]', "#")
+      .replace('"data_offsets":[8,16]', '"data_offsets":[0,8]')
+      .replace("#", '"data_offsets":[8,16]');
+    expect(swapped).not.toBe(text);
+    const edited = Uint8Array.from(bytes);
+    edited.set(new TextEncoder().encode(swapped), 8);
+    expect(() => parseSafetensors(edited, FILE)).toThrow(refused(`checksum`));
   });
 });
 

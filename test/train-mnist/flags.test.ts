@@ -79,7 +79,6 @@ describe("the flags", () => {
       "9",
       "--latent-map",
       "umap",
-      "--allow-non-finite",
     );
     expect(flags).toEqual({
       epochs: 3,
@@ -96,10 +95,27 @@ describe("the flags", () => {
       iwK: 5,
       iwImages: 9,
       latentMap: "umap",
-      allowNonFinite: true,
     });
     expect(source("epochs")).toBe("cli");
     expect(source("batchSize")).toBe("cli");
+    expect(parse("--eval-only", "c.safetensors", "--allow-non-finite").flags.allowNonFinite).toBe(true);
+  });
+
+  it("refuse an empty path for every path flag, naming it", () => {
+    for (const flag of ["--data", "--out", "--resume", "--eval-only"]) {
+      expect(refusal(flag, ""), flag).toContain(`${flag} must name a file or folder, got an empty path`);
+    }
+    // A name of spaces is a name.
+    expect(parse("--out", " ").flags.out).toBe(" ");
+  });
+
+  it("refuse a flag that the mode would ignore: --epochs with --eval-only, --allow-non-finite without it", () => {
+    expect(refusal("--eval-only", "c", "--epochs", "9")).toContain(
+      "--epochs does not apply to --eval-only, which trains nothing",
+    );
+    for (const argv of [["--allow-non-finite"], ["--resume", "c", "--allow-non-finite"]]) {
+      expect(refusal(...argv), argv.join(" ")).toContain("--allow-non-finite applies only to --eval-only");
+    }
   });
 
   it("take 1 as the smallest positive integer, and refuse what is not one, naming the flag and the value", () => {
@@ -192,14 +208,16 @@ describe("the settings of a run", () => {
     limit: 500,
     dataDir: null,
   };
-  const checkpoint = (training: Partial<TrainingConfig> = {}) =>
+  const checkpoint = (training: Partial<TrainingConfig> = {}, epoch = 1) =>
     ({
       model: { inputDim: 784, latentDim: 3, encUnits: 20, decUnits: 20 },
       training: { ...saved, ...training },
+      epoch,
     }) as Checkpoint;
   const settings = (resumed: Checkpoint | undefined, ...argv: string[]) => {
     const { flags, source } = parse(...argv);
-    return settingsOf(flags, source, resumed, resumed === undefined ? undefined : "ck.safetensors");
+    const path = flags.evalOnly ?? (resumed === undefined ? undefined : "ck.safetensors");
+    return settingsOf(flags, source, resumed, path);
   };
 
   it("of a new run come from the flags, the data folder stored absolute", () => {
@@ -232,6 +250,27 @@ describe("the settings of a run", () => {
         `${flag} cannot be changed when continuing from ck.safetensors: the checkpoint fixes it`,
       );
     }
+  });
+
+  it("of a continued run refuse to continue to where it already is: nothing would be trained", () => {
+    for (const epochs of ["2", "1"]) {
+      expect(() => settings(checkpoint({}, 2), "--epochs", epochs), epochs).toThrow(
+        `--epochs ${epochs}: ck.safetensors has already trained 2 epochs, so there is nothing to train; ask for more than 2, or evaluate it with --eval-only`,
+      );
+    }
+    // Without --epochs, the checkpoint's own target, already reached.
+    expect(() => settings(checkpoint({ epochs: 2 }, 2))).toThrow(
+      "ck.safetensors has trained all of its 2 epochs: pass --epochs above 2 to train more, or evaluate it with --eval-only",
+    );
+    expect(settings(checkpoint({}, 2), "--epochs", "3").training.epochs).toBe(3);
+    // Evaluating a finished run is what --eval-only is for.
+    expect(settings(checkpoint({ epochs: 2 }, 2), "--eval-only", "ck.safetensors").training.epochs).toBe(2);
+  });
+
+  it("of an evaluated checkpoint say so when a flag would change what it fixes", () => {
+    expect(() => settings(checkpoint(), "--eval-only", "ev.safetensors", "--seed", "3")).toThrow(
+      "--seed cannot be changed when evaluating ev.safetensors: the checkpoint fixes it",
+    );
   });
 
   it("accept --data naming the checkpoint's folder another way, and no other folder", () => {

@@ -111,7 +111,9 @@ describe("the report's pictures", () => {
     "umap",
   ] as const)("with %s: the latent map of the test images' mean codes by that method, and the loss curve of the history", async (method) => {
     const test = tinyDataset(20, 2, 2, 2);
-    const run = startRun(tinyConfig, tinyTraining({ epochs: 2, batchSize: 4 }));
+    // Three latent dimensions: one or two are drawn as they are, without a map.
+    const config = { ...tinyConfig, latentDim: 3 };
+    const run = startRun(config, tinyTraining({ epochs: 2, batchSize: 4 }));
     await trainRun(run, tinyDataset(8));
     // tsne is the default: asked for by leaving the option out.
     await writePictures(dir, run, test, new Generator(3), method === "tsne" ? {} : { latentMap: method });
@@ -121,7 +123,7 @@ describe("the report's pictures", () => {
     // The same generator, fresh, draws the same numbers: the pictures' values, then the map's.
     const generator = new Generator(3);
     const values = await pictureValues(run, test, generator);
-    const embedding = await embed2d(values.means, test.count, tinyConfig.latentDim, generator, { method });
+    const embedding = await embed2d(values.means, test.count, config.latentDim, generator, { method });
     const name = method === "tsne" ? "t-SNE" : "UMAP";
     await writeLatentPlot(join(dir, "expected.png"), embedding.xy, Uint8Array.from(test.labels), {
       title: `${name} of the latent means of 20 test images`,

@@ -6,7 +6,13 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PNG } from "pngjs";
 import { describe, expect, it } from "vitest";
-import { type LossSeries, writeLossPlot } from "../../src/train-mnist/report.ts";
+import {
+  downsample,
+  interestingLossRange,
+  type LossSeries,
+  MAX_LINE_POINTS,
+  writeLossPlot,
+} from "../../src/train-mnist/report.ts";
 import { sharedTempDir } from "../fixtures/temp-dir.ts";
 import { expectLineFollows, plotFrame, rowsOfColour, SERIES_COLOURS } from "./chart-pixels.ts";
 
@@ -104,4 +110,51 @@ describe("the loss plot shows the losses it is given", () => {
       }),
     ).rejects.toThrow(/series "per step" has 2 x but 1 y/);
   });
+});
+
+describe("a loss plot of millions of steps", () => {
+  /** `n` steps at 100 nats, but for a spike to 300 and a dip to 10. */
+  const long = (n: number, spike: number, dip: number): LossSeries => {
+    const y = new Array<number>(n).fill(100);
+    y[spike] = 300;
+    y[dip] = 10;
+    return { name: "per step", x: Array.from({ length: n }, (_, i) => i / 1000), y };
+  };
+
+  it("is drawn from at most MAX_LINE_POINTS points per line, keeping every bucket's lowest and highest in order", () => {
+    const series = long(1_000_003, 654_321, 123_456);
+    const shown = downsample(series);
+    expect(shown.x.length).toBeLessThanOrEqual(MAX_LINE_POINTS);
+    expect(shown.x.length).toBeGreaterThan(MAX_LINE_POINTS / 2);
+    expect(shown.y).toContain(300);
+    expect(shown.y).toContain(10);
+    expect(shown.x[shown.y.indexOf(300)]).toBe(654.321);
+    expect(shown.x[shown.y.indexOf(10)]).toBe(123.456);
+    expect(shown.x.every((x, i) => i === 0 || x > shown.x[i - 1])).toBe(true);
+    expect(shown.x[0]).toBe(0);
+    // A short line is drawn as it is.
+    const short = long(50, 3, 4);
+    expect(downsample(short)).toBe(short);
+  });
+
+  it("has a loss range computed without spreading the losses into Math.min (which overflows the stack)", () => {
+    const series = long(500_000, 7, 8);
+    expect(interestingLossRange(series.y, [100, 120])).toEqual([4, 154]);
+  });
+
+  it("shows the spike and the dip of a million steps", async () => {
+    const series = long(1_000_000, 700_000, 300_000);
+    const path = join(dir, "long.png");
+    await writeLossPlot(path, [series], { title: "t", xLabel: "x", yLabel: "y", yDomain: [0, 400] });
+    const png = PNG.sync.read(readFileSync(path));
+    const frame = plotFrame(png);
+    const columns = rowsOfColour(png, SERIES_COLOURS[0]);
+    const rowOf = (y: number) => frame.bottom - (y / 400) * (frame.bottom - frame.top);
+    const columnOf = (x: number) => Math.round(frame.left + (x / 1000) * (frame.right - frame.left));
+    const reaches = (x: number, y: number) =>
+      [-2, -1, 0, 1, 2].some((d) => columns[columnOf(x) + d].some((r) => Math.abs(r - rowOf(y)) <= 4));
+    expect(reaches(700, 300)).toBe(true);
+    expect(reaches(300, 10)).toBe(true);
+    expect(reaches(500, 300)).toBe(false);
+  }, 60_000);
 });

@@ -188,23 +188,13 @@ describe("trainMnist", () => {
     expect(metrics.checkpoint).toBe("checkpoint.safetensors");
   });
 
-  it("--eval-only evaluates a checkpoint as its run did, trains nothing (whatever --epochs says) and writes no checkpoint", async () => {
+  it("--eval-only evaluates a checkpoint as its run did, trains nothing and writes no checkpoint", async () => {
     const firstOut = (await first()).out;
     const out = join(root, "evaluated");
     // Given relative to where the run is: the report names it absolute.
     const checkpoint = relative(process.cwd(), join(firstOut, "checkpoint.safetensors"));
     vi.stubEnv("ELBO_BACKEND", "cpu");
-    await trainMnist([
-      "--eval-only",
-      checkpoint,
-      "--epochs",
-      "3",
-      "--latent-map",
-      "umap",
-      ...quickEvaluation,
-      "--out",
-      out,
-    ]);
+    await trainMnist(["--eval-only", checkpoint, ...quickEvaluation, "--out", out]);
     expect(printed.lines).toContain(`evaluating ${checkpoint} (trained for 2 epochs)`);
     expect(printed.lines.some((l) => l.startsWith("at initialisation") || l.startsWith("epoch "))).toBe(
       false,
@@ -219,23 +209,25 @@ describe("trainMnist", () => {
     expect(metrics.test).toEqual(readMetrics(firstOut).test);
     expect(metrics.epochs).toEqual(readMetrics(firstOut).epochs);
     expect(watch.checks).toBe(0);
-    // The same pictures, but for the latent map, drawn with UMAP instead of t-SNE.
+    // The run's latent space is 2-D, drawn as it is: a map to choose would be ignored, so is refused.
+    await expect(
+      trainMnist(["--eval-only", checkpoint, "--latent-map", "umap", "--out", join(root, "mapped")]),
+    ).rejects.toThrow("--latent-map does not apply to a 2-D latent space");
+    // The same pictures as the run's: evaluation draws from a generator of its own.
     const picture = (run: string, name: string) => readFileSync(join(run, name));
     expect(picture(out, "reconstructions.png").equals(picture(firstOut, "reconstructions.png"))).toBe(true);
-    expect(picture(out, "latent.png").equals(picture(firstOut, "latent.png"))).toBe(false);
+    expect(picture(out, "latent.png").equals(picture(firstOut, "latent.png"))).toBe(true);
   });
 
   it("stops at the first step when its launcher is gone, saying no checkpoint was written", async () => {
     const out = join(root, "stopped-at-once");
     watch.goneWhen = () => true;
     await expect(trainMnist([...small, "--data", data, "--backend", "cpu", "--out", out])).rejects.toThrow(
-      "process.exit(1)",
+      `stopped because npm (pid 4242), which started this run, has exited during epoch 1, after step 1/2: no epoch was finished, so no checkpoint was written; metrics.json in ${out}/ says what was done`,
     );
-    expect(printed.errors).toEqual([
-      "train:mnist: stopping: npm (pid 4242), which started this run, has exited; no checkpoint was written yet",
-    ]);
     expect(printed.lines.some((l) => l.startsWith("epoch "))).toBe(false);
     expect(existsSync(join(out, "checkpoint.safetensors"))).toBe(false);
+    expect(readMetrics(out)).toMatchObject({ epochs: [], test: null, checkpoint: null });
     expect(watch.stops).toBe(1);
   });
 
@@ -245,13 +237,17 @@ describe("trainMnist", () => {
     watch.goneWhen = () => existsSync(checkpoint);
     await expect(
       trainMnist([...small, "--data", data, "--epochs", "1", "--backend", "cpu", "--out", out]),
-    ).rejects.toThrow("process.exit(1)");
-    expect(printed.errors).toEqual([
-      `train:mnist: stopping: npm (pid 4242), which started this run, has exited; the last checkpoint, ${checkpoint}, is kept`,
-    ]);
+    ).rejects.toThrow(
+      `stopped because npm (pid 4242), which started this run, has exited after epoch 1's checkpoint: the last checkpoint, ${checkpoint} (epoch 1), is kept`,
+    );
     expect(printed.lines.filter((l) => l.startsWith("epoch "))).toHaveLength(1);
     expect(printed.lines.some((l) => l.startsWith("test:"))).toBe(false);
-    expect(existsSync(join(out, "metrics.json"))).toBe(false);
+    const metrics = readMetrics(out);
+    expect(metrics).toMatchObject({ test: null, checkpoint: "checkpoint.safetensors" });
+    expect(metrics.epochs).toHaveLength(1);
+    expect(metrics.stopped).toMatch(
+      /^because npm \(pid 4242\), which started this run, has exited after epoch 1's checkpoint$/,
+    );
   });
 
   it("--out that cannot be a folder is refused, naming the flag, before any work", async () => {
@@ -271,6 +267,48 @@ describe("trainMnist", () => {
       `${join(odd, "t10k-images-idx3-ubyte")}: test images are 27×27 but the training images (${join(odd, "train-images-idx3-ubyte")}) are 28×28`,
     );
   });
+
+  it("continues a run only on its own data, naming what differs; evaluates on other test images, saying so", async () => {
+    const own = writeMnistFolder(join(root, "own-data"), [40, 28, 28], [20, 28, 28]);
+    const out = join(root, "own");
+    await trainMnist([...small, "--data", own, "--backend", "cpu", "--epochs", "1", "--out", out]);
+    const checkpoint = join(out, "checkpoint.safetensors");
+    const images = join(own, "train-images-idx3-ubyte");
+    const original = readFileSync(images);
+    const resume = () =>
+      trainMnist(["--resume", checkpoint, "--epochs", "2", ...quickEvaluation, "--out", join(root, "own-2")]);
+
+    // One pixel changed: as many images of the same size, other contents.
+    const changed = Buffer.from(original);
+    changed[original.length - 1] ^= 0xff;
+    writeFileSync(images, changed);
+    await expect(resume()).rejects.toThrow(
+      new RegExp(
+        `^${checkpoint}: the training images \\(${images}\\) are not the run's: as many images of the same size, but other pixels or labels \\(CRC-32 [0-9a-f]{8} then, [0-9a-f]{8} now\\); a run continues only on its own data`,
+      ),
+    );
+    writeMnistFolder(own, [30, 28, 28], [20, 28, 28]);
+    await expect(resume()).rejects.toThrow(
+      `the training images (${images}) are not the run's: 40 images then, 30 now`,
+    );
+    writeMnistFolder(own, [40, 28, 28], [21, 28, 28]);
+    await expect(resume()).rejects.toThrow(
+      /the test images \(.*t10k-images-idx3-ubyte\) are not the run's: 20 images then, 21 now/,
+    );
+    expect(existsSync(join(root, "own-2", "checkpoint.safetensors"))).toBe(false);
+
+    // Evaluating on other test images is allowed, and said.
+    await trainMnist(["--eval-only", checkpoint, ...quickEvaluation, "--out", join(root, "own-eval")]);
+    expect(printed.errors).toContainEqual(
+      expect.stringMatching(
+        /^note: the test images \(.*\) are not the run's: 20 images then, 21 now; evaluating /,
+      ),
+    );
+    // Its own data again: it continues.
+    writeMnistFolder(own, [40, 28, 28], [20, 28, 28]);
+    await resume();
+    expect(readMetrics(join(root, "own-2")).epochs).toHaveLength(2);
+  }, 120_000);
 
   it("a checkpoint holding NaN is refused unless --allow-non-finite; one that does not fit its model is refused by name", async () => {
     const { out: firstOut } = await first();
@@ -375,19 +413,12 @@ describe("trainMnist", () => {
       expect(lastBarCleared()).toBe(true);
     });
 
-    it("ends the bar before it exits when its launcher is gone mid-epoch", async () => {
-      // At the exit, which runs no finally, what had been written.
-      let atExit: string[] = [];
-      vi.mocked(process.exit).mockImplementation((code) => {
-        atExit = [...written];
-        throw new Error(`process.exit(${code})`);
-      });
+    it("ends the bar before it stops when its launcher is gone mid-epoch", async () => {
       watch.goneWhen = () => watch.checks === 2;
       const args = ["--hidden", "8", "--latent", "2", "--batch-size", "8"];
       await expect(trainMnist([...args, ...on48(), "--out", join(root, "gone-mid-epoch")])).rejects.toThrow(
-        "process.exit(1)",
+        /^stopped because npm \(pid 4242\), which started this run, has exited during epoch 1, after step 2\/6/,
       );
-      written = atExit;
       expect(count("epoch 1/5 [")).toBeGreaterThan(0);
       expect(lastBarCleared()).toBe(true);
     });

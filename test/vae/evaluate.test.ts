@@ -156,6 +156,18 @@ describe("evaluateIwae", () => {
     expect(await batches(4, 6, 8)).toEqual([8, 8, 8]);
     expect(await batches(4, 3, 3)).toEqual([4, 4, 4]);
   });
+
+  it("gathers any number of images' estimates in one batch (no spread into push, which overflows the stack)", async () => {
+    const many = tinyDataset(200_000);
+    const got = await evaluateIwae(model(), many, {
+      k: 1,
+      images: many.count,
+      rowsPerBatch: many.count,
+      generator: new Generator(3),
+    });
+    expect(got.images).toBe(200_000);
+    expect(Number.isFinite(got.logLikelihood)).toBe(true);
+  }, 30_000);
 });
 
 /** 4×4-pixel images. */

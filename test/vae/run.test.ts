@@ -248,3 +248,16 @@ describe("the report's picture values", () => {
     expect(Array.from(values.means)).toEqual(Array.from(noGrad(() => run.model.encode(all).mu).dataSync()));
   });
 });
+
+describe("startRun from a checkpoint of a long history", () => {
+  it("takes over 300,000 epochs' results (no spread into push, which overflows the stack)", async () => {
+    const first = startRun(tinyConfig, tinyTraining({ epochs: 1 }));
+    await trainRun(first, train);
+    const checkpoint = decodeCheckpoint(await checkpointBytes(first), "ck");
+    const epochs = 300_000;
+    const history = Array.from({ length: epochs }, (_, i) => ({ ...checkpoint.history[0], epoch: i + 1 }));
+    const run = startRun(checkpoint.model, { ...checkpoint.training, epochs }, { ...checkpoint, history });
+    expect(run.history).toHaveLength(epochs);
+    expect(run.history[epochs - 1].epoch).toBe(epochs);
+  });
+});

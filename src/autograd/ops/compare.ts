@@ -5,7 +5,13 @@
  * recorded, and a VJP built from them is still differentiable in everything else.
  */
 import { broadcastShapes, formatShape } from "../../kernels/shape.ts";
-import { Tensor } from "../tensor.ts";
+import { type Operand, Tensor, toTensor } from "../tensor.ts";
+
+/** The shape a comparison of `a` and `b` broadcasts to; `b` as a Tensor (a number is lifted next to `a`). */
+function compared(op: string, a: Tensor, b: Operand): [number[], Tensor] {
+  const bt = toTensor(b, a, op);
+  return [maskShape(op, a, bt), bt];
+}
 
 function maskShape(op: string, a: Tensor, b: Tensor): number[] {
   const shape = broadcastShapes(a.shape, b.shape);
@@ -17,9 +23,10 @@ function maskShape(op: string, a: Tensor, b: Tensor): number[] {
   return shape;
 }
 
-/** 1 where a == b, else 0 (broadcast). */
-export function equal(a: Tensor, b: Tensor): Tensor {
-  return equalMask(maskShape("equal", a, b), a, b);
+/** 1 where a == b, else 0 (broadcast; b may be a number, as in the method form). */
+export function equal(a: Tensor, b: Operand): Tensor {
+  const [shape, bt] = compared("equal", a, b);
+  return equalMask(shape, a, bt);
 }
 
 /** equal's mask for operands already checked (under the caller's name) to broadcast to `shape`. */
@@ -28,9 +35,9 @@ function equalMask(shape: number[], a: Tensor, b: Tensor): Tensor {
 }
 
 /** 1 where a != b (also where either is NaN), else 0 (broadcast). */
-export function notEqual(a: Tensor, b: Tensor): Tensor {
-  const shape = maskShape("notEqual", a, b);
-  const same = a.backend.binary("eq", a.storage, a.shape, b.storage, b.shape, shape);
+export function notEqual(a: Tensor, b: Operand): Tensor {
+  const [shape, bt] = compared("notEqual", a, b);
+  const same = a.backend.binary("eq", a.storage, a.shape, bt.storage, bt.shape, shape);
   const one = a.backend.fill(1, 1, a.dtype);
   const mask = a.backend.binary("sub", one, [], same, shape, shape);
   a.backend.dispose(same);
@@ -39,8 +46,9 @@ export function notEqual(a: Tensor, b: Tensor): Tensor {
 }
 
 /** 1 where a > b, else 0 (broadcast). */
-export function greater(a: Tensor, b: Tensor): Tensor {
-  return greaterMask(maskShape("greater", a, b), a, b);
+export function greater(a: Tensor, b: Operand): Tensor {
+  const [shape, bt] = compared("greater", a, b);
+  return greaterMask(shape, a, bt);
 }
 
 /**
@@ -53,20 +61,21 @@ function greaterMask(shape: number[], a: Tensor, b: Tensor): Tensor {
 }
 
 /** 1 where a < b, else 0 (broadcast). */
-export function less(a: Tensor, b: Tensor): Tensor {
-  return greaterMask(maskShape("less", a, b), b, a);
+export function less(a: Tensor, b: Operand): Tensor {
+  const [shape, bt] = compared("less", a, b);
+  return greaterMask(shape, bt, a);
 }
 
 /** 1 where a ≥ b: greater or equal, which never overlap, so a NaN on either side gives 0. */
-export function greaterEqual(a: Tensor, b: Tensor): Tensor {
-  const shape = maskShape("greaterEqual", a, b);
-  return either(greaterMask(shape, a, b), equalMask(shape, a, b));
+export function greaterEqual(a: Tensor, b: Operand): Tensor {
+  const [shape, bt] = compared("greaterEqual", a, b);
+  return either(greaterMask(shape, a, bt), equalMask(shape, a, bt));
 }
 
 /** 1 where a ≤ b, else 0 (broadcast). */
-export function lessEqual(a: Tensor, b: Tensor): Tensor {
-  const shape = maskShape("lessEqual", a, b);
-  return either(greaterMask(shape, b, a), equalMask(shape, a, b));
+export function lessEqual(a: Tensor, b: Operand): Tensor {
+  const [shape, bt] = compared("lessEqual", a, b);
+  return either(greaterMask(shape, bt, a), equalMask(shape, a, bt));
 }
 
 /** The union of two masks that never overlap: their sum. Both are freed. */

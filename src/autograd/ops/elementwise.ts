@@ -10,7 +10,7 @@ import type { BinaryOp, DType, UnaryOp } from "../../kernels/backend.ts";
 import { broadcastShapes } from "../../kernels/shape.ts";
 import { zerosLike } from "../create.ts";
 import { applyOp, type Gradients } from "../op.ts";
-import { type Operand, shapeOf, Tensor, toTensor } from "../tensor.ts";
+import { describeValue, expectTensor, type Operand, shapeOf, Tensor, toTensor } from "../tensor.ts";
 import { equal, greater, notEqual } from "./compare.ts";
 import { sumToShape } from "./shape.ts";
 
@@ -57,6 +57,7 @@ function binaryOp(
 }
 
 function unaryOp(name: UnaryOp, x: Tensor, vjp: (g: Tensor, out: Tensor) => Tensor): Tensor {
+  expectTensor(name, "the input", x);
   return applyOp(
     name,
     [x],
@@ -67,35 +68,35 @@ function unaryOp(name: UnaryOp, x: Tensor, vjp: (g: Tensor, out: Tensor) => Tens
 
 // d(a+b)/da = 1, d(a+b)/db = 1
 export function add(a: Tensor, b: Operand): Tensor {
-  return binaryOp("add", "add", a, toTensor(b, a), (g) => [() => g, () => g]);
+  return binaryOp("add", "add", a, toTensor(b, a, "add"), (g) => [() => g, () => g]);
 }
 
 // d(a-b)/da = 1, d(a-b)/db = -1
 export function sub(a: Tensor, b: Operand): Tensor {
-  return binaryOp("sub", "sub", a, toTensor(b, a), (g) => [() => g, () => neg(g)]);
+  return binaryOp("sub", "sub", a, toTensor(b, a, "sub"), (g) => [() => g, () => neg(g)]);
 }
 
 // d(a·b)/da = b, d(a·b)/db = a
 export function mul(a: Tensor, b: Operand): Tensor {
-  const bt = toTensor(b, a);
+  const bt = toTensor(b, a, "mul");
   return binaryOp("mul", "mul", a, bt, (g) => [() => mul(g, bt), () => mul(g, a)]);
 }
 
 // d(a/b)/da = 1/b, d(a/b)/db = -a/b² = -out/b
 export function div(a: Tensor, b: Operand): Tensor {
-  const bt = toTensor(b, a);
+  const bt = toTensor(b, a, "div");
   return binaryOp("div", "div", a, bt, (g, out) => [() => div(g, bt), () => neg(mul(g, div(out, bt)))]);
 }
 
 // d max(a,b)/da = 1 where a > b, ½ where a = b (ties share, as PyTorch), else 0; likewise for b
 export function maximum(a: Tensor, b: Operand): Tensor {
-  const bt = toTensor(b, a);
+  const bt = toTensor(b, a, "maximum");
   return binaryOp("maximum", "max", a, bt, (g) => [() => mul(g, share(a, bt)), () => mul(g, share(bt, a))]);
 }
 
 // d min(a,b)/da = 1 where a < b, ½ where a = b, else 0; likewise for b
 export function minimum(a: Tensor, b: Operand): Tensor {
-  const bt = toTensor(b, a);
+  const bt = toTensor(b, a, "minimum");
   return binaryOp("minimum", "min", a, bt, (g) => [() => mul(g, share(bt, a)), () => mul(g, share(a, bt))]);
 }
 
@@ -114,7 +115,12 @@ export function neg(x: Tensor): Tensor {
 
 // d(xᵖ)/dx = p·xᵖ⁻¹ (the exponent is a constant number); for p = 0 it is 0, not 0·x⁻¹ = NaN at x = 0
 export function pow(x: Tensor, p: number): Tensor {
-  const pt = toTensor(p, x);
+  // The exponent is a constant: a tensor from JavaScript would get no gradient and give x NaN ones.
+  if (typeof p !== "number")
+    throw new Error(
+      `pow: the exponent must be a number, got ${describeValue(p)}; for a tensor exponent write exp(log(x).mul(p))`,
+    );
+  const pt = toTensor(p, x, "pow");
   const shape = checkPair("pow", x, pt);
   return applyOp(
     "pow",
@@ -162,6 +168,8 @@ export function softplus(x: Tensor): Tensor {
 
 // d cast(x)/dx = 1, carried back in x's dtype
 export function cast(x: Tensor, dtype: DType): Tensor {
+  if (dtype !== "float32" && dtype !== "float64")
+    throw new Error(`cast: dtype must be "float32" or "float64", got ${JSON.stringify(dtype)}`);
   return applyOp(
     `cast:${dtype}`,
     [x],

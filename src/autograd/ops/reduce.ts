@@ -8,6 +8,7 @@
 import type { ReduceOp, Shape } from "../../kernels/backend.ts";
 import { formatShape, sizeOf } from "../../kernels/shape.ts";
 import { normalizeAxes } from "../axes.ts";
+import { zeros } from "../create.ts";
 import { noGrad } from "../grad-mode.ts";
 import { applyOp, type Vjp } from "../op.ts";
 import { Tensor } from "../tensor.ts";
@@ -73,7 +74,10 @@ export function max(x: Tensor, axes?: number | readonly number[], keepdims = fal
 // d lse/dx_i = exp(x_i − lse) = softmax(x)_i
 export function logsumexp(x: Tensor, axis: number, keepdims = false): Tensor {
   const ax = normalizeAxes("logsumexp", x.shape, axis);
+  // Over no elements: log Σ∅ = log 0 = −Infinity (as PyTorch), with no maximum to shift by.
+  const empty = ax.some((a) => x.shape[a] === 0);
   const shift = noGrad(() => {
+    if (empty) return zeros(reducedShape(x.shape, ax, true), { dtype: x.dtype });
     // A row of ±Infinity would give inf − inf = NaN; shifting by the largest finite number instead
     // gives the right ±Infinity, and leaves every finite maximum unchanged.
     const largest = x.dtype === "float32" ? 3.4028234663852886e38 : Number.MAX_VALUE;

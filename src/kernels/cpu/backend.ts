@@ -17,7 +17,7 @@ import type {
 } from "../backend.ts";
 import { gatherInto, scatterAddInto, withAxisSize } from "../gather.ts";
 import { Ledger } from "../ledger.ts";
-import { sizeOf } from "../shape.ts";
+import { MAX_TENSOR_SIZE, sizeOf } from "../shape.ts";
 import { mapInto, whereInto, zipInto } from "./elementwise.ts";
 import { matmulInto } from "./matmul.ts";
 import { broadcastInto, permuteInto, reduceInto } from "./reduce.ts";
@@ -33,6 +33,8 @@ export class CpuStorage implements Storage {
 }
 
 export function allocate(size: number, dtype: DType): TypedArray {
+  if (size > MAX_TENSOR_SIZE)
+    throw new Error(`a tensor of ${size} numbers is more than the ${MAX_TENSOR_SIZE} one array can hold`);
   return dtype === "float64" ? new Float64Array(size) : new Float32Array(size);
 }
 

@@ -35,9 +35,16 @@ export class Adam extends Optimizer {
     this.betas = options.betas ?? [0.9, 0.999];
     this.eps = options.eps ?? 1e-8;
     this.weightDecay = options.weightDecay ?? 0;
-    if (!(this.lr >= 0)) throw new Error(`Adam: lr must be ≥ 0, got ${this.lr}`);
-    for (const b of this.betas)
-      if (!(b >= 0 && b < 1)) throw new Error(`Adam: betas must be in [0, 1), got [${this.betas}]`);
+    const finite = Number.POSITIVE_INFINITY;
+    this.checkOptions({
+      lr: [this.lr, 0, finite, false],
+      eps: [this.eps, 0, finite, false],
+      weightDecay: [this.weightDecay, 0, finite, false],
+    });
+    if (!Array.isArray(this.betas) || this.betas.length !== 2 || !this.betas.every((b) => b >= 0 && b < 1))
+      throw new Error(
+        `Adam: betas must be two numbers in [0, 1), got ${JSON.stringify(this.betas) ?? "undefined"}`,
+      );
     this.m = this.params.map((p) => zeros(p.shape, { dtype: p.dtype }));
     this.v = this.params.map((p) => zeros(p.shape, { dtype: p.dtype }));
   }
@@ -87,15 +94,8 @@ export class Adam extends Optimizer {
   }
 
   loadStateDict(state: OptimizerState): void {
+    this.checkState(state, ["m", "v"], this.params.length);
     const { m, v } = state.buffers;
-    if (
-      m === undefined ||
-      v === undefined ||
-      m.length !== this.params.length ||
-      v.length !== this.params.length
-    ) {
-      throw new Error(`Adam.loadStateDict: expected buffers m and v for ${this.params.length} parameters`);
-    }
     this.restored(state.step);
     // Copy into the existing moments (shapes checked by assign); a missing one means zeros.
     noGrad(() => {

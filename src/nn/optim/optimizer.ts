@@ -6,7 +6,8 @@ import { full } from "../../autograd/create.ts";
 import { noGrad } from "../../autograd/grad-mode.ts";
 import { hostEffect } from "../../autograd/host.ts";
 import { scoped } from "../../autograd/scope.ts";
-import type { Tensor } from "../../autograd/tensor.ts";
+import { describeValue, expectTensor, type Tensor } from "../../autograd/tensor.ts";
+import { checkLoadable } from "../state.ts";
 
 export abstract class Optimizer {
   readonly params: readonly Tensor[];
@@ -18,11 +19,33 @@ export abstract class Optimizer {
   private unchecked: Tensor[] | null = null;
 
   constructor(params: Iterable<Tensor>) {
+    const who = this.constructor.name;
+    if (params === null || typeof (params as Partial<Iterable<Tensor>>)?.[Symbol.iterator] !== "function")
+      throw new Error(
+        `${who}: params must be a list of tensors (model.parameters()), got ${describeValue(params)}`,
+      );
     this.params = [...params];
-    if (this.params.length === 0) throw new Error(`${this.constructor.name}: got an empty parameter list`);
-    for (const p of this.params) {
-      if (!p.requiresGrad)
-        throw new Error(`${this.constructor.name}: parameter ${p.name ?? ""} does not require grad`);
+    if (this.params.length === 0) throw new Error(`${who}: got an empty parameter list`);
+    this.params.forEach((p, i) => {
+      expectTensor(who, `parameter ${i}`, p);
+      if (!p.requiresGrad) throw new Error(`${who}: parameter ${p.name ?? i} does not require grad`);
+    });
+  }
+
+  /**
+   * Throw, naming the optimizer, unless every option in `ranges` is a number in its range: from
+   * JavaScript an lr of Infinity or NaN would be taken, and the parameters become ±Infinity.
+   */
+  protected checkOptions(
+    ranges: Record<string, [value: number, low: number, high: number, highIncluded: boolean]>,
+  ): void {
+    for (const [name, [value, low, high, highIncluded]] of Object.entries(ranges)) {
+      const inRange =
+        typeof value === "number" && value >= low && (highIncluded ? value <= high : value < high);
+      if (!inRange) {
+        const range = `${high === Number.POSITIVE_INFINITY ? `a finite number ≥ ${low}` : `in [${low}, ${high}${highIncluded ? "]" : ")"}`}`;
+        throw new Error(`${this.constructor.name}: ${name} must be ${range}, got ${describeValue(value)}`);
+      }
     }
   }
 
@@ -91,6 +114,25 @@ export abstract class Optimizer {
     this.steps = steps;
     this.probes = [];
     this.unchecked = null;
+  }
+
+  /**
+   * Throw, naming the optimizer, unless `state` has a step count from 0 and `length` tensors (or
+   * nulls) in each of `buffers`, each loadable into its parameter (see nn/state.ts). Checked before
+   * anything is loaded, so a bad state changes nothing.
+   */
+  protected checkState(state: OptimizerState, buffers: readonly string[], length: number): void {
+    const who = `${this.constructor.name}.loadStateDict`;
+    if (!Number.isSafeInteger(state?.step) || state.step < 0)
+      throw new Error(`${who}: step must be a whole number from 0, got ${state?.step}`);
+    for (const name of buffers) {
+      const list = state.buffers?.[name];
+      if (!Array.isArray(list) || list.length !== length)
+        throw new Error(`${who}: expected buffer ${name} with ${length} tensors (one per parameter)`);
+      list.forEach((t, i) => {
+        if (t !== null) checkLoadable(who, `${name}[${i}]`, t, this.params[i]);
+      });
+    }
   }
 }
 

@@ -23,10 +23,17 @@ export class SGD extends Optimizer {
 
   constructor(params: Iterable<Tensor>, options: SGDOptions) {
     super(params);
+    if (typeof options !== "object" || options === null)
+      throw new Error("SGD: options with a learning rate are needed, e.g. new SGD(params, { lr: 0.1 })");
     this.lr = options.lr;
     this.momentum = options.momentum ?? 0;
     this.weightDecay = options.weightDecay ?? 0;
-    if (!(this.lr >= 0)) throw new Error(`SGD: lr must be ≥ 0, got ${this.lr}`);
+    const finite = Number.POSITIVE_INFINITY;
+    this.checkOptions({
+      lr: [this.lr, 0, finite, false],
+      momentum: [this.momentum, 0, finite, false],
+      weightDecay: [this.weightDecay, 0, finite, false],
+    });
     this.buffers = this.momentum === 0 ? [] : this.params.map((p) => zeros(p.shape, { dtype: p.dtype }));
   }
 
@@ -51,12 +58,9 @@ export class SGD extends Optimizer {
   }
 
   loadStateDict(state: OptimizerState): void {
+    // One momentum buffer per parameter when momentum is set, none without.
+    this.checkState(state, ["momentum"], this.buffers.length);
     const momentum = state.buffers.momentum;
-    if (momentum === undefined || momentum.length !== this.buffers.length) {
-      throw new Error(
-        `SGD.loadStateDict: expected ${this.buffers.length} momentum buffers (one per parameter when momentum is set)`,
-      );
-    }
     this.restored(state.step);
     noGrad(() => {
       this.buffers.forEach((b, i) => {

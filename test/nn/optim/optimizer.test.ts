@@ -101,6 +101,6 @@ describe("Optimizer", () => {
     const frozen = tensor([1, 2]);
     frozen.name = "frozen";
     expect(() => new SGD([frozen], { lr: 0.1 })).toThrow("SGD: parameter frozen does not require grad");
-    expect(() => new Adam([tensor([1])])).toThrow("Adam: parameter  does not require grad");
+    expect(() => new Adam([tensor([1])])).toThrow("Adam: parameter 0 does not require grad");
   });
 });
