@@ -50,7 +50,7 @@ describe("ops that take an axis accept negative ones", () => {
       /^gather: axis 2 is out of range for a tensor of shape \[2, 3\]/,
     );
     expect(() => scatterAdd(x(), 1, Int32Array.of(0, 1, 2), -1)).toThrow(
-      "scatterAdd: size must be a non-negative integer, got -1",
+      "scatterAdd: size must be a whole number from 0, got -1",
     );
   });
 
