@@ -16,7 +16,7 @@ import { Session } from "node:inspector";
 import { Generator } from "../src/autograd/random.ts";
 import { compile } from "../src/compile/compile.ts";
 import { setBackend } from "../src/kernels/registry.ts";
-import { createWasmBackend } from "../src/kernels/wasm/backend.ts";
+import { createWasmBackend } from "../src/kernels/wasm/create.ts";
 import { enableRelaxedSimd } from "../src/kernels/wasm/node-flags.ts";
 import { Adam } from "../src/nn/optim/adam.ts";
 import { loadMnist } from "../src/train-mnist/data.ts";

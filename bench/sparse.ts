@@ -5,7 +5,8 @@
  * the first layer's forward x·W1ᵀ and weight gradient Gᵀ·x both skip. Dense and skipping calls
  * alternate, so both see the same machine.
  */
-import { createWasmBackend, type WasmBackend } from "../src/kernels/wasm/backend.ts";
+import type { WasmBackend } from "../src/kernels/wasm/backend.ts";
+import { createWasmBackend } from "../src/kernels/wasm/create.ts";
 import { gatherImages, loadMnist } from "../src/train-mnist/data.ts";
 import type { BenchTable } from "./table.ts";
 import { measure } from "./timing.ts";

@@ -7,7 +7,7 @@
 import { exercises } from "../exercises/checks/catalog.ts";
 import { formatVerdict, grade } from "../exercises/checks/verdict.ts";
 import { cpuBackend, setBackend, Tensor } from "../src/index.ts";
-import { createWasmBackend } from "../src/kernels/wasm/backend.ts";
+import { createWasmBackend } from "../src/kernels/wasm/create.ts";
 import { requireFor } from "./modules.ts";
 import { chapterProgram, moduleFrom, type Printer } from "./program.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";

@@ -3,4 +3,5 @@
  * `useBackend("wasm")` needs none of this; it makes one with the defaults.
  */
 export type { WasmOptions } from "./kernels/wasm/backend.ts";
-export { createWasmBackend, WasmBackend } from "./kernels/wasm/backend.ts";
+export { WasmBackend } from "./kernels/wasm/backend.ts";
+export { createWasmBackend } from "./kernels/wasm/create.ts";

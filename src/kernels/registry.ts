@@ -18,7 +18,7 @@ let current: Backend = cpu;
 /** How to load each backend by name. Each entry is imported only when it is chosen. */
 const loaders = {
   cpu: async (): Promise<Backend> => cpu,
-  wasm: async (): Promise<Backend> => (await import("./wasm/backend.ts")).wasmBackend(),
+  wasm: async (): Promise<Backend> => (await import("./wasm/create.ts")).wasmBackend(),
   gpu: async (): Promise<Backend> => (await import("./gpu/index.ts")).loadGpuBackend(),
   auto: (): Promise<Backend> => chooseAutoBackend(),
 } satisfies Record<string, () => Promise<Backend>>;

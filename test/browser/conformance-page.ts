@@ -6,7 +6,7 @@
  */
 import { CpuBackend } from "../../src/kernels/cpu/backend.ts";
 import { type GpuMode, loadGpuBackend } from "../../src/kernels/gpu/index.ts";
-import { createWasmBackend } from "../../src/kernels/wasm/backend.ts";
+import { createWasmBackend } from "../../src/kernels/wasm/create.ts";
 import {
   conformanceChecks,
   cpuContract,

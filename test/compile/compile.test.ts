@@ -12,7 +12,7 @@ import { fromTypedArray, type Tensor } from "../../src/autograd/tensor.ts";
 import { CompileError, compile } from "../../src/compile/compile.ts";
 import type { Backend } from "../../src/kernels/backend.ts";
 import { cpuBackend, getBackend, setBackend } from "../../src/kernels/registry.ts";
-import { createWasmBackend } from "../../src/kernels/wasm/backend.ts";
+import { createWasmBackend } from "../../src/kernels/wasm/create.ts";
 import { Adam } from "../../src/nn/optim/adam.ts";
 import type { Optimizer } from "../../src/nn/optim/optimizer.ts";
 import { SGD } from "../../src/nn/optim/sgd.ts";

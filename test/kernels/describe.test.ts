@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { type BackendDescription, getBackend, useBackend } from "../../src/index.ts";
 import { loadGpuBackend } from "../../src/kernels/gpu/index.ts";
-import { createWasmBackend } from "../../src/kernels/wasm/backend.ts";
+import { createWasmBackend } from "../../src/kernels/wasm/create.ts";
 import { relaxedSimdSupported } from "../../src/kernels/wasm/module.ts";
 
 describe("Backend.describe()", () => {

@@ -12,7 +12,7 @@ import { Generator } from "../../src/autograd/random.ts";
 import { scoped } from "../../src/autograd/scope.ts";
 import { fromTypedArray } from "../../src/autograd/tensor.ts";
 import { getBackend, setBackend } from "../../src/kernels/registry.ts";
-import { createWasmBackend } from "../../src/kernels/wasm/backend.ts";
+import { createWasmBackend } from "../../src/kernels/wasm/create.ts";
 import { crossEntropy } from "../../src/nn/cross-entropy.ts";
 import { Linear } from "../../src/nn/linear.ts";
 import { Adam } from "../../src/nn/optim/adam.ts";

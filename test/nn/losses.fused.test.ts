@@ -10,7 +10,7 @@ import { tensor } from "../../src/autograd/create.ts";
 import { gradgradcheck } from "../../src/autograd/gradcheck.ts";
 import { hvp } from "../../src/autograd/transforms.ts";
 import { cpuBackend, getBackend, setBackend } from "../../src/kernels/registry.ts";
-import { createWasmBackend } from "../../src/kernels/wasm/backend.ts";
+import { createWasmBackend } from "../../src/kernels/wasm/create.ts";
 import { binaryCrossEntropyWithLogits, type Reduction } from "../../src/nn/losses.ts";
 import { valuesArb } from "../fixtures/arbitraries.ts";
 import { expectGradOk } from "../fixtures/assertions.ts";

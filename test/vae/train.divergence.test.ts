@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { noGrad } from "../../src/autograd/grad-mode.ts";
 import { fromTypedArray } from "../../src/autograd/tensor.ts";
 import { cpuBackend, getBackend, setBackend } from "../../src/kernels/registry.ts";
-import { createWasmBackend } from "../../src/kernels/wasm/backend.ts";
+import { createWasmBackend } from "../../src/kernels/wasm/create.ts";
 import { loadMnist } from "../../src/train-mnist/data.ts";
 import { startRun, trainRun } from "../../src/vae/run.ts";
 import { tinyConfig, tinyDataset, tinyTraining } from "../fixtures/tiny-run.ts";

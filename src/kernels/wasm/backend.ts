@@ -12,6 +12,10 @@
  * Threads: a large matmul is split between this thread and worker threads sharing the memory
  * (threads.ts); below `parallelFlops` one thread does it all, because handing out work costs a
  * few microseconds.
+ *
+ * Here each op of the Backend interface checks its storages and plans its work as steps
+ * (steps.ts), run in one place; storage.ts is what a storage is, create.ts makes the backend (the
+ * module, the memory, the workers), program.ts runs a compiled step as the backend's own program.
  */
 import type { Program } from "../../compile/program.ts";
 import type {
@@ -45,14 +49,14 @@ import {
   type WasmUnaryOp,
 } from "./kernels-elementwise.ts";
 import { MR, matmulBlockArgs, matmulScratchBytes, NR, SKIP_A, SKIP_B, SKIP_NONE } from "./kernels-matmul.ts";
-import { type Kernels, MAX_PAGES, moduleBytes, PAGE_BYTES, relaxedSimdSupported } from "./module.ts";
+import { type Kernels, PAGE_BYTES } from "./module.ts";
 import { Pool, type PoolInfo } from "./pool.ts";
 import { WasmProgram } from "./program.ts";
 import { chooseSkip, DEFAULT_SPARSE_ZEROS, sampledZeroShare } from "./sparsity.ts";
-import { defaultThreadCount, sharedMemorySupported } from "./spawn.ts";
 import { evenSplit, type Step } from "./steps.ts";
-import { CONTROL_BYTES, Threads } from "./threads.ts";
-import { type WasmMemory, type WasmModule, WebAssemblyApi } from "./wasm-api.ts";
+import { type Block, bytesPer, WasmStorage } from "./storage.ts";
+import type { Threads } from "./threads.ts";
+import type { WasmMemory } from "./wasm-api.ts";
 
 export interface WasmOptions {
   /** Threads that run kernels, this one included. Default: ELBO_THREADS, else every core. */
@@ -83,24 +87,7 @@ export interface WasmOptions {
 const SPARSE_MIN_OUTPUT = 1024;
 
 /** The address where the pool starts: below it, one control block per worker. */
-const POOL_BASE = PAGE_BYTES;
-const INITIAL_PAGES = 256; // 16 MiB, grown on demand
-
-/** The bytes a block holds, and where: what the pool needs back when the storage goes. */
-interface Block {
-  address: number;
-  bytes: number;
-}
-
-export class WasmStorage implements Storage {
-  constructor(
-    readonly dtype: DType,
-    readonly size: number,
-    readonly block: Block,
-  ) {}
-}
-
-const bytesPer = (dtype: DType) => (dtype === "float64" ? 8 : 4);
+export const POOL_BASE = PAGE_BYTES;
 
 export class WasmBackend implements Backend {
   readonly name = "wasm";
@@ -799,68 +786,7 @@ export class WasmBackend implements Backend {
   }
 }
 
-const compiled = new Map<string, Promise<WasmModule>>();
-
-/** The module for shared memory or not, with relaxed SIMD or not: compiled once each. */
-function compile(shared: boolean, relaxedSimd: boolean): Promise<WasmModule> {
-  const key = `${shared}/${relaxedSimd}`;
-  let module = compiled.get(key);
-  if (module === undefined) {
-    module = WebAssemblyApi.compile(moduleBytes(shared, INITIAL_PAGES, { relaxedSimd }));
-    compiled.set(key, module);
-  }
-  return module;
-}
-
 /** Unary ops worth splitting between threads: polynomial evaluations, not single instructions. */
 const expensiveUnary = { exp: true, log: true, sigmoid: true, softplus: true, tanh: true } satisfies Partial<
   Record<WasmUnaryOp, true>
 >;
-
-/**
- * A new wasm backend with its own memory and, when `threads` > 1 and memory can be shared here,
- * worker threads. Call `terminate()` when done with a multi-threaded one in a test.
- */
-export async function createWasmBackend(options: WasmOptions = {}): Promise<WasmBackend> {
-  const wanted = options.threads ?? (await defaultThreadCount());
-  if (!Number.isInteger(wanted) || wanted < 1)
-    throw new Error(`wasm backend: threads must be a positive integer, got ${wanted}`);
-  const shared = wanted > 1 && sharedMemorySupported();
-  const relaxedSimd = options.relaxedSimd ?? relaxedSimdSupported();
-  if (relaxedSimd && !relaxedSimdSupported())
-    throw new Error(
-      "wasm backend: relaxedSimd was asked for, but this engine does not validate relaxed SIMD",
-    );
-  const module = await compile(shared, relaxedSimd);
-  const memory = new WebAssemblyApi.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared });
-  const instance = await WebAssemblyApi.instantiate(module, { env: { memory } });
-  const kernels = instance.exports as unknown as Kernels;
-  const workers = shared ? wanted - 1 : 0;
-  if (workers * CONTROL_BYTES > POOL_BASE)
-    throw new Error(`wasm backend: at most ${POOL_BASE / CONTROL_BYTES + 1} threads`);
-  const threads =
-    workers > 0
-      ? await Threads.start({
-          module,
-          memory,
-          workers,
-          controlBase: 0,
-          // Every kernel: an eager op shares out a few, a compiled step any (program.ts).
-          kernels: WebAssemblyApi.Module.exports(module).flatMap((e) =>
-            e.kind === "function" ? [e.name] : [],
-          ),
-          spinMs: options.spinMs ?? 1,
-        })
-      : null;
-  return new WasmBackend(memory, kernels, threads, { ...options, relaxedSimd });
-}
-
-let shared: Promise<WasmBackend> | null = null;
-
-/** The wasm backend the registry hands out: created once, with the default options. */
-export function wasmBackend(): Promise<WasmBackend> {
-  shared ??= createWasmBackend();
-  return shared;
-}
-
-export { evenSplit } from "./steps.ts";

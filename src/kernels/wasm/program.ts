@@ -19,9 +19,10 @@
 import { type FusedGroup, fuse } from "../../compile/fuse.ts";
 import type { Program } from "../../compile/program.ts";
 import type { Storage } from "../backend.ts";
-import type { WasmBackend, WasmStorage } from "./backend.ts";
+import type { WasmBackend } from "./backend.ts";
 import { fusedKernels, fusible } from "./fused.ts";
 import type { Step } from "./steps.ts";
+import type { WasmStorage } from "./storage.ts";
 import {
   QUEUE_ARGS,
   QUEUE_DONE,

@@ -11,7 +11,8 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Backend, DType, Storage, TypedArray, UnaryOp } from "../../../src/kernels/backend.ts";
 import { CpuBackend } from "../../../src/kernels/cpu/backend.ts";
-import { createWasmBackend, type WasmBackend } from "../../../src/kernels/wasm/backend.ts";
+import type { WasmBackend } from "../../../src/kernels/wasm/backend.ts";
+import { createWasmBackend } from "../../../src/kernels/wasm/create.ts";
 import { typedArray } from "../../fixtures/tensors.ts";
 
 const RUNS = { numRuns: 60 };

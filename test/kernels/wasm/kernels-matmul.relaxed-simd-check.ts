@@ -6,7 +6,7 @@
  * test to judge.
  */
 import { CpuBackend } from "../../../src/kernels/cpu/backend.ts";
-import { createWasmBackend } from "../../../src/kernels/wasm/backend.ts";
+import { createWasmBackend } from "../../../src/kernels/wasm/create.ts";
 import { relaxedSimdSupported } from "../../../src/kernels/wasm/module.ts";
 import { enableRelaxedSimd } from "../../../src/kernels/wasm/node-flags.ts";
 

@@ -7,7 +7,7 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { createWasmBackend } from "../../../src/kernels/wasm/backend.ts";
+import { createWasmBackend } from "../../../src/kernels/wasm/create.ts";
 import { relaxedSimdSupported } from "../../../src/kernels/wasm/module.ts";
 import type { RelaxedSimdReport } from "./kernels-matmul.relaxed-simd-check.ts";
 

@@ -7,7 +7,8 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CpuBackend } from "../../../src/kernels/cpu/backend.ts";
-import { createWasmBackend, type WasmBackend } from "../../../src/kernels/wasm/backend.ts";
+import type { WasmBackend } from "../../../src/kernels/wasm/backend.ts";
+import { createWasmBackend } from "../../../src/kernels/wasm/create.ts";
 import { chooseSkip, sampledZeroShare, ZERO_SAMPLES } from "../../../src/kernels/wasm/sparsity.ts";
 
 const cpu = new CpuBackend();

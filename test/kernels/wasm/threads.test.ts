@@ -12,8 +12,10 @@ import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { BinaryOp } from "../../../src/kernels/backend.ts";
 import { CpuBackend } from "../../../src/kernels/cpu/backend.ts";
-import { createWasmBackend, evenSplit, type WasmBackend } from "../../../src/kernels/wasm/backend.ts";
+import type { WasmBackend } from "../../../src/kernels/wasm/backend.ts";
+import { createWasmBackend } from "../../../src/kernels/wasm/create.ts";
 import { type Kernels, moduleBytes } from "../../../src/kernels/wasm/module.ts";
+import { evenSplit } from "../../../src/kernels/wasm/steps.ts";
 import { CONTROL_BYTES, Threads } from "../../../src/kernels/wasm/threads.ts";
 import { WebAssemblyApi } from "../../../src/kernels/wasm/wasm-api.ts";
 

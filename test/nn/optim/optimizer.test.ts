@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { tensor } from "../../../src/autograd/create.ts";
 import type { Tensor } from "../../../src/autograd/tensor.ts";
 import { getBackend, setBackend } from "../../../src/kernels/registry.ts";
-import { createWasmBackend } from "../../../src/kernels/wasm/backend.ts";
+import { createWasmBackend } from "../../../src/kernels/wasm/create.ts";
 import { Adam } from "../../../src/nn/optim/adam.ts";
 import type { Optimizer } from "../../../src/nn/optim/optimizer.ts";
 import { SGD } from "../../../src/nn/optim/sgd.ts";
