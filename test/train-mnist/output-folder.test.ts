@@ -7,28 +7,17 @@
  * empty folder behind.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeEach, describe, expect, it, onTestFinished, vi } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { trainMnist } from "../../src/train-mnist/train-mnist.ts";
+import { consoleLines } from "../fixtures/console-lines.ts";
 import { writeMnistFolder } from "../fixtures/mnist-folder.ts";
+import { sharedTempDir } from "../fixtures/temp-dir.ts";
 
-const root = mkdtempSync(join(tmpdir(), "elbo-output-folder-"));
+const root = sharedTempDir("elbo-output-folder-");
 const data = writeMnistFolder(join(root, "data"), [16, 28, 28], [5, 28, 28]);
-afterAll(() => {
-  rmSync(root, { recursive: true, force: true });
-});
-let printed: string[];
-beforeEach(() => {
-  printed = [];
-  vi.spyOn(console, "log").mockImplementation((line: string) => {
-    printed.push(line);
-  });
-  vi.spyOn(console, "error").mockImplementation(() => {});
-  vi.spyOn(process.stdout, "write").mockImplementation(() => true);
-  return () => vi.restoreAllMocks();
-});
+const printed = consoleLines();
 
 const quick = [
   ...["--data", data, "--backend", "cpu", "--epochs", "1", "--hidden", "4", "--latent", "2"],
@@ -45,7 +34,7 @@ describe("the names a run writes", () => {
       `--out ${folderThere}: ${join(folderThere, "checkpoint.safetensors")} is a folder, where the run writes a file; move it away`,
     );
     // Nothing was done: not even the backend was chosen.
-    expect(printed).toEqual([]);
+    expect(printed.lines).toEqual([]);
 
     const fifoThere = outFolder();
     execFileSync("mkfifo", [join(fifoThere, "metrics.json")]);
@@ -75,7 +64,7 @@ describe("the names a run writes", () => {
     await expect(trainMnist([...quick, "--out", immutable])).rejects.toThrow(
       `--out ${immutable}: ${metrics} cannot be replaced (EPERM: immutable, append-only or on a read-only mount); move it away or choose another folder`,
     );
-    expect(printed).toEqual([]);
+    expect(printed.lines).toEqual([]);
   });
 
   it("may be anything when the run does not write it: --eval-only writes no checkpoint", async () => {

@@ -4,15 +4,15 @@
  * written. (A t-SNE crash after training used to leave no metrics.json, and every later
  * --eval-only of that checkpoint failed the same way.)
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { Generator } from "../../src/autograd/random.ts";
 import { writePictures } from "../../src/train-mnist/pictures.ts";
 import { trainMnist } from "../../src/train-mnist/train-mnist.ts";
 import { startRun, trainRun } from "../../src/vae/run.ts";
 import { writeMnistFolder } from "../fixtures/mnist-folder.ts";
+import { sharedTempDir } from "../fixtures/temp-dir.ts";
 import { tinyConfig, tinyDataset, tinyTraining } from "../fixtures/tiny-run.ts";
 
 /** The loss plot fails when `broken` says so; everything else draws as it does. */
@@ -28,10 +28,7 @@ vi.mock("../../src/train-mnist/report.ts", async (importOriginal) => {
   };
 });
 
-const root = mkdtempSync(join(tmpdir(), "elbo-picture-failure-"));
-afterAll(() => {
-  rmSync(root, { recursive: true, force: true });
-});
+const root = sharedTempDir("elbo-picture-failure-");
 beforeEach(() => {
   loss.broken = false;
   vi.spyOn(console, "log").mockImplementation(() => {});

@@ -6,32 +6,21 @@
  * refused before training; and a resumed run that diverges says what can be done, since --lr
  * cannot be changed when continuing.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PNG } from "pngjs";
-import { afterAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { checkMemory, formatBytes, memoryParts, parameterCount } from "../../src/train-mnist/memory.ts";
 import { trainMnist } from "../../src/train-mnist/train-mnist.ts";
+import { consoleLines } from "../fixtures/console-lines.ts";
 import { writeMnistFolder } from "../fixtures/mnist-folder.ts";
 import { withMetadata } from "../fixtures/safetensors-bytes.ts";
+import { sharedTempDir } from "../fixtures/temp-dir.ts";
 import { CATEGORY10, plotFrame, rowsOfColour } from "./chart-pixels.ts";
 
-const root = mkdtempSync(join(tmpdir(), "elbo-run-limits-"));
+const root = sharedTempDir("elbo-run-limits-");
 const data = writeMnistFolder(join(root, "data"), [40, 28, 28], [30, 28, 28]);
-afterAll(() => {
-  rmSync(root, { recursive: true, force: true });
-});
-let printed: string[];
-beforeEach(() => {
-  printed = [];
-  vi.spyOn(console, "log").mockImplementation((line: string) => {
-    printed.push(line);
-  });
-  vi.spyOn(console, "error").mockImplementation(() => {});
-  vi.spyOn(process.stdout, "write").mockImplementation(() => true);
-  return () => vi.restoreAllMocks();
-});
+const printed = consoleLines();
 const quick = ["--backend", "cpu", "--batch-size", "8", "--iw-k", "2", "--iw-images", "3"];
 let runs = 0;
 const out = () => join(root, `run-${runs++}`);
@@ -67,7 +56,7 @@ describe("a run too large for the machine", () => {
       whole,
     ]);
     expect(readMetrics(whole).epochs[0].loss).toBeGreaterThan(0);
-    expect(printed).not.toContainEqual(expect.stringMatching(/^epoch 2/));
+    expect(printed.lines).not.toContainEqual(expect.stringMatching(/^epoch 2/));
   }, 60_000);
 
   it("counts what each part holds, and names the largest part's flag when the sum does not fit", () => {
@@ -129,7 +118,7 @@ describe("a one-dimensional latent space", () => {
       "--out",
       dir,
     ]);
-    expect(printed.at(-1)).toBe(
+    expect(printed.lines.at(-1)).toBe(
       `report written to ${dir}/ (metrics.json, checkpoint.safetensors, reconstructions.png, samples.png, latent.png, loss.png)`,
     );
     expect(readMetrics(dir).model.latentDim).toBe(1);
@@ -154,7 +143,7 @@ describe("a test set too small for a latent map", () => {
     ).rejects.toThrow(
       `${join(tiny, "t10k-images-idx3-ubyte")}: holds 2 test image(s), but the latent map needs at least 3 (a latent space of 1 or 2 dimensions is drawn without one)`,
     );
-    expect(printed.some((l) => l.startsWith("epoch "))).toBe(false);
+    expect(printed.lines.some((l) => l.startsWith("epoch "))).toBe(false);
     const dir = out();
     await trainMnist([
       "--data",
