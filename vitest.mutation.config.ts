@@ -10,16 +10,19 @@
 import { configDefaults, defineConfig } from "vitest/config";
 import { setupFiles } from "./vitest.config.ts";
 
+/** The book's tests, or the ones `npm run test:mutation -- … --tests a,b` names (ELBO_MUTATION_TESTS). */
+const chosen = process.env.ELBO_MUTATION_TESTS?.split(",").filter((glob) => glob !== "");
+
 export default defineConfig({
   test: {
     setupFiles,
-    include: [
+    include: chosen ?? [
       "test/autograd/**/*.test.ts",
       "test/nn/**/*.test.ts",
       "test/vae/**/*.test.ts",
       "test/train-mnist/**/*.test.ts",
     ],
-    exclude: [...configDefaults.exclude, "test/train-mnist/cli.test.ts"],
+    exclude: [...configDefaults.exclude, "test/train-mnist/cli.test.ts", "**/*.process.test.ts"],
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },
