@@ -21,11 +21,6 @@ export class CompileError extends Error {
  * How each Backend method takes part in a step; the compiler checks that none is left out. A
  * "fused" method may decline (return undefined), and then did nothing: the caller composes instead.
  */
-/** The arguments each method overwrites in place (the rest only read theirs). */
-const writesInPlace: Partial<Record<keyof typeof roles, readonly number[]>> = {
-  write: [0],
-  adamUpdate: [0, 2, 3],
-};
 type Role = "make" | "read" | "free" | "op" | "fused" | "info";
 const roles = {
   fromArray: "make",
@@ -51,6 +46,12 @@ const roles = {
   bceWithLogitsSum: "fused",
   bceWithLogitsGrad: "fused",
 } as const satisfies Record<Exclude<keyof Backend, "name" | "asyncRead" | "lower">, Role>;
+
+/** The arguments each method overwrites in place (the rest only read theirs). */
+const writesInPlace: Partial<Record<keyof typeof roles, readonly number[]>> = {
+  write: [0],
+  adamUpdate: [0, 2, 3],
+};
 
 /** Storages are the only arguments of Backend methods with a dtype and a size. */
 const isStorage = (x: unknown): x is Storage =>
