@@ -21,6 +21,7 @@ import type { Program } from "../../compile/program.ts";
 import type { Storage } from "../backend.ts";
 import type { WasmBackend } from "./backend.ts";
 import { fusedKernels, fusible } from "./fused.ts";
+import { ShareChoice } from "./share-choice.ts";
 import type { Step } from "./steps.ts";
 import type { WasmStorage } from "./storage.ts";
 import {
@@ -66,9 +67,8 @@ export class WasmProgram {
   private epoch = 0;
   /** The elementwise groups run as one generated kernel each (compile/fuse.ts). */
   private groups: FusedGroup[] = [];
-  /** How long a run took, shared with the workers and alone (running averages, ms; see pace). */
-  private readonly took = { shared: Number.NaN, alone: Number.NaN };
-  private runs = 0;
+  /** Whether a run shares its jobs with the workers or runs them alone here (share-choice.ts). */
+  private readonly sharing = new ShareChoice();
   private lowered = false;
 
   constructor(
@@ -283,7 +283,8 @@ export class WasmProgram {
         if (u.waitsFor === 0) release(i);
       });
       Atomics.store(I, q + QUEUE_TAIL, tail);
-      const shared = this.jobs.length > 0 && this.backend.hasWorkers() && this.shareNext();
+      const choosing = this.jobs.length > 0 && this.backend.hasWorkers();
+      const shared = choosing && this.sharing.next();
       if (shared) this.backend.startProgram(q, epoch);
       const started = performance.now();
       while (finished < units.length) {
@@ -319,33 +320,9 @@ export class WasmProgram {
         }
         Atomics.store(I, q + QUEUE_TAIL, tail);
       }
-      this.pace(shared, performance.now() - started);
+      if (choosing) this.sharing.record(shared, performance.now() - started);
     } finally {
       Atomics.store(I, q + QUEUE_STATE, 0);
     }
   }
-
-  /**
-   * Whether the next run shares its jobs with the worker threads or this thread runs them alone:
-   * whichever has been faster lately, trying the other now and then. On an idle machine sharing
-   * wins; on a busy one, where the operating system puts a worker aside mid-job and this thread
-   * waits for it, one thread alone can be faster, and then it runs alone: never slower than one.
-   */
-  private shareNext(): boolean {
-    const { shared, alone } = this.took;
-    this.runs++;
-    if (Number.isNaN(shared) || Number.isNaN(alone)) return Number.isNaN(shared);
-    const faster = shared <= alone;
-    return this.runs % RETRY_EVERY === 0 ? !faster : faster;
-  }
-
-  /** Note how long a run took, shared or alone (a running average over the last few). */
-  private pace(shared: boolean, ms: number): void {
-    const key = shared ? "shared" : "alone";
-    const before = this.took[key];
-    this.took[key] = Number.isNaN(before) ? ms : before + (ms - before) / 4;
-  }
 }
-
-/** Every this many runs, the way that has been slower lately is tried again. */
-const RETRY_EVERY = 16;
