@@ -12,7 +12,9 @@
  * and with two intra-op threads and keeps the faster. The core type and thread count are printed
  * beside every PyTorch figure.
  *
- * --one-thread adds elbo with ELBO_THREADS=1 (thread scaling); --busy adds elbo, and elbo on one
+ * --one-thread adds elbo with ELBO_THREADS=1 (thread scaling), and in each round the machine's own
+ * two-thread ceiling (bench/calibrate.ts: what two threads of pure SIMD work give here then, which
+ * no program's scaling can pass); --busy adds elbo, and elbo on one
  * thread, while a busy loop occupies one core (a machine that is not idle); --baseline DIR the
  * train:mnist of another checkout (before/after), each in the same rounds. (The CLI turns on relaxed
  * SIMD's fused multiply-adds itself where Node has them behind a flag: see
@@ -25,6 +27,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { twoThreadCeiling } from "./calibrate.ts";
 import { type CoreChoice, openblasEnv, rankCoreTypes } from "./openblas.ts";
 
 function flag(name: string, fallback: string): string {
@@ -127,6 +130,7 @@ const systems: { label: string; run: () => number[] }[] = [
   })),
   { label: "elbo", run: () => elboEpochs(".", {}) },
 ];
+const ceilings: number[] = [];
 if (process.argv.includes("--one-thread")) {
   systems.push({ label: "elbo 1 thread", run: () => elboEpochs(".", { ELBO_THREADS: "1" }) });
 }
@@ -155,8 +159,10 @@ const cell = (value: number, torch: number, i: number) =>
 for (let r = 1; r <= rounds; r++) {
   for (const [i, system] of systems.entries()) seconds[i].push(mean(system.run()));
   torchBest.push(Math.min(...torchThreads.map((_, i) => seconds[i][r - 1])));
+  if (process.argv.includes("--one-thread")) ceilings.push(await twoThreadCeiling());
   console.log(
-    [String(r).padStart(width), ...seconds.map((col, i) => cell(col[r - 1], torchBest[r - 1], i))].join(""),
+    [String(r).padStart(width), ...seconds.map((col, i) => cell(col[r - 1], torchBest[r - 1], i))].join("") +
+      (ceilings.length === r ? `   two-thread ceiling ${ceilings[r - 1].toFixed(2)}×` : ""),
   );
 }
 const ratios = seconds.map((col) => median(col.map((value, r) => value / torchBest[r])));
@@ -174,7 +180,7 @@ const label = (name: string) => systems.findIndex((x) => x.label === name);
 const ratioOf = (a: string, b: string) => median(seconds[label(a)].map((v, r) => v / seconds[label(b)][r]));
 if (label("elbo 1 thread") >= 0)
   console.log(
-    `two threads against one: ${ratioOf("elbo 1 thread", "elbo").toFixed(2)}× (median of the rounds)`,
+    `two threads against one: ${ratioOf("elbo 1 thread", "elbo").toFixed(2)}× (median of the rounds); the machine's own two-thread ceiling in the same rounds: ${median(ceilings).toFixed(2)}× (bench/calibrate.ts)`,
   );
 if (label("elbo, busy core") >= 0) {
   console.log(`busy core against quiet: ${ratioOf("elbo, busy core", "elbo").toFixed(2)}× the quiet epoch`);

@@ -3,7 +3,14 @@
  * f32x4 multiply-adds on registers (8 independent accumulators, as many as the matmul's
  * micro-kernel keeps, no memory traffic), timed on one thread. A matmul's GFLOP/s next to this
  * number says how close it comes to what WebAssembly SIMD can do here at all.
+ *
+ * And the machine's own parallel ceiling: the same kernel on two threads at once, each with its own
+ * work and nothing shared, against one thread alone. Two real cores give 2×; two hyperthreads of
+ * one core, or virtual cores whose host is busy, give less, and then no program's two-thread
+ * speed-up can pass that figure.
  */
+
+import { Worker } from "node:worker_threads";
 import { encodeModule, ValType } from "../src/kernels/wasm/encoding.ts";
 import { FunctionBuilder, f32x4, get, i32, set, v128 } from "../src/kernels/wasm/instructions.ts";
 import { WebAssemblyApi } from "../src/kernels/wasm/wasm-api.ts";
@@ -41,12 +48,17 @@ function calibrationModule(fused: boolean): Uint8Array {
   return encodeModule([body], { initialPages: 1, maximumPages: 1, shared: false });
 }
 
-/** GFLOP/s of SIMD128 multiply-adds on one thread (a multiply and an add: 8 flops per vector). */
-export async function simd128Gflops(quick: boolean, fused = false): Promise<number> {
+/** The calibration kernel, ready to call with an iteration count. */
+async function calibrationKernel(fused: boolean): Promise<(iterations: number) => number> {
   const memory = new WebAssemblyApi.Memory({ initial: 1, maximum: 1 });
   const module = await WebAssemblyApi.compile(calibrationModule(fused));
   const { exports } = await WebAssemblyApi.instantiate(module, { env: { memory } });
-  const kernel = (exports as { calibrate: (n: number) => number }).calibrate;
+  return (exports as { calibrate: (n: number) => number }).calibrate;
+}
+
+/** GFLOP/s of SIMD128 multiply-adds on one thread (a multiply and an add: 8 flops per vector). */
+export async function simd128Gflops(quick: boolean, fused = false): Promise<number> {
+  const kernel = await calibrationKernel(fused);
   const iterations = 1_000_000;
   const t = await measure(() => kernel(iterations), {
     warmup: 3,
@@ -54,4 +66,67 @@ export async function simd128Gflops(quick: boolean, fused = false): Promise<numb
     minTimeMs: quick ? 100 : 500,
   });
   return (iterations * ACCUMULATORS * 8) / (t.minMs * 1e6);
+}
+
+/**
+ * A worker thread that runs the calibration kernel each time the main thread moves `go` on, and
+ * then sets `done` to it (Int32Array cells 0 and 1 of the shared buffer).
+ */
+const workerSource = `
+const { workerData, parentPort } = require("node:worker_threads");
+const { bytes, signal, iterations } = workerData;
+const cells = new Int32Array(signal);
+const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
+  env: { memory: new WebAssembly.Memory({ initial: 1, maximum: 1 }) },
+});
+parentPort.postMessage("ready");
+for (let seen = 0; ; ) {
+  Atomics.wait(cells, 0, seen);
+  seen = Atomics.load(cells, 0);
+  if (seen < 0) break;
+  exports.calibrate(iterations);
+  Atomics.store(cells, 1, seen);
+  Atomics.notify(cells, 1);
+}
+`;
+
+/**
+ * How many times one thread's throughput two threads get here now: the calibration kernel run on
+ * this thread alone and on this thread and a worker at once (the same work each), alternately for
+ * `ms` milliseconds; 2 × the median time alone / the median time of the pair.
+ */
+export async function twoThreadCeiling(ms = 1500): Promise<number> {
+  const iterations = 2_000_000; // a few ms, so that waking the worker is a small part of it
+  const kernel = await calibrationKernel(false);
+  const signal = new SharedArrayBuffer(8);
+  const cells = new Int32Array(signal);
+  const worker = new Worker(workerSource, {
+    eval: true,
+    workerData: { bytes: calibrationModule(false), signal, iterations },
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      worker.once("message", () => resolve());
+      worker.once("error", reject);
+    });
+    const alone: number[] = [];
+    const pair: number[] = [];
+    for (let round = 1, start = performance.now(); round <= 5 || performance.now() - start < ms; round++) {
+      let t = performance.now();
+      kernel(iterations);
+      alone.push(performance.now() - t);
+      t = performance.now();
+      Atomics.store(cells, 0, round);
+      Atomics.notify(cells, 0);
+      kernel(iterations);
+      while (Atomics.load(cells, 1) !== round) Atomics.wait(cells, 1, Atomics.load(cells, 1), 1);
+      pair.push(performance.now() - t);
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    return (2 * median(alone)) / median(pair);
+  } finally {
+    Atomics.store(cells, 0, -1);
+    Atomics.notify(cells, 0);
+    await worker.terminate();
+  }
 }

@@ -19,7 +19,7 @@ import { Adam } from "../src/nn/optim/adam.ts";
 import { gatherImages, loadMnist } from "../src/train-mnist/data.ts";
 import { BernoulliVAE } from "../src/vae/model.ts";
 import { stepOf, trainStep } from "../src/vae/train.ts";
-import { simd128Gflops } from "./calibrate.ts";
+import { simd128Gflops, twoThreadCeiling } from "./calibrate.ts";
 import { jaxStep } from "./jax.ts";
 import type { BenchOptions, BenchSection, BenchTable } from "./table.ts";
 import { tfjsVae } from "./tfjs-vae.ts";
@@ -206,6 +206,7 @@ async function scalingTable(backend: WasmBackend, quick: boolean): Promise<Bench
   const ceiling = await simd128Gflops(quick);
   const fusedCeiling = backend.relaxedSimd ? await simd128Gflops(quick, true) : null;
   const threads = backend.threadCount;
+  const parallel = threads >= 2 ? await twoThreadCeiling(quick ? 500 : 1500) : null;
   const rows: (string | number)[][] = [];
   const batchSizes = quick ? [32, 128] : [32, 128, 512];
   const hiddenSizes = quick ? [200] : [200, 1000];
@@ -334,7 +335,12 @@ async function scalingTable(backend: WasmBackend, quick: boolean): Promise<Bench
     columns: ["batch", "hidden", "ms/step", "large matmuls' share", "x·W1ᵀ", "h·W4ᵀ", "G·W4", "Gᵀ·h", "Gᵀ·x"],
     rows,
     notes: [
-      `SIMD128 ceiling measured in this run: ${ceiling.toFixed(1)} GFLOP/s on one thread (f32x4 multiply-adds on registers, no memory: bench/calibrate.ts), so ${(ceiling * threads).toFixed(0)} on ${threads}.`,
+      `SIMD128 ceiling measured in this run: ${ceiling.toFixed(1)} GFLOP/s on one thread (f32x4 multiply-adds on registers, no memory: bench/calibrate.ts).`,
+      ...(parallel === null
+        ? []
+        : [
+            `Two threads here give ${parallel.toFixed(2)}× one thread's throughput now (that kernel on two threads at once, nothing shared: bench/calibrate.ts); two real idle cores give 2×.`,
+          ]),
       fusedCeiling === null
         ? "Relaxed SIMD is off here (this engine lacks it), so the plain ceiling is the one."
         : `With relaxed SIMD's fused multiply-add (which the matmul uses here): ${fusedCeiling.toFixed(1)} GFLOP/s on one thread.`,
