@@ -1,6 +1,7 @@
 /**
  * The cpu backend's storage: every kernel writes all of its output, so a recycled array's old
- * contents never show; memory() counts live buffers and bytes; a disposed storage stays unusable.
+ * contents never show; memory() counts live buffers and bytes; a disposed storage stays unusable;
+ * what it copies (fromArray, reads) and what it hands over (adopt, surrender); write; describe().
  */
 import { describe, expect, it } from "vitest";
 import type { DType } from "../../../src/kernels/backend.ts";
@@ -91,5 +92,57 @@ describe("memory accounting", () => {
     expect(() => backend.unary("neg", a)).toThrow(/after dispose/);
     expect(read(b)).toEqual([1, 1, 1]);
     expect(() => backend.readSync(cpu.fill(1, 0, "float32"))).not.toThrow();
+  });
+});
+
+describe("what the cpu backend copies and what it hands over", () => {
+  it("fromArray copies its input, and readSync and read hand out copies", async () => {
+    const backend = new CpuBackend();
+    const source = Float32Array.of(1, 2, 3);
+    const s = backend.fromArray(source);
+    source[0] = 99;
+    const seen = backend.readSync(s);
+    seen[1] = 99;
+    (await backend.read(s))[2] = 99;
+    expect(Array.from(backend.readSync(s))).toEqual([1, 2, 3]);
+  });
+
+  it("adopt keeps the array itself, and surrender gives that array back and forgets the storage", () => {
+    const backend = new CpuBackend();
+    const data = Float64Array.of(1, 2);
+    const s = backend.adopt(data);
+    expect(s.dtype).toBe("float64");
+    expect(backend.memory()).toEqual({ buffers: 1, bytes: 16 });
+    data[0] = 5; // the storage is the array, not a copy of it
+    expect(Array.from(backend.readSync(s))).toEqual([5, 2]);
+    expect(backend.surrender(s)).toBe(data);
+    expect(backend.memory()).toEqual({ buffers: 0, bytes: 0 });
+    expect(() => backend.readSync(s)).toThrow(/^cpu backend: storage used after dispose\(\)$/);
+    expect(Array.from(data)).toEqual([5, 2]); // the caller's now, untouched
+  });
+
+  it("write overwrites in place, and refuses another size or dtype, naming both", () => {
+    const backend = new CpuBackend();
+    const dst = backend.fromArray(Float32Array.of(0, 0));
+    backend.write(dst, backend.fromArray(Float32Array.of(3, 4)));
+    expect(Array.from(backend.readSync(dst))).toEqual([3, 4]);
+    expect(() => backend.write(dst, backend.fromArray(Float32Array.of(1, 2, 3)))).toThrow(
+      /^cpu backend: write needs one size and dtype, got 2 float32 and 3 float32$/,
+    );
+    expect(() => backend.write(dst, backend.fromArray(Float64Array.of(1, 2)))).toThrow(
+      /^cpu backend: write needs one size and dtype, got 2 float32 and 2 float64$/,
+    );
+    expect(Array.from(backend.readSync(dst))).toEqual([3, 4]);
+  });
+
+  it("describes itself: one thread of plain TypeScript, no GPU", () => {
+    expect(new CpuBackend().describe()).toEqual({
+      name: "cpu",
+      threads: 1,
+      gpuMode: null,
+      device: null,
+      softwareRenderer: false,
+      summary: "cpu, plain TypeScript on one thread",
+    });
   });
 });
