@@ -8,8 +8,10 @@
  * "Lately" is the median of a way's last RECENT runs, so that one run the operating system
  * interrupted (common on a shared machine even when it is idle) does not flip the choice, while a
  * machine that stays busy does, within a few runs. A try costs a slow run for as long as the slower
- * way stays slower, so each try that loses doubles the wait before the next (from `first` runs up
- * to `most`); when the faster way changes (a try wins, or the medians cross) the waits start over.
+ * way stays slower, so each try that loses doubles the wait before the next (`first` runs at
+ * least, `most` at most), and a try that wins starts the waits over (at `first`). When the
+ * medians cross, the way left behind is tried again RECENT runs later: its median may be of a few
+ * slow runs, now stale, and would otherwise keep the step on the slower way until the next try.
  */
 export class ShareChoice {
   /** The last RECENT run times of each way, ms, newest last. */
@@ -20,8 +22,10 @@ export class ShareChoice {
   private tryEvery: number;
   /** Whether the run under way is a try of the slower way. */
   private trying = false;
-  /** The way that was faster at the last run (undefined during the first runs). */
-  private preferShared: boolean | undefined;
+  /** Whether the first runs, which run each way in turn, are over. */
+  private explored = false;
+  /** The way that has been faster lately. */
+  private preferShared = true;
 
   constructor(
     private readonly first = 16,
@@ -36,13 +40,16 @@ export class ShareChoice {
    */
   next(): boolean {
     const [shared, alone] = [this.took.shared, this.took.alone];
-    if (this.preferShared === undefined && (this.sharedRuns < 2 * RECENT || alone.length === 0))
+    if (!this.explored && (this.sharedRuns < 2 * RECENT || alone.length === 0))
       return this.sharedRuns < 2 * RECENT;
     const faster = median(shared) <= median(alone);
-    if (faster !== this.preferShared) {
+    if (!this.explored) {
+      this.explored = true;
+      this.preferShared = faster;
+    } else if (faster !== this.preferShared) {
       this.preferShared = faster;
       this.sinceTry = 0;
-      this.tryEvery = this.first;
+      this.tryEvery = RECENT;
     }
     this.trying = ++this.sinceTry >= this.tryEvery;
     if (!this.trying) return faster;
@@ -58,12 +65,14 @@ export class ShareChoice {
     const [times, other] = shared ? [this.took.shared, this.took.alone] : [this.took.alone, this.took.shared];
     if (this.trying) {
       times.length = 0;
-      if (ms >= median(other)) this.tryEvery = Math.min(2 * this.tryEvery, this.most);
+      const won = ms < median(other);
+      if (won) this.preferShared = shared;
+      this.tryEvery = won ? this.first : Math.min(Math.max(2 * this.tryEvery, this.first), this.most);
       this.trying = false;
     }
     times.push(ms);
     if (times.length > RECENT) times.shift();
-    if (shared && this.preferShared === undefined) this.sharedRuns++;
+    if (shared && !this.explored) this.sharedRuns++;
   }
 }
 

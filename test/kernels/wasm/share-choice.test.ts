@@ -72,13 +72,26 @@ describe("ShareChoice", () => {
     );
     const switched = made.indexOf(false, busyFrom);
     expect(switched - busyFrom).toBe(3); // the median of sharing's last 5 runs is slow after 3 slow runs
-    // From then on alone, trying to share after 16, 32, 64, 128 runs: 4 slow runs in 360.
+    // From then on alone. Sharing is tried 5 runs after the switch (its median was of the runs
+    // that made it switch), then 16, 32, 64 and 128 runs after each try before: 5 slow runs in 360.
     expect(departures(made.slice(switched), false).map((r) => r + switched)).toEqual([
-      switched + 15,
-      switched + 16 + 31,
-      switched + 16 + 32 + 63,
-      switched + 16 + 32 + 64 + 127,
+      switched + 4,
+      switched + 4 + 16,
+      switched + 4 + 16 + 32,
+      switched + 4 + 16 + 32 + 64,
+      switched + 4 + 16 + 32 + 64 + 128,
     ]);
+  });
+
+  it("does not stay on the slower way when noisy runs make the medians cross", () => {
+    // Busy: sharing takes 30 ms; alone takes 9 ms, but three runs in every 40 take 50 ms, which
+    // sends the step to share for a few runs each time.
+    const made = drive(new ShareChoice(), 1200, (shared, run) => (shared ? 30 : run % 40 < 3 ? 50 : 9));
+    const sharedRuns = made.slice(FIRST).filter((s) => s).length;
+    // Each of the 30 crossings costs 5 shared runs, until running alone is tried again (and wins),
+    // and one try of sharing 16 runs later. Left on sharing until the next try's wait was over, or
+    // with that first wait of 16, the step would share hundreds of runs.
+    expect(sharedRuns).toBeLessThanOrEqual(30 * 6);
   });
 
   it("shares again at the first try after the machine is quiet, and starts its waits over", () => {
