@@ -69,8 +69,9 @@ export async function simd128Gflops(quick: boolean, fused = false): Promise<numb
 }
 
 /**
- * A worker thread that runs the calibration kernel each time the main thread moves `go` on, and
- * then sets `done` to it (Int32Array cells 0 and 1 of the shared buffer).
+ * A worker thread that, for each block the main thread starts (cell 0 moves on; -1 stops it), runs
+ * the calibration kernel for as long as cell 1 is 1, then puts its count of calls in cell 2 and
+ * the block's number in cell 3.
  */
 const workerSource = `
 const { workerData, parentPort } = require("node:worker_threads");
@@ -84,46 +85,61 @@ for (let seen = 0; ; ) {
   Atomics.wait(cells, 0, seen);
   seen = Atomics.load(cells, 0);
   if (seen < 0) break;
-  exports.calibrate(iterations);
-  Atomics.store(cells, 1, seen);
-  Atomics.notify(cells, 1);
+  let calls = 0;
+  while (Atomics.load(cells, 1) === 1) {
+    exports.calibrate(iterations);
+    calls++;
+  }
+  Atomics.store(cells, 2, calls);
+  Atomics.store(cells, 3, seen);
+  Atomics.notify(cells, 3);
 }
 `;
 
 /**
- * How many times one thread's throughput two threads get here now: the calibration kernel run on
- * this thread alone and on this thread and a worker at once (the same work each), alternately for
- * `ms` milliseconds; 2 × the median time alone / the median time of the pair.
+ * How many times one thread's throughput two threads get here now: the calibration kernel run
+ * without pause on this thread alone, then on this thread and a worker at once, in blocks of
+ * `blockMs` (long enough for a host's CPU quota, if the machine has one, to bite), alternately for
+ * `ms` milliseconds; the median over the rounds of the pair's calls per second over one thread's.
  */
-export async function twoThreadCeiling(ms = 1500): Promise<number> {
-  const iterations = 2_000_000; // a few ms, so that waking the worker is a small part of it
+export async function twoThreadCeiling(ms = 1500, blockMs = 250): Promise<number> {
+  const iterations = 500_000; // under a millisecond a call
   const kernel = await calibrationKernel(false);
-  const signal = new SharedArrayBuffer(8);
+  const signal = new SharedArrayBuffer(16);
   const cells = new Int32Array(signal);
   const worker = new Worker(workerSource, {
     eval: true,
     workerData: { bytes: calibrationModule(false), signal, iterations },
   });
+  /** The kernel called without pause on this thread for blockMs: how many calls, in how many ms. */
+  const block = (): { calls: number; ms: number } => {
+    const start = performance.now();
+    let calls = 0;
+    while (performance.now() - start < blockMs) {
+      kernel(iterations);
+      calls++;
+    }
+    return { calls, ms: performance.now() - start };
+  };
   try {
     await new Promise<void>((resolve, reject) => {
       worker.once("message", () => resolve());
       worker.once("error", reject);
     });
-    const alone: number[] = [];
-    const pair: number[] = [];
-    for (let round = 1, start = performance.now(); round <= 5 || performance.now() - start < ms; round++) {
-      let t = performance.now();
-      kernel(iterations);
-      alone.push(performance.now() - t);
-      t = performance.now();
+    kernel(iterations); // compiled and warm
+    const ratios: number[] = [];
+    for (let round = 1, start = performance.now(); round <= 2 || performance.now() - start < ms; round++) {
+      const alone = block();
+      Atomics.store(cells, 1, 1);
       Atomics.store(cells, 0, round);
       Atomics.notify(cells, 0);
-      kernel(iterations);
-      while (Atomics.load(cells, 1) !== round) Atomics.wait(cells, 1, Atomics.load(cells, 1), 1);
-      pair.push(performance.now() - t);
+      const mine = block();
+      Atomics.store(cells, 1, 0);
+      while (Atomics.load(cells, 3) !== round) Atomics.wait(cells, 3, Atomics.load(cells, 3), 1);
+      const both = mine.calls + Atomics.load(cells, 2);
+      ratios.push(both / mine.ms / (alone.calls / alone.ms));
     }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-    return (2 * median(alone)) / median(pair);
+    return ratios.sort((a, b) => a - b)[Math.floor(ratios.length / 2)];
   } finally {
     Atomics.store(cells, 0, -1);
     Atomics.notify(cells, 0);
