@@ -61,14 +61,11 @@ export interface StepTiming {
   medianMs: number;
 }
 
-/** Our training step on `backend`, the one the training loop runs: first call and median ms. */
-export async function ourStep(
-  backend: Backend,
-  data: Float32Array[],
-  quick: boolean,
-  hidden = HIDDEN,
-  compiled = false,
-): Promise<StepTiming> {
+/**
+ * Our training step on `backend`, the one the training loop runs (a fresh model, batches cycled,
+ * the loss read back): a function that runs one step, each call on `backend` whatever is current.
+ */
+function ourStepper(backend: Backend, data: Float32Array[], hidden: number, compiled: boolean) {
   const previous = getBackend();
   setBackend(backend);
   try {
@@ -81,24 +78,79 @@ export async function ourStep(
     const eager = stepOf(model, optimizer, generator);
     const work = compiled ? compile(eager) : eager;
     let s = 0;
-    const step = async () => {
-      const terms = trainStep(model, optimizer, data[s++ % data.length], generator, undefined, work);
-      const loss = await terms[0].data();
-      for (const t of terms) t.dispose();
-      if (!Number.isFinite(loss[0])) throw new Error(`bench step: loss ${loss[0]} on ${backend.name}`);
+    return async () => {
+      const before = getBackend();
+      setBackend(backend);
+      try {
+        const terms = trainStep(model, optimizer, data[s++ % data.length], generator, undefined, work);
+        const loss = await terms[0].data();
+        for (const t of terms) t.dispose();
+        if (!Number.isFinite(loss[0])) throw new Error(`bench step: loss ${loss[0]} on ${backend.name}`);
+      } finally {
+        setBackend(before);
+      }
     };
-    const t0 = performance.now();
-    await step();
-    const firstMs = performance.now() - t0;
-    const t = await measure(step, {
-      warmup: quick ? 3 : 20,
-      minReps: quick ? 5 : 30,
-      minTimeMs: quick ? 200 : 3000,
-    });
-    return { firstMs, medianMs: t.medianMs };
   } finally {
     setBackend(previous);
   }
+}
+
+/** Our training step on `backend`: first call and median ms. */
+export async function ourStep(
+  backend: Backend,
+  data: Float32Array[],
+  quick: boolean,
+  hidden = HIDDEN,
+  compiled = false,
+): Promise<StepTiming> {
+  const step = ourStepper(backend, data, hidden, compiled);
+  const t0 = performance.now();
+  await step();
+  const firstMs = performance.now() - t0;
+  const t = await measure(step, {
+    warmup: quick ? 3 : 20,
+    minReps: quick ? 5 : 30,
+    minTimeMs: quick ? 200 : 3000,
+  });
+  return { firstMs, medianMs: t.medianMs };
+}
+
+/**
+ * Two threads against one on the compiled step, alternating: rounds of `steps` steps on wasm×1,
+ * then as many on wasm×N, each with its own model, so that both see the same machine; then the
+ * machine's own two-thread ceiling (bench/calibrate.ts). A machine whose speed wanders (a shared
+ * host) moves both halves of a round together, so the ratio within a round is the figure.
+ */
+async function alternatingTable(one: WasmBackend, all: WasmBackend, data: Float32Array[], quick: boolean) {
+  const rounds = quick ? 3 : 7;
+  const steps = quick ? 20 : 60;
+  const steppers = [one, all].map((b) => ourStepper(b, data, HIDDEN, true));
+  // Warm: compiled (each program records twice, then lowers) and through V8's tiers.
+  for (const step of steppers) for (let i = 0; i < 30; i++) await step();
+  const rows: (string | number)[][] = [];
+  for (let r = 1; r <= rounds; r++) {
+    const ms: number[] = [];
+    for (const step of steppers) {
+      const times: number[] = [];
+      for (let i = 0; i < steps; i++) {
+        const t0 = performance.now();
+        await step();
+        times.push(performance.now() - t0);
+      }
+      ms.push(times.sort((a, b) => a - b)[Math.floor(steps / 2)]);
+    }
+    rows.push([String(r), ms[0], ms[1], `${(ms[0] / ms[1]).toFixed(2)}×`]);
+  }
+  const ratios = rows.map((row) => (row[1] as number) / (row[2] as number)).sort((a, b) => a - b);
+  const ceiling = await twoThreadCeiling(quick ? 500 : 1500);
+  return {
+    title: `Threads on the compiled step: wasm×1 and wasm×${all.threadCount} in alternating rounds of ${steps} steps, median ms/step`,
+    columns: ["round", "wasm×1", `wasm×${all.threadCount}`, "speed-up"],
+    rows,
+    notes: [
+      `Median speed-up over the rounds: ${ratios[Math.floor(ratios.length / 2)].toFixed(2)}×. The machine's own two-thread ceiling, measured right after (the SIMD kernel on two threads at once against one, nothing shared: bench/calibrate.ts): ${ceiling.toFixed(2)}×.`,
+    ],
+  } satisfies BenchTable;
 }
 
 /** The same step in TensorFlow.js: same layers, same loss, tf.train.adam. */
@@ -190,6 +242,7 @@ async function run(options: BenchOptions): Promise<BenchTable[]> {
           `wasm×${n} as is, after its steps: ${(pool.reserved / 2 ** 20).toFixed(1)} MiB of memory taken, ${(pool.free / 2 ** 20).toFixed(1)} MiB of it free for reuse.`,
         ],
       },
+      await alternatingTable(one, all, data.batches, options.quick),
       await scalingTable(all, options.quick),
     ];
   } finally {
