@@ -101,15 +101,16 @@ for (let seen = 0; ; ) {
  * without pause on this thread alone, then on this thread and a worker at once, in blocks of
  * `blockMs` (long enough for a host's CPU quota, if the machine has one, to bite), alternately for
  * `ms` milliseconds; the median over the rounds of the pair's calls per second over one thread's.
+ * With `fused`, the kernel's multiply-adds are relaxed SIMD's (as the matmul's, where it has them).
  */
-export async function twoThreadCeiling(ms = 1500, blockMs = 250): Promise<number> {
+export async function twoThreadCeiling(ms = 1500, blockMs = 250, fused = false): Promise<number> {
   const iterations = 500_000; // under a millisecond a call
-  const kernel = await calibrationKernel(false);
+  const kernel = await calibrationKernel(fused);
   const signal = new SharedArrayBuffer(16);
   const cells = new Int32Array(signal);
   const worker = new Worker(workerSource, {
     eval: true,
-    workerData: { bytes: calibrationModule(false), signal, iterations },
+    workerData: { bytes: calibrationModule(fused), signal, iterations },
   });
   /** The kernel called without pause on this thread for blockMs: how many calls, in how many ms. */
   const block = (): { calls: number; ms: number } => {

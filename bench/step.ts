@@ -142,7 +142,7 @@ async function alternatingTable(one: WasmBackend, all: WasmBackend, data: Float3
     rows.push([String(r), ms[0], ms[1], `${(ms[0] / ms[1]).toFixed(2)}×`]);
   }
   const ratios = rows.map((row) => (row[1] as number) / (row[2] as number)).sort((a, b) => a - b);
-  const ceiling = await twoThreadCeiling(quick ? 500 : 1500);
+  const ceiling = await twoThreadCeiling(quick ? 500 : 1500, 250, all.relaxedSimd);
   return {
     title: `Threads on the compiled step: wasm×1 and wasm×${all.threadCount} in alternating rounds of ${steps} steps, median ms/step`,
     columns: ["round", "wasm×1", `wasm×${all.threadCount}`, "speed-up"],
@@ -259,7 +259,7 @@ async function scalingTable(backend: WasmBackend, quick: boolean): Promise<Bench
   const ceiling = await simd128Gflops(quick);
   const fusedCeiling = backend.relaxedSimd ? await simd128Gflops(quick, true) : null;
   const threads = backend.threadCount;
-  const parallel = threads >= 2 ? await twoThreadCeiling(quick ? 500 : 1500) : null;
+  const parallel = threads >= 2 ? await twoThreadCeiling(quick ? 500 : 1500, 250, backend.relaxedSimd) : null;
   const rows: (string | number)[][] = [];
   const batchSizes = quick ? [32, 128] : [32, 128, 512];
   const hiddenSizes = quick ? [200] : [200, 1000];
