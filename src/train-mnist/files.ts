@@ -248,6 +248,13 @@ export function checkOutputNames(dir: string, names: readonly string[], flag: st
   }
 }
 
+/** "a checkpoint", "an IDX file": an initialism is read letter by letter ("an F…", "an S…"). */
+export function aOrAn(what: string): string {
+  const initialism = /^[A-Z]{2}/.test(what);
+  const vowelSound = initialism ? /^[AEFHILMNORSX]/.test(what) : /^[aeiou]/i.test(what);
+  return `${vowelSound ? "an" : "a"} ${what}`;
+}
+
 /**
  * The bytes of a regular file, refusing anything else (a FIFO would block, /dev/zero would never
  * end) before reading. The size comes from fstat and bounds the read; `maxBytes` bounds the size.
@@ -281,10 +288,10 @@ export function withRegularFile<T>(
   try {
     const stats = fstatSync(fd);
     if (!stats.isFile())
-      throw new Error(`${path}: not a regular file but ${kindOf(stats)}; a ${what} is expected`);
+      throw new Error(`${path}: not a regular file but ${kindOf(stats)}; ${aOrAn(what)} is expected`);
     const max = options.maxBytes ?? Number.MAX_SAFE_INTEGER;
     if (stats.size > max)
-      throw new Error(`${path}: ${stats.size} bytes, more than the ${max} a ${what} may have`);
+      throw new Error(`${path}: ${stats.size} bytes, more than the ${max} ${aOrAn(what)} may have`);
     return use({
       size: stats.size,
       read: (into, position) => readFully(fd, into, position, path),

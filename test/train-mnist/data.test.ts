@@ -143,7 +143,7 @@ describe("loadMnist's files", () => {
     execFileSync("mkfifo", [images]);
     writeFileSync(join(dir, "train-labels-idx1-ubyte"), "");
     expect(() => loadMnist("train", { dir })).toThrow(
-      `${images}: not a regular file but a named pipe (FIFO); a IDX file is expected`,
+      `${images}: not a regular file but a named pipe (FIFO); an IDX file is expected`,
     );
   });
 
@@ -153,7 +153,7 @@ describe("loadMnist's files", () => {
     truncateSync(images, 2 ** 30 + 1); // sparse: no disk space, no time
     writeFileSync(join(dir, "train-labels-idx1-ubyte"), "");
     expect(() => loadMnist("train", { dir })).toThrow(
-      `${images}: 1073741825 bytes, more than the 1073741824 a IDX file may have`,
+      `${images}: 1073741825 bytes, more than the 1073741824 an IDX file may have`,
     );
   });
 });

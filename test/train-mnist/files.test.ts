@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, writeS
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
+  aOrAn,
   prepareOutputFolder,
   readRegularFile,
   removeStaleTemporaries,
@@ -71,6 +72,17 @@ describe("writeFileAtomic", () => {
     );
     expect(readFileSync(file).equals(previous)).toBe(true);
     expect(readdirSync(dir)).toEqual(["checkpoint.safetensors"]);
+  });
+
+  it("a write that stops taking bytes partway says how many it took", () => {
+    const { file, previous } = folderWithPrevious();
+    let calls = 0;
+    const write = (_fd: number, _data: Uint8Array, _at: number, length: number) =>
+      calls++ === 0 ? Math.min(4, length) : 0;
+    expect(() => writeFileAtomic(file, Buffer.alloc(10, 1), { write })).toThrow(
+      /took 4 of 10 bytes and then no more: is the disk full\?/,
+    );
+    expect(readFileSync(file).equals(previous)).toBe(true);
   });
 
   it("a write that takes nothing (returns 0) fails instead of looping forever", () => {
@@ -171,5 +183,24 @@ describe("readRegularFile", () => {
     writeFileSync(big, Buffer.alloc(100));
     expect(() => readRegularFile(big, { maxBytes: 99 })).toThrow(/big: 100 bytes, more than the 99/);
     expect(readRegularFile(big, { maxBytes: 100 }).length).toBe(100);
+  });
+});
+
+describe("aOrAn", () => {
+  it("puts the article a reader would say before a word or an initialism", () => {
+    expect(
+      ["checkpoint", "file", "image", "IDX file", "PNG file", "SVG file", "HTML report", "USB disk"].map(
+        aOrAn,
+      ),
+    ).toEqual([
+      "a checkpoint",
+      "a file",
+      "an image",
+      "an IDX file",
+      "a PNG file",
+      "an SVG file",
+      "an HTML report",
+      "a USB disk",
+    ]);
   });
 });
