@@ -29,6 +29,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { twoThreadCeiling } from "./calibrate.ts";
 import { type CoreChoice, openblasEnv, rankCoreTypes } from "./openblas.ts";
+import { median } from "./timing.ts";
 
 function flag(name: string, fallback: string): string {
   const at = process.argv.indexOf(name);
@@ -58,7 +59,6 @@ if (!existsSync(torchScript)) {
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** PyTorch's seconds per epoch on `core`'s kernels with `threads` intra-op threads, from its `epoch N: … time T s` lines. */
 function torchEpochs(core: CoreChoice, threads: number): number[] {

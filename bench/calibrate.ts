@@ -14,7 +14,7 @@ import { Worker } from "node:worker_threads";
 import { encodeModule, ValType } from "../src/kernels/wasm/encoding.ts";
 import { FunctionBuilder, f32x4, get, i32, set, v128 } from "../src/kernels/wasm/instructions.ts";
 import { WebAssemblyApi } from "../src/kernels/wasm/wasm-api.ts";
-import { measure } from "./timing.ts";
+import { measure, median } from "./timing.ts";
 
 const ACCUMULATORS = 8;
 
@@ -140,7 +140,7 @@ export async function twoThreadCeiling(ms = 1500, blockMs = 250, fused = false):
       const both = mine.calls + Atomics.load(cells, 2);
       ratios.push(both / mine.ms / (alone.calls / alone.ms));
     }
-    return ratios.sort((a, b) => a - b)[Math.floor(ratios.length / 2)];
+    return median(ratios);
   } finally {
     Atomics.store(cells, 0, -1);
     Atomics.notify(cells, 0);

@@ -23,7 +23,7 @@ import { simd128Gflops, twoThreadCeiling } from "./calibrate.ts";
 import { jaxStep } from "./jax.ts";
 import type { BenchOptions, BenchSection, BenchTable } from "./table.ts";
 import { tfjsVae } from "./tfjs-vae.ts";
-import { gflops, measure } from "./timing.ts";
+import { gflops, measure, median } from "./timing.ts";
 import { loadTfjs, useTfjs, wasmBackends } from "./wasm.ts";
 
 const BATCH = 128;
@@ -128,27 +128,23 @@ async function alternatingTable(one: WasmBackend, all: WasmBackend, data: Float3
   // Warm: compiled (each program records twice, then lowers) and through V8's tiers.
   for (const step of steppers) for (let i = 0; i < 30; i++) await step();
   const rows: (string | number)[][] = [];
+  const ratios: number[] = [];
   for (let r = 1; r <= rounds; r++) {
     const ms: number[] = [];
     for (const step of steppers) {
-      const times: number[] = [];
-      for (let i = 0; i < steps; i++) {
-        const t0 = performance.now();
-        await step();
-        times.push(performance.now() - t0);
-      }
-      ms.push(times.sort((a, b) => a - b)[Math.floor(steps / 2)]);
+      const t = await measure(step, { warmup: 0, minReps: steps, maxReps: steps, minTimeMs: 0 });
+      ms.push(t.medianMs);
     }
+    ratios.push(ms[0] / ms[1]);
     rows.push([String(r), ms[0], ms[1], `${(ms[0] / ms[1]).toFixed(2)}×`]);
   }
-  const ratios = rows.map((row) => (row[1] as number) / (row[2] as number)).sort((a, b) => a - b);
   const ceiling = await twoThreadCeiling(quick ? 500 : 1500, 250, all.relaxedSimd);
   return {
     title: `Threads on the compiled step: wasm×1 and wasm×${all.threadCount} in alternating rounds of ${steps} steps, median ms/step`,
     columns: ["round", "wasm×1", `wasm×${all.threadCount}`, "speed-up"],
     rows,
     notes: [
-      `Median speed-up over the rounds: ${ratios[Math.floor(ratios.length / 2)].toFixed(2)}×. The machine's own two-thread ceiling, measured right after (the SIMD kernel on two threads at once against one, nothing shared: bench/calibrate.ts): ${ceiling.toFixed(2)}×.`,
+      `Median speed-up over the rounds: ${median(ratios).toFixed(2)}×. The machine's own two-thread ceiling, measured right after (the SIMD kernel on two threads at once against one, nothing shared: bench/calibrate.ts): ${ceiling.toFixed(2)}×.`,
     ],
   } satisfies BenchTable;
 }

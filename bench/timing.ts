@@ -28,8 +28,12 @@ export async function measure(
     await fn();
     times.push(performance.now() - t0);
   }
-  times.sort((a, b) => a - b);
-  return { medianMs: times[Math.floor(times.length / 2)], minMs: times[0], reps: times.length };
+  return { medianMs: median(times), minMs: times.reduce((a, b) => Math.min(a, b)), reps: times.length };
+}
+
+/** The middle value (of an even count, the upper of the two middle ones). */
+export function median(xs: readonly number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 }
 
 /** GFLOP/s of an m×k·k×n matrix multiply (2mkn flops) taking `ms` milliseconds. */
