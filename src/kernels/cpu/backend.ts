@@ -59,22 +59,34 @@ export class CpuBackend implements Backend {
   /**
    * Arrays of freed storages, by dtype and length, handed out again by `take`. A training step
    * allocates the same sizes every time, so after `releaseGraph` the next step reuses them instead
-   * of making the garbage collector find and free thousands of arrays.
+   * of making the garbage collector find and free thousands of arrays. The pool keeps at most
+   * poolDepth arrays of a size, none over poolMaxBytes and poolTotalBytes in all, so that a one-off
+   * huge tensor, or a run of ever new sizes, is not held for good: those go to the garbage collector.
    */
   private readonly pool = new Map<string, TypedArray[]>();
+  private pooledBytes = 0;
   private static readonly poolDepth = 8;
+  static readonly poolMaxBytes = 16 * 2 ** 20;
+  static readonly poolTotalBytes = 128 * 2 ** 20;
   private readonly ledger = new Ledger(this, CpuStorage, (data: TypedArray) => this.recycle(data));
 
   /** An array of `size` elements, recycled when one is free. Its contents are arbitrary. */
   protected take(size: number, dtype: DType): TypedArray {
-    return this.pool.get(`${dtype}:${size}`)?.pop() ?? allocate(size, dtype);
+    const pooled = this.pool.get(`${dtype}:${size}`)?.pop();
+    if (pooled === undefined) return allocate(size, dtype);
+    this.pooledBytes -= pooled.byteLength;
+    return pooled;
   }
 
   private recycle(data: TypedArray): void {
+    if (data.byteLength > CpuBackend.poolMaxBytes) return;
+    if (this.pooledBytes + data.byteLength > CpuBackend.poolTotalBytes) return;
     const key = `${dtypeOf(data)}:${data.length}`;
     const free = this.pool.get(key) ?? [];
-    if (free.length < CpuBackend.poolDepth) free.push(data);
+    if (free.length >= CpuBackend.poolDepth) return;
+    free.push(data);
     this.pool.set(key, free);
+    this.pooledBytes += data.byteLength;
   }
 
   protected wrap(data: TypedArray): CpuStorage {

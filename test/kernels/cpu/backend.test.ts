@@ -146,3 +146,46 @@ describe("what the cpu backend copies and what it hands over", () => {
     });
   });
 });
+
+describe("the pool of freed arrays", () => {
+  /** Whether an array freed by dispose() comes back from the next allocation of its size. */
+  function recycled(backend: CpuBackend, data: Float32Array): boolean {
+    backend.dispose(backend.adopt(data));
+    return backend.surrender(backend.fill(data.length, 0, "float32")) === data;
+  }
+
+  it("hands a freed array out again for the next storage of its size and dtype", () => {
+    const backend = new CpuBackend();
+    expect(recycled(backend, new Float32Array(1000))).toBe(true);
+    const data = new Float32Array(10);
+    backend.dispose(backend.adopt(data));
+    // Compared as booleans: toBe on two large arrays would compare them deeply for its message.
+    expect(backend.surrender(backend.fill(10, 0, "float64")) === data).toBe(false); // another dtype
+    expect(backend.surrender(backend.fill(11, 0, "float32")) === data).toBe(false); // another size
+  });
+
+  it("leaves an array over 16 MiB to the garbage collector", () => {
+    const backend = new CpuBackend();
+    expect(CpuBackend.poolMaxBytes).toBe(16 * 2 ** 20);
+    expect(recycled(backend, new Float32Array(CpuBackend.poolMaxBytes / 4))).toBe(true);
+    expect(recycled(backend, new Float32Array(CpuBackend.poolMaxBytes / 4 + 1))).toBe(false);
+  });
+
+  it("holds at most 128 MiB in all: a run of ever new sizes is not kept for good", () => {
+    const backend = new CpuBackend();
+    const size = (i: number) => CpuBackend.poolMaxBytes / 4 - i; // a new size each time, 16 MiB less i floats
+    const kept: Float32Array[] = [];
+    for (let i = 0; i < 8; i++) {
+      const data = new Float32Array(size(i));
+      backend.dispose(backend.adopt(data));
+      kept.push(data);
+    }
+    // Eight pooled arrays of just under 16 MiB: a ninth would pass 128 MiB, and is not kept.
+    const ninth = new Float32Array(size(8));
+    backend.dispose(backend.adopt(ninth));
+    expect(backend.surrender(backend.fill(size(8), 0, "float32")) === ninth).toBe(false);
+    // Taking one out makes room again.
+    expect(backend.surrender(backend.fill(size(0), 0, "float32")) === kept[0]).toBe(true);
+    expect(recycled(backend, new Float32Array(size(9)))).toBe(true);
+  });
+});
