@@ -15,6 +15,7 @@ import {
   fingerprintDifference,
   fingerprintOf,
 } from "../vae/dataset.ts";
+import type { IwaeEvaluation } from "../vae/evaluate.ts";
 import {
   checkpointParts,
   evaluateRun,
@@ -226,9 +227,7 @@ async function runWatched(
     console.log(
       `test: −ELBO ${elbo.loss.toFixed(2)} nats per image (BCE ${elbo.bce.toFixed(2)} + KL ${elbo.kl.toFixed(2)}) on ${elbo.images} images`,
     );
-    console.log(
-      `test: IWAE log p(x) ≥ ${iwae.logLikelihood.toFixed(2)} ± ${iwae.standardError.toFixed(2)} nats (k=${iwae.k}, ${iwae.images} images)`,
-    );
+    console.log(iwaeLine(iwae));
     // The figures first: a picture that fails (or a signal while drawing) never costs them.
     const figures = { negativeElbo: elbo, iwae };
     writeMetrics(metrics(figures, { evaluation: evaluation.seconds }));
@@ -303,4 +302,12 @@ function checkSameData(
         `${checkpoint}: ${what}; a run continues only on its own data (start a new run for new data)`,
       );
   }
+}
+
+/** The IWAE bound as the run prints it; one image has no spread, so no standard error. */
+export function iwaeLine(iwae: IwaeEvaluation): string {
+  const se = Number.isNaN(iwae.standardError)
+    ? "n/a (one image has no spread)"
+    : iwae.standardError.toFixed(2);
+  return `test: IWAE log p(x) ≥ ${iwae.logLikelihood.toFixed(2)} ± ${se} nats (k=${iwae.k}, ${iwae.images} ${iwae.images === 1 ? "image" : "images"})`;
 }

@@ -26,7 +26,10 @@ export interface ElboEvaluation {
 export interface IwaeEvaluation {
   /** Mean over images of the importance-weighted estimate of log p(x), in nats. */
   logLikelihood: number;
-  /** Standard error of that mean (the spread across images / √n). */
+  /**
+   * Standard error of that mean (the spread across images / √n); NaN for one image, whose spread
+   * cannot be measured (as PyTorch's std of one number).
+   */
   standardError: number;
   k: number;
   images: number;
@@ -116,7 +119,10 @@ export async function evaluateIwae(
     await options.onBatch?.();
   }
   const mean = estimates.reduce((s, v) => s + v, 0) / estimates.length;
-  const variance = estimates.reduce((s, v) => s + (v - mean) ** 2, 0) / Math.max(1, estimates.length - 1);
+  const variance =
+    estimates.length > 1
+      ? estimates.reduce((s, v) => s + (v - mean) ** 2, 0) / (estimates.length - 1)
+      : Number.NaN;
   return {
     logLikelihood: mean,
     standardError: Math.sqrt(variance / estimates.length),

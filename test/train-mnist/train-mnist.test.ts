@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { trainMnist } from "../../src/train-mnist/train-mnist.ts";
+import { iwaeLine, trainMnist } from "../../src/train-mnist/train-mnist.ts";
 import { writeMnistFolder } from "../fixtures/mnist-folder.ts";
 import { joinSafetensors, splitSafetensors, withMetadata } from "../fixtures/safetensors-bytes.ts";
 import { sharedTempDir } from "../fixtures/temp-dir.ts";
@@ -422,5 +422,16 @@ describe("trainMnist", () => {
       expect(count("epoch 1/5 [")).toBeGreaterThan(0);
       expect(lastBarCleared()).toBe(true);
     });
+  });
+});
+
+describe("iwaeLine", () => {
+  it("prints the bound with its standard error, and says there is none for one image", () => {
+    expect(iwaeLine({ logLikelihood: -109.584, standardError: 1.004, k: 50, images: 1000 })).toBe(
+      "test: IWAE log p(x) ≥ -109.58 ± 1.00 nats (k=50, 1000 images)",
+    );
+    expect(iwaeLine({ logLikelihood: -98.2, standardError: Number.NaN, k: 50, images: 1 })).toBe(
+      "test: IWAE log p(x) ≥ -98.20 ± n/a (one image has no spread) nats (k=50, 1 image)",
+    );
   });
 });

@@ -139,6 +139,11 @@ describe("evaluateIwae", () => {
       expect(Math.abs(got.logLikelihood - mean), `${images} images, k = ${k}`).toBeLessThan(1e-4);
       expect(Math.abs(got.standardError - sd / Math.sqrt(images))).toBeLessThan(1e-4);
     }
+    // One image: its estimate has no spread to measure.
+    const one = await evaluateIwae(vae, data, { k: 3, images: 1, generator: new Generator(11) });
+    expect(one.images).toBe(1);
+    expect(Number.isFinite(one.logLikelihood)).toBe(true);
+    expect(one.standardError).toBeNaN();
     // Asking for more images than there are evaluates all of them.
     const all = await evaluateIwae(vae, data, { k: 2, images: 20, generator: new Generator(11) });
     expect(all.images).toBe(data.count);
