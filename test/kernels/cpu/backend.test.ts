@@ -1,7 +1,8 @@
 /**
  * The cpu backend's storage: every kernel writes all of its output, so a recycled array's old
  * contents never show; memory() counts live buffers and bytes; a disposed storage stays unusable;
- * what it copies (fromArray, reads) and what it hands over (adopt, surrender); write; describe().
+ * what it copies (fromArray, reads) and what it hands over (adopt, surrender); write; the pool's
+ * limits. (describe() is in ../describe.test.ts.)
  */
 import { describe, expect, it } from "vitest";
 import type { DType } from "../../../src/kernels/backend.ts";
@@ -133,17 +134,6 @@ describe("what the cpu backend copies and what it hands over", () => {
       /^cpu backend: write needs one size and dtype, got 2 float32 and 2 float64$/,
     );
     expect(Array.from(backend.readSync(dst))).toEqual([3, 4]);
-  });
-
-  it("describes itself: one thread of plain TypeScript, no GPU", () => {
-    expect(new CpuBackend().describe()).toEqual({
-      name: "cpu",
-      threads: 1,
-      gpuMode: null,
-      device: null,
-      softwareRenderer: false,
-      summary: "cpu, plain TypeScript on one thread",
-    });
   });
 });
 
