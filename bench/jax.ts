@@ -5,7 +5,7 @@
  * can. Weights are stored in×out (no transposes); the noise ε comes in as an argument.
  */
 import type { BenchData } from "./step.ts";
-import { measure } from "./timing.ts";
+import { firstAndMedian, type StepTiming } from "./timing.ts";
 
 type Jax = typeof import("@jax-js/jax");
 type JaxArray = import("@jax-js/jax").Array;
@@ -15,7 +15,7 @@ export async function jaxStep(
   data: BenchData,
   quick: boolean,
   sizes: { batch: number; pixels: number; hidden: number; latent: number },
-): Promise<{ firstMs: number; medianMs: number }> {
+): Promise<StepTiming> {
   const jax: Jax = await import("@jax-js/jax");
   const { numpy: np, nn, jit, valueAndGrad, tree } = jax;
   await jax.init("wasm");
@@ -104,15 +104,12 @@ export async function jaxStep(
     const loss0 = (await value.data())[0];
     if (!Number.isFinite(loss0)) throw new Error(`bench step: jax-js loss ${loss0}`);
   };
-  const t0 = performance.now();
-  await run();
-  const firstMs = performance.now() - t0;
-  const t = await measure(run, {
+  const timing = await firstAndMedian(run, {
     warmup: quick ? 2 : 10,
     minReps: quick ? 5 : 30,
     minTimeMs: quick ? 200 : 3000,
   });
   tree.dispose([params, m, v, xs, noises]);
   step.dispose();
-  return { firstMs, medianMs: t.medianMs };
+  return timing;
 }

@@ -23,7 +23,7 @@ import { simd128Gflops, twoThreadCeiling } from "./calibrate.ts";
 import { jaxStep } from "./jax.ts";
 import type { BenchOptions, BenchSection, BenchTable } from "./table.ts";
 import { tfjsVae } from "./tfjs-vae.ts";
-import { gflops, measure, median } from "./timing.ts";
+import { firstAndMedian, gflops, measure, median, type StepTiming } from "./timing.ts";
 import { loadTfjs, useTfjs, wasmBackends } from "./wasm.ts";
 
 const BATCH = 128;
@@ -54,11 +54,6 @@ export function benchData(batch = BATCH): BenchData {
       Float32Array.from({ length: batch * LATENT }, () => g.normal()),
     ),
   };
-}
-
-export interface StepTiming {
-  firstMs: number;
-  medianMs: number;
 }
 
 /**
@@ -103,16 +98,11 @@ export async function ourStep(
   hidden = HIDDEN,
   compiled = false,
 ): Promise<StepTiming> {
-  const step = ourStepper(backend, data, hidden, compiled);
-  const t0 = performance.now();
-  await step();
-  const firstMs = performance.now() - t0;
-  const t = await measure(step, {
+  return firstAndMedian(ourStepper(backend, data, hidden, compiled), {
     warmup: quick ? 3 : 20,
     minReps: quick ? 5 : 30,
     minTimeMs: quick ? 200 : 3000,
   });
-  return { firstMs, medianMs: t.medianMs };
 }
 
 /**
@@ -159,17 +149,14 @@ async function tfjsStep(tf: typeof tfTypes, data: Float32Array[], quick: boolean
     if (!Number.isFinite(cost.dataSync()[0])) throw new Error("bench step: tfjs loss is not finite");
     cost.dispose();
   };
-  const t0 = performance.now();
-  step();
-  const firstMs = performance.now() - t0;
-  const t = await measure(step, {
+  const timing = await firstAndMedian(step, {
     warmup: quick ? 1 : 5,
     minReps: quick ? 3 : 10,
     minTimeMs: quick ? 200 : 3000,
   });
   vae.dispose();
   tf.dispose(xs);
-  return { firstMs, medianMs: t.medianMs };
+  return timing;
 }
 
 async function run(options: BenchOptions): Promise<BenchTable[]> {

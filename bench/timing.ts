@@ -31,6 +31,24 @@ export async function measure(
   return { medianMs: median(times), minMs: times.reduce((a, b) => Math.min(a, b)), reps: times.length };
 }
 
+export interface StepTiming {
+  /** The first call, ms: compiling and warming up included. */
+  firstMs: number;
+  /** Median ms per call once warm. */
+  medianMs: number;
+}
+
+/** A step's first call, timed on its own, then its median over `options` (see measure). */
+export async function firstAndMedian(
+  step: () => unknown,
+  options: { warmup: number; minReps: number; minTimeMs: number },
+): Promise<StepTiming> {
+  const t0 = performance.now();
+  await step();
+  const firstMs = performance.now() - t0;
+  return { firstMs, medianMs: (await measure(step, options)).medianMs };
+}
+
 /** The middle value (of an even count, the upper of the two middle ones). */
 export function median(xs: readonly number[]): number {
   return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
