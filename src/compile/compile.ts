@@ -24,7 +24,7 @@
  * - its results carry no graph: backward() of a compiled step's output is not available.
  */
 import { isGradEnabled } from "../autograd/grad-mode.ts";
-import { Tensor } from "../autograd/tensor.ts";
+import { describeValue, Tensor } from "../autograd/tensor.ts";
 import type { LoweredProgram, Storage } from "../kernels/backend.ts";
 import { getBackend } from "../kernels/registry.ts";
 import { formatShape } from "../kernels/shape.ts";
@@ -71,6 +71,10 @@ export function compile<I extends Tensor[]>(
   let lastRun: "traced" | "replayed" | null = null;
 
   const compiled = (...inputs: I): Tensor[] => {
+    inputs.forEach((t, i) => {
+      if (!(t instanceof Tensor))
+        throw new CompileError(`compile: ${name}: input ${i} is ${describeValue(t)}, not a Tensor`);
+    });
     const backend = inputs[0]?.backend ?? getBackend();
     if (inputs.some((t) => t.backend !== backend)) {
       throw new CompileError(`compile: ${name}: its inputs live on different backends`);
@@ -105,7 +109,7 @@ export function compile<I extends Tensor[]>(
         "tensor" in o ? o.tensor : new Tensor(made[k++], o.shape, backend),
       );
     }
-    const { program, outputs } = trace(backend, step as (...inputs: Tensor[]) => Tensor[], inputs);
+    const { program, outputs } = trace(backend, step as (...inputs: Tensor[]) => Tensor[], inputs, name);
     lastRun = "traced";
     entry.traces++;
     const why = entry.last === null ? "" : difference(entry.last, program);

@@ -8,7 +8,7 @@
  * they happen, so a replay makes them again in the same order.
  */
 import { recordingHost } from "../autograd/host.ts";
-import { Tensor } from "../autograd/tensor.ts";
+import { describeValue, Tensor } from "../autograd/tensor.ts";
 import type { Backend, DType, Storage, TypedArray } from "../kernels/backend.ts";
 import type { Argument, BackendCall, Call, Program, Source, Value } from "./program.ts";
 
@@ -67,6 +67,8 @@ export function trace(
   backend: Backend,
   fn: (...inputs: Tensor[]) => Tensor[],
   inputs: readonly Tensor[],
+  /** The step's name, in errors. */
+  name = "step",
 ): { program: Program; outputs: Tensor[] } {
   const values: Value[] = [];
   const calls: Call[] = [];
@@ -95,14 +97,14 @@ export function trace(
     if (role === "info") return;
     if (role === "read") {
       throw new CompileError(
-        "compile: the step reads a tensor's values while it runs (data(), dataSync(), item(), toArray() or a print), which a compiled step cannot do: it replays without running your code. Return the tensor from the step and read it after the call.",
+        `compile: ${name}: the step reads a tensor's values while it runs (data(), dataSync(), item(), toArray() or a print), which a compiled step cannot do: it replays without running your code. Return the tensor from the step and read it after the call.`,
       );
     }
     if (role === "free") {
       const id = byStorage.get(args[0] as Storage);
       if (id === undefined || values[id].source.kind === "state" || values[id].source.kind === "input") {
         throw new CompileError(
-          "compile: the step frees a tensor it did not make (an input, or one made before the step), so a replay would find it gone; free it outside the step",
+          `compile: ${name}: the step frees a tensor it did not make (an input, or one made before the step), so a replay would find it gone; free it outside the step`,
         );
       }
       freed.add(id);
@@ -152,8 +154,12 @@ export function trace(
       },
       () => fn(...inputs),
     );
-    if (!Array.isArray(result) || !result.every((t) => t instanceof Tensor)) {
-      throw new CompileError("compile: the step must return an array of tensors");
+    const notTensor = Array.isArray(result) ? result.findIndex((t) => !(t instanceof Tensor)) : -1;
+    if (!Array.isArray(result) || notTensor >= 0) {
+      const got = Array.isArray(result)
+        ? `element ${notTensor} is ${describeValue(result[notTensor])}`
+        : `got ${describeValue(result)}${(result as unknown) instanceof Tensor ? " (return [t] for one)" : ""}`;
+      throw new CompileError(`compile: ${name}: the step must return an array of tensors; ${got}`);
     }
     outputs = result;
   } finally {

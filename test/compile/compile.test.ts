@@ -144,10 +144,25 @@ describe("compile", () => {
   });
 
   it("refuses a step that reads a value mid-step, saying how to fix it", () => {
-    const f = compile((x: Tensor) => [x.mul(x.sum().item())]);
+    const f = compile((x: Tensor) => [x.mul(x.sum().item())], { name: "peek" });
     expect(() => f(tensor([1, 2]))).toThrow(CompileError);
     expect(() => f(tensor([1, 2]))).toThrow(
-      /reads a tensor's values while it runs .* Return the tensor from the step/,
+      /^compile: peek: the step reads a tensor's values while it runs .* Return the tensor from the step/,
+    );
+  });
+
+  it("refuses inputs that are not tensors and results that are not an array of tensors, saying what came", () => {
+    const f = compile((x: Tensor) => [x.mul(2)], { name: "double" });
+    expect(() => (f as unknown as (x: number) => Tensor[])(3)).toThrow(
+      /^compile: double: input 0 is a number \(3\), not a Tensor$/,
+    );
+    const one = compile((x: Tensor) => x.mul(2) as unknown as Tensor[], { name: "one" });
+    expect(() => one(tensor([1]))).toThrow(
+      /^compile: one: the step must return an array of tensors; got a Tensor \(return \[t\] for one\)$/,
+    );
+    const mixed = compile((x: Tensor) => [x, 2] as unknown as Tensor[], { name: "mixed" });
+    expect(() => mixed(tensor([1]))).toThrow(
+      /^compile: mixed: the step must return an array of tensors; element 1 is a number \(2\)$/,
     );
   });
 
