@@ -26,9 +26,10 @@
 import { isGradEnabled } from "../autograd/grad-mode.ts";
 import { describeValue, Tensor } from "../autograd/tensor.ts";
 import type { LoweredProgram, Storage } from "../kernels/backend.ts";
+import { isDisposed } from "../kernels/ledger.ts";
 import { getBackend } from "../kernels/registry.ts";
 import { formatShape } from "../kernels/shape.ts";
-import { describeProgram, difference, type Program } from "./program.ts";
+import { describeProgram, difference, type Program, type Value } from "./program.ts";
 import { replayer } from "./replay.ts";
 import { CompileError, trace } from "./trace.ts";
 
@@ -57,6 +58,8 @@ interface Entry {
   traces: number;
   program: Program | null;
   run: LoweredProgram | null;
+  /** The program's state values: tensors made before the step that every replay reads or writes. */
+  state: Value[];
 }
 
 export function compile<I extends Tensor[]>(
@@ -91,12 +94,18 @@ export function compile<I extends Tensor[]>(
           `compile: ${name}: inputs of ${entries.size + 1} different shapes (now ${key}); a compiled step is for shapes that repeat: pad the inputs to a few sizes, or run this step eagerly`,
         );
       }
-      entry = { last: null, traces: 0, program: null, run: null };
+      entry = { last: null, traces: 0, program: null, run: null, state: [] };
       entries.set(key, entry);
     }
     lastKey = key;
     if (entry.run !== null && entry.program !== null) {
       lastRun = "replayed";
+      const gone = entry.state.find((v) => v.source.kind === "state" && isDisposed(v.source.storage));
+      if (gone !== undefined) {
+        throw new CompileError(
+          `compile: ${name}: v${gone.id} (${gone.size} ${gone.dtype} numbers), a tensor made before the step that the step reads, was disposed after the step was compiled; keep it alive, or compile the step again`,
+        );
+      }
       let made: Storage[];
       try {
         made = entry.run.run(inputs.map((t) => t.storage));
@@ -115,6 +124,7 @@ export function compile<I extends Tensor[]>(
     const why = entry.last === null ? "" : difference(entry.last, program);
     if (why === null) {
       entry.program = program;
+      entry.state = program.values.filter((v) => v.source.kind === "state");
       entry.run = backend.lower?.(program) ?? replayer(program);
     } else if (entry.traces >= maxTraces) {
       throw new CompileError(

@@ -13,6 +13,11 @@ import type { MemoryInfo, Storage } from "./backend.ts";
 /** Every storage freed so far, by any ledger: a cpu storage may be read by another cpu backend. */
 const disposed = new WeakSet<Storage>();
 
+/** Whether `x` was freed (disposed, or surrendered), by whichever ledger held it. */
+export function isDisposed(x: Storage): boolean {
+  return disposed.has(x);
+}
+
 interface Entry<H> {
   readonly held: H;
   readonly bytes: number;

@@ -199,6 +199,21 @@ describe("compile", () => {
     expect(() => frees(tensor([3, 4]))).toThrow(/frees a tensor it did not make/);
   });
 
+  it.each<[string, () => Promise<Backend>]>([
+    ["cpu", async () => cpuBackend()],
+    ["wasm", () => createWasmBackend({ threads: 1 })],
+  ])("refuses to replay once a tensor it reads from before the step is disposed, naming it (%s)", async (_, make) => {
+    setBackend(await make());
+    const w = tensor([1, 2, 3]);
+    const f = compile((x: Tensor) => [x.add(w)], { name: "shift" });
+    for (let i = 0; i < 3; i++) f(tensor([0, 0, 0]));
+    expect(f.lastRun).toBe("replayed");
+    w.dispose();
+    expect(() => f(tensor([0, 0, 0]))).toThrow(
+      /^compile: shift: v\d+ \(3 float32 numbers\), a tensor made before the step that the step reads, was disposed after the step was compiled/,
+    );
+  });
+
   it("hands back an input or a tensor made before the step as itself", () => {
     const w = tensor([5]);
     const f = compile((x: Tensor) => [x, w, x.add(w)]);

@@ -223,11 +223,6 @@ export class WasmBackend implements Backend {
     return this.threads?.kernelNumber(name) ?? -1;
   }
 
-  /** Throws, as any op would, when `x` was disposed (a compiled step checks the state it reads). */
-  checkAlive(x: Storage): void {
-    this.check(x);
-  }
-
   /** Whether there are worker threads to share a program's runs with. */
   hasWorkers(): boolean {
     return this.threads !== null;

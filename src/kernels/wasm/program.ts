@@ -246,8 +246,6 @@ export class WasmProgram {
   private runGraph(): void {
     const { units, jobs } = this;
     const q = this.queue;
-    for (const v of this.program.values)
-      if (v.source.kind === "state") this.backend.checkAlive(v.source.storage);
     const I = this.backend.memoryInts();
     const order = I[q + QUEUE_ORDER];
     const done = I[q + QUEUE_DONE];
