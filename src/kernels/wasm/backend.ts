@@ -86,6 +86,13 @@ export interface WasmOptions {
 /** Products with fewer outputs than this do not look for zeros (sampling would cost more than it saves), unless sparseZeros is 0. */
 const SPARSE_MIN_OUTPUT = 1024;
 
+/** The step that copies `from` onto `to` (one size and dtype) in memory, with memory.copy (kernels-copy.ts). */
+const copyBytes = (to: WasmStorage, from: WasmStorage): Step => ({
+  kernel: "copy_bytes",
+  jobs: [[to.block.address, from.block.address, from.size * bytesPer(from.dtype)]],
+  parallel: false,
+});
+
 /** The address where the pool starts: below it, one control block per worker. */
 export const POOL_BASE = PAGE_BYTES;
 
@@ -292,7 +299,7 @@ export class WasmBackend implements Backend {
         `wasm backend: write needs one size and dtype, got ${to.size} ${to.dtype} and ${from.size} ${from.dtype}`,
       );
     }
-    this.exec({ host: () => this.view(to).set(this.view(from)) });
+    this.exec(copyBytes(to, from));
   }
 
   copy(x: Storage): Storage {
@@ -302,7 +309,7 @@ export class WasmBackend implements Backend {
   cast(x: Storage, dtype: DType): Storage {
     const src = this.check(x);
     const out = this.allocate(src.size, dtype);
-    this.exec({ host: () => this.view(out).set(this.view(src)) });
+    this.exec(dtype === src.dtype ? copyBytes(out, src) : { host: () => this.view(out).set(this.view(src)) });
     return out;
   }
 

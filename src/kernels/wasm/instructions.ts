@@ -204,6 +204,12 @@ export const f64 = {
   promote: un(0xbb),
 };
 
+/** Bulk memory: the 0xfc prefix. */
+export const memory = {
+  /** Copy `bytes` bytes from src to dst (overlap allowed, as memmove). */
+  copy: (dst: Code, src: Code, bytes: Code): number[] => [...dst, ...src, ...bytes, 0xfc, ...uleb(10), 0, 0],
+};
+
 export const v128 = {
   load: (addr: Code, offset = 0): number[] => [...addr, 0xfd, ...uleb(0x00), ...memarg(4, offset)],
   /** Load one float32 and copy it into all four lanes. */

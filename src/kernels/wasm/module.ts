@@ -5,6 +5,7 @@
  */
 import { encodeModule, ValType } from "./encoding.ts";
 import { FunctionBuilder, FunctionList, f32x4, v128 } from "./instructions.ts";
+import { addCopyKernels } from "./kernels-copy.ts";
 import { addElementwiseKernels } from "./kernels-elementwise.ts";
 import { addLossKernels } from "./kernels-loss.ts";
 import { addMatmulKernels } from "./kernels-matmul.ts";
@@ -35,6 +36,7 @@ export function moduleBytes(
   addReduceKernels(fns);
   addOptimizerKernels(fns);
   addLossKernels(fns);
+  addCopyKernels(fns);
   return encodeModule(fns.defs, { initialPages, maximumPages: MAX_PAGES, shared });
 }
 
