@@ -7,8 +7,8 @@
 import type { LoweredProgram, Storage } from "../kernels/backend.ts";
 import type { Program } from "./program.ts";
 
-/** The program replayed call by call, on any backend. */
-export function replayer(program: Program): LoweredProgram {
+/** The program replayed call by call, on any backend; `why`, if given, says why not lowered (for describe()). */
+export function replayer(program: Program, why?: string): LoweredProgram {
   const { backend, values, calls, outputs } = program;
   const outputIds = new Set(outputs.flatMap((o) => ("value" in o ? [o.value] : [])));
   // Constants are made once and kept for the program's life.
@@ -44,6 +44,6 @@ export function replayer(program: Program): LoweredProgram {
   return {
     run,
     describe: () =>
-      `replayed call by call on ${backend.name} (no lowering of its own), freeing each value after its last use`,
+      `replayed call by call on ${backend.name} (${why ?? "no lowering of its own"}), freeing each value after its last use`,
   };
 }

@@ -214,6 +214,26 @@ describe("compile", () => {
     );
   });
 
+  it("on wasm, replays call by call a program whose buffers could take more than half the memory's room, and lowers one that fits", async () => {
+    const wasm = await createWasmBackend({ threads: 1, maxMemory: 32 * 2 ** 20 });
+    setBackend(wasm);
+    // 4 MiB a value, a few values: more than half of the 16 MiB the memory can still grow by.
+    const f = (x: Tensor) => [x.mul(2).add(1).exp().sum()];
+    const big = compile(f, { name: "big" });
+    const small = compile(f, { name: "small" });
+    const [xBig, xSmall] = [randn([1024, 1024]), randn([16, 16])];
+    const [eagerBig, eagerSmall] = [f(xBig)[0].item(), f(xSmall)[0].item()];
+    for (let i = 0; i < 3; i++) {
+      expect(big(xBig)[0].item()).toBe(eagerBig);
+      expect(small(xSmall)[0].item()).toBe(eagerSmall);
+    }
+    expect([big.lastRun, small.lastRun]).toEqual(["replayed", "replayed"]);
+    expect(big.describe()).toMatch(
+      /replayed call by call on wasm \(not lowered: its buffers could take up to \d+ MiB, more than half the \d+ MiB the memory has room for\)/,
+    );
+    expect(small.describe()).toMatch(/lowered on wasm: /);
+  });
+
   it("hands back an input or a tensor made before the step as itself", () => {
     const w = tensor([5]);
     const f = compile((x: Tensor) => [x, w, x.add(w)]);

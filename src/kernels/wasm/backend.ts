@@ -18,6 +18,7 @@
  * module, the memory, the workers), program.ts runs a compiled step as the backend's own program.
  */
 import type { Program } from "../../compile/program.ts";
+import { replayer } from "../../compile/replay.ts";
 import type {
   AdamHyperparameters,
   Backend,
@@ -49,9 +50,9 @@ import {
   type WasmUnaryOp,
 } from "./kernels-elementwise.ts";
 import { MR, matmulBlockArgs, matmulScratchBytes, NR, SKIP_A, SKIP_B, SKIP_NONE } from "./kernels-matmul.ts";
-import { type Kernels, PAGE_BYTES } from "./module.ts";
+import { type Kernels, MAX_PAGES, PAGE_BYTES } from "./module.ts";
 import { Pool, type PoolInfo } from "./pool.ts";
-import { WasmProgram } from "./program.ts";
+import { loweringBytes, WasmProgram } from "./program.ts";
 import { chooseSkip, DEFAULT_SPARSE_ZEROS, sampledZeroShare } from "./sparsity.ts";
 import { evenSplit, type Step } from "./steps.ts";
 import { type Block, bytesPer, WasmStorage } from "./storage.ts";
@@ -81,6 +82,11 @@ export interface WasmOptions {
   relaxedSimd?: boolean;
   /** How long an idle worker polls for the next job before it sleeps, in ms (default 1). */
   spinMs?: number;
+  /**
+   * The most memory the backend may take, in bytes: whole pages of 64 KiB, from 16 MiB (what it
+   * starts with) to 2 GiB (the default, and what WebAssembly's 32-bit addresses allow here).
+   */
+  maxMemory?: number;
 }
 
 /** Products with fewer outputs than this do not look for zeros (sampling would cost more than it saves), unless sparseZeros is 0. */
@@ -133,7 +139,12 @@ export class WasmBackend implements Backend {
     this.parallelElements = options.parallelElements ?? 16384;
     this.sparseZeros = options.sparseZeros ?? DEFAULT_SPARSE_ZEROS;
     this.relaxedSimd = options.relaxedSimd ?? false;
-    this.pool = new Pool(wasmMemory, POOL_BASE, () => this.remakeViews());
+    this.pool = new Pool(
+      wasmMemory,
+      POOL_BASE,
+      () => this.remakeViews(),
+      Math.floor((options.maxMemory ?? MAX_PAGES * PAGE_BYTES) / PAGE_BYTES),
+    );
     this.f32 = new Float32Array(wasmMemory.buffer);
     this.f64 = new Float64Array(wasmMemory.buffer);
   }
@@ -171,6 +182,17 @@ export class WasmBackend implements Backend {
    * ahead, run by all threads at once. Returns the storages of its results at each call.
    */
   lower(program: Program): LoweredProgram {
+    // A lowered program keeps its buffers for life. One that could take more than half the room
+    // left would starve what still runs op by op beside it, which needs about as much at its peak:
+    // the eager runs and replays of other input shapes (a training loop's smaller last batch).
+    const [need, room] = [loweringBytes(program, this.threadCount), this.pool.room()];
+    if (need > room / 2) {
+      const mb = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+      return replayer(
+        program,
+        `not lowered: its buffers could take up to ${mb(need)}, more than half the ${mb(room)} the memory has room for`,
+      );
+    }
     return new WasmProgram(this, program);
   }
 

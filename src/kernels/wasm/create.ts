@@ -4,7 +4,7 @@
  */
 
 import { POOL_BASE, WasmBackend, type WasmOptions } from "./backend.ts";
-import { type Kernels, MAX_PAGES, moduleBytes, relaxedSimdSupported } from "./module.ts";
+import { type Kernels, MAX_PAGES, moduleBytes, PAGE_BYTES, relaxedSimdSupported } from "./module.ts";
 import { defaultThreadCount, sharedMemorySupported } from "./spawn.ts";
 import { CONTROL_BYTES, Threads } from "./threads.ts";
 import { type WasmModule, WebAssemblyApi } from "./wasm-api.ts";
@@ -39,8 +39,23 @@ export async function createWasmBackend(options: WasmOptions = {}): Promise<Wasm
     throw new Error(
       "wasm backend: relaxedSimd was asked for, but this engine does not validate relaxed SIMD",
     );
+  const maxMemory = options.maxMemory ?? MAX_PAGES * PAGE_BYTES;
+  if (
+    !Number.isInteger(maxMemory) ||
+    maxMemory % PAGE_BYTES !== 0 ||
+    maxMemory < INITIAL_PAGES * PAGE_BYTES ||
+    maxMemory > MAX_PAGES * PAGE_BYTES
+  ) {
+    throw new Error(
+      `wasm backend: maxMemory must be a whole number of 64 KiB pages from ${INITIAL_PAGES * PAGE_BYTES} (16 MiB) to ${MAX_PAGES * PAGE_BYTES} (2 GiB) bytes, got ${maxMemory}`,
+    );
+  }
   const module = await compile(shared, relaxedSimd);
-  const memory = new WebAssemblyApi.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared });
+  const memory = new WebAssemblyApi.Memory({
+    initial: INITIAL_PAGES,
+    maximum: maxMemory / PAGE_BYTES,
+    shared,
+  });
   const instance = await WebAssemblyApi.instantiate(module, { env: { memory } });
   const kernels = instance.exports as unknown as Kernels;
   const workers = shared ? wanted - 1 : 0;

@@ -10,7 +10,9 @@
  * Size classes are four per power of two (16-byte aligned), so a block is at most 25% larger than
  * asked. Blocks are never split or merged: simple, and right for a workload that repeats itself;
  * a program whose sizes drift forever would keep growing, and `trim()`-style compaction would be
- * the next step if one ever does.
+ * the next step if one ever does. Only when the memory cannot grow any more does a request take
+ * the smallest free block of a larger class, whole: a smaller last batch after large ones then
+ * reuses their blocks instead of running out of memory.
  */
 import { MAX_PAGES, PAGE_BYTES } from "./module.ts";
 import type { WasmMemory } from "./wasm-api.ts";
@@ -20,6 +22,14 @@ export function sizeClass(bytes: number): number {
   if (bytes <= 64) return Math.max(16, Math.ceil(bytes / 16) * 16);
   const quarter = 2 ** Math.floor(Math.log2(bytes - 1)) / 4;
   return Math.ceil(bytes / quarter) * quarter;
+}
+
+/** A memory size in pages, in the largest binary unit it fills (2 GiB, 256 KiB). */
+function formatPages(pages: number): string {
+  const bytes = pages * PAGE_BYTES;
+  const [unit, scale] =
+    bytes >= 2 ** 30 ? ["GiB", 2 ** 30] : bytes >= 2 ** 20 ? ["MiB", 2 ** 20] : ["KiB", 2 ** 10];
+  return `${+(bytes / scale).toPrecision(3)} ${unit}`;
 }
 
 export interface PoolInfo {
@@ -35,16 +45,20 @@ export class Pool {
   private top: number;
   private freeBytes = 0;
   private readonly freeLists = new Map<number, number[]>();
+  /** Blocks handed out for a request of a smaller class (see allocate): their size, by address. */
+  private readonly oversized = new Map<number, number>();
 
   /**
    * @param memory the memory to hand out
    * @param base the first address the pool may use (below it: the threads' control blocks)
    * @param onGrow called after the memory grew, so that views of it can be remade
+   * @param maxPages the most pages the memory may grow to
    */
   constructor(
     private readonly memory: WasmMemory,
     private readonly base: number,
     private readonly onGrow: () => void,
+    private readonly maxPages = MAX_PAGES,
   ) {
     this.top = base;
   }
@@ -63,14 +77,16 @@ export class Pool {
     if (needed > have) {
       const pages = Math.ceil((needed - have) / PAGE_BYTES);
       const total = have / PAGE_BYTES + pages;
-      if (total > MAX_PAGES) {
+      if (total > this.maxPages) {
+        const larger = this.smallestFreeAbove(size);
+        if (larger !== undefined) return larger;
         throw new Error(
-          `wasm backend: out of memory: ${bytes} more bytes would need ${total} pages of 64 KiB, past the maximum of ${MAX_PAGES} (2 GiB): the model or batch is too big for it (with npm run train:mnist, try a smaller --hidden or --batch-size, or --backend cpu); in your own code, dispose() tensors you no longer need or run each step in scoped()`,
+          `wasm backend: out of memory: ${bytes} more bytes would need ${total} pages of 64 KiB, past the maximum of ${this.maxPages} (${formatPages(this.maxPages)}): the model or batch is too big for it (with npm run train:mnist, try a smaller --hidden or --batch-size, or --backend cpu); in your own code, dispose() tensors you no longer need or run each step in scoped()`,
         );
       }
       // Grow by at least half again, so that a growing program grows a logarithmic number of times.
       this.memory.grow(
-        Math.min(MAX_PAGES - have / PAGE_BYTES, Math.max(pages, Math.ceil(have / PAGE_BYTES / 2))),
+        Math.min(this.maxPages - have / PAGE_BYTES, Math.max(pages, Math.ceil(have / PAGE_BYTES / 2))),
       );
       this.onGrow();
     }
@@ -78,9 +94,22 @@ export class Pool {
     return address;
   }
 
+  /** A free block of the smallest class above `size`, taken off its list; undefined if there is none. */
+  private smallestFreeAbove(size: number): number | undefined {
+    let best: number | undefined;
+    for (const [s, list] of this.freeLists)
+      if (s > size && list.length > 0 && (best === undefined || s < best)) best = s;
+    if (best === undefined) return undefined;
+    const address = this.freeLists.get(best)?.pop() as number;
+    this.freeBytes -= best;
+    this.oversized.set(address, best);
+    return address;
+  }
+
   /** Give back the block at `address`, which was allocated for `bytes` bytes. */
   free(address: number, bytes: number): void {
-    const size = sizeClass(bytes);
+    const size = this.oversized.get(address) ?? sizeClass(bytes);
+    this.oversized.delete(address);
     let list = this.freeLists.get(size);
     if (list === undefined) {
       list = [];
@@ -88,6 +117,11 @@ export class Pool {
     }
     list.push(address);
     this.freeBytes += size;
+  }
+
+  /** Bytes this pool can still hand out: its free blocks, and what the memory may yet grow by. */
+  room(): number {
+    return this.maxPages * PAGE_BYTES - this.top + this.freeBytes;
   }
 
   info(): PoolInfo {

@@ -18,9 +18,11 @@
  */
 import { type FusedGroup, fuse } from "../../compile/fuse.ts";
 import type { Program } from "../../compile/program.ts";
-import type { Storage } from "../backend.ts";
+import type { MatmulShape, Storage } from "../backend.ts";
 import type { WasmBackend } from "./backend.ts";
 import { fusedKernels, fusible } from "./fused.ts";
+import { MR, matmulScratchBytes, NR } from "./kernels-matmul.ts";
+import { sizeClass } from "./pool.ts";
 import { ShareChoice } from "./share-choice.ts";
 import type { Step } from "./steps.ts";
 import type { WasmStorage } from "./storage.ts";
@@ -51,6 +53,30 @@ interface Job {
   name: string;
   kernel: (...args: number[]) => unknown;
   args: number[];
+}
+
+/**
+ * At most the bytes that lowering `program` takes from the pool for the program's life, on `threads`
+ * threads: a block for every value it makes or holds (results, host values, inputs, constants), and
+ * each matmul job's packing scratch with both operands whole; plus 64 bytes a call and 1 MiB for the
+ * small scratch of other kernels and the task queue. An over-estimate (fused groups make one value
+ * for several, and a job packs only its share of one operand): where it does not fit, the backend
+ * replays the program call by call instead, which frees each value after its last use as an eager
+ * step does. The check comes before the first replay, since that replay is the lowering, and a
+ * lowering that ran out of memory halfway would have run half of the step's host effects.
+ */
+export function loweringBytes(program: Program, threads: number): number {
+  let bytes = 2 ** 20 + 64 * program.calls.length;
+  for (const v of program.values)
+    if (v.source.kind !== "state") bytes += sizeClass(v.size * (v.dtype === "float64" ? 8 : 4));
+  for (const call of program.calls) {
+    if (call.kind !== "backend" || call.method !== "matmul") continue;
+    const { batch, m, k, n } = (call.args[2] as { literal: MatmulShape }).literal;
+    const [mPanels, nPanels] = [Math.ceil(m / MR), Math.ceil(n / NR)];
+    const job = matmulScratchBytes(k, Math.max(mPanels, nPanels)) + (mPanels * MR + nPanels * NR) * k * 4;
+    bytes += batch * threads * sizeClass(job);
+  }
+  return bytes;
 }
 
 export class WasmProgram {

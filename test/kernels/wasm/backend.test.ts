@@ -239,4 +239,17 @@ describe("wasm storages", () => {
     expect(wasm.readSync(big)[20 * 1024 * 1024 - 1]).toBe(2);
     wasm.dispose(big);
   });
+
+  it("keeps within maxMemory, refusing past it with the limit named; refuses a maxMemory it cannot have", async () => {
+    const small = await createWasmBackend({ threads: 1, maxMemory: 32 * 2 ** 20 });
+    const kept = small.fill(2 * 2 ** 20, 1, "float32"); // 8 MiB: the memory grows to hold it
+    expect(() => small.fill(8 * 2 ** 20, 1, "float32")).toThrow(
+      /^wasm backend: out of memory: 33554432 more bytes would need \d+ pages of 64 KiB, past the maximum of 512 \(32 MiB\)/,
+    );
+    expect(small.readSync(kept)[2 * 2 ** 20 - 1]).toBe(1);
+    for (const bad of [2 ** 20, 3 * 2 ** 31, 20 * 2 ** 20 + 1, Number.NaN])
+      await expect(createWasmBackend({ threads: 1, maxMemory: bad })).rejects.toThrow(
+        `wasm backend: maxMemory must be a whole number of 64 KiB pages from 16777216 (16 MiB) to 2147483648 (2 GiB) bytes, got ${bad}`,
+      );
+  });
 });
