@@ -28,31 +28,32 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { twoThreadCeiling } from "./calibrate.ts";
+import { benchFlags, numberFlag } from "./flags.ts";
 import { type CoreChoice, openblasEnv, rankCoreTypes } from "./openblas.ts";
 import { median } from "./timing.ts";
 
-function flag(name: string, fallback: string): string {
-  const at = process.argv.indexOf(name);
-  return at >= 0 && process.argv[at + 1] !== undefined ? process.argv[at + 1] : fallback;
-}
-
-const rounds = Number(flag("--rounds", "3"));
-const epochs = Number(flag("--epochs", "2"));
+const usage =
+  "npx tsx bench/anchor.ts [--rounds N] [--epochs N] [--one-thread] [--busy] [--baseline DIR] [--torch PATH/torch_vae.py] [--python PATH]";
+const flags = benchFlags("bench anchor", usage, {
+  rounds: { type: "string" },
+  epochs: { type: "string" },
+  "one-thread": { type: "boolean" },
+  busy: { type: "boolean" },
+  baseline: { type: "string" },
+  torch: { type: "string" },
+  python: { type: "string" },
+});
+const rounds = numberFlag("bench anchor", "rounds", flags.rounds) ?? 3;
+const epochs = numberFlag("bench anchor", "epochs", flags.epochs) ?? 2;
 // The shared anchors folder sits beside the project (or beside the folder of its worktrees).
-const torchScript = flag(
-  "--torch",
+const torchScript =
+  flags.torch ??
   [join("..", "shared"), join("..", "..", "shared")]
     .map((dir) => join(dir, "anchors", "torch_vae.py"))
-    .find(existsSync) ?? join("..", "shared", "anchors", "torch_vae.py"),
-);
+    .find(existsSync) ??
+  join("..", "shared", "anchors", "torch_vae.py");
 // Debian's python3, which has python3-torch, even where another python3 comes first on PATH.
-const python = flag("--python", existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
-if (!Number.isInteger(rounds) || rounds < 1 || !Number.isInteger(epochs) || epochs < 1) {
-  console.error(
-    "usage: npx tsx bench/anchor.ts [--rounds N] [--epochs N] [--torch PATH/torch_vae.py] [--python PATH]",
-  );
-  process.exit(2);
-}
+const python = flags.python ?? (existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
 if (!existsSync(torchScript)) {
   console.error(`bench anchor: no PyTorch anchor at ${torchScript} (pass --torch PATH)`);
   process.exit(2);
@@ -131,17 +132,17 @@ const systems: { label: string; run: () => number[] }[] = [
   { label: "elbo", run: () => elboEpochs(".", {}) },
 ];
 const ceilings: number[] = [];
-if (process.argv.includes("--one-thread")) {
+if (flags["one-thread"]) {
   systems.push({ label: "elbo 1 thread", run: () => elboEpochs(".", { ELBO_THREADS: "1" }) });
 }
-if (process.argv.includes("--busy")) {
+if (flags.busy) {
   systems.push({ label: "elbo, busy core", run: () => underLoad(() => elboEpochs(".", {})) });
   systems.push({
     label: "elbo 1 thread, busy",
     run: () => underLoad(() => elboEpochs(".", { ELBO_THREADS: "1" })),
   });
 }
-const baseline = flag("--baseline", "");
+const baseline = flags.baseline ?? "";
 if (baseline !== "") systems.push({ label: "baseline", run: () => elboEpochs(baseline, {}) });
 
 const seconds: number[][] = systems.map(() => []);
@@ -159,7 +160,7 @@ const cell = (value: number, torch: number, i: number) =>
 for (let r = 1; r <= rounds; r++) {
   for (const [i, system] of systems.entries()) seconds[i].push(mean(system.run()));
   torchBest.push(Math.min(...torchThreads.map((_, i) => seconds[i][r - 1])));
-  if (process.argv.includes("--one-thread")) ceilings.push(await twoThreadCeiling());
+  if (flags["one-thread"]) ceilings.push(await twoThreadCeiling());
   console.log(
     [String(r).padStart(width), ...seconds.map((col, i) => cell(col[r - 1], torchBest[r - 1], i))].join("") +
       (ceilings.length === r ? `   two-thread ceiling ${ceilings[r - 1].toFixed(2)}×` : ""),

@@ -22,6 +22,7 @@ import { Adam } from "../src/nn/optim/adam.ts";
 import { loadMnist } from "../src/train-mnist/data.ts";
 import { BernoulliVAE } from "../src/vae/model.ts";
 import { stepOf, trainEpoch } from "../src/vae/train.ts";
+import { benchFlags, numberFlag } from "./flags.ts";
 
 interface ProfileNode {
   id: number;
@@ -34,10 +35,7 @@ interface Profile {
   timeDeltas: number[];
 }
 
-function flag(name: string): number | undefined {
-  const at = process.argv.indexOf(name);
-  return at >= 0 ? Number(process.argv[at + 1]) : undefined;
-}
+const usage = "npx tsx bench/profile.ts [--steps N] [--threads N] [--sparse-zeros X] [--top N] [--eager]";
 
 export type Category = "matmul" | "elementwise" | "waiting" | "gc" | "idle" | "host";
 
@@ -87,13 +85,23 @@ function selfTimes(profile: Profile): [string, number][] {
 }
 
 async function main(): Promise<void> {
-  const threads = flag("--threads");
-  const sparseZeros = flag("--sparse-zeros");
+  const flags = benchFlags("bench profile", usage, {
+    steps: { type: "string" },
+    threads: { type: "string" },
+    "sparse-zeros": { type: "string" },
+    top: { type: "string" },
+    eager: { type: "boolean" },
+  });
+  const threads = numberFlag("bench profile", "threads", flags.threads);
+  const sparseZeros = numberFlag("bench profile", "sparse-zeros", flags["sparse-zeros"], {
+    min: 0,
+    fractional: true,
+  });
   enableRelaxedSimd(); // as the trainer does
   const backend = await createWasmBackend({ threads, sparseZeros });
   setBackend(backend);
   const train = loadMnist("train");
-  const steps = flag("--steps") ?? Math.ceil(train.count / 128);
+  const steps = numberFlag("bench profile", "steps", flags.steps) ?? Math.ceil(train.count / 128);
   const data = { ...train, count: Math.min(train.count, steps * 128) };
   const generator = new Generator(0);
   const model = new BernoulliVAE(
@@ -102,7 +110,7 @@ async function main(): Promise<void> {
   );
   const optimizer = new Adam(model.parameters(), { lr: 0.01 });
   const eager = stepOf(model, optimizer, generator);
-  const step = process.argv.includes("--eager") ? eager : compile(eager);
+  const step = flags.eager ? eager : compile(eager);
   const options = { epoch: 1, batchSize: 128, generator, step };
   // A short epoch first, so that V8 has compiled everything before the profile starts.
   await trainEpoch(model, optimizer, { ...train, count: 20 * 128 }, options);
@@ -133,7 +141,7 @@ async function main(): Promise<void> {
       `${category.padEnd(12)} ${value.toFixed(0).padStart(6)}  ${((100 * value) / total).toFixed(1).padStart(5)}%`,
     );
   }
-  const top = flag("--top") ?? 0;
+  const top = numberFlag("bench profile", "top", flags.top, { min: 0 }) ?? 0;
   if (top > 0) {
     console.log(`\ntop ${top} functions by own samples (ms, category, function, file)`);
     for (const [name, value] of selfTimes(profile).slice(0, top))
