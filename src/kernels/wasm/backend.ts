@@ -51,7 +51,7 @@ import {
 } from "./kernels-elementwise.ts";
 import { MR, matmulBlockArgs, matmulScratchBytes, NR, SKIP_A, SKIP_B, SKIP_NONE } from "./kernels-matmul.ts";
 import { type Kernels, MAX_PAGES, PAGE_BYTES } from "./module.ts";
-import { Pool, type PoolInfo } from "./pool.ts";
+import { Pool, type PoolInfo, sizeClass } from "./pool.ts";
 import { loweringBytes, WasmProgram } from "./program.ts";
 import { chooseSkip, DEFAULT_SPARSE_ZEROS, sampledZeroShare } from "./sparsity.ts";
 import { evenSplit, type Step } from "./steps.ts";
@@ -99,6 +99,9 @@ const copyBytes = (to: WasmStorage, from: WasmStorage): Step => ({
   parallel: false,
 });
 
+/** A compiled step's storages that its plan has done with, by their blocks' size class (pool.ts). */
+export type SpareBlocks = Map<number, WasmStorage[]>;
+
 /** The address where the pool starts: below it, one control block per worker. */
 export const POOL_BASE = PAGE_BYTES;
 
@@ -125,7 +128,12 @@ export class WasmBackend implements Backend {
    * While a compiled step is lowered (program.ts): the steps its ops ran, and the storages that
    * are the program's own (its scratch, never shared with another op, so ops may run side by side).
    */
-  private lowering: { steps: Step[]; owned: WasmStorage[] } | null = null;
+  private lowering: {
+    steps: Step[];
+    owned: WasmStorage[];
+    spare: SpareBlocks;
+    reused: WasmStorage[];
+  } | null = null;
   private readonly pool: Pool;
 
   constructor(
@@ -199,10 +207,15 @@ export class WasmBackend implements Backend {
   /**
    * Run `fn` (ops of a compiled step, on storages the program owns) and hand back, with its result,
    * the steps each op ran: what the program runs again at every call. Scratch is the program's own.
+   * What `fn` allocates takes a block from `spare` (the program's storages past their last use, by
+   * size class) where one fits, in place of the pool: `reused` lists the storages given up for it.
    */
-  collectSteps<T>(fn: () => T): { result: T; steps: Step[]; owned: WasmStorage[] } {
+  collectSteps<T>(
+    fn: () => T,
+    spare: SpareBlocks = new Map(),
+  ): { result: T; steps: Step[]; owned: WasmStorage[]; reused: WasmStorage[] } {
     if (this.lowering !== null) throw new Error("wasm backend: lowering is already under way");
-    const lowering = { steps: [] as Step[], owned: [] as WasmStorage[] };
+    const lowering = { steps: [] as Step[], owned: [] as WasmStorage[], spare, reused: [] as WasmStorage[] };
     this.lowering = lowering;
     try {
       return { result: fn(), ...lowering };
@@ -271,6 +284,13 @@ export class WasmBackend implements Backend {
 
   private allocate(size: number, dtype: DType): WasmStorage {
     const bytes = size * bytesPer(dtype);
+    const spare = this.lowering?.spare.get(sizeClass(bytes))?.pop();
+    if (spare !== undefined) {
+      // The block passes from a storage of the program to this one, never through the pool.
+      (this.lowering as { reused: WasmStorage[] }).reused.push(spare);
+      const block = { address: this.ledger.surrender(spare).address, bytes };
+      return this.ledger.add(new WasmStorage(dtype, size, block), block, bytes);
+    }
     const block = { address: this.pool.allocate(bytes), bytes };
     return this.ledger.add(new WasmStorage(dtype, size, block), block, bytes);
   }

@@ -19,7 +19,7 @@
 import { type FusedGroup, fuse } from "../../compile/fuse.ts";
 import type { Program } from "../../compile/program.ts";
 import type { MatmulShape, Storage } from "../backend.ts";
-import type { WasmBackend } from "./backend.ts";
+import type { SpareBlocks, WasmBackend } from "./backend.ts";
 import { fusedKernels, fusible } from "./fused.ts";
 import { MR, matmulScratchBytes, NR } from "./kernels-matmul.ts";
 import { sizeClass } from "./pool.ts";
@@ -87,12 +87,14 @@ export class WasmProgram {
   /** The task queue (threads.ts), as an integer index into the memory (its storage is owned). */
   private queue = 0;
   /** What the program owns for its life: input and host buffers, constants, results, scratch. */
-  private owned: WasmStorage[] = [];
+  private owned = new Set<WasmStorage>();
   /** This call's inputs, for the units that copy them in. */
   private inputs: readonly Storage[] = [];
   private epoch = 0;
   /** The elementwise groups run as one generated kernel each (compile/fuse.ts). */
   private groups: FusedGroup[] = [];
+  /** How many results the memory plan put in a buffer freed by an earlier one (see lower). */
+  private reused = 0;
   /** Whether a run shares its jobs with the workers or runs them alone here (share-choice.ts). */
   private readonly sharing = new ShareChoice();
   private lowered = false;
@@ -116,10 +118,11 @@ export class WasmProgram {
   /** What lowering made of the program: its units and jobs, the fused groups, the memory it holds. */
   describe(): string {
     if (!this.lowered) return "wasm: lowered at the first replay";
-    const bytes = this.owned.reduce((n, s) => n + s.size * (s.dtype === "float64" ? 8 : 4), 0);
+    let bytes = 0;
+    for (const s of this.owned) bytes += s.size * (s.dtype === "float64" ? 8 : 4);
     const hostUnits = this.units.filter((u) => u.host !== null).length;
     const lines = [
-      `lowered on wasm: ${this.units.length} units (${hostUnits} of host code on this thread, the rest ${this.jobs.length} kernel jobs any thread may take), ${(bytes / 1024).toFixed(1)} KiB of buffers planned once and reused every call`,
+      `lowered on wasm: ${this.units.length} units (${hostUnits} of host code on this thread, the rest ${this.jobs.length} kernel jobs any thread may take), ${(bytes / 1024).toFixed(1)} KiB of buffers planned once and reused every call (${this.reused} results in the buffer of one whose last use came before)`,
       `fused: ${this.groups.length} groups of elementwise ops, each one generated kernel`,
       ...this.groups.map(
         (g) =>
@@ -135,7 +138,7 @@ export class WasmProgram {
     const { backend, program } = this;
     const { values, calls } = program;
     const own = (s: Storage) => {
-      this.owned.push(s as WasmStorage);
+      this.owned.add(s as WasmStorage);
       return s as WasmStorage;
     };
     this.storages = values.map((v) => {
@@ -145,19 +148,32 @@ export class WasmProgram {
       if (s.kind === "input" || s.kind === "host") return own(backend.fill(v.size, 0, v.dtype));
       return undefined;
     });
-    // Dependencies, by value: the unit that last wrote it, and the units that read it since.
-    const writer = values.map(() => -1);
-    const readers: number[][] = values.map(() => []);
+    // Dependencies, by buffer (a value's block of memory, which a later value may reuse): the unit
+    // that last wrote it, and the units that read it since.
+    const writer = new Map<number, number>();
+    const readers = new Map<number, number[]>();
+    const blockOf = (v: number) => (this.storages[v] as WasmStorage).block.address;
     let lastHost = -1;
-    /** Add a call's units (run already), depending on what it reads and writes. */
-    const addCall = (units: Unit[], reads: number[], writes: number[], host = false): void => {
+    /**
+     * Add a call's units (run already), depending on what it reads and writes: values, and its
+     * scratch (which may be a block that an earlier value had).
+     */
+    const addCall = (
+      units: Unit[],
+      readValues: number[],
+      writeValues: number[],
+      host = false,
+      scratch: WasmStorage[] = [],
+    ): void => {
       if (units.length === 0) return;
+      const reads = readValues.map(blockOf);
+      const writes = [...writeValues.map(blockOf), ...scratch.map((s) => s.block.address)];
       const first = this.units.length;
       const deps = new Set<number>();
-      for (const v of reads) if (writer[v] >= 0) deps.add(writer[v]);
-      for (const v of writes) {
-        if (writer[v] >= 0) deps.add(writer[v]);
-        for (const r of readers[v]) deps.add(r);
+      for (const b of reads) if (writer.has(b)) deps.add(writer.get(b) as number);
+      for (const b of writes) {
+        if (writer.has(b)) deps.add(writer.get(b) as number);
+        for (const r of readers.get(b) ?? []) deps.add(r);
       }
       if (host && lastHost >= 0) deps.add(lastHost);
       units.forEach((u, i) => {
@@ -169,10 +185,10 @@ export class WasmProgram {
         this.units.push(u);
       });
       const last = this.units.length - 1;
-      for (const v of reads) readers[v].push(last);
-      for (const v of writes) {
-        writer[v] = last;
-        readers[v] = [];
+      for (const b of reads) readers.set(b, [...(readers.get(b) ?? []), last]);
+      for (const b of writes) {
+        writer.set(b, last);
+        readers.set(b, []);
       }
       if (host) lastHost = last;
     };
@@ -187,6 +203,47 @@ export class WasmProgram {
     this.groups.forEach((g, i) => {
       for (const c of g.calls) inGroup.set(c, i);
     });
+    // The memory plan: a result's buffer goes back to the pool after the last call that runs and
+    // uses it (a fused group runs at its root, its last call), so a later result of that size takes
+    // it over — as an eager step frees each value when done, at the program's planning instead.
+    // Dependencies by buffer order the later result after every use of the earlier one.
+    const runsAt = (c: number) => {
+      const g = inGroup.get(c);
+      return g === undefined ? c : this.groups[g].calls[this.groups[g].calls.length - 1];
+    };
+    const lastRun = new Map<number, number>();
+    calls.forEach((call, at) => {
+      const used =
+        call.kind === "backend"
+          ? [...call.args.flatMap((a) => ("value" in a ? [a.value] : [])), ...call.writes]
+          : call.kind === "host"
+            ? [call.value]
+            : [];
+      if (call.kind === "backend" && call.result !== null) used.push(call.result);
+      for (const v of used) lastRun.set(v, Math.max(lastRun.get(v) ?? -1, runsAt(at)));
+    });
+    const kept = new Set(program.outputs.flatMap((o) => ("value" in o ? [o.value] : [])));
+    const freedAfter = new Map<number, number[]>();
+    for (const [v, at] of lastRun)
+      if (values[v].source.kind === "result" && !kept.has(v))
+        freedAfter.set(at, [...(freedAfter.get(at) ?? []), v]);
+    const spare: SpareBlocks = new Map();
+    const freeAfter = (at: number) => {
+      for (const v of freedAfter.get(at) ?? []) {
+        const storage = this.storages[v];
+        if (storage === undefined) continue; // a fused group's inner value: never made
+        const size = sizeClass(storage.size * (storage.dtype === "float64" ? 8 : 4));
+        spare.set(size, [...(spare.get(size) ?? []), storage]);
+      }
+    };
+    /** Run `make` through the backend, taking spare blocks; what it allocates is the program's. */
+    const collect = <T>(make: () => T) => {
+      const made = backend.collectSteps(make, spare);
+      for (const s of made.owned) this.owned.add(s);
+      for (const s of made.reused) this.owned.delete(s);
+      this.reused += made.reused.length;
+      return made;
+    };
 
     values.forEach((v) => {
       if (v.source.kind !== "input") return;
@@ -198,11 +255,12 @@ export class WasmProgram {
       if (group !== undefined) {
         const g = this.groups[group];
         if (at !== g.calls[g.calls.length - 1]) return;
-        const out = own(backend.fill(g.size, 0, "float32"));
+        const out = own(collect(() => backend.fill(g.size, 0, "float32")).result);
         this.storages[g.result] = out;
         const addresses = [...g.leaves, g.result].map((v) => (this.storages[v] as WasmStorage).block.address);
         const kernel = kernels[group];
         addCall([hostUnit(() => kernel(...addresses, g.size))], g.leaves, [g.result]);
+        freeAfter(at);
       } else if (call.kind === "effect") {
         addCall([hostUnit(call.effect)], [], [], true);
       } else if (call.kind === "host") {
@@ -213,8 +271,7 @@ export class WasmProgram {
       } else {
         const args = call.args.map((a) => ("value" in a ? this.storages[a.value] : a.literal));
         const method = (backend as unknown as Record<string, (...a: unknown[]) => unknown>)[call.method];
-        const { result, steps, owned } = backend.collectSteps(() => method.apply(backend, args));
-        this.owned.push(...owned);
+        const { result, steps, owned } = collect(() => method.apply(backend, args));
         if (call.result !== null) this.storages[call.result] = own(result as Storage);
         const reads = call.args.flatMap((a) => ("value" in a ? [a.value] : []));
         const writes = [...call.writes, ...(call.result === null ? [] : [call.result])];
@@ -222,7 +279,10 @@ export class WasmProgram {
           steps.map((step, i) => this.unitOf(step, this.units.length + i)),
           reads,
           writes,
+          false,
+          owned,
         );
+        freeAfter(at);
       }
     });
     this.writeQueue();
@@ -243,7 +303,7 @@ export class WasmProgram {
     const argCount = jobs.reduce((n, j) => n + j.args.length, 0);
     const ints = QUEUE_HEADER_INTS + 3 * jobs.length + 2 * jobs.length + argCount;
     const storage = this.backend.fill(ints, 0, "float32") as WasmStorage;
-    this.owned.push(storage);
+    this.owned.add(storage);
     const q = storage.block.address / 4;
     const I = this.backend.memoryInts();
     const [table, order, done, args] = [
