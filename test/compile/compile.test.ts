@@ -234,6 +234,36 @@ describe("compile", () => {
     expect(small.describe()).toMatch(/lowered on wasm: /);
   });
 
+  it("on wasm with two threads, a result that takes over an earlier one's buffer waits for that one's last readers", async () => {
+    const wasm = await createWasmBackend({ threads: 2, parallelFlops: 0, parallelElements: 0 });
+    try {
+      setBackend(wasm);
+      const w = randn([64, 64]);
+      // a's last reader is a long matmul; b, of a's size and independent of the matmul, is made
+      // after it in program order and takes a's buffer: run early, it would overwrite a mid-read.
+      const f = (x: Tensor, y: Tensor) => {
+        const a = x.exp();
+        const m = a.matmul(w).matmul(w).matmul(w);
+        const b = y.mul(2);
+        return [m.sum(), b.sum(), b.add(m).sum()];
+      };
+      const compiled = compile(f, { name: "reuse" });
+      for (let i = 0; i < 12; i++) {
+        const [x, y] = [randn([64, 64]), randn([64, 64])];
+        const expected = await Promise.all(f(x, y).map((t) => t.data()));
+        const got = await Promise.all(compiled(x, y).map((t) => t.data()));
+        expect(got).toEqual(expected);
+      }
+      expect(compiled.lastRun).toBe("replayed");
+      const reused = Number(
+        /\((\d+) results in the buffer of one whose last use came before\)/.exec(compiled.describe())?.[1],
+      );
+      expect(reused).toBeGreaterThan(0);
+    } finally {
+      await wasm.terminate();
+    }
+  });
+
   it("hands back an input or a tensor made before the step as itself", () => {
     const w = tensor([5]);
     const f = compile((x: Tensor) => [x, w, x.add(w)]);
