@@ -229,7 +229,7 @@ describe("compile", () => {
     }
     expect([big.lastRun, small.lastRun]).toEqual(["replayed", "replayed"]);
     expect(big.describe()).toMatch(
-      /replayed call by call on wasm \(not lowered: its buffers could take up to \d+ MiB, more than half the \d+ MiB the memory has room for\)/,
+      /replayed call by call on wasm \(not lowered: its buffers could take up to [\d.]+ MiB, more than half the [\d.]+ MiB the memory has room for\)/,
     );
     expect(small.describe()).toMatch(/lowered on wasm: /);
   });

@@ -51,7 +51,7 @@ import {
 } from "./kernels-elementwise.ts";
 import { MR, matmulBlockArgs, matmulScratchBytes, NR, SKIP_A, SKIP_B, SKIP_NONE } from "./kernels-matmul.ts";
 import { type Kernels, MAX_PAGES, PAGE_BYTES } from "./module.ts";
-import { Pool, type PoolInfo, sizeClass } from "./pool.ts";
+import { formatBinaryBytes, Pool, type PoolInfo, sizeClass } from "./pool.ts";
 import { loweringBytes, WasmProgram } from "./program.ts";
 import { chooseSkip, DEFAULT_SPARSE_ZEROS, sampledZeroShare } from "./sparsity.ts";
 import { evenSplit, type Step } from "./steps.ts";
@@ -195,10 +195,9 @@ export class WasmBackend implements Backend {
     // the eager runs and replays of other input shapes (a training loop's smaller last batch).
     const [need, room] = [loweringBytes(program, this.threadCount), this.pool.room()];
     if (need > room / 2) {
-      const mb = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
       return replayer(
         program,
-        `not lowered: its buffers could take up to ${mb(need)}, more than half the ${mb(room)} the memory has room for`,
+        `not lowered: its buffers could take up to ${formatBinaryBytes(need)}, more than half the ${formatBinaryBytes(room)} the memory has room for`,
       );
     }
     return new WasmProgram(this, program);

@@ -24,9 +24,8 @@ export function sizeClass(bytes: number): number {
   return Math.ceil(bytes / quarter) * quarter;
 }
 
-/** A memory size in pages, in the largest binary unit it fills (2 GiB, 256 KiB). */
-function formatPages(pages: number): string {
-  const bytes = pages * PAGE_BYTES;
+/** Bytes in the largest binary unit they fill, to three digits: "2 GiB", "256 KiB", "13.5 MiB". */
+export function formatBinaryBytes(bytes: number): string {
   const [unit, scale] =
     bytes >= 2 ** 30 ? ["GiB", 2 ** 30] : bytes >= 2 ** 20 ? ["MiB", 2 ** 20] : ["KiB", 2 ** 10];
   return `${+(bytes / scale).toPrecision(3)} ${unit}`;
@@ -81,7 +80,7 @@ export class Pool {
         const larger = this.smallestFreeAbove(size);
         if (larger !== undefined) return larger;
         throw new Error(
-          `wasm backend: out of memory: ${bytes} more bytes would need ${total} pages of 64 KiB, past the maximum of ${this.maxPages} (${formatPages(this.maxPages)}): the model or batch is too big for it (with npm run train:mnist, try a smaller --hidden or --batch-size, or --backend cpu); in your own code, dispose() tensors you no longer need or run each step in scoped()`,
+          `wasm backend: out of memory: ${bytes} more bytes would need ${total} pages of 64 KiB, past the maximum of ${this.maxPages} (${formatBinaryBytes(this.maxPages * PAGE_BYTES)}): the model or batch is too big for it (with npm run train:mnist, try a smaller --hidden or --batch-size, or --backend cpu); in your own code, dispose() tensors you no longer need or run each step in scoped()`,
         );
       }
       // Grow by at least half again, so that a growing program grows a logarithmic number of times.
