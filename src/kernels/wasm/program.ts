@@ -25,7 +25,7 @@ import { MR, matmulScratchBytes, NR } from "./kernels-matmul.ts";
 import { sizeClass } from "./pool.ts";
 import { ShareChoice } from "./share-choice.ts";
 import type { Step } from "./steps.ts";
-import type { WasmStorage } from "./storage.ts";
+import { bytesPer, type WasmStorage } from "./storage.ts";
 import {
   QUEUE_ARGS,
   QUEUE_DONE,
@@ -68,7 +68,7 @@ interface Job {
 export function loweringBytes(program: Program, threads: number): number {
   let bytes = 2 ** 20 + 64 * program.calls.length;
   for (const v of program.values)
-    if (v.source.kind !== "state") bytes += sizeClass(v.size * (v.dtype === "float64" ? 8 : 4));
+    if (v.source.kind !== "state") bytes += sizeClass(v.size * bytesPer(v.dtype));
   for (const call of program.calls) {
     if (call.kind !== "backend" || call.method !== "matmul") continue;
     const { batch, m, k, n } = (call.args[2] as { literal: MatmulShape }).literal;
@@ -119,7 +119,7 @@ export class WasmProgram {
   describe(): string {
     if (!this.lowered) return "wasm: lowered at the first replay";
     let bytes = 0;
-    for (const s of this.owned) bytes += s.size * (s.dtype === "float64" ? 8 : 4);
+    for (const s of this.owned) bytes += s.size * bytesPer(s.dtype);
     const hostUnits = this.units.filter((u) => u.host !== null).length;
     const lines = [
       `lowered on wasm: ${this.units.length} units (${hostUnits} of host code on this thread, the rest ${this.jobs.length} kernel jobs any thread may take), ${(bytes / 1024).toFixed(1)} KiB of buffers planned once and reused every call (${this.reused} results in the buffer of one whose last use came before)`,
@@ -232,7 +232,7 @@ export class WasmProgram {
       for (const v of freedAfter.get(at) ?? []) {
         const storage = this.storages[v];
         if (storage === undefined) continue; // a fused group's inner value: never made
-        const size = sizeClass(storage.size * (storage.dtype === "float64" ? 8 : 4));
+        const size = sizeClass(storage.size * bytesPer(storage.dtype));
         spare.set(size, [...(spare.get(size) ?? []), storage]);
       }
     };
