@@ -19,13 +19,14 @@ import { measure, median } from "./timing.ts";
 const ACCUMULATORS = 8;
 
 /**
- * calibrate(iterations): acc_i = acc_i + acc_i·c on 8 vectors, `iterations` times; with `fused`,
- * each multiply-add is relaxed SIMD's one instruction (as the matmul uses where the engine has it).
+ * calibrate(iterations): acc_i = acc_i + acc_i·c on `accumulators` vectors (8 unless given),
+ * `iterations` times; with `fused`, each multiply-add is relaxed SIMD's one instruction (as the
+ * matmul uses where the engine has it).
  */
-function calibrationModule(fused: boolean): Uint8Array {
+function calibrationModule(fused: boolean, accumulators = ACCUMULATORS): Uint8Array {
   const f = new FunctionBuilder("calibrate", [ValType.i32]);
   const iterations = f.param(ValType.i32);
-  const acc = Array.from({ length: ACCUMULATORS }, () => f.local(ValType.v128));
+  const acc = Array.from({ length: accumulators }, () => f.local(ValType.v128));
   const c = f.local(ValType.v128);
   const body = f.finish(
     set(c, v128.f32x4(0.999)),
@@ -49,23 +50,33 @@ function calibrationModule(fused: boolean): Uint8Array {
 }
 
 /** The calibration kernel, ready to call with an iteration count. */
-async function calibrationKernel(fused: boolean): Promise<(iterations: number) => number> {
+async function calibrationKernel(
+  fused: boolean,
+  accumulators = ACCUMULATORS,
+): Promise<(iterations: number) => number> {
   const memory = new WebAssemblyApi.Memory({ initial: 1, maximum: 1 });
-  const module = await WebAssemblyApi.compile(calibrationModule(fused));
+  const module = await WebAssemblyApi.compile(calibrationModule(fused, accumulators));
   const { exports } = await WebAssemblyApi.instantiate(module, { env: { memory } });
   return (exports as { calibrate: (n: number) => number }).calibrate;
 }
 
-/** GFLOP/s of SIMD128 multiply-adds on one thread (a multiply and an add: 8 flops per vector). */
-export async function simd128Gflops(quick: boolean, fused = false): Promise<number> {
-  const kernel = await calibrationKernel(fused);
+/**
+ * GFLOP/s of SIMD128 multiply-adds on one thread (a multiply and an add: 8 flops per vector), on
+ * `accumulators` independent vectors: too few leave the multiply-add units waiting on each result.
+ */
+export async function simd128Gflops(
+  quick: boolean,
+  fused = false,
+  accumulators = ACCUMULATORS,
+): Promise<number> {
+  const kernel = await calibrationKernel(fused, accumulators);
   const iterations = 1_000_000;
   const t = await measure(() => kernel(iterations), {
     warmup: 3,
     minReps: quick ? 5 : 20,
     minTimeMs: quick ? 100 : 500,
   });
-  return (iterations * ACCUMULATORS * 8) / (t.minMs * 1e6);
+  return (iterations * accumulators * 8) / (t.minMs * 1e6);
 }
 
 /**

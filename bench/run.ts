@@ -6,11 +6,19 @@ import { enableRelaxedSimd } from "../src/kernels/wasm/node-flags.ts";
 import { gpuSection } from "./gpu.ts";
 import { matmulSection } from "./matmul.ts";
 import { memorySection } from "./memory.ts";
+import { microkernelSection } from "./microkernel.ts";
 import { stepSection } from "./step.ts";
 import { type BenchSection, type BenchTable, formatTable } from "./table.ts";
 import { wasmSection } from "./wasm.ts";
 
-const sections: BenchSection[] = [matmulSection, wasmSection, stepSection, gpuSection, memorySection];
+const sections: BenchSection[] = [
+  matmulSection,
+  wasmSection,
+  stepSection,
+  gpuSection,
+  memorySection,
+  microkernelSection,
+];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

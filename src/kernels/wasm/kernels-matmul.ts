@@ -6,8 +6,11 @@
  * - The micro-kernel keeps a 4×8 block of C in eight v128 registers (4 rows × 2 vectors of 4
  *   columns) for the whole k loop. Each step loads 8 numbers of B (two vectors) and 4 of A (each
  *   copied to all lanes, a "splat"), and does 8 vector multiplies and 8 adds: 64 flops for 12
- *   numbers loaded. Eight accumulators is what the 16 SIMD registers of x86 allow: with more, or
- *   with the k loop unrolled, V8 runs out of registers and spills, and speed halves.
+ *   numbers loaded. Four rows, because packing A transposes 4×4 blocks. Four rows of three
+ *   vectors would need 16 of x86's 16 SIMD registers, and V8 then keeps some in memory: slower
+ *   (`npm run bench -- --only microkernel` times each shape). A 3×12 block measured 7–25% faster
+ *   than 4×8 with fused multiply-adds here, in three runs (9 accumulators hide more of each
+ *   multiply-add's latency than 8); it needs 3-row panels of A, which the packing does not make.
  * - Packing copies A into panels of 4 rows and B into panels of 8 columns, depth-major, so that the
  *   micro-kernel reads both strictly sequentially. Packing reads through strides, which is how the
  *   four transpose variants share one micro-kernel. Where a panel's numbers are contiguous in the
@@ -280,6 +283,35 @@ interface TileLocals {
 type Skip = "none" | "a" | "b";
 
 /**
+ * One depth step of the micro-kernel: the block of C in `acc` (rows of vectors) += A's column
+ * (one number per row, at pa, each splat into `a`) times B's row (one vector per column of
+ * vectors, at pb, into `b`). Exported for bench/microkernel.ts, which times other block shapes.
+ */
+export function multiplyAddStep(
+  acc: readonly (readonly Local[])[],
+  b: readonly Local[],
+  a: Local,
+  pa: Local,
+  pb: Local,
+  fma: boolean,
+): Stmts {
+  return [
+    b.map((v, h) => set(v, v128.load(get(pb), 16 * h))),
+    acc.map((row, r) => [
+      set(a, v128.load32Splat(get(pa), 4 * r)),
+      row.map((v, h) =>
+        set(
+          v,
+          fma
+            ? f32x4.relaxedMadd(get(a), get(b[h]), get(v))
+            : f32x4.add(get(v), f32x4.mul(get(a), get(b[h]))),
+        ),
+      ),
+    ]),
+  ];
+}
+
+/**
  * The block of C at `c` (rows `ldc` bytes apart) = A panel at `aPanel` · B panel at `bPanel`, over
  * k, for a block `width` = 8 or 4 columns wide (4 when no more than 4 columns of C are left: the
  * 4×4 kernel then skips the padding that an 8-wide one would multiply). Only `rows` × `cols` of
@@ -312,20 +344,7 @@ function tile(
     acc.map((row, r) =>
       row.map((v, h) => v128.store(i32.add(base, i32.mul(i32.const(r), rowBytes)), get(v), 16 * h)),
     );
-  const multiplyAdd = [
-    b.map((v, h) => set(v, v128.load(get(t.pb), 16 * h))),
-    acc.map((row, r) => [
-      set(t.a, v128.load32Splat(get(t.pa), 4 * r)),
-      row.map((v, h) =>
-        set(
-          v,
-          fma
-            ? f32x4.relaxedMadd(get(t.a), get(b[h]), get(v))
-            : f32x4.add(get(v), f32x4.mul(get(t.a), get(b[h]))),
-        ),
-      ),
-    ]),
-  ];
+  const multiplyAdd = multiplyAddStep(acc, b, t.a, t.pa, t.pb, fma);
   const depthLoop = {
     // Every step: both panels read in order.
     none: () => [
