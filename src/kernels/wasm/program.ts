@@ -203,10 +203,11 @@ export class WasmProgram {
     this.groups.forEach((g, i) => {
       for (const c of g.calls) inGroup.set(c, i);
     });
-    // The memory plan: a result's buffer goes back to the pool after the last call that runs and
-    // uses it (a fused group runs at its root, its last call), so a later result of that size takes
-    // it over — as an eager step frees each value when done, at the program's planning instead.
-    // Dependencies by buffer order the later result after every use of the earlier one.
+    // The memory plan: after the last call that runs and uses a result (a fused group runs at its
+    // root, its last call), the result's buffer is spare, and a later allocation of its size class
+    // takes it over (collectSteps) — as an eager step frees each value when done, but planned once.
+    // Spare buffers stay the program's, never the pool's: every replay still uses them. Dependencies
+    // by buffer order the later user after every use of the earlier one.
     const runsAt = (c: number) => {
       const g = inGroup.get(c);
       return g === undefined ? c : this.groups[g].calls[this.groups[g].calls.length - 1];
