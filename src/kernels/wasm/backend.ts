@@ -125,8 +125,9 @@ export class WasmBackend implements Backend {
   /** Per thread: its packing buffers for matmul (grown on demand, kept). */
   private readonly scratch: Block[] = [];
   /**
-   * While a compiled step is lowered (program.ts): the steps its ops ran, and the storages that
-   * are the program's own (its scratch, never shared with another op, so ops may run side by side).
+   * While a compiled step is lowered (program.ts): the steps its ops ran, the storages that are the
+   * program's own (its scratch, never shared with another op, so ops may run side by side), the
+   * program's spare buffers that allocations take first, and the storages whose buffer they took.
    */
   private lowering: {
     steps: Step[];
