@@ -10,7 +10,9 @@
  *   vectors would need 16 of x86's 16 SIMD registers, and V8 then keeps some in memory: slower
  *   (`npm run bench -- --only microkernel` times each shape). A 3×12 block measured 7–25% faster
  *   than 4×8 with fused multiply-adds here, in three runs (9 accumulators hide more of each
- *   multiply-add's latency than 8); it needs 3-row panels of A, which the packing does not make.
+ *   multiply-add's latency than 8). Tried with A packed 3 rows to a 4-float step: dense products
+ *   took 0.8× the time on one thread, but the two-thread training step was no faster (each row of
+ *   A is then packed 4/3 times, by every job), so 4×8 stays.
  * - Packing copies A into panels of 4 rows and B into panels of 8 columns, depth-major, so that the
  *   micro-kernel reads both strictly sequentially. Packing reads through strides, which is how the
  *   four transpose variants share one micro-kernel. Where a panel's numbers are contiguous in the
