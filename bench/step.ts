@@ -107,11 +107,12 @@ export async function ourStep(
 
 /**
  * Two threads against one on the compiled step, alternating: rounds of `steps` steps on wasm×1,
- * then as many on wasm×N, each with its own model, so that both see the same machine; then the
- * machine's own two-thread ceiling (bench/calibrate.ts). A machine whose speed wanders (a shared
- * host) moves both halves of a round together, so the ratio within a round is the figure.
+ * then as many on wasm×N, each with its own model, so that both see the same machine; beside the
+ * machine's own two-thread ceiling, `ceiling` (bench/calibrate.ts, measured right after the rounds).
+ * A machine whose speed wanders (a shared host) moves both halves of a round together, so the
+ * ratio within a round is the figure.
  */
-async function alternatingTable(one: WasmBackend, all: WasmBackend, data: Float32Array[], quick: boolean) {
+async function alternatingRounds(one: WasmBackend, all: WasmBackend, data: Float32Array[], quick: boolean) {
   const rounds = quick ? 3 : 7;
   const steps = quick ? 20 : 60;
   const steppers = [one, all].map((b) => ourStepper(b, data, HIDDEN, true));
@@ -128,7 +129,16 @@ async function alternatingTable(one: WasmBackend, all: WasmBackend, data: Float3
     ratios.push(ms[0] / ms[1]);
     rows.push([String(r), ms[0], ms[1], `${(ms[0] / ms[1]).toFixed(2)}×`]);
   }
-  const ceiling = await twoThreadCeiling(quick ? 500 : 1500, 250, all.relaxedSimd);
+  return { rows, ratios };
+}
+
+function alternatingTable(
+  all: WasmBackend,
+  { rows, ratios }: Awaited<ReturnType<typeof alternatingRounds>>,
+  ceiling: number,
+  quick: boolean,
+): BenchTable {
+  const steps = quick ? 20 : 60;
   return {
     title: `Threads on the compiled step: wasm×1 and wasm×${all.threadCount} in alternating rounds of ${steps} steps, median ms/step`,
     columns: ["round", "wasm×1", `wasm×${all.threadCount}`, "speed-up"],
@@ -136,7 +146,7 @@ async function alternatingTable(one: WasmBackend, all: WasmBackend, data: Float3
     notes: [
       `Median speed-up over the rounds: ${median(ratios).toFixed(2)}×. The machine's own two-thread ceiling, measured right after (the SIMD kernel on two threads at once against one, nothing shared: bench/calibrate.ts): ${ceiling.toFixed(2)}×.`,
     ],
-  } satisfies BenchTable;
+  };
 }
 
 /** The same step in TensorFlow.js: same layers, same loss, tf.train.adam. */
@@ -189,6 +199,9 @@ async function run(options: BenchOptions): Promise<BenchTable[]> {
     results.push({ label: "tfjs-cpu", timing: await tfjsStep(tf, data.batches, options.quick) });
     // Ours once more at the end, so that a machine that got busier or quieter meanwhile shows.
     const again = await ourStep(all, data.batches, options.quick, HIDDEN, true);
+    const rounds = await alternatingRounds(one, all, data.batches, options.quick);
+    // Measured once, right after the rounds, for them and for the scaling table.
+    const ceiling = await twoThreadCeiling(options.quick ? 500 : 1500, 250, all.relaxedSimd);
     const ms = (label: string) => results.find((r) => r.label === label)?.timing.medianMs ?? Number.NaN;
     const cpuMs = ms("cpu (plain TS)");
     const jaxMs = ms("jax-js (wasm, jit)");
@@ -225,8 +238,8 @@ async function run(options: BenchOptions): Promise<BenchTable[]> {
           `wasm×${n} as is, after its steps: ${(pool.reserved / 2 ** 20).toFixed(1)} MiB of memory taken, ${(pool.free / 2 ** 20).toFixed(1)} MiB of it free for reuse.`,
         ],
       },
-      await alternatingTable(one, all, data.batches, options.quick),
-      await scalingTable(all, options.quick),
+      alternatingTable(all, rounds, ceiling, options.quick),
+      await scalingTable(all, ceiling, options.quick),
     ];
   } finally {
     await all.terminate();
@@ -236,13 +249,13 @@ async function run(options: BenchOptions): Promise<BenchTable[]> {
 /**
  * ms per step on wasm×N for batch × hidden, and the GFLOP/s of the step's large matmuls at that
  * size (on the same MNIST batches: the first layer's two products skip the batch's zeros, so
- * their GFLOP/s count the dense product's flops), next to the SIMD128 ceiling × threads.
+ * their GFLOP/s count the dense product's flops), next to the SIMD128 ceiling on one thread and
+ * `parallel`, the machine's two-thread ceiling measured for the alternating rounds.
  */
-async function scalingTable(backend: WasmBackend, quick: boolean): Promise<BenchTable> {
+async function scalingTable(backend: WasmBackend, parallel: number, quick: boolean): Promise<BenchTable> {
   const ceiling = await simd128Gflops(quick);
   const fusedCeiling = backend.relaxedSimd ? await simd128Gflops(quick, true) : null;
   const threads = backend.threadCount;
-  const parallel = threads >= 2 ? await twoThreadCeiling(quick ? 500 : 1500, 250, backend.relaxedSimd) : null;
   const rows: (string | number)[][] = [];
   const batchSizes = quick ? [32, 128] : [32, 128, 512];
   const hiddenSizes = quick ? [200] : [200, 1000];
@@ -372,7 +385,7 @@ async function scalingTable(backend: WasmBackend, quick: boolean): Promise<Bench
     rows,
     notes: [
       `SIMD128 ceiling measured in this run: ${ceiling.toFixed(1)} GFLOP/s on one thread (f32x4 multiply-adds on registers, no memory: bench/calibrate.ts).`,
-      ...(parallel === null
+      ...(threads < 2
         ? []
         : [
             `Two threads here give ${parallel.toFixed(2)}× one thread's throughput now (that kernel on two threads at once, nothing shared: bench/calibrate.ts); two real idle cores give 2×.`,
