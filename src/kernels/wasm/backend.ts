@@ -49,7 +49,7 @@ import {
   type WasmBinaryOp,
   type WasmUnaryOp,
 } from "./kernels-elementwise.ts";
-import { MR, matmulBlockArgs, matmulScratchBytes, NR, SKIP_A, SKIP_B, SKIP_NONE } from "./kernels-matmul.ts";
+import { MR, matmulBlockArgs, matmulJobLayout, NR, SKIP_A, SKIP_B, SKIP_NONE } from "./kernels-matmul.ts";
 import { type Kernels, MAX_PAGES, PAGE_BYTES } from "./module.ts";
 import { formatBinaryBytes, Pool, type PoolInfo, sizeClass } from "./pool.ts";
 import { loweringBytes, WasmProgram } from "./program.ts";
@@ -667,12 +667,9 @@ export class WasmBackend implements Backend {
       const lo = Math.floor((t * total) / parts);
       const hi = Math.floor(((t + 1) * total) / parts);
       const [ip0, ip1, jp0, jp1] = splitN ? [0, mPanels, lo, hi] : [lo, hi, 0, nPanels];
-      const packABytes = (ip1 - ip0) * k * MR * 4;
-      const packBBytes = (jp1 - jp0) * k * NR * 4;
       const skippedPanels = skip === SKIP_A ? ip1 - ip0 : skip === SKIP_B ? jp1 - jp0 : 0;
-      const scratchBytes = matmulScratchBytes(k, skippedPanels);
-      // Per thread: its scratch (see matmulScratchBytes), then its packed A and B panels.
-      const scratch = this.scratchFor(t, scratchBytes + packABytes + packBBytes);
+      const layout = matmulJobLayout(k, ip1 - ip0, jp1 - jp0, skippedPanels);
+      const scratch = this.scratchFor(t, layout.bytes);
       jobs.push(
         matmulBlockArgs({
           a: aAddress,
@@ -686,8 +683,8 @@ export class WasmBackend implements Backend {
           aDepthStride: transA ? m : 1,
           bColStride: transB ? k : 1,
           bDepthStride: transB ? 1 : n,
-          packA: scratch + scratchBytes,
-          packB: scratch + scratchBytes + packABytes,
+          packA: scratch + layout.packA,
+          packB: scratch + layout.packB,
           scratch,
           ip0,
           ip1,

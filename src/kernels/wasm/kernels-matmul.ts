@@ -426,7 +426,7 @@ function tile(
  * A(i, p) = a[i·aRowStride + p·aDepthStride] and B(p, j) = b[j·bColStride + p·bDepthStride]
  * (strides in floats), which covers all four transpose variants. The job is the blocks of C in
  * A panels [ip0, ip1) × B panels [jp0, jp1); packA, packB and scratch are its buffers (see
- * `matmulScratchBytes`); `skip` is SKIP_NONE, SKIP_A or SKIP_B: the operand whose all-zero depth
+ * `matmulJobLayout`); `skip` is SKIP_NONE, SKIP_A or SKIP_B: the operand whose all-zero depth
  * steps to leave out (the other must then be finite, which the kernel checks, else it runs dense).
  */
 export const matmulBlockParams = [
@@ -460,8 +460,24 @@ export const SKIP_B = 2;
  * Bytes of scratch a job needs: a 4×8 tile for partial blocks (128 bytes), then per panel of the
  * skipped operand its list of kept p's (k·4 bytes) and its count (4 bytes).
  */
-export function matmulScratchBytes(k: number, skippedPanels: number): number {
+function matmulScratchBytes(k: number, skippedPanels: number): number {
   return 128 + skippedPanels * (k + 1) * 4;
+}
+
+/**
+ * Where a job's buffers lie in its one block of memory, as byte offsets, and the block's size: its
+ * scratch (matmulScratchBytes) at 0, then its `aPanels` packed panels of A, then its `bPanels` of B.
+ * `skippedPanels`: the panels of the operand whose zeros it skips (0 for none).
+ */
+export function matmulJobLayout(
+  k: number,
+  aPanels: number,
+  bPanels: number,
+  skippedPanels: number,
+): { packA: number; packB: number; bytes: number } {
+  const packA = matmulScratchBytes(k, skippedPanels);
+  const packB = packA + aPanels * k * MR * 4;
+  return { packA, packB, bytes: packB + bPanels * k * NR * 4 };
 }
 
 /**

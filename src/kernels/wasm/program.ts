@@ -21,7 +21,7 @@ import type { Program } from "../../compile/program.ts";
 import type { MatmulShape, Storage } from "../backend.ts";
 import type { SpareBlocks, WasmBackend } from "./backend.ts";
 import { fusedKernels, fusible } from "./fused.ts";
-import { MR, matmulScratchBytes, NR } from "./kernels-matmul.ts";
+import { MR, matmulJobLayout, NR } from "./kernels-matmul.ts";
 import { sizeClass } from "./pool.ts";
 import { ShareChoice } from "./share-choice.ts";
 import type { Step } from "./steps.ts";
@@ -73,7 +73,7 @@ export function loweringBytes(program: Program, threads: number): number {
     if (call.kind !== "backend" || call.method !== "matmul") continue;
     const { batch, m, k, n } = (call.args[2] as { literal: MatmulShape }).literal;
     const [mPanels, nPanels] = [Math.ceil(m / MR), Math.ceil(n / NR)];
-    const job = matmulScratchBytes(k, Math.max(mPanels, nPanels)) + (mPanels * MR + nPanels * NR) * k * 4;
+    const job = matmulJobLayout(k, mPanels, nPanels, Math.max(mPanels, nPanels)).bytes;
     bytes += batch * threads * sizeClass(job);
   }
   return bytes;
