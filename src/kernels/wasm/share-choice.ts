@@ -5,79 +5,111 @@
  * mid-job and the calling thread waits for it, one thread alone can be faster, and then the step
  * runs alone: never slower than one thread.
  *
- * "Lately" is the median of a way's last RECENT runs, so that one run the operating system
- * interrupted (common on a shared machine even when it is idle) does not flip the choice, while a
- * machine that stays busy does, within a few runs. A try costs a slow run for as long as the slower
- * way stays slower, so each try that loses doubles the wait before the next (`first` runs at
- * least, `most` at most), and a try that wins starts the waits over (at `first`). When the
- * medians cross, the way left behind is tried again RECENT runs later: its median may be of a few
- * slow runs, now stale, and would otherwise keep the step on the slower way until the next try.
+ * The machine's speed drifts (a VM's neighbours, other processes, the clock), so the two ways are
+ * only compared on runs close together: the way in use by the median of its last RECENT runs, the
+ * other by a try of TRY runs in a row made just now, judged by their median. So one interrupted
+ * run can neither make nor lose a try, and times from an earlier, faster or slower stretch decide
+ * nothing. A try comes
+ * - after the first WARM_UP runs, which share and are not counted (the engine is still compiling
+ *   the kernels and the worker threads are joining: those runs are slow for reasons that pass);
+ * - when the way in use has become slower than the other was at its last try (a machine that turns
+ *   busy is followed within a few runs);
+ * - right after a switch, of the way just left: the try that made the switch may have been judged
+ *   against a passing slow stretch of it, and a wrong switch is undone at once, as if it had not
+ *   happened;
+ * - and otherwise `first` runs after a try that lost, twice as long after each further loss in a
+ *   row (`most` at most): a try of the slower way costs TRY slow runs.
  */
 export class ShareChoice {
-  /** The last RECENT run times of each way, ms, newest last. */
+  /** The last RECENT run times of each way, ms, newest last: of the way in use, and of the other's last try. */
   private readonly took: { shared: number[]; alone: number[] } = { shared: [], alone: [] };
-  /** Runs that shared, during the first runs. */
-  private sharedRuns = 0;
+  private warmUps = 0;
+  /** The times of the try under way, or null. */
+  private trial: number[] | null = null;
+  /** Runs of the way in use since the last try. */
   private sinceTry = 0;
-  private tryEvery: number;
-  /** Whether the run under way is a try of the slower way. */
-  private trying = false;
-  /** Whether the first runs, which run each way in turn, are over. */
-  private explored = false;
-  /** The way that has been faster lately. */
-  private preferShared = true;
+  /** How many tries in a row have lost, which sets the wait before the next. */
+  private losses = 0;
+  /** Whether the try under way checks a switch just made, and the losses before that switch. */
+  private checking = false;
+  private lossesBeforeSwitch = 0;
+  /** The way in use. */
+  private sharing = true;
 
   constructor(
     private readonly first = 16,
     private readonly most = 256,
-  ) {
-    this.tryEvery = first;
-  }
+  ) {}
 
-  /**
-   * Whether the next run shares. The first 2·RECENT runs share (the first few are slow while the
-   * engine compiles, and sharing is what an idle machine wants), the next runs alone once.
-   */
+  /** Whether the next run shares. */
   next(): boolean {
-    const [shared, alone] = [this.took.shared, this.took.alone];
-    if (!this.explored && (this.sharedRuns < 2 * RECENT || alone.length === 0))
-      return this.sharedRuns < 2 * RECENT;
-    const faster = median(shared) <= median(alone);
-    if (!this.explored) {
-      this.explored = true;
-      this.preferShared = faster;
-    } else if (faster !== this.preferShared) {
-      this.preferShared = faster;
-      this.sinceTry = 0;
-      this.tryEvery = RECENT;
+    if (this.warmUps < WARM_UP) return true;
+    if (this.trial !== null) return !this.sharing;
+    const [current, other] = this.ways();
+    if (other.length === 0 && current.length < RECENT) return this.sharing;
+    if (
+      this.checking ||
+      other.length === 0 ||
+      this.sinceTry >= this.wait() ||
+      median(current) > median(other)
+    ) {
+      this.trial = [];
+      return !this.sharing;
     }
-    this.trying = ++this.sinceTry >= this.tryEvery;
-    if (!this.trying) return faster;
-    this.sinceTry = 0;
-    return !faster;
+    return this.sharing;
   }
 
-  /**
-   * How long the run `next` chose took. A try's time stands for its way alone: the way's earlier
-   * times are as old as the try before.
-   */
+  /** How long the run `next` chose took. */
   record(shared: boolean, ms: number): void {
-    const [times, other] = shared ? [this.took.shared, this.took.alone] : [this.took.alone, this.took.shared];
-    if (this.trying) {
-      times.length = 0;
-      const won = ms < median(other);
-      if (won) this.preferShared = shared;
-      this.tryEvery = won ? this.first : Math.min(Math.max(2 * this.tryEvery, this.first), this.most);
-      this.trying = false;
+    if (this.warmUps < WARM_UP) {
+      this.warmUps++;
+      return;
     }
-    times.push(ms);
-    if (times.length > RECENT) times.shift();
-    if (shared && !this.explored) this.sharedRuns++;
+    const [current, other] = this.ways();
+    if (this.trial === null) {
+      keepRecent(current, ms);
+      this.sinceTry++;
+      return;
+    }
+    this.trial.push(ms);
+    if (this.trial.length < TRY) return;
+    const won = median(this.trial) < median(current);
+    other.splice(0, other.length, ...this.trial);
+    this.trial = null;
+    this.sinceTry = 0;
+    if (won) this.sharing = shared;
+    if (won && !this.checking) {
+      [this.lossesBeforeSwitch, this.losses, this.checking] = [this.losses, 0, true];
+      return;
+    }
+    // A check that wins undoes the switch, and the waits go on as before it.
+    this.losses = won ? this.lossesBeforeSwitch : this.losses + 1;
+    this.checking = false;
+  }
+
+  /** Runs of the way in use between tries. */
+  private wait(): number {
+    return Math.min(this.first * 2 ** Math.max(this.losses - 1, 0), this.most);
+  }
+
+  /** The times of the way in use and of the other. */
+  private ways(): [number[], number[]] {
+    const { shared, alone } = this.took;
+    return this.sharing ? [shared, alone] : [alone, shared];
   }
 }
 
-/** How many of a way's latest runs its median is over. */
+/** Runs at the start that share and are not counted. */
+const WARM_UP = 10;
+/** How many of the way in use's latest runs its median is over. */
 const RECENT = 5;
+/** Runs in a try of the other way. */
+const TRY = 3;
+
+function keepRecent(times: number[], ms: number): void {
+  times.push(ms);
+  if (times.length > RECENT) times.shift();
+}
 
 function median(xs: readonly number[]): number {
   const sorted = [...xs].sort((a, b) => a - b);
