@@ -35,6 +35,7 @@ import {
   QUEUE_ORDER,
   QUEUE_STATE,
   QUEUE_TAIL,
+  waitForAny,
 } from "./threads.ts";
 
 /** A unit of the graph: host code (this thread only), or a kernel's jobs (any thread). */
@@ -331,6 +332,28 @@ export class WasmProgram {
   // --- later runs -----------------------------------------------------------------------------
 
   private runGraph(): void {
+    const choosing = this.jobs.length > 0 && this.backend.hasWorkers();
+    const shared = choosing && this.sharing.next();
+    const started = performance.now();
+    if (shared) this.runShared();
+    else this.runAlone();
+    if (choosing) this.sharing.record(shared, performance.now() - started);
+  }
+
+  /**
+   * Every unit on this thread, in the order lowering made them: a unit comes after every unit it
+   * waits for, so the order needs no bookkeeping at all.
+   */
+  private runAlone(): void {
+    const { jobs } = this;
+    for (const unit of this.units) {
+      if (unit.host !== null) unit.host();
+      else for (const j of unit.jobs) jobs[j].kernel(...jobs[j].args);
+    }
+  }
+
+  /** The units shared with the workers, as they become ready (see the top of the file). */
+  private runShared(): void {
     const { units, jobs } = this;
     const q = this.queue;
     const I = this.backend.memoryInts();
@@ -368,10 +391,7 @@ export class WasmProgram {
         if (u.waitsFor === 0) release(i);
       });
       Atomics.store(I, q + QUEUE_TAIL, tail);
-      const choosing = this.jobs.length > 0 && this.backend.hasWorkers();
-      const shared = choosing && this.sharing.next();
-      if (shared) this.backend.startProgram(q, epoch);
-      const started = performance.now();
+      this.backend.startProgram(q, epoch);
       while (finished < units.length) {
         const host = hostReady.shift();
         let worked = host !== undefined;
@@ -388,12 +408,8 @@ export class WasmProgram {
             worked = true;
           }
         }
-        if (!worked) {
-          // Nothing for this thread: everything left waits on jobs a worker holds.
-          while (
-            outstanding.every((j) => Atomics.load(I, done + j) !== epoch && Atomics.load(I, done + j) !== -1)
-          );
-        }
+        // Nothing for this thread: everything left waits on jobs a worker holds.
+        if (!worked) waitForAny(I, done, outstanding, epoch);
         for (let k = outstanding.length - 1; k >= 0; k--) {
           const j = outstanding[k];
           const mark = Atomics.load(I, done + j);
@@ -405,7 +421,6 @@ export class WasmProgram {
         }
         Atomics.store(I, q + QUEUE_TAIL, tail);
       }
-      if (choosing) this.sharing.record(shared, performance.now() - started);
     } finally {
       Atomics.store(I, q + QUEUE_STATE, 0);
     }

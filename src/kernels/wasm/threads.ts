@@ -72,6 +72,15 @@ export interface ThreadOptions {
   spinMs: number;
 }
 
+/**
+ * Poll until one of a program's `jobs` that workers hold is marked done in this run (`epoch`), or
+ * failed (-1), in the done marks at integer `done`. Here, not in program.ts, so that a profile
+ * counts the time as waiting for the workers.
+ */
+export function waitForAny(I: Int32Array, done: number, jobs: readonly number[], epoch: number): void {
+  while (jobs.every((j) => Atomics.load(I, done + j) !== epoch && Atomics.load(I, done + j) !== -1));
+}
+
 export class Threads {
   private readonly sent: number[];
   /** Per worker, the last post known to be over: run, or taken back before the worker started it. */
