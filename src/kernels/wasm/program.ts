@@ -92,6 +92,8 @@ export class WasmProgram {
   /** This call's inputs, for the units that copy them in. */
   private inputs: readonly Storage[] = [];
   private epoch = 0;
+  /** The bookkeeping of a shared run, made at the first. */
+  private bookkeeping: Run | null = null;
   /** The elementwise groups run as one generated kernel each (compile/fuse.ts). */
   private groups: FusedGroup[] = [];
   /** How many results the memory plan put in a buffer freed by an earlier one (see lower). */
@@ -352,9 +354,13 @@ export class WasmProgram {
     }
   }
 
-  /** The units shared with the workers, as they become ready (see the top of the file). */
+  /**
+   * The units shared with the workers, as they become ready (see the top of the file). Its
+   * bookkeeping lives in arrays made once (`Run`), so a run allocates nothing.
+   */
   private runShared(): void {
     const { units, jobs } = this;
+    const run = this.bookkeeping ?? this.newRun();
     const q = this.queue;
     const I = this.backend.memoryInts();
     const order = I[q + QUEUE_ORDER];
@@ -366,20 +372,18 @@ export class WasmProgram {
     Atomics.store(I, q + QUEUE_TAIL, 0);
     Atomics.store(I, q + QUEUE_HEAD, 0);
     Atomics.store(I, q + QUEUE_STATE, epoch);
-    const waitsFor = units.map((u) => u.waitsFor);
-    const remaining = units.map((u) => u.jobs.length);
-    const hostReady: number[] = [];
-    const outstanding: number[] = [];
-    let tail = 0;
-    let finished = 0;
+    const { waitsFor, remaining, hostReady, outstanding } = run;
+    waitsFor.set(run.firstWaits);
+    remaining.set(run.firstRemaining);
+    let [hostHead, hostTail, outstandingCount, tail, finished] = [0, 0, 0, 0, 0];
     const release = (u: number): void => {
       const unit = units[u];
-      if (unit.host !== null) hostReady.push(u);
+      if (unit.host !== null) hostReady[hostTail++] = u;
       else if (unit.jobs.length === 0) finish(u);
       else
         for (const j of unit.jobs) {
           I[order + tail++] = j;
-          outstanding.push(j);
+          outstanding[outstandingCount++] = j;
         }
     };
     const finish = (u: number): void => {
@@ -387,15 +391,13 @@ export class WasmProgram {
       for (const d of units[u].dependents) if (--waitsFor[d] === 0) release(d);
     };
     try {
-      units.forEach((u, i) => {
-        if (u.waitsFor === 0) release(i);
-      });
+      for (const u of run.roots) release(u);
       Atomics.store(I, q + QUEUE_TAIL, tail);
       this.backend.startProgram(q, epoch);
       while (finished < units.length) {
-        const host = hostReady.shift();
-        let worked = host !== undefined;
-        if (host !== undefined) {
+        let worked = hostHead < hostTail;
+        if (worked) {
+          const host = hostReady[hostHead++];
           (units[host].host as () => void)();
           finish(host);
         } else {
@@ -409,14 +411,13 @@ export class WasmProgram {
           }
         }
         // Nothing for this thread: everything left waits on jobs a worker holds.
-        if (!worked) waitForAny(I, done, outstanding, epoch);
-        for (let k = outstanding.length - 1; k >= 0; k--) {
+        if (!worked) waitForAny(I, done, outstanding.subarray(0, outstandingCount), epoch);
+        for (let k = outstandingCount - 1; k >= 0; k--) {
           const j = outstanding[k];
           const mark = Atomics.load(I, done + j);
           if (mark === -1) throw new Error("wasm backend: a kernel failed on a worker thread");
           if (mark !== epoch) continue;
-          outstanding[k] = outstanding[outstanding.length - 1];
-          outstanding.pop();
+          outstanding[k] = outstanding[--outstandingCount];
           if (--remaining[jobs[j].unit] === 0) finish(jobs[j].unit);
         }
         Atomics.store(I, q + QUEUE_TAIL, tail);
@@ -425,4 +426,34 @@ export class WasmProgram {
       Atomics.store(I, q + QUEUE_STATE, 0);
     }
   }
+
+  /** The arrays a shared run keeps its bookkeeping in, made at the first. */
+  private newRun(): Run {
+    const { units, jobs } = this;
+    this.bookkeeping = {
+      firstWaits: Int32Array.from(units, (u) => u.waitsFor),
+      firstRemaining: Int32Array.from(units, (u) => u.jobs.length),
+      roots: Int32Array.from(units.flatMap((u, i) => (u.waitsFor === 0 ? [i] : []))),
+      waitsFor: new Int32Array(units.length),
+      remaining: new Int32Array(units.length),
+      hostReady: new Int32Array(units.length),
+      outstanding: new Int32Array(jobs.length),
+    };
+    return this.bookkeeping;
+  }
+}
+
+/**
+ * A shared run's bookkeeping: per unit, how many units it still waits for and how many of its
+ * jobs are not done (with their values at the start of a run), the units that wait for none, the
+ * host units ready to run (each is released once a run), and the jobs handed out and not yet seen done.
+ */
+interface Run {
+  firstWaits: Int32Array;
+  firstRemaining: Int32Array;
+  roots: Int32Array;
+  waitsFor: Int32Array;
+  remaining: Int32Array;
+  hostReady: Int32Array;
+  outstanding: Int32Array;
 }

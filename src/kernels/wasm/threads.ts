@@ -77,8 +77,12 @@ export interface ThreadOptions {
  * failed (-1), in the done marks at integer `done`. Here, not in program.ts, so that a profile
  * counts the time as waiting for the workers.
  */
-export function waitForAny(I: Int32Array, done: number, jobs: readonly number[], epoch: number): void {
-  while (jobs.every((j) => Atomics.load(I, done + j) !== epoch && Atomics.load(I, done + j) !== -1));
+export function waitForAny(I: Int32Array, done: number, jobs: Int32Array, epoch: number): void {
+  for (;;)
+    for (const j of jobs) {
+      const mark = Atomics.load(I, done + j);
+      if (mark === epoch || mark === -1) return;
+    }
 }
 
 export class Threads {
