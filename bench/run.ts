@@ -4,6 +4,7 @@
  */
 import { enableRelaxedSimd } from "../src/kernels/wasm/node-flags.ts";
 import { gpuSection } from "./gpu.ts";
+import { gpuStepSection } from "./gpu-step.ts";
 import { matmulSection } from "./matmul.ts";
 import { memorySection } from "./memory.ts";
 import { microkernelSection } from "./microkernel.ts";
@@ -18,6 +19,7 @@ const sections: BenchSection[] = [
   gpuSection,
   memorySection,
   microkernelSection,
+  gpuStepSection,
 ];
 
 async function main(): Promise<void> {

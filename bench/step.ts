@@ -11,6 +11,7 @@
  */
 import type * as tfTypes from "@tensorflow/tfjs-core";
 import { Generator } from "../src/autograd/random.ts";
+import type { Tensor } from "../src/autograd/tensor.ts";
 import { compile } from "../src/compile/compile.ts";
 import type { Backend } from "../src/kernels/backend.ts";
 import { cpuBackend, getBackend, setBackend } from "../src/kernels/registry.ts";
@@ -28,7 +29,7 @@ import { loadTfjs, useTfjs, wasmBackends } from "./wasm.ts";
 
 const BATCH = 128;
 const PIXELS = 784;
-const HIDDEN = 200;
+export const HIDDEN = 200;
 const LATENT = 10;
 const STEPS_PER_EPOCH = Math.ceil(60000 / BATCH);
 /** A few fixed batches of real MNIST images (about 81% zeros), cycled through. */
@@ -58,9 +59,17 @@ export function benchData(batch = BATCH): BenchData {
 
 /**
  * Our training step on `backend`, the one the training loop runs (a fresh model, batches cycled,
- * the loss read back): a function that runs one step, each call on `backend` whatever is current.
+ * the loss read back): a function that runs `stepsPerRead` steps and then reads their losses, as
+ * the training loop does (every step on the CPU backends, every 20 on the gpu), each call on
+ * `backend` whatever is current.
  */
-function ourStepper(backend: Backend, data: Float32Array[], hidden: number, compiled: boolean) {
+export function ourStepper(
+  backend: Backend,
+  data: Float32Array[],
+  hidden: number,
+  compiled: boolean,
+  stepsPerRead = 1,
+) {
   const previous = getBackend();
   setBackend(backend);
   try {
@@ -76,12 +85,16 @@ function ourStepper(backend: Backend, data: Float32Array[], hidden: number, comp
     return async () => {
       const before = getBackend();
       setBackend(backend);
+      const steps: Tensor[][] = [];
       try {
-        const terms = trainStep(model, optimizer, data[s++ % data.length], generator, undefined, work);
-        const loss = await terms[0].data();
-        for (const t of terms) t.dispose();
-        if (!Number.isFinite(loss[0])) throw new Error(`bench step: loss ${loss[0]} on ${backend.name}`);
+        for (let i = 0; i < stepsPerRead; i++)
+          steps.push(trainStep(model, optimizer, data[s++ % data.length], generator, undefined, work));
+        for (const terms of steps) {
+          const loss = await terms[0].data();
+          if (!Number.isFinite(loss[0])) throw new Error(`bench step: loss ${loss[0]} on ${backend.name}`);
+        }
       } finally {
+        for (const t of steps.flat()) t.dispose();
         setBackend(before);
       }
     };
