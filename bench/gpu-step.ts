@@ -5,30 +5,19 @@
  * in alternating rounds. The table issue #21 asks for: run it on a machine with a real GPU (on a
  * software renderer it only shows that the path works, and what it costs there).
  */
-import { type GpuBackend, loadGpuBackend } from "../src/kernels/gpu/index.ts";
 import { createWasmBackend } from "../src/kernels/wasm/create.ts";
+import { GPU_READ_EVERY } from "../src/train-mnist/train-mnist.ts";
+import { gpuOrSkipped, softwareCaveat } from "./gpu.ts";
 import { benchData, HIDDEN, ourStepper } from "./step.ts";
 import type { BenchOptions, BenchSection, BenchTable } from "./table.ts";
 import { median } from "./timing.ts";
 
 const BATCHES = [128, 512, 2048];
-/** How often the trainer reads the losses on the gpu (src/train-mnist/train-mnist.ts). */
-const GPU_READ_EVERY = 20;
 
 async function run(options: BenchOptions): Promise<BenchTable[]> {
-  let gpu: GpuBackend;
-  try {
-    gpu = await loadGpuBackend();
-  } catch (error) {
-    return [
-      {
-        title: "compiled step, gpu against wasm: not measured",
-        columns: ["backend", "status"],
-        rows: [["gpu", "skipped: no GPU mode works here (why below)"]],
-        notes: [(error as Error).message],
-      },
-    ];
-  }
+  const loaded = await gpuOrSkipped("the compiled step, gpu against wasm");
+  if ("skipped" in loaded) return loaded.skipped;
+  const { gpu } = loaded;
   const wasm = await createWasmBackend();
   const wasmLabel = `wasm×${wasm.threadCount}`; // before terminate(), which leaves one thread
   const rounds = options.quick ? 1 : 5;
@@ -74,11 +63,7 @@ async function run(options: BenchOptions): Promise<BenchTable[]> {
       rows,
       notes: [
         `Medians of ${rounds} alternating rounds. The gpu's losses are read every ${GPU_READ_EVERY} steps and the wasm's every step, as npm run train:mnist reads them on each. Above 1×: the gpu is faster.`,
-        ...(gpu.software
-          ? [
-              `The "GPU" here is a software renderer on this machine's CPU cores (${gpu.detail}): these figures say nothing of a real GPU.`,
-            ]
-          : []),
+        ...softwareCaveat(gpu),
       ],
     },
   ];

@@ -69,27 +69,43 @@ function timingCells(g: Timings, c: Timings): (string | number)[] {
   ];
 }
 
-async function run(options: BenchOptions): Promise<BenchTable[]> {
-  let gpu: GpuBackend;
+/**
+ * The gpu backend for a section about `what`, or, where no GPU mode works, the section's one table
+ * saying so and why.
+ */
+export async function gpuOrSkipped(what: string): Promise<{ gpu: GpuBackend } | { skipped: BenchTable[] }> {
   try {
-    gpu = await loadGpuBackend();
+    return { gpu: await loadGpuBackend() };
   } catch (error) {
-    return [
-      {
-        title: "gpu backend: not measured",
-        columns: ["backend", "status"],
-        rows: [["gpu", "skipped: no GPU mode works here (why below)"]],
-        notes: [(error as Error).message, ...withGpu],
-      },
-    ];
+    return {
+      skipped: [
+        {
+          title: `${what}: not measured`,
+          columns: ["backend", "status"],
+          rows: [["gpu", "skipped: no GPU mode works here (why below)"]],
+          notes: [(error as Error).message, ...withGpu],
+        },
+      ],
+    };
   }
-  const cpu = cpuBackend();
-  const where = `gpu.js ${gpu.mode} on ${gpu.detail}`;
-  const caveat = gpu.software
+}
+
+/** The note under every table of a gpu on a software renderer, which says nothing of a real GPU. */
+export function softwareCaveat(gpu: GpuBackend): string[] {
+  return gpu.software
     ? [
         `The "GPU" here is a software renderer running on this machine's CPU cores (${gpu.detail}): these figures say nothing of a real GPU, only what the path costs.`,
       ]
     : [];
+}
+
+async function run(options: BenchOptions): Promise<BenchTable[]> {
+  const loaded = await gpuOrSkipped("gpu backend");
+  if ("skipped" in loaded) return loaded.skipped;
+  const { gpu } = loaded;
+  const cpu = cpuBackend();
+  const where = `gpu.js ${gpu.mode} on ${gpu.detail}`;
+  const caveat = softwareCaveat(gpu);
   const legend =
     "first: build (translate + compile the shader), run, read back; read: steady state with read-back; chained: results left on the device, one read at the end, per call; cpu: the cpu backend with read-back. ×: cpu ms / gpu ms (above 1: the gpu is faster).";
 

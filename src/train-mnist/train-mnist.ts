@@ -36,6 +36,9 @@ import { PICTURE_FILES, writePictures } from "./pictures.ts";
 import { progressReporter } from "./progress.ts";
 import { type SignalWatch, Stopped, watchSignals } from "./signals.ts";
 
+/** A read-back drains the GPU's queue: on the gpu backend, this many steps queue up between reads. */
+export const GPU_READ_EVERY = 20;
+
 /**
  * Run `npm run train:mnist` with the arguments after the script's name: its output on the console,
  * its files in --out. A bad flag ends the process (commander); every other failure rejects.
@@ -186,8 +189,7 @@ async function runWatched(
       const firstEpoch = run.history.length + 1;
       try {
         await trainRun(run, train, {
-          // A read-back drains the GPU's queue: on the gpu backend, let 20 steps queue up between reads.
-          readEvery: backend.name === "gpu" ? 20 : 1,
+          readEvery: backend.name === "gpu" ? GPU_READ_EVERY : 1,
           compiled: flags.eager !== true,
           onStep: async (epoch, report) => {
             launchers.check();

@@ -14,7 +14,8 @@
  * ready, runs host units itself, and puts kernel jobs in a task queue that it and the worker
  * threads take from (threads.ts): independent ops — the weight gradient and the input gradient of
  * a layer, the updates of ten parameters — run side by side, and a worker the operating system
- * has put aside holds up only the job it has, not the step.
+ * has put aside holds up only the job it has, not the step. A run on this thread alone (a machine
+ * too busy for sharing to pay, share-choice.ts) needs none of that: the units go in order.
  */
 import { type FusedGroup, fuse } from "../../compile/fuse.ts";
 import type { Program } from "../../compile/program.ts";
@@ -93,7 +94,7 @@ export class WasmProgram {
   private inputs: readonly Storage[] = [];
   private epoch = 0;
   /** The bookkeeping of a shared run, made at the first. */
-  private bookkeeping: Run | null = null;
+  private bookkeeping: SharedRunState | null = null;
   /** The elementwise groups run as one generated kernel each (compile/fuse.ts). */
   private groups: FusedGroup[] = [];
   /** How many results the memory plan put in a buffer freed by an earlier one (see lower). */
@@ -356,11 +357,11 @@ export class WasmProgram {
 
   /**
    * The units shared with the workers, as they become ready (see the top of the file). Its
-   * bookkeeping lives in arrays made once (`Run`), so a run allocates nothing.
+   * bookkeeping lives in arrays made once (SharedRunState), so a run allocates nothing.
    */
   private runShared(): void {
     const { units, jobs } = this;
-    const run = this.bookkeeping ?? this.newRun();
+    const run = this.bookkeeping ?? this.sharedRunState();
     const q = this.queue;
     const I = this.backend.memoryInts();
     const order = I[q + QUEUE_ORDER];
@@ -411,7 +412,7 @@ export class WasmProgram {
           }
         }
         // Nothing for this thread: everything left waits on jobs a worker holds.
-        if (!worked) waitForAny(I, done, outstanding.subarray(0, outstandingCount), epoch);
+        if (!worked) waitForAny(I, done, outstanding, outstandingCount, epoch);
         for (let k = outstandingCount - 1; k >= 0; k--) {
           const j = outstanding[k];
           const mark = Atomics.load(I, done + j);
@@ -428,7 +429,7 @@ export class WasmProgram {
   }
 
   /** The arrays a shared run keeps its bookkeeping in, made at the first. */
-  private newRun(): Run {
+  private sharedRunState(): SharedRunState {
     const { units, jobs } = this;
     this.bookkeeping = {
       firstWaits: Int32Array.from(units, (u) => u.waitsFor),
@@ -448,7 +449,7 @@ export class WasmProgram {
  * jobs are not done (with their values at the start of a run), the units that wait for none, the
  * host units ready to run (each is released once a run), and the jobs handed out and not yet seen done.
  */
-interface Run {
+interface SharedRunState {
   firstWaits: Int32Array;
   firstRemaining: Int32Array;
   roots: Int32Array;

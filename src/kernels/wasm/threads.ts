@@ -73,14 +73,20 @@ export interface ThreadOptions {
 }
 
 /**
- * Poll until one of a program's `jobs` that workers hold is marked done in this run (`epoch`), or
- * failed (-1), in the done marks at integer `done`. Here, not in program.ts, so that a profile
- * counts the time as waiting for the workers.
+ * Poll until one of the first `count` of a program's `jobs` (those that workers may hold) is
+ * marked done in this run (`epoch`), or failed (-1), in the done marks at integer `done`. Here, not
+ * in program.ts, so that a profile counts the time as waiting for the workers.
  */
-export function waitForAny(I: Int32Array, done: number, jobs: Int32Array, epoch: number): void {
+export function waitForAny(
+  I: Int32Array,
+  done: number,
+  jobs: Int32Array,
+  count: number,
+  epoch: number,
+): void {
   for (;;)
-    for (const j of jobs) {
-      const mark = Atomics.load(I, done + j);
+    for (let k = 0; k < count; k++) {
+      const mark = Atomics.load(I, done + jobs[k]);
       if (mark === epoch || mark === -1) return;
     }
 }
