@@ -10,8 +10,9 @@
  * other by a try of TRY runs in a row made just now, judged by their median. So one interrupted
  * run can neither make nor lose a try, and times from an earlier, faster or slower stretch decide
  * nothing. A try comes
- * - after the first WARM_UP runs, which share and are not counted (the engine is still compiling
- *   the kernels and the worker threads are joining: those runs are slow for reasons that pass);
+ * - first, once sharing has RECENT counted runs after the first WARM_UP, which share and are not
+ *   counted (the engine is still compiling the kernels and the worker threads are joining: those
+ *   runs are slow for reasons that pass);
  * - when the way in use has become slower than the other was at its last try (a machine that turns
  *   busy is followed within a few runs);
  * - right after a switch, of the way just left: the try that made the switch may have been judged
