@@ -275,6 +275,16 @@ export class WasmBackend implements Backend {
     this.threads?.startProgram(queue, epoch);
   }
 
+  /** Wait until a program's job that a worker may hold is done (Threads.waitForAny). */
+  waitForWorkers(I: Int32Array, done: number, jobs: Int32Array, count: number, epoch: number): void {
+    this.threads?.waitForAny(I, done, jobs, count, epoch);
+  }
+
+  /** Milliseconds this thread has spent waiting for the worker threads, timed (for profiles). */
+  get waitedMs(): number {
+    return this.threads?.waitedMs ?? 0;
+  }
+
   private remakeViews(): void {
     this.f32 = new Float32Array(this.wasmMemory.buffer);
     this.f64 = new Float64Array(this.wasmMemory.buffer);

@@ -36,7 +36,6 @@ import {
   QUEUE_ORDER,
   QUEUE_STATE,
   QUEUE_TAIL,
-  waitForAny,
 } from "./threads.ts";
 
 /** A unit of the graph: host code (this thread only), or a kernel's jobs (any thread). */
@@ -412,7 +411,7 @@ export class WasmProgram {
           }
         }
         // Nothing for this thread: everything left waits on jobs a worker holds.
-        if (!worked) waitForAny(I, done, outstanding, outstandingCount, epoch);
+        if (!worked) this.backend.waitForWorkers(I, done, outstanding, outstandingCount, epoch);
         for (let k = outstandingCount - 1; k >= 0; k--) {
           const j = outstanding[k];
           const mark = Atomics.load(I, done + j);

@@ -72,26 +72,12 @@ export interface ThreadOptions {
   spinMs: number;
 }
 
-/**
- * Poll until one of the first `count` of a program's `jobs` (those that workers may hold) is
- * marked done in this run (`epoch`), or failed (-1), in the done marks at integer `done`. Here, not
- * in program.ts, so that a profile counts the time as waiting for the workers.
- */
-export function waitForAny(
-  I: Int32Array,
-  done: number,
-  jobs: Int32Array,
-  count: number,
-  epoch: number,
-): void {
-  for (;;)
-    for (let k = 0; k < count; k++) {
-      const mark = Atomics.load(I, done + jobs[k]);
-      if (mark === epoch || mark === -1) return;
-    }
-}
-
 export class Threads {
+  /**
+   * Milliseconds the calling thread has spent waiting for workers (eager ops' jobs, programs' runs),
+   * timed: a sampling profile would put part of it under the caller, where V8 inlines the poll.
+   */
+  waitedMs = 0;
   private readonly sent: number[];
   /** Per worker, the last post known to be over: run, or taken back before the worker started it. */
   private readonly settled: number[];
@@ -201,6 +187,17 @@ export class Threads {
   }
 
   /**
+   * Poll until one of the first `count` of a program's `jobs` (those that workers may hold) is
+   * marked done in this run (`epoch`), or failed (-1), in the done marks at integer `done`.
+   */
+  waitForAny(I: Int32Array, done: number, jobs: Int32Array, count: number, epoch: number): void {
+    const start = performance.now();
+    for (let mark = 0; mark !== epoch && mark !== -1; )
+      for (let k = 0; k < count && mark !== epoch && mark !== -1; k++) mark = Atomics.load(I, done + jobs[k]);
+    this.waitedMs += performance.now() - start;
+  }
+
+  /**
    * Whether worker w may be handed a post: its last one is over (run, or not started and taken back
    * here, so that the worker skips it).
    */
@@ -245,6 +242,7 @@ export class Threads {
       if (waited > SPIN_MS && this.blocking) Atomics.wait(ctrl, DONE, Atomics.load(ctrl, DONE), 1);
       if (waited > 60_000) throw new Error(`wasm backend: worker ${w + 1} did not finish ${kernel} in 60 s`);
     }
+    this.waitedMs += performance.now() - start;
     if (ctrl[STATUS] !== 0) throw new Error(`wasm backend: ${kernel} failed on worker ${w + 1}`);
   }
 
