@@ -10,8 +10,9 @@
  * runs of 8 pairs of processes of one same commit came out 8 % apart, either way. Here each round
  * times `--block` steps of one side and then of the other (which goes first alternates), and the
  * ratio of the two blocks is that round's; the median over the rounds cancels what drifts slower
- * than a round. Run it once with DIR a worktree of this same commit first: that spread is what a
- * change must beat.
+ * than a round. What it cannot cancel: the two copies of the library are compiled by V8 separately,
+ * and one can come out a few percent faster for a whole run. Nine A/A runs (DIR a worktree of the
+ * same commit) gave medians from 0.971 to 1.056; so a change must beat about 5 %, twice.
  *
  * Each side loads the library from its own checkout's src/ (its own backend, worker threads and
  * memory), builds the reference VAE (784–200–10, Adam), compiles stepOf's step and warms it up on
