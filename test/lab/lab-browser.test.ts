@@ -332,7 +332,9 @@ describe.skipIf(!haveChromium)("the gradient lab where the gpu backend cannot st
     const browser = await launchChromium(["--disable-gpu", "--disable-software-rasterizer"]);
     try {
       const page = await browser.newPage();
-      await page.goto(`${served.url}/?backend=gpu:webgl2&autostart=1`);
+      // No autostart: the page must say why it cannot start on its own, and once another backend is
+      // ready, leave it ready (autostart would start training there at once, racing the checks).
+      await page.goto(`${served.url}/?backend=gpu:webgl2`);
       await page.waitForFunction(
         () => (globalThis as unknown as { lab: Shown }).lab.phase === "failed",
         null,
